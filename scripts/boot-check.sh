@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# arm64 boot check: builds every function's release bootstrap for arm64 with cargo-lambda,
+# then runs each under qemu-aarch64-static against a local Lambda Runtime API and the local
+# AWS, fed every event in events/<name>/. Needs the local AWS running (local-aws.sh start).
+# Prints each bootstrap's size; writes .local/boot/<name>.json.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+say "cargo lambda build --release --arm64"
+cargo lambda build --release --arm64 --workspace --quiet 2>&1 | grep -v '^$' || true
+mkdir -p "$LOCAL/boot"
+
+failed=0; passed=0
+for fn in $(functions); do
+  bootstrap="target/lambda/$fn/bootstrap"
+  [ -f "$bootstrap" ] || { echo "FAIL $fn: no $bootstrap"; failed=$((failed + 1)); continue; }
+  size=$(stat -c %s "$bootstrap")
+  awk -v f="$fn" -v s="$size" 'BEGIN { printf "\n%s: bootstrap %d bytes (%.2f MiB)\n", f, s, s / 1048576 }'
+  scripts/seed.sh "$fn"
+  shopt -s nullglob; events=(events/"$fn"/*.json); shopt -u nullglob
+  if python3 scripts/harness.py --function "$fn" --bootstrap "$bootstrap" --qemu \
+      --env-file "functions/$fn/local.env" --events "${events[@]}" --timeout 120 \
+      --report "$LOCAL/boot/$fn.json" --log "$LOCAL/boot/$fn.log"; then
+    passed=$((passed + ${#events[@]}))
+  else
+    failed=$((failed + 1))
+  fi
+done
+echo "boot-check: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,25 @@
+# Common settings for the scripts; sourced, not run.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+SCAN_VENV="$ROOT/.venv-scan"
+LOCAL="$ROOT/.local"
+LOCAL_AWS_PORT="${LOCAL_AWS_PORT:-4566}"
+STANDIN_PORT="${STANDIN_PORT:-4580}"
+export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No jitter-entropy in aws-lc: it adds milliseconds to every cold start (REFERENCE.md).
+export AWS_LC_SYS_NO_JITTER_ENTROPY=1
+# Keep sam from asking for telemetry consent or checking for updates.
+export SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_TELEMETRY=1
+mkdir -p "$LOCAL"
+
+in_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Functions are the crates under functions/ that have a bin (the boot check's unit).
+functions() {
+  for dir in "$ROOT"/functions/*/; do
+    [ -f "$dir/Cargo.toml" ] && [ -f "$dir/src/main.rs" ] && basename "$dir"
+  done
+}

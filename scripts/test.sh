@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set-up, fmt, clippy, unit and local-AWS tests,
+# the arm64 build and boot check, the template checks, then a one-line summary.
+# With CI=true a missing tool or service is a failure, never a skip.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+started=$(date +%s)
+tests_passed=0; tests_failed=0
+stages=(); failed_stages=()
+
+stage() { # name command...
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  say "$name"
+  if "$@"; then
+    stages+=("$name ok ($(( $(date +%s) - t0 )) s)")
+  else
+    stages+=("$name FAILED ($(( $(date +%s) - t0 )) s)")
+    failed_stages+=("$name")
+  fi
+}
+
+count_from() { # file: adds a runner's "N passed, M failed" to the totals
+  local line
+  line=$(grep -Eo '[0-9]+ passed(, [0-9]+ failed)?' "$1" | tail -n 1)
+  [ -n "$line" ] || return 0
+  local p f
+  p=$(echo "$line" | grep -Eo '^[0-9]+')
+  f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '^[0-9]+' || echo 0)
+  tests_passed=$((tests_passed + p)); tests_failed=$((tests_failed + ${f:-0}))
+}
+
+nextest() {
+  cargo nextest run --workspace --profile ci --no-fail-fast 2>&1 | tee "$LOCAL/nextest.log"
+  local rc=${PIPESTATUS[0]}
+  # "Summary [...] 57 tests run: 57 passed, 2 skipped" / "... 55 passed, 2 failed"
+  local summary; summary=$(grep -E 'tests? run:' "$LOCAL/nextest.log" | tail -n 1)
+  local p f
+  p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
+  f=$(echo "$summary" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
+  tests_passed=$((tests_passed + ${p:-0})); tests_failed=$((tests_failed + ${f:-0}))
+  if [ "${p:-0}" = 0 ]; then echo "nextest ran no test"; return 1; fi
+  return "$rc"
+}
+
+boot() {
+  scripts/boot-check.sh 2>&1 | tee "$LOCAL/boot.log"
+  local rc=${PIPESTATUS[0]}
+  count_from "$LOCAL/boot.log"
+  return "$rc"
+}
+
+templates() {
+  scripts/template-check.sh 2>&1 | tee "$LOCAL/template.log"
+  local rc=${PIPESTATUS[0]}
+  count_from "$LOCAL/template.log"
+  return "$rc"
+}
+
+stage "set-up" scripts/setup.sh || true
+if [ ${#failed_stages[@]} -gt 0 ]; then
+  echo "summary: 0 passed, 1 failed (set-up failed; nothing else can run)"
+  exit 1
+fi
+trap 'scripts/local-aws.sh stop >/dev/null 2>&1' EXIT
+stage "local AWS" scripts/local-aws.sh start
+stage "cargo fmt --check" cargo fmt --all -- --check
+stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --quiet -- -D warnings
+stage "unit and local-AWS tests (nextest)" nextest
+stage "arm64 build and boot check" boot
+stage "template checks" templates
+
+elapsed=$(( $(date +%s) - started ))
+echo
+echo "---------------------------------------------------------------"
+for s in "${stages[@]}"; do echo "  $s"; done
+echo "  wall time: ${elapsed} s"
+if [ ${#failed_stages[@]} -gt 0 ]; then
+  echo "  failed stages: ${failed_stages[*]}"
+  tests_failed=$((tests_failed + ${#failed_stages[@]}))
+fi
+echo "summary: $tests_passed passed, $tests_failed failed"
+[ ${#failed_stages[@]} -eq 0 ]

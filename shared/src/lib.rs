@@ -1,0 +1,21 @@
+//! `groundcrew`: what two or more groundcrew functions need.
+//!
+//! Each module has one job: typed configuration from the environment ([`config`]), AWS
+//! SDK configuration that honours local endpoints ([`aws`]), JSON logs carrying the
+//! request id ([`logging`]), the invocation deadline ([`deadline`]), retries with
+//! backoff that honour `retry_after` and the deadline ([`retry`]), an HTTP client whose
+//! errors never carry a secret ([`http`]) and cached secrets from Secrets Manager or SSM
+//! ([`secrets`]).
+
+pub mod aws;
+pub mod config;
+pub mod custom_resource;
+pub mod deadline;
+pub mod http;
+pub mod logging;
+pub mod retry;
+pub mod secrets;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+
+pub use deadline::Deadline;
