@@ -7,12 +7,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-say "cargo lambda build --release --arm64"
-cargo lambda build --release --arm64 --workspace --quiet 2>&1 | grep -v '^$' || true
 mkdir -p "$LOCAL/boot"
 
 failed=0; passed=0
 for fn in $(functions); do
+  # Exactly the command `sam build` runs (from the package folder, one binary), so that
+  # sam build afterwards finds every artifact fresh instead of rebuilding with other features.
+  say "$fn: cargo lambda build --release --arm64 --bin $fn"
+  if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
+    echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
+  fi
   bootstrap="target/lambda/$fn/bootstrap"
   [ -f "$bootstrap" ] || { echo "FAIL $fn: no $bootstrap"; failed=$((failed + 1)); continue; }
   size=$(stat -c %s "$bootstrap")

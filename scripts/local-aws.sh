@@ -28,13 +28,15 @@ start_one() { # name url command...
   die "$name did not answer at $url within 30 s"
 }
 
-stop_one() {
+stop_one() { # name pattern-of-its-command-line
   local pidfile="$LOCAL/$1.pid"
   if [ -f "$pidfile" ]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
-    echo "$1: stopped"
   fi
+  # Also one started by hand or by an earlier run whose pid file is gone.
+  pkill -f "$2" 2>/dev/null || true
+  echo "$1: stopped"
 }
 
 case "${1:-}" in
@@ -45,7 +47,10 @@ case "${1:-}" in
     start_one standin "http://127.0.0.1:$STANDIN_PORT/__requests" \
       "$VENV/bin/python" "$ROOT/scripts/standin.py" --port "$STANDIN_PORT"
     ;;
-  stop) stop_one moto; stop_one standin ;;
+  stop)
+    stop_one moto "moto_server -H 127.0.0.1 -p $LOCAL_AWS_PORT"
+    stop_one standin "standin.py --port $STANDIN_PORT"
+    ;;
   status)
     answers "http://127.0.0.1:$LOCAL_AWS_PORT/moto-api/" && echo "moto: running" || echo "moto: stopped"
     answers "http://127.0.0.1:$STANDIN_PORT/__requests" && echo "standin: running" || echo "standin: stopped"

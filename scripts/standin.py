@@ -8,16 +8,26 @@ One server, routed by path, recording every request:
   /v2/enqueue               PagerDuty Events API v2 (202)
   /hook/...                 generic JSON webhook
   /cfn/...                  CloudFormation custom-resource ResponseURL (PUT)
+  /2015-03-31/functions/... Lambda API for power-tuner (functions named groundcrew-dev-* appear
+                            on first use; Invoke with LogType=Tail returns a model REPORT line)
+  /lambda-code/...          the emulated functions' code packages (GetFunction Code.Location)
+  /codepipeline...          CodePipeline PutJobSuccessResult / PutJobFailureResult (moto lacks them;
+                            point AWS_ENDPOINT_URL_CODEPIPELINE here)
+  /service/GraniteServiceVersion20100801/operation/<Op>
+                            CloudWatch in the Rust SDK's rpc-v2-cbor protocol, translated to moto
+                            (moto lacks it; point AWS_ENDPOINT_URL_CLOUDWATCH here; cloudwatch_cbor.py)
   /__requests               GET: every request recorded so far (JSON); DELETE: forget them
 
 Tokens in Telegram paths are recorded as "[token]" so that the log never shows one.
 """
 import argparse
+import base64
 import http.server
 import json
 import re
 import threading
 import time
+import urllib.parse
 
 LOCK = threading.Lock()
 REQUESTS = []
@@ -55,16 +65,162 @@ def telegram(token, method, body):
     return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 
 
+# --- Lambda API emulation (power-tuner) -------------------------------------------------
+# Model: duration(mem) = 20 + 80 * knee / min(mem, knee) ms (knee 1024 MB; x86_64 15 % slower);
+# the first invocation of a version is a cold start (Init Duration 45 ms). Functions whose
+# name contains "flaky" always fail at 1536 MB and throttle every 9th invocation.
+LAMBDA = {}  # name -> function state
+LAMBDA_INVOKES = iter(range(1, 10**12))
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
+
+
+def _lambda_error(status, kind, message):
+    return status, {"message": message, "Type": "User"}, {"x-amzn-ErrorType": kind}
+
+
+def _lambda_fn(name):
+    if name not in LAMBDA and name.startswith("groundcrew-dev-"):
+        cfg = {"memory": 1024, "arch": "arm64", "env": {"MODE": "demo"}}
+        LAMBDA[name] = {"latest": cfg, "versions": {}, "aliases": {}, "changed": True, "warm": set(), "pending": 0}
+    return LAMBDA.get(name)
+
+
+def _lambda_config(name, cfg, version, status="Successful"):
+    return {
+        "FunctionName": name,
+        "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        "Runtime": "provided.al2023", "Handler": "bootstrap", "PackageType": "Zip",
+        "MemorySize": cfg["memory"], "Architectures": [cfg["arch"]],
+        "Environment": {"Variables": dict(cfg["env"])}, "Version": version,
+        "State": "Active", "LastUpdateStatus": status,
+    }
+
+
+def _lambda_duration(name, cfg):
+    ms = 20.0 + 80.0 * 1024 / min(cfg["memory"], 1024)
+    return ms * (1.15 if cfg["arch"] == "x86_64" else 1.0)
+
+
+def lambda_api(method, path, query, body, host):
+    """(status, payload, headers) for the Lambda REST API paths."""
+    from urllib.parse import unquote
+    parts = path[len("/2015-03-31/functions/"):].split("/")
+    name = unquote(parts[0]).split(":function:")[-1].split(":")[0]
+    sub = parts[1] if len(parts) > 1 else ""
+    alias = unquote(parts[2]) if len(parts) > 2 else None
+    qualifier = query.get("Qualifier")
+    body = body if isinstance(body, dict) else {}
+    fn = _lambda_fn(name)
+    if fn is None:
+        return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {name}")
+    latest = fn["latest"]
+    if method == "GET" and sub == "configuration":
+        status = "Successful"
+        if fn["pending"]:
+            fn["pending"] -= 1
+            status = "InProgress"
+        return 200, _lambda_config(name, latest, "$LATEST", status), {}
+    if method == "GET" and sub == "":
+        return 200, {"Configuration": _lambda_config(name, latest, "$LATEST"),
+                     "Code": {"RepositoryType": "S3", "Location": f"http://{host}/lambda-code/{name}.zip"}}, {}
+    if method in ("PUT",) and sub in ("configuration", "code"):
+        if fn["pending"]:
+            return _lambda_error(409, "ResourceConflictException", "An update is in progress for resource")
+        new = {"memory": latest["memory"], "arch": latest["arch"], "env": dict(latest["env"])}
+        if "MemorySize" in body:
+            new["memory"] = int(body["MemorySize"])
+        if "Environment" in body:
+            new["env"] = dict((body["Environment"] or {}).get("Variables") or {})
+        if body.get("Architectures"):
+            new["arch"] = body["Architectures"][0]
+        if new != latest:
+            fn["latest"], fn["changed"] = new, True
+        fn["pending"] = 1
+        return 200, _lambda_config(name, fn["latest"], "$LATEST", "InProgress"), {}
+    if sub == "versions" and method == "GET":
+        versions = [_lambda_config(name, latest, "$LATEST")]
+        versions += [_lambda_config(name, c, str(v)) for v, c in sorted(fn["versions"].items())]
+        return 200, {"Versions": versions}, {}
+    if sub == "versions" and method == "POST":
+        if fn["pending"]:
+            return _lambda_error(409, "ResourceConflictException", "An update is in progress for resource")
+        last = max(fn["versions"], default=0)
+        if fn["changed"] or not last:
+            last = max([last] + list(fn.get("ever", [0]))) + 1
+            fn.setdefault("ever", []).append(last)
+            fn["versions"][last] = dict(latest, env=dict(latest["env"]))
+            fn["changed"] = False
+        return 201, _lambda_config(name, fn["versions"][last], str(last)), {}
+    if sub == "aliases":
+        if method == "POST":
+            a, v = body.get("Name", ""), str(body.get("FunctionVersion", ""))
+            if a in fn["aliases"]:
+                return _lambda_error(409, "ResourceConflictException", f"Alias already exists: {a}")
+            if not v.isdigit() or int(v) not in fn["versions"]:
+                return _lambda_error(404, "ResourceNotFoundException", f"Version not found: {v}")
+            fn["aliases"][a] = int(v)
+            return 201, {"Name": a, "FunctionVersion": v}, {}
+        if alias not in fn["aliases"]:
+            return _lambda_error(404, "ResourceNotFoundException", f"Alias not found: {alias}")
+        if method == "DELETE":
+            del fn["aliases"][alias]
+            return 204, b"", {}
+        if method == "PUT":
+            v = str(body.get("FunctionVersion", fn["aliases"][alias]))
+            if not v.isdigit() or int(v) not in fn["versions"]:
+                return _lambda_error(404, "ResourceNotFoundException", f"Version not found: {v}")
+            fn["aliases"][alias] = int(v)
+        return 200, {"Name": alias, "FunctionVersion": str(fn["aliases"][alias])}, {}
+    if method == "DELETE" and sub == "":
+        if not qualifier or not qualifier.isdigit():
+            return _lambda_error(400, "InvalidParameterValueException", "the stand-in only deletes versions")
+        v = int(qualifier)
+        if v in fn["aliases"].values():
+            return _lambda_error(409, "ResourceConflictException", "An alias points at this version")
+        if fn["versions"].pop(v, None) is None:
+            return _lambda_error(404, "ResourceNotFoundException", f"Version not found: {v}")
+        return 204, b"", {}
+    if method == "POST" and sub == "invocations":
+        n = next(LAMBDA_INVOKES)
+        flaky = "flaky" in name
+        if flaky and n % 9 == 0:
+            return _lambda_error(429, "TooManyRequestsException", "Rate Exceeded.")
+        if qualifier in (None, "", "$LATEST"):
+            label, cfg = "$LATEST", latest
+        else:
+            v = int(qualifier) if qualifier.isdigit() else fn["aliases"].get(qualifier)
+            if v not in fn["versions"]:
+                return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {name}:{qualifier}")
+            label, cfg = str(v), fn["versions"][v]
+        cold = label not in fn["warm"]
+        fn["warm"].add(label)
+        duration = _lambda_duration(name, cfg)
+        init = 45.0 if cold else None
+        billed = int(-(-(duration + (init or 0)) // 1))
+        report = (f"REPORT RequestId: r{n}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms\t"
+                  f"Memory Size: {cfg['memory']} MB\tMax Memory Used: 38 MB\t"
+                  + (f"Init Duration: {init:.2f} ms\t" if init else ""))
+        log = f"START RequestId: r{n} Version: {label}\nEND RequestId: r{n}\n{report}\n"
+        headers = {"X-Amz-Log-Result": base64.b64encode(log.encode()).decode(), "X-Amz-Executed-Version": label}
+        if flaky and cfg["memory"] == 1536 and label != "$LATEST":
+            headers["X-Amz-Function-Error"] = "Unhandled"
+            return 200, {"errorType": "Runtime.OutOfMemory", "errorMessage": "out of memory"}, headers
+        return 200, {"statusCode": 200, "body": "ok"}, headers
+    return _lambda_error(400, "InvalidRequestContentException", f"{method} {sub} is not emulated")
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
         pass
 
-    def _send(self, code, payload, content_type="application/json"):
+    def _send(self, code, payload, content_type="application/json", headers=None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -72,6 +228,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self._raw = raw
         text = raw.decode("utf-8", "replace")
         try:
             return text, json.loads(text) if text else {}
@@ -89,6 +246,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(200, {})
             with LOCK:
                 return self._send(200, list(REQUESTS))
+        if path.startswith("/service/GraniteServiceVersion20100801/operation/"):
+            import cloudwatch_cbor  # noqa: imported on first use (boto3 start-up)
+            with LOCK:
+                REQUESTS.append({"method": self.command, "path": shown, "body": "[cbor]"})
+            code, payload, content_type = cloudwatch_cbor.handle(path, self._raw, self.headers)
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("smithy-protocol", "rpc-v2-cbor")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        if path.startswith("/2015-03-31/functions/") or path.startswith("/lambda-code/"):
+            if path.startswith("/lambda-code/"):
+                return self._send(200, EMPTY_ZIP, "application/zip")
+            query = dict(urllib.parse.parse_qsl(self.path.split("?", 1)[1])) if "?" in self.path else {}
+            with LOCK:
+                if not path.endswith("/invocations"):
+                    REQUESTS.append({"method": self.command, "path": urllib.parse.unquote(path), "body": body if body else text})
+                code, payload, headers = lambda_api(self.command, path, query, body, self.headers.get("Host", "127.0.0.1:4580"))
+            return self._send(code, payload, headers=headers)
         with LOCK:
             REQUESTS.append({"method": self.command, "path": shown, "body": body if body else text})
         m = re.match(r"^/bot([^/]+)/(\w+)$", path)
@@ -101,6 +279,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, {"name": "spaces/demo/messages/1", "thread": {"name": "spaces/demo/threads/1"}})
         if path == "/v2/enqueue":
             return self._send(202, {"status": "success", "message": "Event processed", "dedup_key": body.get("dedup_key") if isinstance(body, dict) else None})
+        if path.startswith("/codepipeline"):
+            target = self.headers.get("X-Amz-Target", "")
+            if target.endswith(".PutJobSuccessResult") or target.endswith(".PutJobFailureResult"):
+                return self._send(200, {}, "application/x-amz-json-1.1")
+            return self._send(400, {"__type": "ValidationException", "message": "stand-in supports PutJobSuccessResult and PutJobFailureResult"}, "application/x-amz-json-1.1")
         if path.startswith("/hook/") or path.startswith("/cfn/"):
             return self._send(200, {})
         return self._send(404, {"error": "no stand-in at this path"})

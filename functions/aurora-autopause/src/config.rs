@@ -1,0 +1,321 @@
+//! Typed settings, read once at start-up from the environment.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use groundcrew::config::{ConfigError, Env, EnvSource};
+
+/// Default opt-in tag: only resources carrying it are ever touched.
+pub const DEFAULT_OPT_IN: &str = "groundcrew:autopause=true";
+/// Default protection rule: wins over opt-in.
+pub const DEFAULT_PROTECT: &str = "environment=prod|production";
+pub const DEFAULT_ENVIRONMENT_TAG: &str = "groundcrew:environment";
+pub const DEFAULT_NAMESPACE: &str = "groundcrew/aurora-autopause";
+
+/// A tag rule: the key, and the values that match (empty = any value). Values compare
+/// case-insensitively; keys exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRule {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl TagRule {
+    pub fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
+        match tags.get(&self.key) {
+            None => false,
+            Some(v) => {
+                self.values.is_empty()
+                    || self
+                        .values
+                        .iter()
+                        .any(|want| want.eq_ignore_ascii_case(v.trim()))
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        if self.values.is_empty() {
+            self.key.clone()
+        } else {
+            format!("{}={}", self.key, self.values.join("|"))
+        }
+    }
+
+    /// `key=v1|v2` or `key` (any value).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let (key, values) = match raw.split_once('=') {
+            Some((k, v)) => (
+                k.trim(),
+                v.split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            None => (raw, Vec::new()),
+        };
+        if key.is_empty() {
+            return Err(format!("`{raw}` has no tag key"));
+        }
+        Ok(Self {
+            key: key.to_string(),
+            values,
+        })
+    }
+}
+
+/// Hourly prices (USD) by instance class, plus one ACU-hour for Serverless v2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices {
+    pub classes: BTreeMap<String, f64>,
+    pub acu_hour: f64,
+}
+
+impl Default for Prices {
+    /// Aurora Standard, us-east-1, on demand (approximate list prices; override with `PRICES`).
+    fn default() -> Self {
+        let classes = [
+            ("db.t3.medium", 0.082),
+            ("db.t3.large", 0.164),
+            ("db.t4g.medium", 0.073),
+            ("db.t4g.large", 0.146),
+            ("db.r5.large", 0.29),
+            ("db.r5.xlarge", 0.58),
+            ("db.r6g.large", 0.26),
+            ("db.r6g.xlarge", 0.519),
+            ("db.r6i.large", 0.29),
+            ("db.r7g.large", 0.276),
+            ("db.r7g.xlarge", 0.553),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Self {
+            classes,
+            acu_hour: 0.12,
+        }
+    }
+}
+
+impl Prices {
+    /// `db.r6g.large=0.26,acu=0.12`: entries override or extend the defaults.
+    pub fn with_overrides(mut self, entries: &[String]) -> Result<Self, String> {
+        for entry in entries {
+            let (k, v) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("`{entry}` is not class=price"))?;
+            let price: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("price of `{}` is not a number", k.trim()))?;
+            if !(price.is_finite() && price >= 0.0) {
+                return Err(format!(
+                    "price of `{}` must be a non-negative number",
+                    k.trim()
+                ));
+            }
+            if k.trim().eq_ignore_ascii_case("acu") {
+                self.acu_hour = price;
+            } else {
+                self.classes.insert(k.trim().to_string(), price);
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn class(&self, class: &str) -> Option<f64> {
+        self.classes.get(class).copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub opt_in: TagRule,
+    pub protect: Vec<TagRule>,
+    pub environment_tag: String,
+    /// How long a cluster must have had no connections to count as idle.
+    pub idle_window: Duration,
+    /// The most connections an idle cluster may show in the window (default 0).
+    pub idle_max_connections: f64,
+    /// Global dry run: report only, change nothing.
+    pub dry_run: bool,
+    /// ECS clusters to look in (empty: every cluster in the Region).
+    pub ecs_clusters: Vec<String>,
+    pub prices: Prices,
+    pub metrics_namespace: String,
+    /// Resources acted on at once.
+    pub concurrency: usize,
+    /// Longest wait between re-stop attempts after RDS-EVENT-0153.
+    pub restop_max_delay: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            opt_in: TagRule::parse(DEFAULT_OPT_IN).unwrap_or(TagRule {
+                key: "groundcrew:autopause".into(),
+                values: vec!["true".into()],
+            }),
+            protect: vec![TagRule {
+                key: "environment".into(),
+                values: vec!["prod".into(), "production".into()],
+            }],
+            environment_tag: DEFAULT_ENVIRONMENT_TAG.to_string(),
+            idle_window: Duration::from_secs(30 * 60),
+            idle_max_connections: 0.0,
+            dry_run: false,
+            ecs_clusters: Vec::new(),
+            prices: Prices::default(),
+            metrics_namespace: DEFAULT_NAMESPACE.to_string(),
+            concurrency: 8,
+            restop_max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+fn malformed(name: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Malformed {
+        name: name.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env<S: EnvSource>(env: &Env<S>) -> Result<Self, ConfigError> {
+        let opt_in = TagRule::parse(
+            &env.optional("OPT_IN_TAG")
+                .unwrap_or_else(|| DEFAULT_OPT_IN.to_string()),
+        )
+        .map_err(|r| malformed("OPT_IN_TAG", r))?;
+        let protect_raw = env
+            .optional("PROTECT_TAGS")
+            .unwrap_or_else(|| DEFAULT_PROTECT.to_string());
+        let protect = if protect_raw.eq_ignore_ascii_case("none") {
+            Vec::new()
+        } else {
+            protect_raw
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(TagRule::parse)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|r| malformed("PROTECT_TAGS", r))?
+        };
+        let idle_minutes: u64 = env.parse_or("IDLE_MINUTES", 30)?;
+        if !(5..=1440).contains(&idle_minutes) {
+            return Err(malformed("IDLE_MINUTES", "must be between 5 and 1440"));
+        }
+        let idle_max_connections: f64 = env.parse_or("IDLE_MAX_CONNECTIONS", 0.0)?;
+        if !(idle_max_connections.is_finite() && idle_max_connections >= 0.0) {
+            return Err(malformed(
+                "IDLE_MAX_CONNECTIONS",
+                "must be a non-negative number",
+            ));
+        }
+        let concurrency: usize = env.parse_or("CONCURRENCY", 8)?;
+        if !(1..=32).contains(&concurrency) {
+            return Err(malformed("CONCURRENCY", "must be between 1 and 32"));
+        }
+        let prices = Prices::default()
+            .with_overrides(&env.list("PRICES"))
+            .map_err(|r| malformed("PRICES", r))?;
+        Ok(Self {
+            opt_in,
+            protect,
+            environment_tag: env
+                .optional("ENVIRONMENT_TAG")
+                .unwrap_or_else(|| DEFAULT_ENVIRONMENT_TAG.to_string()),
+            idle_window: Duration::from_secs(idle_minutes * 60),
+            idle_max_connections,
+            dry_run: env.bool_or("DRY_RUN", false)?,
+            ecs_clusters: env.list("ECS_CLUSTERS"),
+            prices,
+            metrics_namespace: env
+                .optional("METRICS_NAMESPACE")
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()),
+            concurrency,
+            restop_max_delay: env
+                .seconds_or("RESTOP_MAX_DELAY_SECONDS", Duration::from_secs(20))?,
+        })
+    }
+
+    /// `SecondsUntilAutoPause` for Serverless v2: the idle window, within AWS's 300..86,400.
+    pub fn auto_pause_seconds(&self) -> i32 {
+        self.idle_window.as_secs().clamp(300, 86_400) as i32
+    }
+
+    pub fn protected_by(&self, tags: &BTreeMap<String, String>) -> Option<&TagRule> {
+        self.protect.iter().find(|r| r.matches(tags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
+        Env::new(pairs.iter().copied().collect())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_env(&env(&[])).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.auto_pause_seconds(), 1800);
+    }
+
+    #[test]
+    fn parses_rules_and_prices() {
+        let c = Config::from_env(&env(&[
+            ("OPT_IN_TAG", "team:sleep=yes"),
+            ("PROTECT_TAGS", "environment=prod|production, critical"),
+            ("PRICES", "db.x.large=1.5,acu=0.2"),
+            ("IDLE_MINUTES", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.opt_in,
+            TagRule {
+                key: "team:sleep".into(),
+                values: vec!["yes".into()]
+            }
+        );
+        assert_eq!(c.protect.len(), 2);
+        assert_eq!(c.protect[1].values.len(), 0);
+        assert_eq!(c.prices.class("db.x.large"), Some(1.5));
+        assert_eq!(c.prices.acu_hour, 0.2);
+        assert_eq!(c.auto_pause_seconds(), 300);
+        let tags: BTreeMap<String, String> =
+            [("critical".to_string(), "anything".to_string())].into();
+        assert_eq!(
+            c.protected_by(&tags).map(|r| r.key.as_str()),
+            Some("critical")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (k, v) in [
+            ("IDLE_MINUTES", "2"),
+            ("PRICES", "db.r6g.large=cheap"),
+            ("OPT_IN_TAG", "=x"),
+            ("DRY_RUN", "maybe"),
+        ] {
+            let e = Config::from_env(&env(&[(k, v)])).unwrap_err().to_string();
+            assert!(e.contains(k), "{e}");
+        }
+    }
+
+    #[test]
+    fn protection_is_case_insensitive_on_values() {
+        let c = Config::default();
+        let tags: BTreeMap<String, String> =
+            [("environment".to_string(), "PROD".to_string())].into();
+        assert!(c.protected_by(&tags).is_some());
+        let tags: BTreeMap<String, String> =
+            [("environment".to_string(), "dev".to_string())].into();
+        assert!(c.protected_by(&tags).is_none());
+    }
+}

@@ -1,0 +1,106 @@
+//! `aurora-autopause`: pauses idle dev Aurora clusters (stop, or Serverless v2 auto-pause)
+//! and dev ECS services, wakes them again exactly as they were, and re-stops clusters that
+//! AWS restarts after seven days. Only resources carrying the opt-in tag are touched, and a
+//! protection rule (default `environment=prod|production`) wins over opt-in.
+//!
+//! Layout: [`event`] parses what arrives, [`model`] holds the pure decisions (scope, idle,
+//! plan, records), [`ops`] carries them out through the small traits in [`cloud`]
+//! (implemented on the real SDK clients in [`aws`]), and [`report`] is what comes back,
+//! with the EMF metrics line.
+
+pub mod aws;
+pub mod cloud;
+pub mod config;
+pub mod event;
+pub mod model;
+pub mod ops;
+pub mod report;
+
+pub use config::Config;
+pub use event::{Action, Request};
+pub use report::Report;
+
+/// Everything that can go wrong in an invocation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The event was not one this function understands; nothing was done.
+    #[error("bad event: {0}")]
+    BadEvent(String),
+    /// An AWS call failed (after the SDK's own retries).
+    #[error("{op} failed: {message}")]
+    Aws {
+        op: &'static str,
+        code: Option<String>,
+        message: String,
+    },
+    /// The invocation deadline passed.
+    #[error("the invocation deadline passed during {0}")]
+    Deadline(&'static str),
+}
+
+impl Error {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn aws_message(&self) -> &str {
+        match self {
+            Error::Aws { message, .. } => message,
+            _ => "",
+        }
+    }
+}
+
+impl groundcrew::retry::Transient for Error {
+    fn retry_advice(&self) -> groundcrew::retry::RetryAdvice {
+        use groundcrew::retry::RetryAdvice;
+        match self.code() {
+            Some(c)
+                if c.contains("Throttl")
+                    || c == "TooManyRequestsException"
+                    || c == "RequestLimitExceeded" =>
+            {
+                RetryAdvice::Retry
+            }
+            _ => RetryAdvice::Stop,
+        }
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(e: Error) -> Self {
+        let error_type = match &e {
+            Error::BadEvent(_) => "BadEvent",
+            Error::Aws { .. } => "AwsError",
+            Error::Deadline(_) => "DeadlineExceeded",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Parses an event and carries it out within the deadline. A bad event is refused before
+/// any AWS call.
+pub async fn handle<C: cloud::Cloud>(
+    cloud: &C,
+    config: &Config,
+    payload: &serde_json::Value,
+    deadline: groundcrew::Deadline,
+) -> Result<Report, Error> {
+    let request = event::parse(payload)?;
+    deadline
+        .run(ops::run(
+            cloud,
+            config,
+            &request,
+            deadline,
+            chrono::Utc::now(),
+        ))
+        .await
+        .map_err(|_| Error::Deadline(request.action.as_str()))?
+}

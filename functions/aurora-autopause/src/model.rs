@@ -1,0 +1,758 @@
+//! The function's own view of clusters, services and scaling targets, the records it
+//! keeps in tags, and the pure decisions: idle detection, eligibility and the plan.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+
+/// Tag holding what groundcrew changed, so that a wake can restore it exactly.
+pub const RECORD_TAG: &str = "groundcrew:autopause:record";
+/// Tag holding when groundcrew paused the resource (RFC 3339, UTC).
+pub const PAUSED_AT_TAG: &str = "groundcrew:autopause:paused-at";
+
+/// Serverless v2 scaling (ACUs; `seconds` = `SecondsUntilAutoPause`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScalingV2 {
+    pub min: f64,
+    pub max: f64,
+    pub seconds: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cluster {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub engine_mode: String,
+    pub tags: BTreeMap<String, String>,
+    pub serverless_v2: Option<ScalingV2>,
+    pub global_cluster: Option<String>,
+    pub replication_source: Option<String>,
+    pub read_replicas: usize,
+    /// Instance classes of the cluster's members (filled by the sweep).
+    pub instance_classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    /// ECS cluster name.
+    pub cluster: String,
+    pub name: String,
+    pub arn: String,
+    pub desired: i32,
+    pub running: i32,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Service {
+    /// Application Auto Scaling resource id: `service/<cluster>/<service>`.
+    pub fn resource_id(&self) -> String {
+        format!("service/{}/{}", self.cluster, self.name)
+    }
+}
+
+/// Which kinds of scaling are suspended on a scalable target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Suspended {
+    pub scale_in: bool,
+    pub scale_out: bool,
+    pub scheduled: bool,
+}
+
+impl Suspended {
+    pub const ALL: Suspended = Suspended {
+        scale_in: true,
+        scale_out: true,
+        scheduled: true,
+    };
+
+    fn encode(self) -> String {
+        let mut s = String::new();
+        if self.scale_in {
+            s.push('i');
+        }
+        if self.scale_out {
+            s.push('o');
+        }
+        if self.scheduled {
+            s.push('s');
+        }
+        if s.is_empty() {
+            s.push('-');
+        }
+        s
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        if raw == "-" {
+            return Some(Self::default());
+        }
+        if raw.is_empty() || raw.chars().any(|c| !"ios".contains(c)) {
+            return None;
+        }
+        Some(Self {
+            scale_in: raw.contains('i'),
+            scale_out: raw.contains('o'),
+            scheduled: raw.contains('s'),
+        })
+    }
+}
+
+/// An Application Auto Scaling target for `ecs:service:DesiredCount`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Target {
+    pub min: i32,
+    pub max: i32,
+    pub suspended: Suspended,
+}
+
+/// What groundcrew changed on a resource, kept in the [`RECORD_TAG`] tag.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Cluster stopped with `StopDBCluster`.
+    Stopped,
+    /// Serverless v2 cluster set to `MinCapacity 0`; the scaling it had before.
+    AutoPause(ScalingV2),
+    /// ECS service scaled to 0; its desired count and scaling target before.
+    ScaledToZero {
+        desired: i32,
+        target: Option<Target>,
+    },
+}
+
+fn fmt_acu(v: f64) -> String {
+    format!("{v}")
+}
+
+impl Record {
+    /// Tag value: only characters that RDS and ECS tag values allow (letters, digits,
+    /// spaces and `+ - = . _ : / @`).
+    pub fn encode(&self) -> String {
+        match self {
+            Record::Stopped => "mode=stop".to_string(),
+            Record::AutoPause(s) => format!(
+                "mode=auto-pause min={} max={} pause={}",
+                fmt_acu(s.min),
+                fmt_acu(s.max),
+                s.seconds.map_or("-".to_string(), |v| v.to_string())
+            ),
+            Record::ScaledToZero { desired, target } => match target {
+                None => format!("mode=scale-to-zero desired={desired} target=none"),
+                Some(t) => format!(
+                    "mode=scale-to-zero desired={desired} min={} max={} suspended={}",
+                    t.min,
+                    t.max,
+                    t.suspended.encode()
+                ),
+            },
+        }
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let fields: BTreeMap<&str, &str> = raw
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        match *fields.get("mode")? {
+            "stop" => Some(Record::Stopped),
+            "auto-pause" => {
+                let min: f64 = fields.get("min")?.parse().ok()?;
+                let max: f64 = fields.get("max")?.parse().ok()?;
+                let seconds = match *fields.get("pause")? {
+                    "-" => None,
+                    v => Some(v.parse().ok()?),
+                };
+                (min.is_finite() && max.is_finite() && min >= 0.0 && max >= min)
+                    .then_some(Record::AutoPause(ScalingV2 { min, max, seconds }))
+            }
+            "scale-to-zero" => {
+                let desired: i32 = fields.get("desired")?.parse().ok()?;
+                if desired < 0 {
+                    return None;
+                }
+                let target = if fields.get("target") == Some(&"none") {
+                    None
+                } else {
+                    let min: i32 = fields.get("min")?.parse().ok()?;
+                    let max: i32 = fields.get("max")?.parse().ok()?;
+                    let suspended = Suspended::decode(fields.get("suspended")?)?;
+                    (min >= 0 && max >= min).then_some(())?;
+                    Some(Target {
+                        min,
+                        max,
+                        suspended,
+                    })
+                };
+                Some(Record::ScaledToZero { desired, target })
+            }
+            _ => None,
+        }
+    }
+
+    /// The record a resource carries, if any. A record that cannot be read is reported
+    /// as an error by the callers (they never guess).
+    pub fn of(tags: &BTreeMap<String, String>) -> Option<Result<Self, String>> {
+        tags.get(RECORD_TAG).map(|raw| {
+            Record::decode(raw).ok_or_else(|| format!("unreadable {RECORD_TAG} tag `{raw}`"))
+        })
+    }
+}
+
+/// Whether groundcrew may touch a resource with these tags at all.
+pub fn scope(config: &Config, tags: &BTreeMap<String, String>) -> Scope {
+    if let Some(rule) = config.protected_by(tags) {
+        return Scope::Protected(format!("protected by tag {}", rule.describe()));
+    }
+    if !config.opt_in.matches(tags) {
+        return Scope::NotOptedIn;
+    }
+    Scope::InScope
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    InScope,
+    /// Opt-in or not, a protection rule matched; reported with this reason.
+    Protected(String),
+    /// Never considered, never reported.
+    NotOptedIn,
+}
+
+/// Whether an idle window's maximum connection count makes a cluster idle.
+/// Missing data is never idle.
+pub fn idle(max_connections: Option<f64>, threshold: f64) -> Result<(), String> {
+    match max_connections {
+        None => Err("no DatabaseConnections data in the idle window; not idle".to_string()),
+        Some(v) if v.is_nan() => {
+            Err("DatabaseConnections data is not a number; not idle".to_string())
+        }
+        Some(v) if v <= threshold => Ok(()),
+        Some(v) => Err(format!("busy: up to {v} connections in the idle window")),
+    }
+}
+
+/// Whether this engine version supports Serverless v2 auto-pause (`MinCapacity 0`):
+/// Aurora PostgreSQL 13.15+, 14.12+, 15.7+, 16.3+ and later majors; Aurora MySQL 3.08.0+.
+pub fn engine_supports_auto_pause(engine: &str, version: &str) -> bool {
+    fn nums(s: &str) -> Vec<u32> {
+        s.split('.').map_while(|p| p.parse().ok()).collect()
+    }
+    match engine {
+        "aurora-postgresql" => {
+            let v = nums(version);
+            let (major, minor) = (
+                v.first().copied().unwrap_or(0),
+                v.get(1).copied().unwrap_or(0),
+            );
+            match major {
+                13 => minor >= 15,
+                14 => minor >= 12,
+                15 => minor >= 7,
+                16 => minor >= 3,
+                m => m >= 17,
+            }
+        }
+        "aurora-mysql" => match version.split_once("mysql_aurora.") {
+            Some((_, aurora)) => nums(aurora) >= vec![3, 8, 0],
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// What to do with a cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterPlan {
+    /// `StopDBCluster`; `record` is false when groundcrew's record is already there (a re-stop).
+    Stop {
+        record: bool,
+    },
+    /// Serverless v2: `MinCapacity 0` with `SecondsUntilAutoPause`; remember `previous`.
+    AutoPause {
+        previous: ScalingV2,
+        seconds: i32,
+    },
+    Start,
+    RestoreScaling(ScalingV2),
+    /// Running again already: only groundcrew's record is removed.
+    ClearRecord(String),
+    Skip(String),
+}
+
+/// Whether the cluster can be stopped at all, whatever its state.
+fn unstoppable(c: &Cluster) -> Option<String> {
+    if !c.engine.starts_with("aurora") {
+        return Some(format!("engine {} is not Aurora", c.engine));
+    }
+    if c.engine_mode == "serverless" {
+        return Some("Aurora Serverless v1 cannot be stopped or auto-paused".to_string());
+    }
+    if let Some(g) = &c.global_cluster {
+        return Some(format!(
+            "member of global database {g}; global clusters cannot be stopped"
+        ));
+    }
+    if let Some(src) = &c.replication_source {
+        return Some(format!(
+            "read replica of {src}; replica clusters cannot be stopped"
+        ));
+    }
+    if c.read_replicas > 0 {
+        return Some("has cross-Region read replicas; cannot be stopped".to_string());
+    }
+    None
+}
+
+fn all_serverless(c: &Cluster) -> bool {
+    c.instance_classes.iter().all(|k| k == "db.serverless")
+}
+
+/// The pause plan for an in-scope cluster. `idle` is `Some` for a sweep (the idle check's
+/// verdict) and `None` for an environment's scheduled or requested sleep.
+pub fn plan_pause(c: &Cluster, config: &Config, idle: Option<Result<(), String>>) -> ClusterPlan {
+    if let Some(reason) = unstoppable(c) {
+        return ClusterPlan::Skip(reason);
+    }
+    let record = match Record::of(&c.tags) {
+        Some(Err(e)) => return ClusterPlan::Skip(e),
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    let since = c
+        .tags
+        .get(PAUSED_AT_TAG)
+        .map(|t| format!(" at {t}"))
+        .unwrap_or_default();
+    match (&record, c.status.as_str()) {
+        (Some(Record::AutoPause(_)), _) => {
+            return ClusterPlan::Skip(format!("already set to auto-pause by groundcrew{since}"))
+        }
+        (Some(Record::Stopped), "stopped" | "stopping") => {
+            return ClusterPlan::Skip(format!("already {} by groundcrew{since}", c.status))
+        }
+        (_, "available") => {}
+        (None, "stopped") => {
+            return ClusterPlan::Skip("already stopped (not by groundcrew)".to_string())
+        }
+        (_, other) => return ClusterPlan::Skip(format!("status is {other}, not available")),
+    }
+    if let Some(Err(reason)) = idle {
+        return ClusterPlan::Skip(reason);
+    }
+    if record == Some(Record::Stopped) {
+        // Started again (after 7 days by AWS, or by someone) and idle: stop it again.
+        return ClusterPlan::Stop { record: false };
+    }
+    if let Some(s) = c.serverless_v2 {
+        if all_serverless(c) {
+            if s.min == 0.0 {
+                return ClusterPlan::Skip(
+                    "Serverless v2 already auto-pauses (MinCapacity 0)".to_string(),
+                );
+            }
+            if engine_supports_auto_pause(&c.engine, &c.engine_version) {
+                return ClusterPlan::AutoPause {
+                    previous: s,
+                    seconds: config.auto_pause_seconds(),
+                };
+            }
+        }
+    }
+    ClusterPlan::Stop { record: true }
+}
+
+/// The wake plan for an in-scope cluster.
+pub fn plan_wake(c: &Cluster) -> ClusterPlan {
+    match Record::of(&c.tags) {
+        None => ClusterPlan::Skip("not paused by groundcrew".to_string()),
+        Some(Err(e)) => ClusterPlan::Skip(e),
+        Some(Ok(Record::AutoPause(previous))) => ClusterPlan::RestoreScaling(previous),
+        Some(Ok(Record::Stopped)) => match c.status.as_str() {
+            "stopped" => ClusterPlan::Start,
+            "available" | "starting" => ClusterPlan::ClearRecord(format!("already {}", c.status)),
+            other => ClusterPlan::Skip(format!("status is {other}; wake again once it is stopped")),
+        },
+        Some(Ok(Record::ScaledToZero { .. })) => {
+            ClusterPlan::Skip(format!("{RECORD_TAG} tag is not a cluster record"))
+        }
+    }
+}
+
+/// Estimated USD per hour saved by pausing a cluster this way.
+pub fn hourly_saving(c: &Cluster, plan: &ClusterPlan, config: &Config) -> Option<f64> {
+    let prices = &config.prices;
+    match plan {
+        ClusterPlan::Stop { .. } => {
+            let mut total = 0.0;
+            for class in &c.instance_classes {
+                if class == "db.serverless" {
+                    total += c.serverless_v2.map_or(0.5, |s| s.min.max(0.5)) * prices.acu_hour;
+                } else {
+                    total += prices.class(class)?;
+                }
+            }
+            Some(total)
+        }
+        ClusterPlan::AutoPause { previous, .. } => {
+            let n = c.instance_classes.len().max(1) as f64;
+            Some(previous.min * prices.acu_hour * n)
+        }
+        _ => None,
+    }
+}
+
+/// Extracts the state from an `InvalidDBClusterStateFault` message such as
+/// `DbCluster dev-1 is in starting state but expected it to be one of available.`
+pub fn state_from_message(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once(" is in ")?;
+    let state = rest.split_whitespace().next()?;
+    let ok = !state.is_empty()
+        && state
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+    ok.then(|| state.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn cluster(status: &str, t: &[(&str, &str)]) -> Cluster {
+        Cluster {
+            id: "dev-1".into(),
+            arn: "arn:aws:rds:us-east-1:1:cluster:dev-1".into(),
+            status: status.into(),
+            engine: "aurora-postgresql".into(),
+            engine_version: "16.4".into(),
+            engine_mode: "provisioned".into(),
+            tags: tags(t),
+            instance_classes: vec!["db.r6g.large".into()],
+            ..Default::default()
+        }
+    }
+
+    const OPT: (&str, &str) = ("groundcrew:autopause", "true");
+
+    #[test]
+    fn idle_detection() {
+        assert!(idle(Some(0.0), 0.0).is_ok());
+        assert!(idle(Some(1.0), 0.0).unwrap_err().contains("busy"));
+        assert!(idle(None, 0.0)
+            .unwrap_err()
+            .contains("no DatabaseConnections"));
+        assert!(idle(Some(f64::NAN), 5.0).is_err());
+        assert!(idle(Some(2.0), 2.0).is_ok());
+    }
+
+    #[test]
+    fn scope_needs_opt_in_and_protection_wins() {
+        let c = Config::default();
+        assert_eq!(scope(&c, &tags(&[])), Scope::NotOptedIn);
+        assert_eq!(
+            scope(&c, &tags(&[("groundcrew:autopause", "false")])),
+            Scope::NotOptedIn
+        );
+        assert_eq!(scope(&c, &tags(&[OPT])), Scope::InScope);
+        assert_eq!(
+            scope(&c, &tags(&[("groundcrew:autopause", "TRUE")])),
+            Scope::InScope
+        );
+        assert!(matches!(
+            scope(&c, &tags(&[OPT, ("environment", "production")])),
+            Scope::Protected(_)
+        ));
+        assert!(matches!(
+            scope(&c, &tags(&[("environment", "prod")])),
+            Scope::Protected(_)
+        ));
+    }
+
+    #[test]
+    fn pause_plan_for_provisioned_cluster() {
+        let c = Config::default();
+        assert_eq!(
+            plan_pause(&cluster("available", &[OPT]), &c, Some(Ok(()))),
+            ClusterPlan::Stop { record: true }
+        );
+        assert_eq!(
+            plan_pause(&cluster("available", &[OPT]), &c, None),
+            ClusterPlan::Stop { record: true }
+        );
+        let busy = plan_pause(
+            &cluster("available", &[OPT]),
+            &c,
+            Some(Err("busy: up to 3".into())),
+        );
+        assert_eq!(busy, ClusterPlan::Skip("busy: up to 3".into()));
+        for s in ["modifying", "starting", "backing-up"] {
+            assert!(
+                matches!(plan_pause(&cluster(s, &[OPT]), &c, Some(Ok(()))), ClusterPlan::Skip(r) if r.contains(s))
+            );
+        }
+    }
+
+    #[test]
+    fn unstoppable_clusters_are_skipped_with_a_reason() {
+        let c = Config::default();
+        let mut v1 = cluster("available", &[OPT]);
+        v1.engine_mode = "serverless".into();
+        assert!(
+            matches!(plan_pause(&v1, &c, None), ClusterPlan::Skip(r) if r.contains("Serverless v1"))
+        );
+        let mut g = cluster("available", &[OPT]);
+        g.global_cluster = Some("orders-global".into());
+        assert!(matches!(plan_pause(&g, &c, None), ClusterPlan::Skip(r) if r.contains("global")));
+        let mut r = cluster("available", &[OPT]);
+        r.replication_source = Some("arn:src".into());
+        assert!(matches!(plan_pause(&r, &c, None), ClusterPlan::Skip(x) if x.contains("replica")));
+        let mut neptune = cluster("available", &[OPT]);
+        neptune.engine = "neptune".into();
+        assert!(
+            matches!(plan_pause(&neptune, &c, None), ClusterPlan::Skip(x) if x.contains("not Aurora"))
+        );
+    }
+
+    #[test]
+    fn serverless_v2_gets_auto_pause_once() {
+        let c = Config::default();
+        let mut s = cluster("available", &[OPT]);
+        s.instance_classes = vec!["db.serverless".into(), "db.serverless".into()];
+        s.serverless_v2 = Some(ScalingV2 {
+            min: 0.5,
+            max: 8.0,
+            seconds: None,
+        });
+        let plan = plan_pause(&s, &c, Some(Ok(())));
+        assert_eq!(
+            plan,
+            ClusterPlan::AutoPause {
+                previous: ScalingV2 {
+                    min: 0.5,
+                    max: 8.0,
+                    seconds: None
+                },
+                seconds: 1800
+            }
+        );
+        assert_eq!(hourly_saving(&s, &plan, &c), Some(0.5 * 0.12 * 2.0));
+        // Already min 0 (by someone else): nothing to do.
+        s.serverless_v2 = Some(ScalingV2 {
+            min: 0.0,
+            max: 8.0,
+            seconds: Some(300),
+        });
+        assert!(
+            matches!(plan_pause(&s, &c, None), ClusterPlan::Skip(r) if r.contains("already auto-pauses"))
+        );
+        // Already done by groundcrew: never recorded twice.
+        s.tags.insert(
+            RECORD_TAG.into(),
+            "mode=auto-pause min=0.5 max=8 pause=-".into(),
+        );
+        assert!(
+            matches!(plan_pause(&s, &c, None), ClusterPlan::Skip(r) if r.contains("already set to auto-pause"))
+        );
+        // Old engine: stopped instead.
+        let mut old = cluster("available", &[OPT]);
+        old.engine_version = "15.4".into();
+        old.instance_classes = vec!["db.serverless".into()];
+        old.serverless_v2 = Some(ScalingV2 {
+            min: 1.0,
+            max: 4.0,
+            seconds: None,
+        });
+        assert_eq!(
+            plan_pause(&old, &c, None),
+            ClusterPlan::Stop { record: true }
+        );
+        // Mixed cluster (provisioned writer): auto-pause would not pause the writer.
+        let mut mixed = s.clone();
+        mixed.tags.remove(RECORD_TAG);
+        mixed.serverless_v2 = Some(ScalingV2 {
+            min: 0.5,
+            max: 8.0,
+            seconds: None,
+        });
+        mixed.instance_classes = vec!["db.r6g.large".into(), "db.serverless".into()];
+        assert_eq!(
+            plan_pause(&mixed, &c, None),
+            ClusterPlan::Stop { record: true }
+        );
+        assert_eq!(
+            hourly_saving(&mixed, &ClusterPlan::Stop { record: true }, &c),
+            Some(0.26 + 0.06)
+        );
+    }
+
+    #[test]
+    fn restarted_cluster_we_stopped_is_stopped_again_without_a_new_record() {
+        let c = Config::default();
+        let restarted = cluster(
+            "available",
+            &[
+                OPT,
+                (RECORD_TAG, "mode=stop"),
+                (PAUSED_AT_TAG, "2026-11-14T20:00:00Z"),
+            ],
+        );
+        assert_eq!(
+            plan_pause(&restarted, &c, Some(Ok(()))),
+            ClusterPlan::Stop { record: false }
+        );
+        let stopped = cluster(
+            "stopped",
+            &[
+                OPT,
+                (RECORD_TAG, "mode=stop"),
+                (PAUSED_AT_TAG, "2026-11-14T20:00:00Z"),
+            ],
+        );
+        assert!(
+            matches!(plan_pause(&stopped, &c, None), ClusterPlan::Skip(r) if r.contains("2026-11-14T20:00:00Z"))
+        );
+        let foreign = cluster("stopped", &[OPT]);
+        assert!(
+            matches!(plan_pause(&foreign, &c, None), ClusterPlan::Skip(r) if r.contains("not by groundcrew"))
+        );
+    }
+
+    #[test]
+    fn wake_plan() {
+        assert!(matches!(
+            plan_wake(&cluster("stopped", &[OPT])),
+            ClusterPlan::Skip(_)
+        ));
+        assert_eq!(
+            plan_wake(&cluster("stopped", &[OPT, (RECORD_TAG, "mode=stop")])),
+            ClusterPlan::Start
+        );
+        assert!(matches!(
+            plan_wake(&cluster("available", &[OPT, (RECORD_TAG, "mode=stop")])),
+            ClusterPlan::ClearRecord(_)
+        ));
+        assert!(matches!(
+            plan_wake(&cluster("stopping", &[OPT, (RECORD_TAG, "mode=stop")])),
+            ClusterPlan::Skip(_)
+        ));
+        assert_eq!(
+            plan_wake(&cluster(
+                "available",
+                &[
+                    OPT,
+                    (RECORD_TAG, "mode=auto-pause min=1.5 max=16 pause=600")
+                ]
+            )),
+            ClusterPlan::RestoreScaling(ScalingV2 {
+                min: 1.5,
+                max: 16.0,
+                seconds: Some(600)
+            })
+        );
+        assert!(
+            matches!(plan_wake(&cluster("available", &[OPT, (RECORD_TAG, "garbage")])), ClusterPlan::Skip(r) if r.contains("unreadable"))
+        );
+    }
+
+    #[test]
+    fn engine_support_table() {
+        assert!(engine_supports_auto_pause("aurora-postgresql", "16.4"));
+        assert!(engine_supports_auto_pause("aurora-postgresql", "13.15"));
+        assert!(!engine_supports_auto_pause("aurora-postgresql", "13.12"));
+        assert!(engine_supports_auto_pause("aurora-postgresql", "17.1"));
+        assert!(engine_supports_auto_pause(
+            "aurora-mysql",
+            "8.0.mysql_aurora.3.08.0"
+        ));
+        assert!(!engine_supports_auto_pause(
+            "aurora-mysql",
+            "8.0.mysql_aurora.3.05.2"
+        ));
+        assert!(!engine_supports_auto_pause(
+            "aurora-mysql",
+            "5.7.mysql_aurora.2.11.2"
+        ));
+        assert!(!engine_supports_auto_pause("neptune", "1.3"));
+    }
+
+    #[test]
+    fn state_is_read_from_the_fault_message() {
+        let m = "DbCluster dev-1 is in starting state but expected it to be one of available.";
+        assert_eq!(state_from_message(m).as_deref(), Some("starting"));
+        assert_eq!(state_from_message("something else"), None);
+    }
+
+    #[test]
+    fn provisioned_saving_needs_known_prices() {
+        let c = Config::default();
+        let mut x = cluster("available", &[OPT]);
+        x.instance_classes = vec!["db.r6g.large".into(), "db.r6g.large".into()];
+        assert_eq!(
+            hourly_saving(&x, &ClusterPlan::Stop { record: true }, &c),
+            Some(0.52)
+        );
+        x.instance_classes.push("db.x99.huge".into());
+        assert_eq!(
+            hourly_saving(&x, &ClusterPlan::Stop { record: true }, &c),
+            None
+        );
+    }
+
+    fn arb_target() -> impl Strategy<Value = Option<Target>> {
+        proptest::option::of(
+            (0..1000i32, 0..1000i32, any::<(bool, bool, bool)>()).prop_map(|(a, b, (i, o, s))| {
+                Target {
+                    min: a.min(b),
+                    max: a.max(b),
+                    suspended: Suspended {
+                        scale_in: i,
+                        scale_out: o,
+                        scheduled: s,
+                    },
+                }
+            }),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn service_records_round_trip(desired in 0..10_000i32, target in arb_target()) {
+            let r = Record::ScaledToZero { desired, target };
+            let text = r.encode();
+            prop_assert!(text.len() <= 256);
+            prop_assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || " +-=._:/@".contains(c)));
+            prop_assert_eq!(Record::decode(&text), Some(r));
+        }
+
+        #[test]
+        fn cluster_records_round_trip(min_halves in 0..512u32, extra in 0..256u32, seconds in proptest::option::of(300..86_400i32)) {
+            let min = f64::from(min_halves) / 2.0;
+            let r = Record::AutoPause(ScalingV2 { min, max: min + f64::from(extra) / 2.0, seconds });
+            prop_assert_eq!(Record::decode(&r.encode()), Some(r));
+        }
+
+        #[test]
+        fn missing_data_is_never_idle(threshold in 0.0..100.0f64) {
+            prop_assert!(idle(None, threshold).is_err());
+        }
+
+        #[test]
+        fn untagged_or_protected_is_never_in_scope(env in "[a-z]{0,8}", opt in proptest::bool::ANY, prod in prop_oneof![Just("prod"), Just("production"), Just("PROD")]) {
+            let c = Config::default();
+            let mut t = tags(&[("environment", prod)]);
+            if opt { t.insert("groundcrew:autopause".into(), "true".into()); }
+            t.insert("groundcrew:environment".into(), env);
+            prop_assert!(scope(&c, &t) != Scope::InScope);
+            prop_assert_eq!(scope(&c, &tags(&[])), Scope::NotOptedIn);
+        }
+    }
+}
