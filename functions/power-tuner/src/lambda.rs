@@ -1,0 +1,416 @@
+//! The Lambda control and data plane the tuner needs, behind a small trait, with the
+//! AWS SDK implementation.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture as SdkArch, Environment, LastUpdateStatus, LogType};
+use groundcrew::retry::{RetryAdvice, Transient};
+
+use crate::input::Architecture;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaErrorKind {
+    /// `TooManyRequestsException`, `ThrottlingException`: retry with backoff.
+    Throttled,
+    /// `ResourceConflictException`: an update is still in progress; retry.
+    Conflict,
+    /// `ResourceNotFoundException`.
+    NotFound,
+    /// Anything else: permanent.
+    Other,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct LambdaError {
+    pub kind: LambdaErrorKind,
+    pub message: String,
+}
+
+impl LambdaError {
+    pub fn other(message: impl Into<String>) -> Self {
+        Self {
+            kind: LambdaErrorKind::Other,
+            message: message.into(),
+        }
+    }
+
+    fn from_sdk<E, R>(operation: &str, err: &aws_sdk_lambda::error::SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let kind = match err.code() {
+            Some("TooManyRequestsException" | "ThrottlingException" | "Throttling") => {
+                LambdaErrorKind::Throttled
+            }
+            Some("ResourceConflictException") => LambdaErrorKind::Conflict,
+            Some("ResourceNotFoundException") => LambdaErrorKind::NotFound,
+            _ => LambdaErrorKind::Other,
+        };
+        Self {
+            kind,
+            message: format!("{operation}: {}", groundcrew::aws::describe_sdk_error(err)),
+        }
+    }
+}
+
+impl Transient for LambdaError {
+    fn retry_advice(&self) -> RetryAdvice {
+        match self.kind {
+            LambdaErrorKind::Throttled | LambdaErrorKind::Conflict => RetryAdvice::Retry,
+            _ => RetryAdvice::Stop,
+        }
+    }
+}
+
+/// The parts of a function's configuration the tuner reads and restores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionState {
+    pub memory_mb: u32,
+    pub architecture: Architecture,
+    /// `Successful`, `InProgress`, `Failed`; `None` right after creation.
+    pub last_update_status: Option<String>,
+    pub environment: Option<HashMap<String, String>>,
+}
+
+impl FunctionState {
+    pub fn update_in_progress(&self) -> bool {
+        self.last_update_status.as_deref() == Some("InProgress")
+    }
+}
+
+/// What an invocation returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Invocation {
+    /// `Unhandled` / `Handled` when the function failed.
+    pub function_error: Option<String>,
+    /// base64 log tail.
+    pub log_result: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+impl Invocation {
+    /// The error type of a failed invocation (`errorType` in the payload, else the
+    /// `FunctionError` header).
+    pub fn error_type(&self) -> Option<String> {
+        let header = self.function_error.as_ref()?;
+        let from_payload = serde_json::from_slice::<serde_json::Value>(&self.payload)
+            .ok()
+            .and_then(|v| {
+                v.get("errorType")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string)
+            });
+        Some(from_payload.unwrap_or_else(|| header.clone()))
+    }
+}
+
+type Res<T> = Result<T, LambdaError>;
+
+/// The Lambda operations the tuner uses. `function` is a name or an unqualified ARN.
+pub trait LambdaApi: Send + Sync {
+    fn get_configuration(&self, function: &str) -> impl Future<Output = Res<FunctionState>> + Send;
+    fn update_memory(&self, function: &str, memory_mb: u32)
+        -> impl Future<Output = Res<()>> + Send;
+    fn update_environment(
+        &self,
+        function: &str,
+        vars: HashMap<String, String>,
+    ) -> impl Future<Output = Res<()>> + Send;
+    /// Re-deploys the current code package for another architecture.
+    fn update_architecture(
+        &self,
+        function: &str,
+        arch: Architecture,
+    ) -> impl Future<Output = Res<()>> + Send;
+    fn list_versions(&self, function: &str) -> impl Future<Output = Res<Vec<String>>> + Send;
+    fn publish_version(&self, function: &str) -> impl Future<Output = Res<String>> + Send;
+    /// Creates the alias, or points it at `version` when it exists.
+    fn put_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        version: &str,
+    ) -> impl Future<Output = Res<()>> + Send;
+    fn delete_alias(&self, function: &str, alias: &str) -> impl Future<Output = Res<()>> + Send;
+    fn delete_version(&self, function: &str, version: &str)
+        -> impl Future<Output = Res<()>> + Send;
+    fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Res<Invocation>> + Send;
+}
+
+/// The AWS SDK implementation.
+#[derive(Clone)]
+pub struct SdkLambda {
+    client: aws_sdk_lambda::Client,
+    http: reqwest::Client,
+}
+
+impl SdkLambda {
+    /// A client whose attempts may last as long as a Lambda invocation can (15 min).
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(905))
+            .build();
+        let conf = aws_sdk_lambda::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap_or_default();
+        Self {
+            client: aws_sdk_lambda::Client::from_conf(conf),
+            http,
+        }
+    }
+}
+
+/// A reqwest error with its causes, without the URL (a presigned URL is a credential).
+fn describe_download(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    format!("downloading the code package failed: {text}")
+}
+
+fn sdk_arch(a: Architecture) -> SdkArch {
+    match a {
+        Architecture::Arm64 => SdkArch::Arm64,
+        Architecture::X86_64 => SdkArch::X8664,
+    }
+}
+
+impl LambdaApi for SdkLambda {
+    async fn get_configuration(&self, function: &str) -> Res<FunctionState> {
+        let out = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("GetFunctionConfiguration", &e))?;
+        let architecture = match out.architectures().first() {
+            Some(SdkArch::Arm64) => Architecture::Arm64,
+            _ => Architecture::X86_64,
+        };
+        Ok(FunctionState {
+            memory_mb: out.memory_size().unwrap_or(128).max(0) as u32,
+            architecture,
+            last_update_status: out
+                .last_update_status()
+                .map(|s: &LastUpdateStatus| s.as_str().to_string()),
+            environment: out.environment().and_then(|e| e.variables()).cloned(),
+        })
+    }
+
+    async fn update_memory(&self, function: &str, memory_mb: u32) -> Res<()> {
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .memory_size(memory_mb as i32)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_environment(&self, function: &str, vars: HashMap<String, String>) -> Res<()> {
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .environment(Environment::builder().set_variables(Some(vars)).build())
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_architecture(&self, function: &str, arch: Architecture) -> Res<()> {
+        let got = self
+            .client
+            .get_function()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
+        let code = got
+            .code()
+            .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
+        let update = self
+            .client
+            .update_function_code()
+            .function_name(function)
+            .architectures(sdk_arch(arch));
+        let update = if let Some(image) = code.image_uri() {
+            update.image_uri(image)
+        } else {
+            let location = code
+                .location()
+                .ok_or_else(|| LambdaError::other("the code package has no download location"))?;
+            // The presigned URL is a credential: never put it in an error.
+            let resp = self
+                .http
+                .get(location)
+                .send()
+                .await
+                .map_err(|e| LambdaError::other(describe_download(e)))?;
+            if !resp.status().is_success() {
+                return Err(LambdaError::other(format!(
+                    "downloading the code package failed: HTTP {}",
+                    resp.status()
+                )));
+            }
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| LambdaError::other(describe_download(e)))?;
+            update.zip_file(Blob::new(bytes.to_vec()))
+        };
+        update
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionCode", &e))?;
+        Ok(())
+    }
+
+    async fn list_versions(&self, function: &str) -> Res<Vec<String>> {
+        let mut versions = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_versions_by_function()
+                .function_name(function)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| LambdaError::from_sdk("ListVersionsByFunction", &e))?;
+            versions.extend(
+                out.versions()
+                    .iter()
+                    .filter_map(|v| v.version().map(str::to_string)),
+            );
+            match out.next_marker() {
+                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => {
+                    marker = Some(m.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn publish_version(&self, function: &str) -> Res<String> {
+        let out = self
+            .client
+            .publish_version()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("PublishVersion", &e))?;
+        out.version()
+            .map(str::to_string)
+            .ok_or_else(|| LambdaError::other("PublishVersion returned no version"))
+    }
+
+    async fn put_alias(&self, function: &str, alias: &str, version: &str) -> Res<()> {
+        let updated = self
+            .client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.client
+                    .create_alias()
+                    .function_name(function)
+                    .name(alias)
+                    .function_version(version)
+                    .send()
+                    .await
+                    .map_err(|e| LambdaError::from_sdk("CreateAlias", &e))?;
+                Ok(())
+            }
+            Err(e) => Err(LambdaError::from_sdk("UpdateAlias", &e)),
+        }
+    }
+
+    async fn delete_alias(&self, function: &str, alias: &str) -> Res<()> {
+        match self
+            .client
+            .delete_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(LambdaError::from_sdk("DeleteAlias", &e)),
+        }
+    }
+
+    async fn delete_version(&self, function: &str, version: &str) -> Res<()> {
+        match self
+            .client
+            .delete_function()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(LambdaError::from_sdk("DeleteFunction", &e)),
+        }
+    }
+
+    async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Vec<u8>,
+    ) -> Res<Invocation> {
+        let mut call = self
+            .client
+            .invoke()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .log_type(LogType::Tail);
+        if !payload.is_empty() {
+            call = call.payload(Blob::new(payload));
+        }
+        let out = call
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+        Ok(Invocation {
+            function_error: out.function_error().map(str::to_string),
+            log_result: out.log_result().map(str::to_string),
+            payload: out
+                .payload()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+        })
+    }
+}
