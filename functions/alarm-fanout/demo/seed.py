@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Seeds the local AWS for alarm-fanout (idempotent): the delivery table, the receivers'
+secrets (pointing at the HTTP stand-in), an SNS topic for email, the routing document in
+SSM, and two tagged CloudWatch alarms whose severity comes from their `severity` tag."""
+import json
+import os
+
+import boto3
+from botocore.exceptions import ClientError
+
+STANDIN = os.environ.get("STANDIN_URL", "http://127.0.0.1:4580")
+TABLE = "groundcrew-demo-alarm-fanout"
+ROUTING_PARAMETER = "/groundcrew/demo/alarm-fanout/routing"
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+
+ddb = boto3.client("dynamodb", region_name=REGION)
+sm = boto3.client("secretsmanager", region_name=REGION)
+ssm = boto3.client("ssm", region_name=REGION)
+sns = boto3.client("sns", region_name=REGION)
+cw = boto3.client("cloudwatch", region_name=REGION)
+
+
+def table():
+    try:
+        ddb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.get_waiter("table_exists").wait(TableName=TABLE)
+        ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+
+
+def secret(name, value):
+    try:
+        sm.create_secret(Name=name, SecretString=value)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+        sm.put_secret_value(SecretId=name, SecretString=value)
+
+
+def parameter(name, value, kind="SecureString"):
+    ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
+
+
+table()
+secret("groundcrew/demo/telegram", json.dumps({"bot_token": "123456:DEMO-telegram-token"}))
+secret("groundcrew/demo/slack-webhook", f"{STANDIN}/slack/T0DEMO/B0DEMO/demo-slack-secret")
+secret("groundcrew/demo/audit-webhook", f"{STANDIN}/hook/audit")
+parameter("/groundcrew/demo/google-chat-webhook", f"{STANDIN}/chat/v1/spaces/DEMO/messages?key=demo-key&token=demo-token")
+parameter("/groundcrew/demo/pagerduty-routing-key", "R0UT1NGKEYDEMO00000000000000000")
+email_topic = sns.create_topic(Name="groundcrew-demo-ops-email")["TopicArn"]
+alarm_topic = sns.create_topic(Name="groundcrew-demo-alarms")["TopicArn"]
+
+routing = f"""# alarm-fanout demo routing document
+receivers:
+  oncall:
+    type: pagerduty
+    routing_key_secret: /groundcrew/demo/pagerduty-routing-key
+  ops-telegram:
+    type: telegram
+    chat_id: -1001234567890
+    thread_id: 42
+    bot_token_secret: groundcrew/demo/telegram#bot_token
+  ops-slack:
+    type: slack
+    webhook_url_secret: groundcrew/demo/slack-webhook
+  ops-chat:
+    type: google_chat
+    webhook_url_secret: ssm:/groundcrew/demo/google-chat-webhook
+  ops-email:
+    type: sns
+    topic_arn: {email_topic}
+  audit:
+    type: webhook
+    url_secret: groundcrew/demo/audit-webhook
+routes:
+  # Critical and error alarms page, and fall through to the team channels.
+  - match: {{kind: alarm, severity: [critical, error], state: [ALARM, OK]}}
+    receivers: [oncall]
+    continue: true
+  - match: {{alarm_name: "demo-*"}}
+    receivers: [ops-telegram, ops-slack, ops-chat]
+  - match: {{kind: [rds, budgets, health]}}
+    receivers: [ops-email, audit, ops-telegram]
+default: [ops-telegram, audit]
+"""
+parameter(ROUTING_PARAMETER, routing, kind="String")
+
+for name, severity in [("demo-orders-db-cpu-critical", "critical"), ("demo-api-error-rate-P2", "error"), ("demo-queue-depth-warning", "warning")]:
+    cw.put_metric_alarm(
+        AlarmName=name,
+        MetricName="CPUUtilization",
+        Namespace="AWS/RDS",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=80.0,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[alarm_topic],
+        OKActions=[alarm_topic],
+        Tags=[{"Key": "severity", "Value": severity}, {"Key": "team", "Value": "platform"}],
+    )
+
+print(f"alarm-fanout: table {TABLE}, routing in {ROUTING_PARAMETER}, email topic {email_topic}, 3 tagged alarms")

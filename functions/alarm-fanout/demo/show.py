@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Shows what alarm-fanout did: the requests the HTTP stand-in received from it
+(Telegram, Slack, Google Chat, PagerDuty, webhook) and its delivery records."""
+import json
+import os
+import urllib.request
+
+import boto3
+
+STANDIN = os.environ.get("STANDIN_URL", "http://127.0.0.1:4580")
+TABLE = "groundcrew-demo-alarm-fanout"
+ddb = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION", "us-east-1"))
+
+with urllib.request.urlopen(f"{STANDIN}/__requests", timeout=5) as r:
+    requests = json.load(r)
+ours = [q for q in requests if q["path"].startswith(("/bot[token]/sendMessage", "/slack/", "/chat/", "/v2/enqueue", "/hook/audit"))]
+print(f"== {len(ours)} messages received by the local receivers")
+for q in ours:
+    body = q["body"]
+    if q["path"].startswith("/bot"):
+        shown = body.get("text", "")
+    elif q["path"].startswith("/slack/"):
+        shown = body.get("text", "")
+    elif q["path"].startswith("/chat/"):
+        shown = body.get("text", "") + f"   [thread {body.get('thread', {}).get('threadKey')}]"
+    elif q["path"] == "/v2/enqueue":
+        shown = f"{body.get('event_action')} dedup_key={body.get('dedup_key')} severity={body.get('payload', {}).get('severity')}"
+    else:
+        shown = body.get("headline", "") if isinstance(body, dict) else str(body)
+    print(f"-- {q['method']} /{q['path'].split('/')[1]}/…\n   " + shown.replace("\n", "\n   "))
+
+items = ddb.scan(TableName=TABLE)["Items"]
+print(f"== {len(items)} delivery records in {TABLE}")
+for it in sorted(items, key=lambda i: i["pk"]["S"]):
+    pk = it["pk"]["S"]
+    if pk.startswith("msg#"):
+        print(f"{pk}: {it.get('status', {}).get('S')} delivered={sorted(it.get('delivered', {}).get('SS', []))}")
+    else:
+        print(f"{pk}: last sent {it.get('state', {}).get('S')} to {sorted(it.get('receivers', {}).get('SS', []))}")

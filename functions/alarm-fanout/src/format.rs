@@ -1,0 +1,324 @@
+//! Messages made for each receiver: Telegram HTML, Slack blocks, Google Chat text with a
+//! thread per alarm, PagerDuty Events v2, SNS (email/SMS) text and a JSON webhook body.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::html;
+use crate::notice::{Alarm, Body, Notice, State};
+use crate::severity::Severity;
+
+fn time_text(alarm: &Alarm) -> Option<String> {
+    alarm
+        .time
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+fn place(notice: &Notice) -> Option<String> {
+    match (notice.account.as_deref(), notice.region.as_deref()) {
+        (Some(a), Some(r)) => Some(format!("account {a} · {r}")),
+        (Some(a), None) => Some(format!("account {a}")),
+        (None, Some(r)) => Some(r.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The first line: emoji, state and name (or kind and title).
+pub fn headline(notice: &Notice) -> String {
+    match &notice.body {
+        Body::Alarm(a) => format!("{} {}: {}", a.state.emoji(), a.state.as_str(), a.name),
+        Body::Text { kind, title, .. } => format!("{} {title}", kind.emoji()),
+    }
+}
+
+/// `(label, value)` lines shared by every format.
+fn details(notice: &Notice, severity: Severity) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Body::Alarm(a) = &notice.body {
+        if !a.reason.is_empty() {
+            out.push(("Reason", a.reason.clone()));
+        }
+        if let Some(m) = &a.metric {
+            out.push(("Metric", m.clone()));
+        }
+        if let Some(t) = &a.threshold {
+            out.push(("Threshold", t.clone()));
+        }
+        if let Some(r) = &a.rule {
+            out.push(("Rule", r.clone()));
+        }
+        out.push(("Severity", severity.as_str().to_string()));
+        if let Some(p) = a.previous_state {
+            out.push(("Was", p.as_str().to_string()));
+        }
+        if let Some(t) = time_text(a) {
+            out.push(("Time", t));
+        }
+    }
+    if let Some(p) = place(notice) {
+        out.push(("Where", p));
+    }
+    out
+}
+
+fn body_text(notice: &Notice) -> Option<String> {
+    match &notice.body {
+        Body::Alarm(a) => a.description.clone(),
+        Body::Text { text, .. } => (!text.trim().is_empty()).then(|| text.clone()),
+    }
+}
+
+fn console_url(notice: &Notice) -> Option<String> {
+    notice.alarm().and_then(Alarm::console_url)
+}
+
+/// Plain text (SNS email/SMS, fallbacks).
+pub fn plain_text(notice: &Notice, severity: Severity) -> String {
+    let mut out = headline(notice);
+    if let Some(b) = body_text(notice) {
+        out.push_str(&format!("\n{b}"));
+    }
+    for (label, value) in details(notice, severity) {
+        out.push_str(&format!("\n{label}: {value}"));
+    }
+    if let Some(url) = console_url(notice) {
+        out.push_str(&format!("\n{url}"));
+    }
+    out
+}
+
+/// Telegram HTML, before splitting.
+pub fn telegram_html(notice: &Notice, severity: Severity) -> String {
+    let mut out = match &notice.body {
+        Body::Alarm(a) => format!(
+            "{} <b>{}</b> · <b>{}</b>",
+            a.state.emoji(),
+            a.state.as_str(),
+            html::escape(&a.name)
+        ),
+        Body::Text { kind, title, .. } => {
+            format!("{} <b>{}</b>", kind.emoji(), html::escape(title))
+        }
+    };
+    if let Some(b) = body_text(notice) {
+        let b = html::escape(&b);
+        out.push_str(&if notice.alarm().is_some() {
+            format!("\n<i>{b}</i>")
+        } else {
+            format!("\n{b}")
+        });
+    }
+    for (label, value) in details(notice, severity) {
+        let value = html::escape(&value);
+        let value = if matches!(label, "Metric" | "Rule") {
+            format!("<code>{value}</code>")
+        } else {
+            value
+        };
+        out.push_str(&format!("\n<b>{label}:</b> {value}"));
+    }
+    if let Some(url) = console_url(notice) {
+        out.push_str(&format!(
+            "\n<a href=\"{}\">Open in CloudWatch</a>",
+            html::escape(&url)
+        ));
+    }
+    out
+}
+
+/// Slack's escaping for mrkdwn text.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A Slack incoming-webhook body: blocks with a text fallback.
+pub fn slack(notice: &Notice, severity: Severity) -> Value {
+    let cut = |s: String, n: usize| groundcrew::http::excerpt(&s, n);
+    let mut section = format!("*{}*", slack_escape(&headline(notice)));
+    if let Some(b) = body_text(notice) {
+        section.push_str(&format!("\n{}", slack_escape(&b)));
+    }
+    let mut blocks =
+        vec![json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(section, 2900)}})];
+    let fields: Vec<Value> = details(notice, severity)
+        .into_iter()
+        .take(10)
+        .map(|(label, value)| json!({"type": "mrkdwn", "text": cut(format!("*{label}*\n{}", slack_escape(&value)), 1900)}))
+        .collect();
+    if !fields.is_empty() {
+        blocks.push(json!({"type": "section", "fields": fields}));
+    }
+    if let Some(url) = console_url(notice) {
+        blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in CloudWatch"}, "url": url}]}));
+    }
+    json!({"text": cut(plain_text(notice, severity), 3000), "blocks": blocks})
+}
+
+/// Google Chat's thread key: one thread per alarm, so its ALARM and OK sit together.
+pub fn thread_key(notice: &Notice) -> String {
+    match notice.alarm() {
+        Some(a) => format!(
+            "alarm-{}",
+            &hex::encode(Sha256::digest(a.key().as_bytes()))[..32]
+        ),
+        None => format!("notice-{}", notice.id),
+    }
+}
+
+/// A Google Chat webhook body (its own markup: `*bold*`, `<url|text>`).
+pub fn google_chat(notice: &Notice, severity: Severity) -> Value {
+    let mut text = format!("*{}*", headline(notice));
+    if let Some(b) = body_text(notice) {
+        text.push_str(&format!("\n{b}"));
+    }
+    for (label, value) in details(notice, severity) {
+        text.push_str(&format!("\n*{label}:* {value}"));
+    }
+    if let Some(url) = console_url(notice) {
+        text.push_str(&format!("\n<{url}|Open in CloudWatch>"));
+    }
+    json!({"text": groundcrew::http::excerpt(&text, 30_000), "thread": {"threadKey": thread_key(notice)}})
+}
+
+/// PagerDuty Events API v2: `trigger` on ALARM (and other notices), `resolve` on OK, the
+/// alarm ARN as `dedup_key`.
+pub fn pagerduty(notice: &Notice, severity: Severity, routing_key: &str) -> Value {
+    let (action, dedup_key) = match notice.alarm() {
+        Some(a) if a.state == State::Ok => ("resolve", a.key()),
+        Some(a) => ("trigger", a.key()),
+        None => ("trigger", notice.id.clone()),
+    };
+    let summary =
+        groundcrew::http::excerpt(&plain_text(notice, severity).replace('\n', " · "), 1000);
+    let mut details = serde_json::Map::new();
+    for (label, value) in self::details(notice, severity) {
+        details.insert(label.to_ascii_lowercase(), Value::String(value));
+    }
+    let source = notice
+        .alarm()
+        .and_then(|a| a.arn.clone())
+        .or_else(|| place(notice))
+        .unwrap_or_else(|| "alarm-fanout".into());
+    let timestamp = notice.alarm().and_then(|a| a.time).map(|t| t.to_rfc3339());
+    let mut event = json!({
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": dedup_key,
+        "payload": {"summary": summary, "source": source, "severity": severity.as_str(), "custom_details": details},
+    });
+    if let Some(t) = timestamp {
+        event["payload"]["timestamp"] = Value::String(t);
+    }
+    if let Some(url) = console_url(notice) {
+        event["links"] = json!([{"href": url, "text": "Open in CloudWatch"}]);
+    }
+    event
+}
+
+/// SNS subject: ASCII, one line, under 100 characters.
+pub fn sns_subject(notice: &Notice) -> String {
+    let text: String = match &notice.body {
+        Body::Alarm(a) => format!("{}: {}", a.state.as_str(), a.name),
+        Body::Text { title, .. } => title.clone(),
+    };
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let clean = if clean.is_empty() {
+        "Notification".to_string()
+    } else {
+        clean
+    };
+    clean.chars().take(99).collect()
+}
+
+/// The JSON webhook body.
+pub fn webhook(notice: &Notice, severity: Severity) -> Value {
+    json!({
+        "version": "1",
+        "id": notice.id,
+        "severity": severity,
+        "headline": headline(notice),
+        "text": plain_text(notice, severity),
+        "console_url": console_url(notice),
+        "notice": notice,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notice::parse_message;
+
+    fn alarm(state: &str) -> Notice {
+        let m = json!({"AlarmName": "prod <db> & co", "NewStateValue": state, "NewStateReason": "x > 5",
+            "AlarmArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:prod <db> & co", "AlarmDescription": null,
+            "StateChangeTime": "2026-01-12T16:30:42.236+0000"});
+        parse_message("m-1", None, &m.to_string())
+    }
+
+    #[test]
+    fn telegram_escapes_names_and_links() {
+        let h = telegram_html(&alarm("ALARM"), Severity::Critical);
+        assert!(
+            h.starts_with("🔴 <b>ALARM</b> · <b>prod &lt;db&gt; &amp; co</b>"),
+            "{h}"
+        );
+        assert!(h.contains("<b>Time:</b> 2026-01-12 16:30:42 UTC"), "{h}");
+        assert!(
+            h.contains("<a href=\"https://eu-west-1.console.aws.amazon.com/"),
+            "{h}"
+        );
+        assert_eq!(html::split(&h, 4096).len(), 1);
+    }
+
+    #[test]
+    fn pagerduty_triggers_and_resolves_on_the_arn() {
+        let t = pagerduty(&alarm("ALARM"), Severity::Critical, "rk");
+        let r = pagerduty(&alarm("OK"), Severity::Critical, "rk");
+        assert_eq!(t["event_action"], "trigger");
+        assert_eq!(r["event_action"], "resolve");
+        assert_eq!(t["dedup_key"], r["dedup_key"]);
+        assert_eq!(
+            t["dedup_key"],
+            "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:prod <db> & co"
+        );
+        assert_eq!(t["payload"]["severity"], "critical");
+    }
+
+    #[test]
+    fn google_chat_threads_by_alarm_and_slack_has_fallback() {
+        assert_eq!(
+            google_chat(&alarm("ALARM"), Severity::Info)["thread"],
+            google_chat(&alarm("OK"), Severity::Info)["thread"]
+        );
+        let s = slack(&alarm("ALARM"), Severity::Info);
+        assert!(s["text"]
+            .as_str()
+            .unwrap()
+            .contains("ALARM: prod <db> & co"));
+        assert!(s["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("prod &lt;db&gt; &amp; co"));
+    }
+
+    #[test]
+    fn sns_subjects_are_ascii_single_lines() {
+        let n = parse_message("m", Some("é\nline two"), "body");
+        assert_eq!(sns_subject(&n), "line two");
+        assert_eq!(sns_subject(&alarm("OK")), "OK: prod <db> & co");
+    }
+}

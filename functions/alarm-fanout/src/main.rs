@@ -1,0 +1,33 @@
+use std::sync::Arc;
+
+use alarm_fanout::config::Config;
+use groundcrew::config::Env;
+use groundcrew::Deadline;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    groundcrew::logging::init();
+    let config = Config::from_env(&Env::process())?;
+    let sdk = groundcrew::aws::load_sdk_config().await;
+    let app = Arc::new(alarm_fanout::build(&config, &sdk).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let app = Arc::clone(&app);
+        async move {
+            let deadline = Deadline::from_context(&event.context);
+            let report = app
+                .handle_event(&event.payload, deadline)
+                .await
+                .map_err(|e| Diagnostic {
+                    error_type: "AlarmFanoutError".into(),
+                    error_message: e.to_string(),
+                })?;
+            serde_json::to_value(report).map_err(|e| Diagnostic {
+                error_type: "AlarmFanoutError".into(),
+                error_message: e.to_string(),
+            })
+        }
+    }))
+    .await
+}

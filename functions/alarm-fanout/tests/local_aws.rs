@@ -1,0 +1,717 @@
+//! Local-AWS tests: the production wiring (DynamoDB, Secrets Manager, SSM, SNS, CloudWatch
+//! tags in moto) with every HTTP receiver played by `wiremock`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use alarm_fanout::app::Outcome;
+use alarm_fanout::config::Config;
+use alarm_fanout::severity::{CloudWatchTags, Severity, SeverityResolver};
+use alarm_fanout::{build, Error, ProdApp};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use groundcrew::config::Env;
+use groundcrew::testing::unique_name;
+use groundcrew::Deadline;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const ACCOUNT: &str = "123456789012";
+
+struct Estate {
+    sdk: SdkConfig,
+    table: String,
+    server: MockServer,
+    /// Secret names by receiver kind.
+    telegram: String,
+    slack: String,
+    chat: String,
+    pagerduty: String,
+    webhook: String,
+}
+
+async fn estate(sdk: SdkConfig) -> Estate {
+    let table = unique_name("af-table");
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+    let server = MockServer::start().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let secret = |value: String| {
+        let sm = sm.clone();
+        async move {
+            let name = unique_name("groundcrew/test/af");
+            sm.create_secret()
+                .name(&name)
+                .secret_string(value)
+                .send()
+                .await
+                .expect("create secret");
+            name
+        }
+    };
+    let telegram = secret(json!({"bot_token": "123:TOKEN-SECRET"}).to_string()).await;
+    let slack = secret(format!("{}/slack/T1/B1/SLACK-SECRET", server.uri())).await;
+    let webhook = secret(format!("{}/hook/WEBHOOK-SECRET", server.uri())).await;
+    let chat = format!("/{}", unique_name("groundcrew/test/af-chat"));
+    ssm.put_parameter()
+        .name(&chat)
+        .value(format!(
+            "{}/chat/v1/spaces/S/messages?key=k&token=CHAT-SECRET",
+            server.uri()
+        ))
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("put parameter");
+    let pagerduty = format!("/{}", unique_name("groundcrew/test/af-pd"));
+    ssm.put_parameter()
+        .name(&pagerduty)
+        .value("PD-ROUTING-KEY-SECRET")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("put parameter");
+    Estate {
+        sdk,
+        table,
+        server,
+        telegram: format!("{telegram}#bot_token"),
+        slack,
+        chat,
+        pagerduty,
+        webhook,
+    }
+}
+
+impl Estate {
+    fn receivers_yaml(&self, topic_arn: &str) -> String {
+        format!(
+            r#"receivers:
+  tg: {{type: telegram, chat_id: -100, thread_id: 9, bot_token_secret: "{}"}}
+  slack: {{type: slack, webhook_url_secret: "{}"}}
+  chat: {{type: google_chat, webhook_url_secret: "ssm:{}"}}
+  pd: {{type: pagerduty, routing_key_secret: "{}"}}
+  hook: {{type: webhook, url_secret: "{}"}}
+  mail: {{type: sns, topic_arn: "{topic_arn}"}}
+"#,
+            self.telegram, self.slack, self.chat, self.pagerduty, self.webhook
+        )
+    }
+
+    async fn app(&self, document: &str, extra: &[(&str, &str)]) -> ProdApp {
+        let uri = self.server.uri();
+        let mut vars: HashMap<String, String> = [
+            ("ROUTING_DOCUMENT", document),
+            ("DELIVERY_TABLE", self.table.as_str()),
+            ("TELEGRAM_API_URL", uri.as_str()),
+            ("PAGERDUTY_EVENTS_URL", uri.as_str()),
+            ("RECEIVER_MAX_ATTEMPTS", "3"),
+            ("HTTP_TIMEOUT_SECONDS", "5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_env(&Env::new(vars)).expect("config");
+        build(&config, &self.sdk).await.expect("app")
+    }
+
+    async fn mount_all_ok(&self) {
+        Mock::given(method("POST"))
+            .and(path_regex("^/bot.*/sendMessage$"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"ok": true, "result": {"message_id": 1}})),
+            )
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/slack/T1/B1/SLACK-SECRET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/chat/v1/spaces/S/messages"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"name": "spaces/S/messages/1"})),
+            )
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v2/enqueue"))
+            .respond_with(ResponseTemplate::new(202).set_body_json(json!({"status": "success"})))
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/hook/WEBHOOK-SECRET"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&self.server)
+            .await;
+    }
+
+    async fn requests_to(&self, prefix: &str) -> Vec<Value> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().starts_with(prefix))
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+fn alarm_message(name: &str, state: &str) -> Value {
+    json!({
+        "AlarmName": name, "AlarmDescription": null, "AWSAccountId": ACCOUNT,
+        "NewStateValue": state, "NewStateReason": "Threshold Crossed: 1 datapoint [93.0] was greater than the threshold (80.0).",
+        "StateChangeTime": "2026-11-21T21:30:42.236+0000", "Region": "US East (N. Virginia)",
+        "AlarmArn": format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}"), "OldStateValue": "OK",
+        "Trigger": {"MetricName": "CPUUtilization", "Namespace": "AWS/EC2", "Statistic": "AVERAGE", "Unit": null,
+            "Dimensions": [{"name": "InstanceId", "value": "i-1"}], "Period": 300, "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0, "TreatMissingData": "missing"}
+    })
+}
+
+fn sns_event(message_id: &str, message: &Value) -> Value {
+    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": {
+        "Type": "Notification", "MessageId": message_id, "TopicArn": format!("arn:aws:sns:us-east-1:{ACCOUNT}:alarms"),
+        "Subject": "ALARM", "Message": message.to_string(), "Timestamp": "2026-11-21T21:30:43.317Z"}}]})
+}
+
+fn deadline() -> Deadline {
+    Deadline::after(Duration::from_secs(25))
+}
+
+async fn email_topic(sdk: &SdkConfig) -> (String, String) {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let topic = sns
+        .create_topic()
+        .name(unique_name("groundcrew-af-mail"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name("af-mail"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let queue_arn = format!(
+        "arn:aws:sqs:us-east-1:{ACCOUNT}:{}",
+        queue_url.rsplit('/').next().unwrap()
+    );
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    (topic, queue_url)
+}
+
+#[tokio::test]
+async fn delivers_to_every_receiver_type() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let (topic, queue) = email_topic(&e.sdk).await;
+    let doc = format!(
+        "{}default: [tg, slack, chat, pd, hook, mail]\n",
+        e.receivers_yaml(&topic)
+    );
+    let app = e.app(&doc, &[]).await;
+    let id = unique_name("msg");
+    let report = app
+        .handle_event(
+            &sns_event(&id, &alarm_message("web-cpu", "ALARM")),
+            deadline(),
+        )
+        .await
+        .expect("delivered");
+    assert_eq!(report.notices[0].outcome, Outcome::Delivered);
+    assert_eq!(report.notices[0].sent.len(), 6);
+
+    let tg = e.requests_to("/bot").await;
+    assert_eq!(tg.len(), 1);
+    assert_eq!(tg[0]["chat_id"], -100);
+    assert_eq!(tg[0]["message_thread_id"], 9);
+    assert_eq!(tg[0]["parse_mode"], "HTML");
+    assert!(tg[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("🔴 <b>ALARM</b> · <b>web-cpu</b>"));
+    let slack = e.requests_to("/slack/").await;
+    assert_eq!(slack.len(), 1);
+    assert!(
+        slack[0]["blocks"].is_array()
+            && slack[0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("ALARM: web-cpu")
+    );
+    let chat = e.requests_to("/chat/").await;
+    assert_eq!(chat.len(), 1);
+    assert!(chat[0]["thread"]["threadKey"]
+        .as_str()
+        .unwrap()
+        .starts_with("alarm-"));
+    let pd = e.requests_to("/v2/enqueue").await;
+    assert_eq!(pd.len(), 1);
+    assert_eq!(pd[0]["event_action"], "trigger");
+    assert_eq!(pd[0]["routing_key"], "PD-ROUTING-KEY-SECRET");
+    assert_eq!(
+        pd[0]["dedup_key"],
+        format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:web-cpu")
+    );
+    let hook = e.requests_to("/hook/").await;
+    assert_eq!(hook[0]["notice"]["body"]["name"], "web-cpu");
+    // Google Chat threads replies in the alarm's thread.
+    let chat_url = e
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path().starts_with("/chat/"))
+        .unwrap()
+        .url;
+    assert!(chat_url
+        .query()
+        .unwrap()
+        .contains("messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"));
+    // Email: through the SNS topic to a subscribed queue.
+    let got = aws_sdk_sqs::Client::new(&e.sdk)
+        .receive_message()
+        .queue_url(&queue)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let body = got.messages()[0].body().unwrap().to_string();
+    assert!(body.starts_with("🔴 ALARM: web-cpu"), "{body}");
+}
+
+/// CBOR text string (short).
+fn cbor_text(s: &str) -> Vec<u8> {
+    assert!(s.len() < 24);
+    let mut out = vec![0x60 + s.len() as u8];
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+/// A CloudWatch stand-in answering ListTagsForResource in Smithy RPC v2 CBOR, which the
+/// current SDK speaks and moto 5.2 does not.
+async fn cloudwatch_with_severity_tag(value: &str) -> MockServer {
+    let mut body = vec![0xa1];
+    body.extend(cbor_text("Tags"));
+    body.extend([0x81, 0xa2]);
+    body.extend(cbor_text("Key"));
+    body.extend(cbor_text("severity"));
+    body.extend(cbor_text("Value"));
+    body.extend(cbor_text(value));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/service/GraniteServiceVersion20100801/operation/ListTagsForResource",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("smithy-protocol", "rpc-v2-cbor")
+                .insert_header("content-type", "application/cbor")
+                .set_body_raw(body, "application/cbor"),
+        )
+        .expect(1) // cached: one read for two alarms of the same ARN
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn routes_by_tagged_severity_with_continue() {
+    let sdk = groundcrew::require_local_aws!();
+    let cloudwatch = cloudwatch_with_severity_tag("critical").await;
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let name = unique_name("db-cpu");
+    let doc = format!(
+        "{}routes:\n  - match: {{severity: critical}}\n    receivers: [pd]\n    continue: true\n  - match: {{alarm_name: \"db-*\"}}\n    receivers: [slack]\n  - match: {{alarm_name: \"*\"}}\n    receivers: [tg]\ndefault: [hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let mut app = e.app(&doc, &[]).await;
+    let cw_config = aws_sdk_cloudwatch::config::Builder::from(&e.sdk)
+        .endpoint_url(cloudwatch.uri())
+        .build();
+    app.severity = SeverityResolver::new(
+        CloudWatchTags(aws_sdk_cloudwatch::Client::from_conf(cw_config)),
+        "severity",
+        Severity::Warning,
+        Duration::from_secs(600),
+    );
+    let report = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.notices[0].sent, vec!["pd", "slack"]);
+    assert_eq!(
+        report.notices[0].severity.map(|s| s.as_str()),
+        Some("critical")
+    );
+    assert_eq!(
+        e.requests_to("/v2/enqueue").await[0]["payload"]["severity"],
+        "critical"
+    );
+    assert!(
+        e.requests_to("/bot").await.is_empty(),
+        "the route without continue stops the walk"
+    );
+    // The OK reads the cached tag (the stand-in expects one call).
+    let ok = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "OK")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.notices[0].severity.map(|s| s.as_str()), Some("critical"));
+    // Plain text takes the default route.
+    let text = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg"), "Message": "hello <world>"}}]});
+    let report = app.handle_event(&text, deadline()).await.unwrap();
+    assert_eq!(report.notices[0].sent, vec!["hook"]);
+    cloudwatch.verify().await;
+}
+
+#[tokio::test]
+async fn retries_a_500_then_succeeds() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    Mock::given(method("POST"))
+        .and(path("/slack/T1/B1/SLACK-SECRET"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&e.server)
+        .await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [slack]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    let report = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.notices[0].sent, vec!["slack"]);
+    assert_eq!(e.requests_to("/slack/").await.len(), 2);
+}
+
+#[tokio::test]
+async fn honours_telegrams_retry_after() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let too_many = json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}});
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(too_many))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&e.server)
+        .await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    let started = Instant::now();
+    app.handle_event(
+        &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
+        deadline(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.requests_to("/bot").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_receiver_down_for_good_fails_the_invocation_and_only_it_is_resent() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let down = Mock::given(method("POST"))
+        .and(path("/v2/enqueue"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(1)
+        .mount_as_scoped(&e.server)
+        .await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg, slack, pd]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[("RECEIVER_MAX_ATTEMPTS", "2")]).await;
+    let event = sns_event(&unique_name("msg"), &alarm_message("api", "ALARM"));
+    let err = app.handle_event(&event, deadline()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Delivery { ref failed, .. } if failed == &vec!["pd".to_string()]),
+        "{text}"
+    );
+    assert!(text.contains("pagerduty receiver pd: HTTP 503"), "{text}");
+    assert!(
+        !text.contains("SECRET") && !text.contains(&e.server.uri()),
+        "{text}"
+    );
+    assert_eq!(
+        e.requests_to("/bot").await.len(),
+        1,
+        "the others still got theirs"
+    );
+    assert_eq!(e.requests_to("/slack/").await.len(), 1);
+    assert_eq!(e.requests_to("/v2/enqueue").await.len(), 2);
+    // Lambda retries the event once PagerDuty is back: only PagerDuty is sent again.
+    drop(down);
+    let report = app
+        .handle_event(&event, deadline())
+        .await
+        .expect("retry succeeds");
+    assert_eq!(report.notices[0].sent, vec!["pd"]);
+    assert_eq!(report.notices[0].already_delivered, vec!["slack", "tg"]);
+    assert_eq!(e.requests_to("/bot").await.len(), 1);
+    assert_eq!(e.requests_to("/slack/").await.len(), 1);
+    assert_eq!(e.requests_to("/v2/enqueue").await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_duplicate_sns_delivery_is_sent_once() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg, hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    let event = sns_event(&unique_name("msg"), &alarm_message("api", "ALARM"));
+    let first = app.handle_event(&event, deadline()).await.unwrap();
+    let second = app.handle_event(&event, deadline()).await.unwrap();
+    assert_eq!(first.notices[0].outcome, Outcome::Delivered);
+    assert_eq!(second.notices[0].outcome, Outcome::Duplicate);
+    assert_eq!(e.requests_to("/bot").await.len(), 1);
+    assert_eq!(e.requests_to("/hook/").await.len(), 1);
+}
+
+#[tokio::test]
+async fn repeats_are_suppressed_and_recoveries_follow_the_alarm() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let name = unique_name("queue");
+    // ALARMs go to the pager and chat; OKs by route only to chat, but follow the ALARM.
+    let doc = format!(
+        "{}routes:\n  - match: {{state: ALARM}}\n    receivers: [pd, tg]\ndefault: [tg]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    let alarm = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    let again = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    let ok = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "OK")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alarm.notices[0].outcome, Outcome::Delivered);
+    assert_eq!(again.notices[0].outcome, Outcome::Suppressed);
+    assert!(again.notices[0].sent.is_empty());
+    assert_eq!(ok.notices[0].sent, vec!["tg", "pd"]);
+    let pd = e.requests_to("/v2/enqueue").await;
+    assert_eq!(
+        pd.iter()
+            .map(|p| p["event_action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["trigger", "resolve"]
+    );
+    assert_eq!(e.requests_to("/bot").await.len(), 2);
+    // A state change is always sent, even within the interval.
+    let back = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(back.notices[0].outcome, Outcome::Delivered);
+}
+
+#[tokio::test]
+async fn malformed_events_are_rejected_before_anything_is_sent() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    // One good record and one without a message: nothing is acted on.
+    let event = json!({"Records": [
+        {"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg"), "Message": "fine"}},
+        {"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg")}}
+    ]});
+    let err = app
+        .handle_event(&event, deadline())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Records[1]: Sns.Message is missing"), "{err}");
+    let err = app
+        .handle_event(&json!([1, 2]), deadline())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a JSON object"), "{err}");
+    assert!(e.server.received_requests().await.unwrap().is_empty());
+    // A message that is not JSON at all is still delivered, as text.
+    let text = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg"), "Message": "{not json"}}]});
+    app.handle_event(&text, deadline()).await.unwrap();
+    assert!(e.requests_to("/bot").await[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("{not json"));
+}
+
+#[tokio::test]
+async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let ssm = aws_sdk_ssm::Client::new(&e.sdk);
+    let good = format!("/{}", unique_name("groundcrew/test/af-routing"));
+    let doc = format!(
+        "{}default: [tg]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    ssm.put_parameter()
+        .name(&good)
+        .value(&doc)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let bad = format!("/{}", unique_name("groundcrew/test/af-routing"));
+    ssm.put_parameter()
+        .name(&bad)
+        .value(doc.replace("default: [tg]", "default: [telegram]"))
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let env = |param: &str| {
+        let vars: HashMap<String, String> = [
+            ("ROUTING_SSM_PARAMETER", param),
+            ("DELIVERY_TABLE", e.table.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Config::from_env(&Env::new(vars)).unwrap()
+    };
+    let app = build(&env(&good), &e.sdk).await.expect("valid document");
+    assert_eq!(app.routing.default, vec!["tg"]);
+    let err = build(&env(&bad), &e.sdk)
+        .await
+        .err()
+        .expect("invalid document")
+        .to_string();
+    assert!(
+        err.contains("default: unknown receiver \"telegram\""),
+        "{err}"
+    );
+    let err = build(&env("/groundcrew/test/af-missing"), &e.sdk)
+        .await
+        .err()
+        .expect("missing parameter")
+        .to_string();
+    assert!(err.contains("ParameterNotFound"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_secret_fails_that_receiver_only() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg, hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    )
+    .replace(&e.webhook, "groundcrew/test/af-no-such-secret");
+    let app = e.app(&doc, &[]).await;
+    let err = app
+        .handle_event(
+            &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
+            deadline(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("could not be delivered to hook"), "{err}");
+    assert_eq!(e.requests_to("/bot").await.len(), 1);
+}
