@@ -1,0 +1,316 @@
+//! The collaborators, one small trait per capability, and their AWS SDK implementations.
+
+use std::future::Future;
+
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use aws_sdk_codepipeline::types::{FailureDetails, FailureType};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::AwsError;
+
+/// A distribution as resolution needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributionInfo {
+    pub id: String,
+    pub arn: String,
+    pub aliases: Vec<String>,
+}
+
+/// An invalidation as CloudFront reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidationInfo {
+    pub id: String,
+    /// `InProgress` or `Completed`.
+    pub status: String,
+}
+
+pub trait CloudFront: Send + Sync {
+    fn list_distributions(
+        &self,
+    ) -> impl Future<Output = Result<Vec<DistributionInfo>, AwsError>> + Send;
+    /// `None` when there is no such distribution.
+    fn get_distribution(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<DistributionInfo>, AwsError>> + Send;
+    fn tags(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
+    fn create_invalidation(
+        &self,
+        distribution_id: &str,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> impl Future<Output = Result<InvalidationInfo, AwsError>> + Send;
+    fn get_invalidation(
+        &self,
+        distribution_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<InvalidationInfo, AwsError>> + Send;
+}
+
+/// Lists a site bucket's keys (the site inventory).
+pub trait SiteListing: Send + Sync {
+    /// Keys under `prefix`; `None` when there are more than `max_keys`.
+    fn keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        max_keys: usize,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, AwsError>> + Send;
+}
+
+/// Reports a CodePipeline job's result.
+pub trait Pipeline: Send + Sync {
+    fn succeed(&self, job_id: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn fail(
+        &self,
+        job_id: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// An SDK error as an [`AwsError`]: the service's code, the whole message chain, and
+/// whether it is transient (transport, timeout, 5xx).
+pub fn sdk_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    let transient = matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
+    ) || status >= 500;
+    // A service error is its code and message; anything else keeps its whole chain.
+    let message = match err.code() {
+        Some(code) => format!(
+            "{code} (HTTP {status}): {}",
+            err.message().unwrap_or("no message")
+        ),
+        None => groundcrew::aws::describe_sdk_error(&err),
+    };
+    AwsError {
+        operation,
+        code: err.code().map(str::to_string),
+        message,
+        transient,
+    }
+}
+
+pub struct SdkCloudFront(pub aws_sdk_cloudfront::Client);
+
+impl CloudFront for SdkCloudFront {
+    async fn list_distributions(&self) -> Result<Vec<DistributionInfo>, AwsError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .0
+                .list_distributions()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListDistributions", e))?;
+            let Some(list) = page.distribution_list() else {
+                break;
+            };
+            out.extend(list.items().iter().map(|d| DistributionInfo {
+                id: d.id().to_string(),
+                arn: d.arn().to_string(),
+                aliases: d.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
+            }));
+            match list.next_marker() {
+                Some(next) if list.is_truncated() && !next.is_empty() => {
+                    marker = Some(next.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_distribution(&self, id: &str) -> Result<Option<DistributionInfo>, AwsError> {
+        match self.0.get_distribution().id(id).send().await {
+            Ok(out) => Ok(out.distribution().map(|d| DistributionInfo {
+                id: d.id().to_string(),
+                arn: d.arn().to_string(),
+                aliases: d
+                    .distribution_config()
+                    .and_then(|c| c.aliases())
+                    .map(|a| a.items().to_vec())
+                    .unwrap_or_default(),
+            })),
+            Err(e) => {
+                let err = sdk_error("GetDistribution", e);
+                if err.is("NoSuchDistribution") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+        let out = self
+            .0
+            .list_tags_for_resource()
+            .resource(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTagsForResource", e))?;
+        Ok(out
+            .tags()
+            .map(|t| {
+                t.items()
+                    .iter()
+                    .map(|tag| {
+                        (
+                            tag.key().to_string(),
+                            tag.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn create_invalidation(
+        &self,
+        distribution_id: &str,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> Result<InvalidationInfo, AwsError> {
+        let build = |e: aws_smithy_types::error::operation::BuildError| {
+            AwsError::new("CreateInvalidation", e.to_string())
+        };
+        let batch = InvalidationBatch::builder()
+            .paths(
+                Paths::builder()
+                    .quantity(paths.len() as i32)
+                    .set_items(Some(paths.to_vec()))
+                    .build()
+                    .map_err(build)?,
+            )
+            .caller_reference(caller_reference)
+            .build()
+            .map_err(build)?;
+        let out = self
+            .0
+            .create_invalidation()
+            .distribution_id(distribution_id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateInvalidation", e))?;
+        let inv = out
+            .invalidation()
+            .ok_or_else(|| AwsError::new("CreateInvalidation", "the answer has no Invalidation"))?;
+        Ok(InvalidationInfo {
+            id: inv.id().to_string(),
+            status: inv.status().to_string(),
+        })
+    }
+
+    async fn get_invalidation(
+        &self,
+        distribution_id: &str,
+        id: &str,
+    ) -> Result<InvalidationInfo, AwsError> {
+        let out = self
+            .0
+            .get_invalidation()
+            .distribution_id(distribution_id)
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetInvalidation", e))?;
+        let inv = out
+            .invalidation()
+            .ok_or_else(|| AwsError::new("GetInvalidation", "the answer has no Invalidation"))?;
+        Ok(InvalidationInfo {
+            id: inv.id().to_string(),
+            status: inv.status().to_string(),
+        })
+    }
+}
+
+pub struct SdkS3(pub aws_sdk_s3::Client);
+
+impl SiteListing for SdkS3 {
+    async fn keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Option<Vec<String>>, AwsError> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            Some(format!("{prefix}/"))
+        };
+        loop {
+            let page = self
+                .0
+                .list_objects_v2()
+                .bucket(bucket)
+                .set_prefix(prefix.clone())
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListObjectsV2", e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+            if keys.len() > max_keys {
+                return Ok(None);
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated().unwrap_or(false) => {
+                    token = Some(next.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(Some(keys))
+    }
+}
+
+pub struct SdkPipeline(pub aws_sdk_codepipeline::Client);
+
+impl Pipeline for SdkPipeline {
+    async fn succeed(&self, job_id: &str) -> Result<(), AwsError> {
+        self.0
+            .put_job_success_result()
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutJobSuccessResult", e))?;
+        Ok(())
+    }
+
+    async fn fail(&self, job_id: &str, message: &str) -> Result<(), AwsError> {
+        // CodePipeline takes at most 5,000 characters.
+        let message: String = message.chars().take(5000).collect();
+        let details = FailureDetails::builder()
+            .r#type(FailureType::JobFailed)
+            .message(message)
+            .build()
+            .map_err(|e| AwsError::new("PutJobFailureResult", e.to_string()))?;
+        self.0
+            .put_job_failure_result()
+            .job_id(job_id)
+            .failure_details(details)
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutJobFailureResult", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,663 @@
+//! The planner: from changed paths to the cheapest correct invalidation.
+//!
+//! Pure logic, no I/O. The cover is chosen by dynamic programming over the directory tree
+//! of the changed paths: for every directory `D` and wildcard budget `k`, the fewest
+//! billed paths that cover every changed path under `D` using at most `k` wildcards. A
+//! directory may become the wildcard `D*` only when that is admissible:
+//!
+//! - with a site inventory (every file the site serves): when every file under `D`
+//!   changed, or when `D` holds at most `max_share` of the site's files;
+//! - without one: when at least `blind_min_files` changed files lie under `D` and `D`
+//!   does not contain an immutable prefix (hashed assets cached for a year are never
+//!   evicted blindly).
+//!
+//! The result never bills more than the naive list (every changed path as it is), never
+//! uses more than `max_wildcards` wildcards, and covers every changed path outside the
+//! immutable prefixes.
+
+use std::collections::BTreeMap;
+
+use crate::paths::NormPath;
+
+/// CloudFront's limits per distribution, in progress at once.
+pub const CLOUDFRONT_MAX_FILE_PATHS: usize = 3000;
+pub const CLOUDFRONT_MAX_WILDCARDS: usize = 15;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanOptions {
+    /// Wildcards one plan may use (CloudFront allows 15 in progress).
+    pub max_wildcards: usize,
+    /// Paths (files and tags) per invalidation batch (CloudFront allows 3,000 in progress).
+    pub max_paths_per_batch: usize,
+    /// With an inventory: the largest share of the site's files a wildcard may cover when
+    /// not all of the files under it changed.
+    pub max_share: f64,
+    /// Without an inventory: changed files a directory needs before it may become a wildcard.
+    pub blind_min_files: usize,
+    /// Prefixes of immutable (hashed) assets that never need invalidating.
+    pub immutable_prefixes: Vec<String>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            max_wildcards: CLOUDFRONT_MAX_WILDCARDS,
+            max_paths_per_batch: CLOUDFRONT_MAX_FILE_PATHS,
+            max_share: 0.2,
+            blind_min_files: 20,
+            immutable_prefixes: vec!["/_next/static/".to_string()],
+        }
+    }
+}
+
+/// What the planner was asked to cover, already normalised.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    /// Changed paths, exact or wildcard (given by the caller).
+    pub paths: Vec<NormPath>,
+    /// Cache-tag items (`#tag`).
+    pub tags: Vec<String>,
+    /// Every path the site serves (normalised exact paths), when known.
+    pub inventory: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Exact paths to invalidate, sorted.
+    pub exact: Vec<String>,
+    /// Wildcard paths (ending in `*`), sorted.
+    pub wildcards: Vec<String>,
+    /// Cache-tag items, sorted.
+    pub tags: Vec<String>,
+    /// Paths the naive list would bill: every distinct changed path and tag.
+    pub naive_paths: usize,
+    /// Changed paths dropped because they lie under an immutable prefix.
+    pub immutable_dropped: usize,
+    /// With an inventory: unchanged files the chosen wildcards also invalidate.
+    pub collateral_files: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("the input names {given} wildcard paths; the limit is {limit}")]
+    TooManyWildcards { given: usize, limit: usize },
+}
+
+impl Plan {
+    /// Paths CloudFront bills: a wildcard counts as one, so does a tag.
+    pub fn billed(&self) -> usize {
+        self.exact.len() + self.wildcards.len() + self.tags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.billed() == 0
+    }
+
+    /// The batches to submit: the wildcards and tags go first; no batch holds more than
+    /// `max_paths_per_batch` non-wildcard paths or more than `max_wildcards` wildcards.
+    pub fn batches(&self, options: &PlanOptions) -> Vec<Vec<String>> {
+        let per_batch = options.max_paths_per_batch.max(1);
+        let wild_per_batch = options.max_wildcards.max(1);
+        let mut batches: Vec<Vec<String>> = Vec::new();
+        let mut wild = self.wildcards.chunks(wild_per_batch);
+        let others: Vec<&String> = self.tags.iter().chain(self.exact.iter()).collect();
+        let mut rest = others.chunks(per_batch);
+        loop {
+            let mut batch: Vec<String> = wild.next().map(<[String]>::to_vec).unwrap_or_default();
+            if let Some(chunk) = rest.next() {
+                batch.extend(chunk.iter().map(|s| s.to_string()));
+            }
+            if batch.is_empty() {
+                break;
+            }
+            batches.push(batch);
+        }
+        batches
+    }
+}
+
+/// Plans the invalidation for `input` under `options`.
+pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let mut tags: Vec<String> = input.tags.clone();
+    tags.sort();
+    tags.dedup();
+    let mut all: Vec<NormPath> = input.paths.clone();
+    all.sort();
+    all.dedup();
+    let naive_paths = all.len() + tags.len();
+
+    let immutable = |text: &str| {
+        options
+            .immutable_prefixes
+            .iter()
+            .any(|p| text.starts_with(p.as_str()))
+    };
+    let kept: Vec<&NormPath> = all.iter().filter(|p| !immutable(&p.text)).collect();
+    let immutable_dropped = all.len() - kept.len();
+
+    // Wildcards given by the caller are kept as they are, minus those inside another.
+    let mut given: Vec<&str> = kept
+        .iter()
+        .filter(|p| p.wildcard)
+        .map(|p| p.text.as_str())
+        .collect();
+    given.sort();
+    let mut forced: Vec<String> = Vec::new();
+    for w in given {
+        if !forced.iter().any(|f| w.starts_with(f.as_str())) {
+            forced.push(w.to_string());
+        }
+    }
+    if forced.len() > options.max_wildcards {
+        return Err(PlanError::TooManyWildcards {
+            given: forced.len(),
+            limit: options.max_wildcards,
+        });
+    }
+    let changed: Vec<&str> = kept
+        .iter()
+        .filter(|p| !p.wildcard && !forced.iter().any(|f| p.text.starts_with(f.as_str())))
+        .map(|p| p.text.as_str())
+        .collect();
+
+    let budget = options.max_wildcards - forced.len();
+    let site = input.inventory.as_ref().map(|inv| Site::new(inv, &changed));
+    let tree = Tree::build(&changed);
+    let chosen = tree.cover(budget, &|dir: &str, changed_under: usize| {
+        admissible(dir, changed_under, site.as_ref(), options)
+    });
+
+    let mut wildcards: Vec<String> = forced.iter().map(|f| format!("{f}*")).collect();
+    let mut exact: Vec<String> = Vec::new();
+    for path in &changed {
+        if !chosen.iter().any(|d| path.starts_with(d.as_str())) {
+            exact.push(path.to_string());
+        }
+    }
+    let collateral_files = site.as_ref().map(|s| {
+        chosen
+            .iter()
+            .map(|d| {
+                s.under(d)
+                    .saturating_sub(changed.iter().filter(|p| p.starts_with(d.as_str())).count())
+            })
+            .sum()
+    });
+    wildcards.extend(chosen.iter().map(|d| format!("{d}*")));
+    wildcards.sort();
+    exact.sort();
+    Ok(Plan {
+        exact,
+        wildcards,
+        tags,
+        naive_paths,
+        immutable_dropped,
+        collateral_files,
+    })
+}
+
+fn admissible(dir: &str, changed_under: usize, site: Option<&Site>, options: &PlanOptions) -> bool {
+    match site {
+        Some(site) => {
+            let under = site.under(dir);
+            under == changed_under || (under as f64) <= options.max_share * site.total as f64
+        }
+        None => {
+            changed_under >= options.blind_min_files.max(2)
+                && !options
+                    .immutable_prefixes
+                    .iter()
+                    .any(|p| p.starts_with(dir))
+        }
+    }
+}
+
+/// The site's files (inventory plus changed paths), sorted so that the files under a
+/// directory form one range.
+struct Site {
+    files: Vec<String>,
+    total: usize,
+}
+
+impl Site {
+    fn new(inventory: &[String], changed: &[&str]) -> Self {
+        let mut files: Vec<String> = inventory
+            .iter()
+            .cloned()
+            .chain(changed.iter().map(|s| s.to_string()))
+            .collect();
+        files.sort();
+        files.dedup();
+        let total = files.len();
+        Self { files, total }
+    }
+
+    fn under(&self, dir: &str) -> usize {
+        let start = self.files.partition_point(|f| f.as_str() < dir);
+        let end = start + self.files[start..].partition_point(|f| f.starts_with(dir));
+        end - start
+    }
+}
+
+/// The directory tree of the changed paths.
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+struct Node {
+    /// The directory, ending in `/`.
+    dir: String,
+    /// Changed paths directly in this directory (its own path `/dir/` included).
+    files: usize,
+    /// Changed paths anywhere under it.
+    under: usize,
+    children: BTreeMap<String, usize>,
+}
+
+impl Tree {
+    fn build(changed: &[&str]) -> Self {
+        let mut nodes = vec![Node {
+            dir: "/".to_string(),
+            files: 0,
+            under: 0,
+            children: BTreeMap::new(),
+        }];
+        for path in changed {
+            let dir_end = path.rfind('/').map(|i| i + 1).unwrap_or(1);
+            let dir = &path[..dir_end];
+            let mut node = 0;
+            nodes[0].under += 1;
+            // Walk "/a/b/" as "a/", "b/".
+            let mut start = 1;
+            while start < dir.len() {
+                let end = dir[start..]
+                    .find('/')
+                    .map(|i| start + i + 1)
+                    .unwrap_or(dir.len());
+                let segment = &dir[start..end];
+                let next = match nodes[node].children.get(segment) {
+                    Some(&n) => n,
+                    None => {
+                        let n = nodes.len();
+                        nodes.push(Node {
+                            dir: dir[..end].to_string(),
+                            files: 0,
+                            under: 0,
+                            children: BTreeMap::new(),
+                        });
+                        nodes[node].children.insert(segment.to_string(), n);
+                        n
+                    }
+                };
+                node = next;
+                nodes[node].under += 1;
+                start = end;
+            }
+            nodes[node].files += 1;
+        }
+        Self { nodes }
+    }
+
+    /// The directories to turn into wildcards: the fewest billed paths using at most
+    /// `budget` wildcards, and among those the fewest wildcards.
+    fn cover(&self, budget: usize, admissible: &dyn Fn(&str, usize) -> bool) -> Vec<String> {
+        if budget == 0 || self.nodes[0].under == 0 {
+            return Vec::new();
+        }
+        let k = budget;
+        // best[n][j]: fewest billed paths under node n with at most j wildcards.
+        let mut best: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        let mut allowed: Vec<bool> = vec![false; self.nodes.len()];
+        // Children always have higher indices than their parent: fill in reverse.
+        for n in (0..self.nodes.len()).rev() {
+            let node = &self.nodes[n];
+            let merged = self.merge_children(n, &best, k);
+            let mut row = merged
+                .last()
+                .cloned()
+                .unwrap_or_else(|| vec![node.files; k + 1]);
+            allowed[n] = node.under >= 2 && admissible(&node.dir, node.under);
+            if allowed[n] {
+                for cell in row.iter_mut().skip(1) {
+                    *cell = (*cell).min(1);
+                }
+            }
+            best[n] = row;
+        }
+        let target = best[0][k];
+        let used = (0..=k).find(|&j| best[0][j] == target).unwrap_or(k);
+        let mut chosen = Vec::new();
+        self.reconstruct(0, used, &best, &allowed, &mut chosen);
+        chosen
+    }
+
+    /// The running minimum over the children: `merged[i][j]` covers the node's own files
+    /// and its first `i + 1` children with at most `j` wildcards.
+    fn merge_children(&self, n: usize, best: &[Vec<usize>], k: usize) -> Vec<Vec<usize>> {
+        let node = &self.nodes[n];
+        let mut acc = vec![node.files; k + 1];
+        let mut steps = Vec::with_capacity(node.children.len());
+        for &c in node.children.values() {
+            let child = &best[c];
+            let mut next = vec![usize::MAX; k + 1];
+            for (j, cell) in next.iter_mut().enumerate() {
+                for split in 0..=j {
+                    let v = acc[j - split].saturating_add(child[split]);
+                    if v < *cell {
+                        *cell = v;
+                    }
+                }
+            }
+            steps.push(next.clone());
+            acc = next;
+        }
+        steps
+    }
+
+    fn reconstruct(
+        &self,
+        n: usize,
+        j: usize,
+        best: &[Vec<usize>],
+        allowed: &[bool],
+        chosen: &mut Vec<String>,
+    ) {
+        let node = &self.nodes[n];
+        let merged = self.merge_children(n, best, best[n].len() - 1);
+        let without = merged.last().map(|row| row[j]).unwrap_or(node.files);
+        if j >= 1 && allowed[n] && 1 < without {
+            chosen.push(node.dir.clone());
+            return;
+        }
+        // Split j among the children, last child first.
+        let children: Vec<usize> = node.children.values().copied().collect();
+        let mut left = j;
+        for i in (0..children.len()).rev() {
+            let want = merged[i][left];
+            let before = |budget: usize| {
+                if i == 0 {
+                    node.files
+                } else {
+                    merged[i - 1][budget]
+                }
+            };
+            let child = &best[children[i]];
+            // The smallest share for this child that still reaches the optimum.
+            let split = (0..=left)
+                .find(|&s| before(left - s).saturating_add(child[s]) == want)
+                .unwrap_or(0);
+            self.reconstruct(children[i], split, best, allowed, chosen);
+            left -= split;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::{normalize, Encoding};
+    use proptest::prelude::*;
+
+    fn input(paths: &[&str]) -> PlanInput {
+        PlanInput {
+            paths: paths
+                .iter()
+                .map(|p| normalize(p, Encoding::Url).unwrap())
+                .collect(),
+            ..PlanInput::default()
+        }
+    }
+
+    fn covers(plan: &Plan, path: &str) -> bool {
+        plan.exact.iter().any(|e| e == path)
+            || plan
+                .wildcards
+                .iter()
+                .any(|w| path.starts_with(w.trim_end_matches('*')))
+    }
+
+    #[test]
+    fn small_deploys_stay_exact() {
+        let plan = plan(
+            &input(&["/index.html", "/about.html", "/_next/static/chunks/a.js"]),
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.exact, vec!["/about.html", "/index.html"]);
+        assert!(plan.wildcards.is_empty());
+        assert_eq!(plan.immutable_dropped, 1);
+        assert_eq!(plan.naive_paths, 3);
+        assert_eq!(plan.billed(), 2);
+    }
+
+    #[test]
+    fn a_whole_changed_directory_becomes_one_wildcard_with_an_inventory() {
+        let mut i = input(&[
+            "/blog/a.html",
+            "/blog/b.html",
+            "/blog/c.html",
+            "/about.html",
+        ]);
+        i.inventory = Some(
+            [
+                "/blog/a.html",
+                "/blog/b.html",
+                "/blog/c.html",
+                "/about.html",
+                "/index.html",
+                "/shop/x.html",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        );
+        let plan = plan(
+            &i,
+            &PlanOptions {
+                max_share: 0.0,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plan.wildcards, vec!["/blog/*"]);
+        assert_eq!(plan.exact, vec!["/about.html"]);
+        assert_eq!(plan.collateral_files, Some(0));
+    }
+
+    #[test]
+    fn the_share_limit_keeps_partial_directories_exact() {
+        let mut i = input(&["/docs/a.html", "/docs/b.html", "/docs/c.html"]);
+        let mut inventory: Vec<String> = (0..100).map(|n| format!("/docs/p{n}.html")).collect();
+        inventory.extend((0..100).map(|n| format!("/other/p{n}.html")));
+        i.inventory = Some(inventory);
+        // /docs/ holds about half the site: too much to evict for three changed pages.
+        let plan = plan(&i, &PlanOptions::default()).unwrap();
+        assert!(plan.wildcards.is_empty(), "{plan:?}");
+        assert_eq!(plan.billed(), 3);
+        let generous = super::plan(
+            &i,
+            &PlanOptions {
+                max_share: 0.6,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(generous.wildcards, vec!["/docs/*"]);
+        assert_eq!(generous.collateral_files, Some(100));
+    }
+
+    #[test]
+    fn without_an_inventory_only_big_directories_collapse_and_never_over_immutable() {
+        let mut paths: Vec<String> = (0..30).map(|n| format!("/blog/post-{n}.html")).collect();
+        paths.push("/pricing.html".into());
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let plan = plan(&input(&refs), &PlanOptions::default()).unwrap();
+        assert_eq!(plan.wildcards, vec!["/blog/*"]);
+        assert_eq!(plan.exact, vec!["/pricing.html"]);
+        // `/` contains `/_next/static/`: never `/*` without an inventory.
+        let many: Vec<String> = (0..500).map(|n| format!("/p{n}.html")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let flat = super::plan(&input(&refs), &PlanOptions::default()).unwrap();
+        assert!(flat.wildcards.is_empty());
+        assert_eq!(flat.billed(), 500);
+    }
+
+    #[test]
+    fn the_wildcard_budget_goes_where_it_saves_most() {
+        let mut paths = Vec::new();
+        for (dir, n) in [("a", 50), ("b", 40), ("c", 30)] {
+            paths.extend((0..n).map(|i| format!("/{dir}/{i}.html")));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let plan = plan(
+            &input(&refs),
+            &PlanOptions {
+                max_wildcards: 2,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plan.wildcards, vec!["/a/*", "/b/*"]);
+        assert_eq!(plan.billed(), 2 + 30);
+    }
+
+    #[test]
+    fn given_wildcards_and_tags_are_kept() {
+        let mut i = input(&["/blog/*", "/blog/a.html", "/x.html"]);
+        i.tags = vec!["#home".into(), "#home".into()];
+        let plan = plan(&i, &PlanOptions::default()).unwrap();
+        assert_eq!(plan.wildcards, vec!["/blog/*"]);
+        assert_eq!(plan.exact, vec!["/x.html"]);
+        assert_eq!(plan.tags, vec!["#home"]);
+        assert_eq!(plan.billed(), 3);
+        let too_many: Vec<String> = (0..16).map(|n| format!("/d{n}/*")).collect();
+        let refs: Vec<&str> = too_many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            super::plan(&input(&refs), &PlanOptions::default()),
+            Err(PlanError::TooManyWildcards { given: 16, .. })
+        ));
+    }
+
+    #[test]
+    fn batches_respect_the_limits() {
+        let paths: Vec<String> = (0..7001).map(|n| format!("/f{n}.html")).collect();
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let mut i = input(&refs);
+        i.tags = vec!["#t".into()];
+        let plan = plan(&i, &PlanOptions::default()).unwrap();
+        let batches = plan.batches(&PlanOptions::default());
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![3000, 3000, 1002]
+        );
+        assert_eq!(batches[0][0], "#t");
+    }
+
+    fn arb_path() -> impl Strategy<Value = String> {
+        let seg = prop::sample::select(vec!["a", "b", "c", "_next", "static", "blog", "x y", "ü"]);
+        let file = prop::sample::select(vec!["index.html", "a.html", "b.json", "c", ""]);
+        (prop::collection::vec(seg, 0..4), file).prop_map(|(segs, f)| {
+            let mut s = String::from("/");
+            for seg in segs {
+                s.push_str(seg);
+                s.push('/');
+            }
+            s.push_str(f);
+            s
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn cover_is_correct_within_limits_and_never_dearer(
+            raw in prop::collection::vec(arb_path(), 0..200),
+            inventory in prop::option::of(prop::collection::vec(arb_path(), 0..200)),
+            max_wildcards in 0usize..16,
+            max_share in 0.0f64..1.0,
+            blind_min in 0usize..30,
+            per_batch in 1usize..50,
+        ) {
+            let options = PlanOptions {
+                max_wildcards,
+                max_share,
+                blind_min_files: blind_min,
+                max_paths_per_batch: per_batch,
+                ..PlanOptions::default()
+            };
+            let mut i = PlanInput {
+                paths: raw.iter().map(|p| normalize(p, Encoding::Raw).unwrap()).collect(),
+                ..PlanInput::default()
+            };
+            i.inventory = inventory.map(|inv| inv.iter().map(|p| normalize(p, Encoding::Raw).unwrap().text).collect());
+            let plan = plan(&i, &options).unwrap();
+            // Every changed path outside the immutable prefixes is covered.
+            for p in &i.paths {
+                if !p.text.starts_with("/_next/static/") {
+                    prop_assert!(covers(&plan, &p.text), "{} not covered by {:?}", p.text, plan);
+                }
+            }
+            // Never more than the limits.
+            prop_assert!(plan.wildcards.len() <= max_wildcards);
+            for batch in plan.batches(&options) {
+                let wild = batch.iter().filter(|p| p.ends_with('*')).count();
+                prop_assert!(wild <= max_wildcards);
+                prop_assert!(batch.len() - wild <= per_batch);
+                prop_assert!(!batch.is_empty());
+            }
+            let batched: usize = plan.batches(&options).iter().map(Vec::len).sum();
+            prop_assert_eq!(batched, plan.billed());
+            // Never dearer than the naive list.
+            prop_assert!(plan.billed() <= plan.naive_paths);
+            // Never a wildcard over an immutable prefix without an inventory.
+            if i.inventory.is_none() {
+                for w in &plan.wildcards {
+                    prop_assert!(!"/_next/static/".starts_with(w.trim_end_matches('*')), "{}", w);
+                }
+            }
+        }
+
+        #[test]
+        fn the_plan_is_optimal_against_brute_force_on_small_trees(
+            raw in prop::collection::vec(arb_path(), 0..25),
+            max_wildcards in 0usize..4,
+        ) {
+            let options = PlanOptions { max_wildcards, blind_min_files: 2, ..PlanOptions::default() };
+            let i = PlanInput {
+                paths: raw.iter().map(|p| normalize(p, Encoding::Raw).unwrap()).collect(),
+                ..PlanInput::default()
+            };
+            let plan = plan(&i, &options).unwrap();
+            let changed: Vec<String> = {
+                let mut v: Vec<String> = i.paths.iter().map(|p| p.text.clone()).filter(|t| !t.starts_with("/_next/static/")).collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            // Every admissible directory, then every subset of at most max_wildcards.
+            let mut dirs: Vec<String> = Vec::new();
+            for p in &changed {
+                let mut end = 0;
+                while let Some(i) = p[end..].find('/') {
+                    end += i + 1;
+                    dirs.push(p[..end].to_string());
+                }
+            }
+            dirs.sort();
+            dirs.dedup();
+            dirs.retain(|d| {
+                let n = changed.iter().filter(|p| p.starts_with(d.as_str())).count();
+                n >= 2 && !"/_next/static/".starts_with(d.as_str())
+            });
+            prop_assume!(dirs.len() <= 12);
+            let mut best = changed.len();
+            for mask in 0u32..(1 << dirs.len()) {
+                if mask.count_ones() as usize > max_wildcards { continue; }
+                let set: Vec<&String> = dirs.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, d)| d).collect();
+                let exact = changed.iter().filter(|p| !set.iter().any(|d| p.starts_with(d.as_str()))).count();
+                best = best.min(exact + set.len());
+            }
+            prop_assert_eq!(plan.billed(), best);
+        }
+    }
+}

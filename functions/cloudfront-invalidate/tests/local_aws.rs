@@ -1,0 +1,327 @@
+//! Local-AWS tests: the real SDK clients against moto (CloudFront, tags, S3).
+//! moto has no CodePipeline job API; those calls are covered in `standins.rs`.
+
+use std::time::Duration;
+
+use aws_sdk_cloudfront::types::{
+    Aliases, DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, Origin, Origins,
+    S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
+};
+use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkS3};
+use cloudfront_invalidate::config::{Config, SiteBucket};
+use cloudfront_invalidate::error::AwsError;
+use cloudfront_invalidate::handler::Handler;
+use cloudfront_invalidate::invalidate::Invalidator;
+use groundcrew::testing::unique_name;
+use groundcrew::Deadline;
+use serde_json::{json, Value};
+
+struct NoPipeline;
+impl Pipeline for NoPipeline {
+    async fn succeed(&self, _: &str) -> Result<(), AwsError> {
+        Err(AwsError::new("PutJobSuccessResult", "not in this test"))
+    }
+    async fn fail(&self, _: &str, _: &str) -> Result<(), AwsError> {
+        Err(AwsError::new("PutJobFailureResult", "not in this test"))
+    }
+}
+
+async fn create_distribution(
+    cf: &aws_sdk_cloudfront::Client,
+    alias: &str,
+    tag: (&str, &str),
+) -> String {
+    let config = DistributionConfig::builder()
+        .caller_reference(unique_name("ref"))
+        .aliases(Aliases::builder().quantity(1).items(alias).build().unwrap())
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(
+                    Origin::builder()
+                        .id("site")
+                        .domain_name("site.s3.amazonaws.com")
+                        .s3_origin_config(
+                            S3OriginConfig::builder().origin_access_identity("").build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("site")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+                .build()
+                .unwrap(),
+        )
+        .comment("cloudfront-invalidate test")
+        .enabled(true)
+        .build()
+        .unwrap();
+    let out = cf
+        .create_distribution_with_tags()
+        .distribution_config_with_tags(
+            DistributionConfigWithTags::builder()
+                .distribution_config(config)
+                .tags(
+                    Tags::builder()
+                        .items(Tag::builder().key(tag.0).value(tag.1).build().unwrap())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("moto creates the distribution");
+    out.distribution().unwrap().id().to_string()
+}
+
+fn handler(
+    sdk: &aws_config::SdkConfig,
+    config: Config,
+) -> Handler<SdkCloudFront, SdkS3, NoPipeline> {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    Handler {
+        invalidator: Invalidator::new(
+            SdkCloudFront(aws_sdk_cloudfront::Client::new(sdk)),
+            SdkS3(s3),
+            config,
+        ),
+        pipeline: NoPipeline,
+    }
+}
+
+fn deadline() -> Deadline {
+    Deadline::after(Duration::from_secs(60))
+}
+
+async fn caller_reference_of(
+    cf: &aws_sdk_cloudfront::Client,
+    dist: &str,
+    id: &str,
+) -> (String, Vec<String>) {
+    let out = cf
+        .get_invalidation()
+        .distribution_id(dist)
+        .id(id)
+        .send()
+        .await
+        .unwrap();
+    let batch = out.invalidation().unwrap().invalidation_batch().unwrap();
+    (
+        batch.caller_reference().to_string(),
+        batch.paths().unwrap().items().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn resolves_by_alias_and_tag_and_invalidates_a_small_deploy() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let alias = format!("{}.example.test", unique_name("app"));
+    let tag_value = unique_name("site");
+    let id = create_distribution(&cf, &alias, ("groundcrew:site", &tag_value)).await;
+    let h = handler(&sdk, Config::default());
+
+    let event = json!({"distribution": alias, "paths": ["/index.html", "/blog/post.html", "/_next/static/chunks/a.js"], "deployment_id": "d1", "wait": true});
+    let out = h.handle(&event, "req-1", deadline()).await.unwrap();
+    assert_eq!(out["distribution_id"], id);
+    assert_eq!(out["status"], "Completed");
+    assert_eq!(out["paths_billed"], 3, "{out}");
+    assert_eq!(out["immutable_dropped"], 1);
+    let inv = out["invalidation_ids"][0].as_str().unwrap();
+    let (reference, paths) = caller_reference_of(&cf, &id, inv).await;
+    assert_eq!(reference, out["caller_references"][0]);
+    let mut paths = paths;
+    paths.sort();
+    assert_eq!(paths, vec!["/", "/blog/post.html", "/index.html"]);
+
+    let by_tag =
+        json!({"distribution": format!("tag:groundcrew:site={tag_value}"), "paths": ["/a.html"]});
+    let out = h.handle(&by_tag, "req-2", deadline()).await.unwrap();
+    assert_eq!(out["distribution_id"], id);
+}
+
+#[tokio::test]
+async fn a_retried_event_sends_the_same_caller_reference() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let alias = format!("{}.example.test", unique_name("retry"));
+    let id = create_distribution(&cf, &alias, ("k", "v")).await;
+    let h = handler(&sdk, Config::default());
+    let event = json!({
+        "id": "ev-1", "source": "groundcrew.deploy", "detail-type": "Deploy Completed",
+        "detail": {"distribution": alias, "deployment_id": "web-7", "paths": ["/index.html", "/about.html"]}
+    });
+    let first = h.handle(&event, "req-a", deadline()).await.unwrap();
+    let second = h.handle(&event, "req-b", deadline()).await.unwrap();
+    assert_eq!(first["caller_references"], second["caller_references"]);
+    // What CloudFront received both times carries the same reference, so real CloudFront
+    // answers the retry with the first invalidation (moto does not implement that and
+    // creates a second one: see the README).
+    for out in [&first, &second] {
+        let inv = out["invalidation_ids"][0].as_str().unwrap();
+        let (reference, _) = caller_reference_of(&cf, &id, inv).await;
+        assert_eq!(reference, first["caller_references"][0]);
+    }
+}
+
+#[tokio::test]
+async fn a_ten_thousand_file_deploy_fits_the_limits() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let alias = format!("{}.example.test", unique_name("big"));
+    let id = create_distribution(&cf, &alias, ("k", "v")).await;
+    let h = handler(&sdk, Config::default());
+    let mut paths: Vec<String> = Vec::new();
+    for n in 0..4000 {
+        paths.push(format!("/_next/static/chunks/{n}-abc.js"));
+    }
+    for n in 0..3000 {
+        paths.push(format!("/blog/post-{n}/index.html"));
+        paths.push(format!("/_next/data/build-9/blog/post-{n}.json"));
+    }
+    assert_eq!(paths.len(), 10_000);
+    let out = h
+        .handle(
+            &json!({"distribution": alias, "paths": paths, "deployment_id": "big-1"}),
+            "req",
+            deadline(),
+        )
+        .await
+        .unwrap();
+    let billed = out["paths_billed"].as_u64().unwrap();
+    assert!(billed <= 15, "{out}");
+    assert_eq!(out["immutable_dropped"], 4000);
+    assert!(out["naive_paths"].as_u64().unwrap() >= 10_000);
+    let inv = out["invalidation_ids"][0].as_str().unwrap();
+    let (_, sent) = caller_reference_of(&cf, &id, inv).await;
+    assert_eq!(sent.len() as u64, billed);
+    assert!(sent
+        .iter()
+        .all(|p| p.starts_with('/') && !p.starts_with("/_next/static/")));
+}
+
+#[tokio::test]
+async fn bucket_inventory_from_s3_shapes_the_plan() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let alias = format!("{}.example.test", unique_name("inv"));
+    let bucket = unique_name("site").to_lowercase();
+    create_distribution(&cf, &alias, ("k", "v")).await;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    for key in [
+        "www/index.html",
+        "www/docs/a.html",
+        "www/docs/b.html",
+        "www/shop/x.html",
+        "www/shop/y.html",
+        "other/z.html",
+    ] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let config = Config {
+        site_buckets: vec![SiteBucket {
+            bucket: bucket.clone(),
+            prefix: "www".into(),
+            distribution: alias.clone(),
+        }],
+        ..Config::default()
+    };
+    let h = handler(&sdk, config);
+    let event = json!({"Records": [
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/docs/a.html", "sequencer": "1"}}},
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/docs/b.html", "sequencer": "2"}}},
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/shop/x.html", "sequencer": "3"}}}
+    ]});
+    let out = h.handle(&event, "req", deadline()).await.unwrap();
+    let result = &out["results"][0];
+    assert_eq!(result["inventory"], "bucket");
+    // Every file in /docs/ changed: one wildcard; /shop/ only partly: exact path.
+    assert_eq!(result["wildcards"], json!(["/docs/*"]), "{out}");
+    assert_eq!(result["paths"], json!(["/docs/*", "/shop/x.html"]));
+    assert_eq!(result["collateral_files"], 0);
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_inputs_act_on_nothing() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let alias = format!("{}.example.test", unique_name("bad"));
+    let id = create_distribution(&cf, &alias, ("k", "v")).await;
+    let h = handler(&sdk, Config::default());
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"distribution": alias, "paths": ["/a*b"]}), "`*`"),
+        (
+            json!({"distribution": alias, "paths": "/a"}),
+            "invalid type",
+        ),
+        (
+            json!({"distribution": format!("nope-{alias}"), "paths": ["/a"]}),
+            "unknown distribution",
+        ),
+        (
+            json!({"distribution": "EZZZZZZZZZZZZ", "paths": ["/a"]}),
+            "unknown distribution",
+        ),
+        (
+            json!({"source": "aws.ec2", "detail-type": "x", "detail": {}}),
+            "not handled",
+        ),
+    ];
+    for (event, expected) in cases {
+        let err = h
+            .handle(&event, "req", deadline())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{event}: {err}");
+    }
+    let list = cf
+        .list_invalidations()
+        .distribution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.invalidation_list().unwrap().quantity(), 0);
+    // Outside the configured distributions: refused before anything is sent.
+    let restricted = handler(
+        &sdk,
+        Config {
+            distributions: vec!["EOTHER1234567".into()],
+            ..Config::default()
+        },
+    );
+    let err = restricted
+        .handle(
+            &json!({"distribution": id, "paths": ["/a"]}),
+            "req",
+            deadline(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not among the configured DISTRIBUTIONS"),
+        "{err}"
+    );
+}
