@@ -1,0 +1,124 @@
+//! The function's settings, read once from the environment.
+
+use std::time::Duration;
+
+use groundcrew::config::{ConfigError, Env, EnvSource};
+use serde_json::{json, Value};
+
+use crate::settings::{Settings, Style};
+use crate::telegram::DEFAULT_API_BASE;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TELEGRAM_API_BASE_URL`: the Bot API server (tests, self-hosted Bot API servers).
+    pub api_base: String,
+    /// Defaults for the health check and direct actions (`BOT_TOKEN_SECRET`, `WEBHOOK_URL`,
+    /// `SECRET_TOKEN_SECRET`, `ALLOWED_UPDATES`, `MAX_CONNECTIONS`, `DROP_PENDING_UPDATES`).
+    pub defaults: Settings,
+    /// `ALARM_TOPIC_ARN`: where health alerts go; unset means logged only.
+    pub alarm_topic_arn: Option<String>,
+    /// `PENDING_UPDATES_THRESHOLD`: more waiting updates than this is a backlog.
+    pub pending_threshold: u64,
+    /// `RECENT_ERROR_SECONDS`: a delivery error younger than this is alerted on.
+    pub recent_error: Duration,
+    /// `REPAIR_DRIFT`: re-register when the webhook drifted.
+    pub repair: bool,
+    /// `GROUNDCREW_STAGE`, for alert texts.
+    pub stage: String,
+}
+
+impl Config {
+    pub fn from_env<S: EnvSource>(env: &Env<S>) -> Result<Self, ConfigError> {
+        let api_base = env
+            .optional("TELEGRAM_API_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+        match url::Url::parse(&api_base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(ConfigError::Malformed {
+                    name: "TELEGRAM_API_BASE_URL".into(),
+                    reason: "expected an http(s) URL".into(),
+                })
+            }
+        }
+        let mut obj = serde_json::Map::new();
+        for (var, key) in [
+            ("BOT_TOKEN_SECRET", "bot_token_secret"),
+            ("WEBHOOK_URL", "webhook_url"),
+            ("SECRET_TOKEN_SECRET", "secret_token_secret"),
+            ("MAX_CONNECTIONS", "max_connections"),
+            ("DROP_PENDING_UPDATES", "drop_pending_updates"),
+            ("ALLOWED_UPDATES", "allowed_updates"),
+        ] {
+            if let Some(v) = env.optional(var) {
+                obj.insert(key.to_string(), Value::String(v));
+            }
+        }
+        let defaults = Settings::from_json(&json!(obj), Style::Action).map_err(|e| {
+            let text = e.to_string();
+            let name = match text.split(':').next().unwrap_or("") {
+                "bot_token_secret" => "BOT_TOKEN_SECRET",
+                "webhook_url" => "WEBHOOK_URL",
+                "secret_token_secret" => "SECRET_TOKEN_SECRET",
+                "max_connections" => "MAX_CONNECTIONS",
+                "drop_pending_updates" => "DROP_PENDING_UPDATES",
+                _ => "ALLOWED_UPDATES",
+            };
+            ConfigError::Malformed {
+                name: name.to_string(),
+                reason: text
+                    .split_once(": ")
+                    .map(|(_, r)| r.to_string())
+                    .unwrap_or(text),
+            }
+        })?;
+        Ok(Self {
+            api_base,
+            defaults,
+            alarm_topic_arn: env.optional("ALARM_TOPIC_ARN"),
+            pending_threshold: env.parse_or("PENDING_UPDATES_THRESHOLD", 100)?,
+            recent_error: env.seconds_or("RECENT_ERROR_SECONDS", Duration::from_secs(900))?,
+            repair: env.bool_or("REPAIR_DRIFT", true)?,
+            stage: env
+                .optional("GROUNDCREW_STAGE")
+                .unwrap_or_else(|| "dev".to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
+        Env::new(pairs.iter().copied().collect())
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = Config::from_env(&env(&[])).unwrap();
+        assert_eq!(c.api_base, DEFAULT_API_BASE);
+        assert_eq!(c.pending_threshold, 100);
+        assert!(c.repair);
+        let c = Config::from_env(&env(&[
+            ("TELEGRAM_API_BASE_URL", "http://127.0.0.1:4580"),
+            ("WEBHOOK_URL", "https://bot.example/h"),
+            ("MAX_CONNECTIONS", "10"),
+            ("ALLOWED_UPDATES", "message,callback_query"),
+        ]))
+        .unwrap();
+        assert_eq!(c.defaults.max_connections, Some(10));
+        assert_eq!(c.defaults.allowed_updates.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = Config::from_env(&env(&[("WEBHOOK_URL", "http://x.example/h")])).unwrap_err();
+        assert!(e.to_string().contains("WEBHOOK_URL"), "{e}");
+        let e = Config::from_env(&env(&[("MAX_CONNECTIONS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("MAX_CONNECTIONS"), "{e}");
+        let e = Config::from_env(&env(&[("TELEGRAM_API_BASE_URL", "ftp://x")])).unwrap_err();
+        assert!(e.to_string().contains("TELEGRAM_API_BASE_URL"), "{e}");
+    }
+}

@@ -1,0 +1,54 @@
+//! The crate's errors. None carries a token: Telegram errors name the method, never the
+//! URL, and echoed bodies are redacted before they are kept.
+
+use groundcrew::config::ConfigError;
+use groundcrew::custom_resource::CustomResourceError;
+use groundcrew::secrets::SecretError;
+
+use crate::telegram::TelegramError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{property}: {reason}")]
+    Invalid { property: String, reason: String },
+    #[error("bad event: {0}")]
+    BadEvent(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("secret {reference} does not hold a Telegram bot token (expected <bot id>:<secret>)")]
+    NotABotToken { reference: String },
+    #[error(
+        "secret {reference} does not hold a usable secret token (1 to 256 of A-Z a-z 0-9 _ -)"
+    )]
+    BadSecretToken { reference: String },
+    #[error("could not store a new secret token in {reference}: {reason}")]
+    SecretCreate { reference: String, reason: String },
+    #[error(transparent)]
+    Telegram(#[from] TelegramError),
+    #[error("verification failed: {0}")]
+    Verification(String),
+    #[error("could not publish the alert: {0}")]
+    Alert(String),
+    #[error(transparent)]
+    CustomResource(#[from] CustomResourceError),
+}
+
+/// A short name for Lambda's `errorType`.
+pub fn kind(err: &Error) -> &'static str {
+    match err {
+        Error::Config(_) => "ConfigError",
+        Error::Invalid { .. } | Error::BadEvent(_) => "BadEvent",
+        Error::CustomResource(groundcrew::custom_resource::CustomResourceError::Undelivered {
+            ..
+        }) => "CloudFormationUndelivered",
+        Error::CustomResource(_) => "BadEvent",
+        Error::Secret(_)
+        | Error::NotABotToken { .. }
+        | Error::BadSecretToken { .. }
+        | Error::SecretCreate { .. } => "SecretError",
+        Error::Telegram(_) | Error::Verification(_) => "TelegramError",
+        Error::Alert(_) => "AlertError",
+    }
+}

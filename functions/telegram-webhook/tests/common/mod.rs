@@ -1,0 +1,251 @@
+//! Test helpers: a stateful fake Telegram Bot API (wiremock), a CloudFormation
+//! ResponseURL, log capture, and app construction.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use groundcrew::config::Env;
+use groundcrew::custom_resource::ResponderSettings;
+use serde_json::{json, Value};
+use telegram_webhook::alerts::Alerts;
+use telegram_webhook::telegram::Telegram;
+use telegram_webhook::vault::Vault;
+use telegram_webhook::{App, Config};
+use tracing_subscriber::fmt::MakeWriter;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const TOKEN: &str = "7000000001:AAsecretPART-xyz_0123456789";
+pub const BOT_SECRET: &str = "tg/bot-token";
+pub const WEBHOOK_SECRET: &str = "tg/webhook-secret";
+pub const URL: &str = "https://bot.example.com/telegram/webhook";
+
+#[derive(Default)]
+pub struct State {
+    /// token -> webhook info
+    pub webhooks: HashMap<String, Value>,
+    /// (method, body) of every call
+    pub calls: Vec<(String, Value)>,
+    /// getWebhookInfo reports this URL instead of the real one
+    pub report_url: Option<String>,
+    pub pending: u64,
+    pub last_error_date: Option<i64>,
+    /// answer the next N calls of this method with this (status, body)
+    pub fail: Vec<(String, u16, Value)>,
+    /// delay every setWebhook
+    pub set_delay: Option<Duration>,
+    /// tokens Telegram rejects with 401
+    pub revoked: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeTelegram(pub Arc<Mutex<State>>);
+
+impl FakeTelegram {
+    pub fn calls(&self, name: &str) -> Vec<Value> {
+        let s = self.0.lock().unwrap();
+        s.calls
+            .iter()
+            .filter(|(m, _)| m == name)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+    pub fn set(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.0.lock().unwrap());
+    }
+    pub fn webhook(&self, token: &str) -> Option<Value> {
+        self.0.lock().unwrap().webhooks.get(token).cloned()
+    }
+}
+
+impl Respond for FakeTelegram {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let path = req.url.path().to_string();
+        let rest = path.trim_start_matches("/bot");
+        let (token, name) = rest.rsplit_once('/').unwrap_or(("", ""));
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(json!({}));
+        let mut s = self.0.lock().unwrap();
+        s.calls.push((name.to_string(), body.clone()));
+        if let Some(i) = s.fail.iter().position(|(m, _, _)| m == name) {
+            let (_, status, answer) = s.fail.remove(i);
+            return ResponseTemplate::new(status).set_body_json(answer);
+        }
+        if s.revoked.iter().any(|t| t == token) {
+            return ResponseTemplate::new(401).set_body_json(
+                json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+            );
+        }
+        let ok = |result: Value| {
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": result}))
+        };
+        match name {
+            "setWebhook" => {
+                let url = body["url"].as_str().unwrap_or("").to_string();
+                let mut info = json!({"url": url, "has_custom_certificate": false, "pending_update_count": 0,
+                    "max_connections": body.get("max_connections").cloned().unwrap_or(json!(40))});
+                if let Some(list) = body.get("allowed_updates") {
+                    info["allowed_updates"] = list.clone();
+                }
+                s.webhooks.insert(token.to_string(), info);
+                let r = ok(json!(true));
+                match s.set_delay {
+                    Some(d) => r.set_delay(d),
+                    None => r,
+                }
+            }
+            "deleteWebhook" => {
+                s.webhooks.remove(token);
+                ok(json!(true))
+            }
+            "getWebhookInfo" => {
+                let mut info = s.webhooks.get(token).cloned().unwrap_or(
+                    json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}),
+                );
+                if let Some(u) = &s.report_url {
+                    info["url"] = json!(u);
+                }
+                info["pending_update_count"] = json!(s.pending);
+                if let Some(d) = s.last_error_date {
+                    info["last_error_date"] = json!(d);
+                    info["last_error_message"] =
+                        json!("Wrong response from the webhook: 502 Bad Gateway");
+                }
+                ok(info)
+            }
+            _ => ResponseTemplate::new(404)
+                .set_body_json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        }
+    }
+}
+
+pub async fn telegram_server() -> (MockServer, FakeTelegram) {
+    let server = MockServer::start().await;
+    let fake = FakeTelegram::default();
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot[^/]+/[A-Za-z]+$"))
+        .respond_with(fake.clone())
+        .mount(&server)
+        .await;
+    (server, fake)
+}
+
+pub async fn cfn_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The JSON bodies PUT to the ResponseURL.
+pub async fn cfn_bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+pub fn config(telegram_base: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("TELEGRAM_API_BASE_URL", telegram_base),
+        ("BOT_TOKEN_SECRET", BOT_SECRET),
+        ("WEBHOOK_URL", URL),
+        ("SECRET_TOKEN_SECRET", WEBHOOK_SECRET),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_env(&Env::new(vars)).unwrap()
+}
+
+pub fn app<V: Vault, A: Alerts>(config: Config, vault: V, alerts: A) -> App<V, A> {
+    let http = groundcrew::http::client(groundcrew::http::HttpSettings::default()).unwrap();
+    App {
+        telegram: Telegram::new(http.clone(), &config.api_base).with_policy(
+            groundcrew::retry::RetryPolicy {
+                max_attempts: 4,
+                min_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(50),
+                max_retry_after: Duration::from_secs(2),
+            },
+        ),
+        http,
+        vault,
+        alerts,
+        responder: ResponderSettings::default(),
+        config,
+    }
+}
+
+pub fn cr_event(kind: &str, response_url: &str, props: Value, physical: Option<&str>) -> Value {
+    let mut e = json!({
+        "RequestType": kind,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:groundcrew-dev-telegram-webhook",
+        "ResponseURL": response_url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/guid",
+        "RequestId": format!("req-{kind}"),
+        "ResourceType": "Custom::TelegramWebhook",
+        "LogicalResourceId": "BotWebhook",
+        "ResourceProperties": props,
+    });
+    if let Some(p) = physical {
+        e["PhysicalResourceId"] = json!(p);
+    }
+    if kind == "Update" {
+        e["OldResourceProperties"] = e["ResourceProperties"].clone();
+    }
+    e
+}
+
+pub fn props(extra: Value) -> Value {
+    let mut p = json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "BotTokenSecret": BOT_SECRET,
+        "WebhookUrl": URL,
+        "SecretTokenSecret": WEBHOOK_SECRET,
+        "AllowedUpdates": ["message", "callback_query"],
+        "MaxConnections": "40",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// Captures log lines written through the groundcrew JSON subscriber.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
