@@ -87,9 +87,30 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
 {
-    match deadline.run(retry(policy, deadline, what, op)).await {
+    // When the deadline cuts an attempt short, the error still says what the service
+    // last answered (for example TooManyInvalidationsInProgress), not only "deadline".
+    let last_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let mut op = op;
+    let attempt = || {
+        let pending = op();
+        let last_error = &last_error;
+        async move {
+            let result = pending.await;
+            if let (Err(e), Ok(mut slot)) = (&result, last_error.lock()) {
+                *slot = Some(e.to_string());
+            }
+            result
+        }
+    };
+    match deadline.run(retry(policy, deadline, what, attempt)).await {
         Ok(result) => result.map_err(Error::from),
-        Err(_) => Err(Error::Deadline(format!("calling {what}"))),
+        Err(_) => {
+            let last = last_error.lock().ok().and_then(|slot| slot.clone());
+            Err(Error::Deadline(match last {
+                Some(e) => format!("calling {what} (last error: {e})"),
+                None => format!("calling {what}"),
+            }))
+        }
     }
 }
 
