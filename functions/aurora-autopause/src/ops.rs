@@ -157,6 +157,19 @@ impl<C: Cloud> Ops<'_, C> {
 
     /// Idle clusters are paused; ECS services are only reported (they follow their
     /// environment's sleep and wake).
+    /// Runs `act` on every resource, at most `concurrency` at a time.
+    async fn each<T, F, Fut>(&self, resources: Vec<T>, act: F) -> Vec<Item>
+    where
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future<Output = Item>,
+    {
+        stream::iter(resources)
+            .map(act)
+            .buffer_unordered(self.config.concurrency)
+            .collect()
+            .await
+    }
+
     pub async fn sweep(&self, env: Option<&str>) -> Result<Vec<Item>, Error> {
         let clusters = self.clusters(env).await?;
         let wanted: Vec<String> = clusters
@@ -171,8 +184,8 @@ impl<C: Cloud> Ops<'_, C> {
                 .max_connections(&wanted, self.config.idle_window)
                 .await?
         };
-        let mut items: Vec<Item> = stream::iter(clusters)
-            .map(|(c, scope)| {
+        let mut items: Vec<Item> = self
+            .each(clusters, |(c, scope)| {
                 let verdict = model::idle(
                     connections.get(&c.id).copied().flatten(),
                     self.config.idle_max_connections,
@@ -187,8 +200,6 @@ impl<C: Cloud> Ops<'_, C> {
                     }
                 }
             })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
             .await;
         for (s, scope) in self.services(env).await? {
             let item = self.service_item(&s);
@@ -203,8 +214,8 @@ impl<C: Cloud> Ops<'_, C> {
     pub async fn pause(&self, env: Option<&str>) -> Result<Vec<Item>, Error> {
         let clusters = self.clusters(env).await?;
         let services = self.services(env).await?;
-        let mut items: Vec<Item> = stream::iter(clusters)
-            .map(|(c, scope)| async move {
+        let mut items: Vec<Item> = self
+            .each(clusters, |(c, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.cluster_item(&c).skipped(r),
                     _ => {
@@ -213,18 +224,14 @@ impl<C: Cloud> Ops<'_, C> {
                     }
                 }
             })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
             .await;
-        let more: Vec<Item> = stream::iter(services)
-            .map(|(s, scope)| async move {
+        let more: Vec<Item> = self
+            .each(services, |(s, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.service_item(&s).skipped(r),
                     _ => self.pause_service(&s).await,
                 }
             })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
             .await;
         items.extend(more);
         Ok(items)
@@ -233,25 +240,21 @@ impl<C: Cloud> Ops<'_, C> {
     pub async fn wake(&self, env: Option<&str>) -> Result<Vec<Item>, Error> {
         let clusters = self.clusters(env).await?;
         let services = self.services(env).await?;
-        let mut items: Vec<Item> = stream::iter(clusters)
-            .map(|(c, scope)| async move {
+        let mut items: Vec<Item> = self
+            .each(clusters, |(c, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.cluster_item(&c).skipped(r),
                     _ => self.execute(&c, model::plan_wake(&c)).await,
                 }
             })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
             .await;
-        let more: Vec<Item> = stream::iter(services)
-            .map(|(s, scope)| async move {
+        let more: Vec<Item> = self
+            .each(services, |(s, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.service_item(&s).skipped(r),
                     _ => self.wake_service(&s).await,
                 }
             })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
             .await;
         items.extend(more);
         Ok(items)
