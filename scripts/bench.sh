@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The benchmarks: builds release binaries and measures every function and the floor
+# (bench/hello-floor), then writes BENCHMARKS.md and BENCHMARKS.json.
+#
+#   scripts/bench.sh           full run (release builds; 20 cold starts each; about 30 min
+#                              on 2 cores from a cold target/, a few minutes when built)
+#   scripts/bench.sh --short   what CI runs to keep the benchmarks working: the debug builds
+#                              the tests already made, 3 cold starts, the examples in the dev
+#                              profile; figures go to .local/bench/ only, never BENCHMARKS.md
+#
+# Per function: the arm64 bootstrap and its zip; cold start (process start to the first
+# GET .../invocation/next on a local Runtime API, native build, median and p90); peak
+# resident memory and per-event latency handling its sample events against the local AWS;
+# then its own benchmark (functions/<name>/examples/bench.rs). Benchmarks report figures;
+# nothing here fails on a timing, only on a benchmark that could not run at all.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+short=false
+[ "${1:-}" = "--short" ] && short=true
+OUT="$LOCAL/bench"
+rm -rf "$OUT"; mkdir -p "$OUT"
+
+if $short; then starts=3; profile=dev; native_dir=target/debug; else starts=20; profile=release; native_dir=target/release; fi
+floor=hello-floor
+names=($(functions) "$floor")
+
+scripts/setup.sh >/dev/null
+started_aws=false
+if ! scripts/local-aws.sh status | grep -q "moto: running"; then
+  scripts/local-aws.sh start; started_aws=true
+fi
+trap '$started_aws && scripts/local-aws.sh stop >/dev/null 2>&1' EXIT
+
+say "native $profile builds"
+pkgs=(); for n in "${names[@]}"; do pkgs+=(-p "$n"); done
+if $short; then cargo build --bins "${pkgs[@]}" --quiet; else cargo build --release --bins "${pkgs[@]}" --quiet; fi
+
+if ! $short; then
+  say "arm64 release builds (sam's command, as in the boot check)"
+  for n in "${names[@]}"; do
+    dir="functions/$n"; [ -d "$dir" ] || dir="bench/$n"
+    (cd "$dir" && cargo lambda build --release --arm64 --bin "$n" --quiet)
+  done
+fi
+
+failed=0
+for n in "${names[@]}"; do
+  say "$n"
+  env_file="functions/$n/local.env"; [ -f "$env_file" ] || env_file=/dev/null
+  events_dir="events/$n"; [ -d "$events_dir" ] || events_dir="bench/$n/events"
+  scripts/seed.sh "$n"
+  python3 scripts/coldstart.py --function "$n" --bootstrap "$native_dir/$n" --env-file "$env_file" \
+    --starts "$starts" > "$OUT/$n.cold.json" || { echo "cold starts of $n failed"; failed=$((failed + 1)); }
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"  cold start: median {r['median_ms']} ms, p90 {r['p90_ms']} ms over {r['starts']} starts\")" "$OUT/$n.cold.json" || true
+  shopt -s nullglob; events=("$events_dir"/*.json); shopt -u nullglob
+  python3 scripts/harness.py --function "$n" --bootstrap "$native_dir/$n" --env-file "$env_file" \
+    --events "${events[@]}" --timeout 120 --report "$OUT/$n.events.json" --log "$OUT/$n.log" \
+    || { echo "the sample events of $n did not all answer as expected"; failed=$((failed + 1)); }
+  arm="target/lambda/$n/bootstrap"
+  if [ -f "$arm" ]; then
+    python3 - "$arm" "$OUT/$n.size.json" <<'EOF'
+import json, os, sys, zipfile, io
+path, out = sys.argv[1], sys.argv[2]
+buf = io.BytesIO()
+# What sam package uploads: a zip holding `bootstrap`, deflated at zlib's default level.
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(path, "bootstrap")
+json.dump({"bootstrap_bytes": os.path.getsize(path), "zip_bytes": len(buf.getvalue()), "path": path}, open(out, "w"))
+EOF
+  else
+    echo "  no $arm (cargo lambda build --release --arm64): size not measured"
+  fi
+  if [ -f "functions/$n/examples/bench.rs" ]; then
+    echo "  examples/bench.rs:"
+    if $short; then prof=(); else prof=(--profile measure); fi
+    if cargo run -p "$n" --example bench "${prof[@]}" --quiet > "$OUT/$n.example.jsonl" 2> "$OUT/$n.example.err"; then
+      sed 's/^/    /' "$OUT/$n.example.jsonl"
+    else
+      echo "  the benchmark of $n failed (see $OUT/$n.example.err)"; failed=$((failed + 1))
+    fi
+  fi
+done
+
+machine() {
+  python3 - <<'EOF'
+import json, os, platform, subprocess
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+print(json.dumps({"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 1048576, 1),
+                  "kernel": platform.release(), "arch": platform.machine(), "rustc": rustc}))
+EOF
+}
+machine > "$OUT/machine.json"
+
+if $short; then
+  python3 scripts/bench-report.py --dir "$OUT" --profile "$profile" --starts "$starts" \
+    --markdown "$OUT/BENCHMARKS.md" --json "$OUT/BENCHMARKS.json"
+else
+  python3 scripts/bench-report.py --dir "$OUT" --profile "$profile" --starts "$starts" \
+    --markdown BENCHMARKS.md --json BENCHMARKS.json
+fi
+echo "bench: $(( ${#names[@]} - failed )) passed, $failed failed"
+[ "$failed" = 0 ]
