@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Template checks: sam validate --lint, cfn-lint, sam build (cargo-lambda, arm64) and the
-# checkov security scan. Each skipped checkov check is justified beside the resource.
+# Template checks: the IAM least-privilege check (each function's policy grants exactly the
+# actions its code calls; scripts/iam-check.py), sam validate --lint, cfn-lint, sam build
+# (cargo-lambda, arm64) and the checkov security scan. Each skipped checkov check is
+# justified beside the resource.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -14,6 +16,7 @@ check() { # name command...
   echo "--- $name"
   if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
+check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
 check "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1
 check "cfn-lint" cfn-lint template.yaml
 check "sam build" sam build --template template.yaml --beta-features

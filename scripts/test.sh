@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: set-up, fmt, clippy, unit and local-AWS tests,
-# the arm64 build and boot check, the template checks, then a one-line summary.
+# the arm64 build and boot check, the benchmarks (short setting), the template checks,
+# then a one-line summary.
 # With CI=true a missing tool or service is a failure, never a skip.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -52,6 +53,14 @@ boot() {
   return "$rc"
 }
 
+benchmarks() {
+  # Keeps the benchmarks working (short setting, debug builds); never fails on a timing.
+  scripts/bench.sh --short 2>&1 | tee "$LOCAL/bench.log"
+  local rc=${PIPESTATUS[0]}
+  count_from "$LOCAL/bench.log"
+  return "$rc"
+}
+
 templates() {
   scripts/template-check.sh 2>&1 | tee "$LOCAL/template.log"
   local rc=${PIPESTATUS[0]}
@@ -70,6 +79,7 @@ stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --quiet -- -D warnings
 stage "unit and local-AWS tests (nextest)" nextest
 stage "arm64 build and boot check" boot
+stage "benchmarks, short setting" benchmarks
 stage "template checks" templates
 
 elapsed=$(( $(date +%s) - started ))
