@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # arm64 boot check: builds every function's release bootstrap for arm64 with cargo-lambda,
 # then runs each under qemu-aarch64-static against a local Lambda Runtime API and the local
-# AWS, fed every event in events/<name>/. Needs the local AWS running (local-aws.sh start).
-# Prints each bootstrap's size; writes .local/boot/<name>.json.
+# AWS, fed every event in events/<name>/, then checks that no secret configured for the run
+# (seeded secrets, local.env credentials) reached its logs or responses (scripts/leak-check.py).
+# Needs the local AWS running (local-aws.sh start).
+# Prints each bootstrap's size; writes .local/boot/<name>.json and .local/boot/<name>.log.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -23,10 +25,18 @@ for fn in $(functions); do
   awk -v f="$fn" -v s="$size" 'BEGIN { printf "\n%s: bootstrap %d bytes (%.2f MiB)\n", f, s, s / 1048576 }'
   scripts/seed.sh "$fn"
   shopt -s nullglob; events=(events/"$fn"/*.json); shopt -u nullglob
+  rm -f "$LOCAL/boot/$fn.json" "$LOCAL/boot/$fn.log"  # never leak-check an earlier run's output
   if python3 scripts/harness.py --function "$fn" --bootstrap "$bootstrap" --qemu \
       --env-file "functions/$fn/local.env" --events "${events[@]}" --timeout 120 \
       --report "$LOCAL/boot/$fn.json" --log "$LOCAL/boot/$fn.log"; then
     passed=$((passed + ${#events[@]}))
+  else
+    failed=$((failed + 1))
+  fi
+  # One more check a function: no secret value in what the function printed or answered.
+  if "$VENV/bin/python" scripts/leak-check.py --function "$fn" --env-file "functions/$fn/local.env" \
+      --events "${events[@]}" --report "$LOCAL/boot/$fn.json" --log "$LOCAL/boot/$fn.log"; then
+    passed=$((passed + 1))
   else
     failed=$((failed + 1))
   fi

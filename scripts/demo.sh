@@ -23,7 +23,11 @@ for fn in $(functions); do
   shopt -s nullglob; events=(events/"$fn"/*.json); shopt -u nullglob
   echo "events (bad-* are malformed on purpose and must be refused with a clear error):"
   python3 scripts/harness.py --function "$fn" --bootstrap "target/debug/$fn" \
-    --env-file "functions/$fn/local.env" --events "${events[@]}" --show --log "$LOCAL/demo-$fn.log"
+    --env-file "functions/$fn/local.env" --events "${events[@]}" --show \
+    --report "$LOCAL/demo-$fn.json" --log "$LOCAL/demo-$fn.log"
+  echo "secrets in its logs and responses (scripts/leak-check.py):"
+  "$VENV/bin/python" scripts/leak-check.py --function "$fn" --env-file "functions/$fn/local.env" \
+    --events "${events[@]}" --report "$LOCAL/demo-$fn.json" --log "$LOCAL/demo-$fn.log" || true
   echo "what the HTTP stand-ins received:"
   "$VENV/bin/python" scripts/show-requests.py "http://127.0.0.1:$STANDIN_PORT/__requests"
   if [ -f "functions/$fn/demo/show.py" ]; then

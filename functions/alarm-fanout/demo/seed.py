@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Seeds the local AWS for alarm-fanout (idempotent): the delivery table, the receivers'
-secrets (pointing at the HTTP stand-in), an SNS topic for email, the routing document in
+"""Seeds the local AWS for alarm-fanout (idempotent): the delivery table (emptied, so that
+every run delivers again), the receivers' secrets (pointing at the HTTP stand-in), an SNS topic for email, the routing document in
 SSM, and two tagged CloudWatch alarms whose severity comes from their `severity` tag."""
 import json
 import os
@@ -35,6 +35,14 @@ def table():
             raise
 
 
+def clear_deliveries():
+    """Forgets earlier runs' deliveries, so that every run delivers again (and so reads
+    the receivers' secrets) instead of answering "already delivered"."""
+    for page in ddb.get_paginator("scan").paginate(TableName=TABLE, ProjectionExpression="pk"):
+        for item in page["Items"]:
+            ddb.delete_item(TableName=TABLE, Key={"pk": item["pk"]})
+
+
 def secret(name, value):
     try:
         sm.create_secret(Name=name, SecretString=value)
@@ -49,11 +57,16 @@ def parameter(name, value, kind="SecureString"):
 
 
 table()
-secret("groundcrew/demo/telegram", json.dumps({"bot_token": "123456:DEMO-telegram-token"}))
-secret("groundcrew/demo/slack-webhook", f"{STANDIN}/slack/T0DEMO/B0DEMO/demo-slack-secret")
-secret("groundcrew/demo/audit-webhook", f"{STANDIN}/hook/audit")
-parameter("/groundcrew/demo/google-chat-webhook", f"{STANDIN}/chat/v1/spaces/DEMO/messages?key=demo-key&token=demo-token")
-parameter("/groundcrew/demo/pagerduty-routing-key", "R0UT1NGKEYDEMO00000000000000000")
+clear_deliveries()
+# Fake, distinctive ("gc-canary") secret values: scripts/leak-check.py fails the boot check
+# if any of them reaches a log line or a response. Between them the sample events read
+# every kind of secret: Secrets Manager plain and JSON field, and SSM SecureString.
+secret("groundcrew/demo/telegram", json.dumps({"bot_token": "123456:gc-canary-fanout-bot-d39c1ac646f5e2"}))
+secret("groundcrew/demo/slack-webhook", f"{STANDIN}/slack/T0DEMO/B0DEMO/gc-canary-slack-50abb619d00e2fce")
+secret("groundcrew/demo/audit-webhook", f"{STANDIN}/hook/audit-gc-canary-b74b0df5a41cbaed")
+parameter("/groundcrew/demo/google-chat-webhook",
+          f"{STANDIN}/chat/v1/spaces/DEMO/messages?key=gc-canary-chat-key-5b622387d465cabe&token=gc-canary-chat-token-98a03410134968ab")
+parameter("/groundcrew/demo/pagerduty-routing-key", "gc-canary-pd-routing-key-42c17cc15402a401")
 email_topic = sns.create_topic(Name="groundcrew-demo-ops-email")["TopicArn"]
 alarm_topic = sns.create_topic(Name="groundcrew-demo-alarms")["TopicArn"]
 

@@ -4,7 +4,9 @@ first Create stores a new one. Idempotent."""
 import boto3
 
 BOT_TOKEN_SECRET = "groundcrew/dev/telegram-bot-token"
-DEMO_TOKEN = "7000000001:AAdemo-not-a-real-token_0123456789ab"
+# Shaped like a real token (<bot id>:<35 characters>) and distinctive ("gc-canary"), so that
+# scripts/leak-check.py can tell if it, or the part after the colon, reaches a log or response.
+DEMO_TOKEN = "7000000001:AAgc-canary-webhook-bot-4acce48aa08"
 
 sm = boto3.client("secretsmanager")
 try:
