@@ -18,12 +18,21 @@ pub fn init() {
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, &level));
 }
 
+/// Caps the target that logs raw invocation events (lambda_runtime 1.x, at trace).
+const RAW_EVENT_CAP: &str = "lambda_runtime::layers::api_response=debug";
+
 /// The JSON subscriber writing to `writer`, filtered by `directives` (`info`, `debug`, …).
 pub fn subscriber<W>(writer: W, directives: &str) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    // At trace level lambda_runtime logs every raw event, and events can carry credentials
+    // (a CodePipeline job's artifactCredentials): never below debug. (Static and valid; a
+    // test holds it to that.)
+    if let Ok(cap) = RAW_EVENT_CAP.parse() {
+        filter = filter.add_directive(cap);
+    }
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -58,6 +67,22 @@ mod tests {
         fn make_writer(&'a self) -> Self::Writer {
             self.clone()
         }
+    }
+
+    #[test]
+    fn raw_events_are_never_logged_even_at_trace() {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(subscriber(capture.clone(), "trace"), || {
+            tracing::trace!(
+                target: "lambda_runtime::layers::api_response",
+                body = "{\"secretAccessKey\":\"canary-key\"}",
+                "raw JSON event received from Lambda"
+            );
+            tracing::trace!("kept at trace");
+        });
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("kept at trace"), "{text}");
+        assert!(!text.contains("canary-key"), "{text}");
     }
 
     #[test]

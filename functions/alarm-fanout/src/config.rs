@@ -132,8 +132,13 @@ impl RoutingSource {
                     .parameter()
                     .and_then(|p| p.value())
                     .ok_or_else(|| Error::Routing(format!("SSM parameter {name} has no value")))?;
-                Routing::parse(text)
-                    .map_err(|e| Error::Routing(format!("SSM parameter {name}: {e}")))
+                // Keep the parser's message without its own "routing document:" prefix.
+                Routing::parse(text).map_err(|e| match e {
+                    Error::Routing(reason) => {
+                        Error::Routing(format!("SSM parameter {name}: {reason}"))
+                    }
+                    other => other,
+                })
             }
         }
     }

@@ -49,6 +49,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         run_id: &str,
     ) -> Result<Value, TunerError> {
         let req = TuneRequest::from_event(event)?;
+        run::check_allowed(&req, &self.settings)?;
         let report_s3 = match (&req.report_s3, &self.settings.default_report_s3) {
             (Some(l), _) => Some(l.clone()),
             (None, Some(raw)) => S3Location::parse(raw),

@@ -455,6 +455,30 @@ impl<L: LambdaApi> Shared<'_, L> {
     }
 }
 
+/// Refuses a request naming a function outside the tuner's prefix: the target and the
+/// pre- and post-processors alike, since all three are invoked. Checked before anything
+/// is read or changed, so a refused request costs nothing.
+pub fn check_allowed(req: &TuneRequest, settings: &Settings) -> Result<(), TunerError> {
+    let Some(prefix) = &settings.function_prefix else {
+        return Ok(());
+    };
+    let named = [
+        ("lambdaARN", Some(req.lambda_arn.as_str())),
+        ("preProcessorARN", req.pre_processor_arn.as_deref()),
+        ("postProcessorARN", req.post_processor_arn.as_deref()),
+    ];
+    for (field, arn) in named {
+        let Some(arn) = arn else { continue };
+        let name = arn.rsplit(':').next().unwrap_or(arn);
+        if !name.starts_with(prefix.as_str()) {
+            return Err(TunerError::NotAllowed(format!(
+                "{field}: this tuner may only invoke functions whose name starts with {prefix:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Measures every target and cleans up. Fails before acting on anything when the function
 /// is not allowed or the estimate does not fit.
 pub async fn measure<L: LambdaApi>(
@@ -466,13 +490,7 @@ pub async fn measure<L: LambdaApi>(
 ) -> Result<RunOutcome, TunerError> {
     let started = Instant::now();
     let function = req.lambda_arn.as_str();
-    if let Some(prefix) = &settings.function_prefix {
-        if !req.function_name().starts_with(prefix.as_str()) {
-            return Err(TunerError::NotAllowed(format!(
-                "lambdaARN: this tuner may only tune functions whose name starts with {prefix:?}"
-            )));
-        }
-    }
+    check_allowed(req, settings)?;
     let original = wait_until_updated(lambda, function, deadline).await?;
     let existing_versions: HashSet<String> = call(deadline, "ListVersionsByFunction", || {
         lambda.list_versions(function)

@@ -298,6 +298,21 @@ async fn functions_outside_the_prefix_are_refused() {
 }
 
 #[tokio::test]
+async fn processors_outside_the_prefix_are_refused_before_any_call() {
+    for field in ["preProcessorARN", "postProcessorARN"] {
+        let mut req = input("cost", 0.5);
+        req[field] = json!(LambdaSim::arn("someone-elses-processor"));
+        let (out, sim, _) = run(Model::default(), req, Duration::from_secs(60), settings()).await;
+        let err = out.unwrap_err().to_string();
+        assert!(
+            err.starts_with(field) && err.contains("groundcrew-dev-"),
+            "{err}"
+        );
+        assert!(sim.state.lock().unwrap().calls.is_empty(), "{field}");
+    }
+}
+
+#[tokio::test]
 async fn auto_optimize_points_the_alias_at_the_winner() {
     let mut req = input("cost", 0.5);
     req["autoOptimize"] = json!(true);

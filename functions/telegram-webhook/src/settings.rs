@@ -101,6 +101,7 @@ impl Settings {
             ));
         }
         let k = |p, s| style.key(p, s);
+        reject_unknown_keys(obj, style)?;
         let max_key = k("MaxConnections", "max_connections");
         let max_connections = match obj.get(max_key) {
             None | Some(Value::Null) => None,
@@ -230,6 +231,50 @@ impl Settings {
             max_connections: self.max_connections,
             drop_pending_updates: self.drop_pending_updates,
         })
+    }
+}
+
+/// Keys each style accepts. A misspelt key is refused rather than ignored: ignoring
+/// `webhok_url` would silently register the environment's default URL instead.
+const PROPERTY_KEYS: &[&str] = &[
+    // Set by CloudFormation itself on every custom resource.
+    "ServiceToken",
+    "ServiceTimeout",
+    "BotTokenSecret",
+    "WebhookUrl",
+    "SecretTokenSecret",
+    "AllowedUpdates",
+    "MaxConnections",
+    "DropPendingUpdates",
+];
+const ACTION_KEYS: &[&str] = &[
+    "action",
+    "bot_token_secret",
+    "webhook_url",
+    "secret_token_secret",
+    "allowed_updates",
+    "max_connections",
+    "drop_pending_updates",
+];
+
+fn reject_unknown_keys(obj: &Value, style: Style) -> Result<(), Error> {
+    let known = match style {
+        Style::Properties => PROPERTY_KEYS,
+        Style::Action => ACTION_KEYS,
+    };
+    let Some(map) = obj.as_object() else {
+        return Ok(());
+    };
+    match map.keys().find(|key| !known.contains(&key.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(invalid(
+            style.key("ResourceProperties", "event"),
+            format!(
+                "unknown key {:?}; expected one of {}",
+                unknown.chars().take(64).collect::<String>(),
+                known.join(", ")
+            ),
+        )),
     }
 }
 
@@ -383,6 +428,27 @@ mod tests {
         .desired(Style::Properties)
         .unwrap_err();
         assert!(missing.to_string().contains("BotTokenSecret"), "{missing}");
+    }
+
+    #[test]
+    fn misspelt_keys_are_refused_not_ignored() {
+        let e = err_of(props(json!({"WebhookURL": "https://elsewhere.example/x"})));
+        assert!(
+            e.contains("unknown key \"WebhookURL\"") && e.contains("WebhookUrl"),
+            "{e}"
+        );
+        let e = Settings::from_json(
+            &json!({"action": "register", "webhok_url": "https://elsewhere.example/x"}),
+            Style::Action,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown key \"webhok_url\""), "{e}");
+        // CloudFormation's own keys are accepted.
+        assert!(
+            Settings::from_json(&props(json!({"ServiceTimeout": "300"})), Style::Properties)
+                .is_ok()
+        );
     }
 
     #[test]
