@@ -50,7 +50,7 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable"):
         kind = m["target"]["kind"][0]
         if kind in ("bin", "example") and not m["profile"]["test"]:
-            found[f"{kind}:{m["target"]["name"]}:{m["package_id"]}"] = m["executable"]
+            found[kind + ":" + m["target"]["name"] + ":" + m["package_id"]] = m["executable"]
 json.dump(found, open(sys.argv[1], "w"), indent=1)
 ' "$OUT/artifacts.json"
 else
