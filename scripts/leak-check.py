@@ -43,6 +43,10 @@ import re
 import sys
 import urllib.parse
 
+# The harness's own reading of local.env, so both see the same variables.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import read_env_file  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIN_LENGTH = 8
 CANARY = "gc-canary"
@@ -59,19 +63,6 @@ def shown(path):
     """A path as printed: relative to the repository when inside it."""
     full = os.path.abspath(path)
     return os.path.relpath(full, ROOT) if full.startswith(ROOT + os.sep) else path
-
-
-def read_env_file(path):
-    """The same reading as scripts/harness.py's."""
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            env[key.strip()] = value.strip().strip('"').strip("'")
-    return env
 
 
 class Secrets:
