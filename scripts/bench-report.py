@@ -161,16 +161,17 @@ def main():
     L.append("## Fuzzing")
     L.append("")
     if fuzz:
-        L.append(f"`scripts/fuzz.sh {fuzz.get('seconds_per_target', '?')}` (cargo fuzz, libFuzzer, {fuzz.get('toolchain', 'nightly')}) "
-                 f"on {fuzz.get('date', '?')}, {fuzz.get('seconds_per_target', '?')} s per target on {machine_short}. "
+        L.append(f"`scripts/fuzz.sh [seconds] [target…]` (cargo fuzz, libFuzzer, {fuzz.get('toolchain', 'nightly')}) on "
+                 f"{machine_short}; each target's last run. "
                  + ("No target crashed, so fuzzing has added no regression test yet."
                     if not any(t.get("crashes") for t in fuzz.get("targets", []))
                     else "Every crash found is to be fixed and kept as a regression test (fuzz/README.md lists them)."))
         L.append("")
-        L.append("| target | what it feeds | executions | crashes | corpus |")
-        L.append("|---|---|---|---|---|")
+        L.append("| target | what it feeds | run | executions | crashes | corpus |")
+        L.append("|---|---|---|---|---|---|")
         for t in fuzz.get("targets", []):
-            L.append(f"| `{t['target']}` | {t.get('what', '')} | {t.get('executions', 0):,} | {t.get('crashes', 0)} | {t.get('corpus', '-')} |")
+            L.append(f"| `{t['target']}` | {t.get('what', '')} | {t.get('seconds', '?')} s on {t.get('date', '?')} | "
+                     f"{t.get('executions', 0):,} | {t.get('crashes', 0)} | {t.get('corpus', '-')} |")
     else:
         L.append("No fuzzing results yet: run `scripts/fuzz.sh`.")
     L.append("")

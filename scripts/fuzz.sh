@@ -73,16 +73,24 @@ for t in "${targets[@]}"; do
     crashed=$((crashed + 1))
     grep -E "panicked at|ERROR: libFuzzer|Test unit written" "$log" | head -n 5 | sed 's/^/  /'
   fi
-  results+=("$(python3 -c 'import json,sys; print(json.dumps({"target": sys.argv[1], "what": sys.argv[2], "executions": int(sys.argv[3]), "crashes": int(sys.argv[4]), "corpus": int(sys.argv[5])}))' \
-    "$t" "$(what "$t")" "${execs:-0}" "$crashes" "$files")")
+  results+=("$(python3 -c 'import datetime,json,sys; print(json.dumps({"target": sys.argv[1], "what": sys.argv[2], "executions": int(sys.argv[3]), "crashes": int(sys.argv[4]), "corpus": int(sys.argv[5]), "seconds": int(sys.argv[6]), "date": datetime.date.today().isoformat()}))' \
+    "$t" "$(what "$t")" "${execs:-0}" "$crashes" "$files" "$seconds")")
 done
 
+# Merged by target into fuzz/results.json, so a run of some targets keeps the others' figures.
 printf '%s\n' "${results[@]}" | python3 -c '
-import datetime, json, subprocess, sys
-targets = [json.loads(l) for l in sys.stdin if l.strip()]
+import json, subprocess, sys
+new = [json.loads(l) for l in sys.stdin if l.strip()]
+try:
+    old = json.load(open("fuzz/results.json")).get("targets", [])
+except (OSError, ValueError):
+    old = []
+by_name = {t["target"]: t for t in old}
+by_name.update({t["target"]: t for t in new})
+order = sys.argv[1].split()
+targets = sorted(by_name.values(), key=lambda t: order.index(t["target"]) if t["target"] in order else len(order))
 toolchain = subprocess.run(["rustup", "run", "nightly", "rustc", "--version"], capture_output=True, text=True).stdout.strip()
-json.dump({"date": datetime.date.today().isoformat(), "toolchain": toolchain, "seconds_per_target": int(sys.argv[1]),
-           "targets": targets}, open("fuzz/results.json", "w"), indent=2)
-' "$seconds"
+json.dump({"toolchain": toolchain, "targets": targets}, open("fuzz/results.json", "w"), indent=2)
+' "${all_targets[*]}"
 echo "fuzz: $(( ${#targets[@]} - crashed )) passed, $crashed failed (results in fuzz/results.json)"
 [ "$crashed" = 0 ]
