@@ -448,6 +448,22 @@ def match_close(text: str, open_pos: int) -> int:
     return len(text)
 
 
+def item_head_end(text: str, k: int) -> int:
+    """Index of the first `;` or `{` at bracket depth 0 from k (where an item's head ends),
+    or len(text)."""
+    depth = 0
+    while k < len(text):
+        ch = text[k]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in ";{":
+            return k
+        k += 1
+    return k
+
+
 def strip_cfg_test(code: str) -> tuple[str, set]:
     """Blanks every item under #[cfg(test)] or #[cfg(any(test, ..))]; returns the code and
     the names of modules declared (`mod x;`) under such a cfg."""
@@ -466,20 +482,10 @@ def strip_cfg_test(code: str) -> tuple[str, set]:
                 k = match_close(code, k + 1)
             else:
                 break
-        start_item, depth = k, 0
-        while k < len(code):
-            ch = code[k]
-            if ch in "([":
-                depth += 1
-            elif ch in ")]":
-                depth -= 1
-            elif depth == 0 and ch == ";":
-                k += 1
-                break
-            elif depth == 0 and ch == "{":
-                k = match_close(code, k)
-                break
-            k += 1
+        start_item = k
+        k = item_head_end(code, k)
+        if k < len(code):
+            k = match_close(code, k) if code[k] == "{" else k + 1
         item = code[start_item:k]
         mm = re.match(r"\s*(?:pub(?:\s*\([^)]*\))?\s+)?mod\s+(\w+)\s*;", item)
         if mm:
@@ -634,16 +640,7 @@ def enclosing_blocks(code: str, pos: int, keyword: str):
         before = code[:m.start()].rstrip()
         if keyword == "impl" and before and before[-1] not in "};{]" and not before.endswith("unsafe"):
             continue  # `-> impl Trait`, `x: impl Trait`
-        k, depth = m.end(), 0
-        while k < len(code):
-            ch = code[k]
-            if ch in "([":
-                depth += 1
-            elif ch in ")]":
-                depth -= 1
-            elif depth == 0 and ch in ";{":
-                break
-            k += 1
+        k = item_head_end(code, m.end())
         if k >= len(code) or code[k] != "{":
             continue
         end = match_close(code, k)
