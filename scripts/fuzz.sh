@@ -17,8 +17,7 @@ seconds=${1:-60}
 shift || true
 all_targets=(alarm_fanout_event alarm_fanout_routing aurora_event cloudfront_event cloudfront_planner
   power_tuner_input power_tuner_report telegram_properties)
-targets=("${@:-${all_targets[@]}}")
-[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 rustup run nightly rustc --version >/dev/null 2>&1 || die "no nightly toolchain: rustup toolchain install nightly"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo +nightly install cargo-fuzz --locked --version 0.13.2
