@@ -12,6 +12,7 @@ pub mod config;
 pub mod custom_resource;
 pub mod deadline;
 pub mod http;
+pub mod invocation;
 pub mod logging;
 pub mod retry;
 pub mod secrets;
@@ -19,3 +20,4 @@ pub mod secrets;
 pub mod testing;
 
 pub use deadline::Deadline;
+pub use invocation::{Clock, Invocation};
