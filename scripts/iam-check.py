@@ -133,13 +133,6 @@ NOT_GRANTED_OK = {
         "ssm:GetParameter": "optional SSM references (README: add it on those parameters)",
         "ssm:PutParameter": "optional SSM secret token, created when absent (README: add it)",
     },
-    "cloudfront-invalidate": {
-        # Called only when DISTRIBUTIONS is empty, to resolve an alias or tag among every
-        # distribution of the account. The template always scopes the function to
-        # CloudFrontInvalidateDistributionIds (empty: it may invalidate none), so it does
-        # not grant this account-wide listing.
-        "cloudfront:ListDistributions": "only without DISTRIBUTIONS; the template always scopes to the configured ids",
-    },
 }
 
 # Actions that may be granted on `Resource: "*"` because they have no resource-level

@@ -17,6 +17,7 @@ check() { # name command...
   if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
 check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
+check "template rules (stage isolation, names, topic policy, IAM conditions)" "$VENV/bin/python" scripts/template-rules.py
 check "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1
 check "cfn-lint" cfn-lint template.yaml
 check "sam build" sam build --template template.yaml --beta-features
