@@ -17,9 +17,13 @@ check() { # name command...
   if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
 check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
-check "template rules (stage isolation, names, topic policy, IAM conditions)" "$VENV/bin/python" scripts/template-rules.py
+# Also writes one template per function switched off (Enable<Function>=false), which
+# cfn-lint then checks in the same run as template.yaml.
+rm -rf .local/template-variants
+check "template rules (stage isolation, names, topic policy, IAM conditions, switches, metadata)" \
+  "$VENV/bin/python" scripts/template-rules.py --variants .local/template-variants
 check "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1
-check "cfn-lint" cfn-lint template.yaml
+check "cfn-lint (template and each function switched off)" cfn-lint template.yaml .local/template-variants/*.yaml
 check "sam build" sam build --template template.yaml --beta-features
 check "checkov" "$SCAN_VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation -f template.yaml
 echo "template-check: $passed passed, $failed failed"

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import logging
 import re
 import sys
 import tomllib
@@ -57,13 +58,18 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"
 PARTITION = "aws"
 LONGEST_REGION = "ap-southeast-5"  # 14 characters, the longest Region name in use
+# Enable<switch>: (the prefix of its resources' and outputs' logical ids, function name)
 FUNCTIONS = {
-    "AlarmFanout": "alarm-fanout",
-    "Autopause": "aurora-autopause",
-    "CloudFrontInvalidate": "cloudfront-invalidate",
-    "TelegramWebhook": "telegram-webhook",
-    "PowerTuner": "power-tuner",
+    "AlarmFanout": ("AlarmFanout", "alarm-fanout"),
+    "AuroraAutopause": ("Autopause", "aurora-autopause"),
+    "CloudFrontInvalidate": ("CloudFrontInvalidate", "cloudfront-invalidate"),
+    "TelegramWebhook": ("Telegram", "telegram-webhook"),
+    "PowerTuner": ("PowerTuner", "power-tuner"),
 }
+# The alarm topics stay without alarm-fanout: every function's alarms and telegram-webhook's
+# health alerts go to them (to the fallback email when alarm-fanout is off).
+SHARED = {"AlarmFanoutTopic", "AlarmFanoutFallbackTopic", "AlarmFanoutTopicPolicy",
+          "AlarmFanoutFallbackSubscription", "AlarmFanoutTopicArn", "AlarmFanoutFallbackTopicArn"}
 # (action, resource pattern) pairs that may reach any deployment's resources, with why.
 READS_ANY_ALARM = {
     ("cloudwatch:ListTagsForResource", "alarm:*"): "alarm-fanout reads the severity tag of any alarm it routes",
@@ -83,6 +89,10 @@ NAME_LIMITS = {  # resource type: (name property, limit)
 }
 NAME_PROPERTY = {k: v[0] for k, v in NAME_LIMITS.items()}
 MUTATING = re.compile(r":(Stop|Start|Modify|Update|Register|Add|Remove|Tag|Untag|Delete|Put|Create)")
+
+
+# The translator warns about its own unpublished usage metrics; they mean nothing here.
+logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
 
 class CheckError(Exception):
@@ -453,28 +463,6 @@ def check_iam_conditions(template: dict, problems: list[str], path: Path) -> Non
                                 "scalable-dimension ecs:service:DesiredCount")
 
 
-def references(node, out: set[str]) -> set[str]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "Ref" and isinstance(v, str):
-                out.add(v)
-            elif k == "Fn::GetAtt":
-                out.add(v[0] if isinstance(v, list) else str(v).split(".")[0])
-            elif k == "Fn::Sub":
-                text = v if isinstance(v, str) else v[0]
-                out.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", text))
-                if not isinstance(v, str):
-                    references(v[1], out)
-            else:
-                references(v, out)
-        if "DependsOn" in node:
-            out.update(as_list(node["DependsOn"]))
-    elif isinstance(node, list):
-        for v in node:
-            references(v, out)
-    return out
-
-
 def variant(template: dict, prefix: str) -> dict:
     """The template as deployed with Enable<prefix>=false: the parameter's default flipped."""
     t = copy.deepcopy(template)
@@ -484,44 +472,45 @@ def variant(template: dict, prefix: str) -> dict:
 
 def check_switches(template: dict, problems: list[str], variants_dir: Path | None, path: Path) -> None:
     params = template.get("Parameters") or {}
-    for prefix, name in FUNCTIONS.items():
-        p = params.get(f"Enable{prefix}")
+    for switch, (prefix, name) in FUNCTIONS.items():
+        p = params.get(f"Enable{switch}")
         if p is None:
-            problems.append(f"switches: no Enable{prefix} parameter")
+            problems.append(f"switches: no Enable{switch} parameter")
             continue
         if str(p.get("Default")) != "true":
-            problems.append(f"switches: Enable{prefix} must default to true")
-        off = variant(template, prefix)
+            problems.append(f"switches: Enable{switch} must default to true")
+        off = variant(template, switch)
         try:
-            stack = Stack(off, {})
+            stack = Stack(sam_transform(off), {})
         except CheckError as e:
-            problems.append(f"switches: with Enable{prefix}=false: {e}")
+            problems.append(f"switches: with Enable{switch}=false: {e}")
             continue
         for lid in stack.resources:
-            if lid.startswith(prefix):
-                problems.append(f"switches: {lid} remains with Enable{prefix}=false")
+            if lid.startswith(prefix) and lid not in SHARED:
+                problems.append(f"switches: {lid} remains with Enable{switch}=false")
         for lid, r in stack.resources.items():
-            dangling = {x for x in references(r, set())
-                        if x in template["Resources"] and x not in stack.resources}
+            dangling = [x for x in as_list(r.get("DependsOn", [])) if x not in stack.resources]
             if dangling:
-                problems.append(f"switches: with Enable{prefix}=false, {lid} refers to removed {sorted(dangling)}")
+                problems.append(f"switches: with Enable{switch}=false, {lid} depends on removed {dangling}")
             try:
                 stack.props(lid)
             except CheckError as e:
-                problems.append(f"switches: with Enable{prefix}=false, {lid}: {e}")
+                problems.append(f"switches: with Enable{switch}=false, {lid}: {e}")
         for oid, o in (template.get("Outputs") or {}).items():
             if "Condition" in o and not stack.condition(o["Condition"]):
                 continue
+            if oid.startswith(prefix) and oid not in SHARED:
+                problems.append(f"switches: output {oid} remains with Enable{switch}=false")
             try:
                 stack.eval(o["Value"])
             except CheckError as e:
-                problems.append(f"switches: with Enable{prefix}=false, output {oid}: {e}")
+                problems.append(f"switches: with Enable{switch}=false, output {oid}: {e}")
         if variants_dir is not None:
             variants_dir.mkdir(parents=True, exist_ok=True)
             text = path.read_text()
-            old = re.search(rf"(  Enable{prefix}:\n(?:    .*\n)*?    Default: )\"?true\"?", text)
+            old = re.search(rf"(  Enable{switch}:\n(?:    .*\n)*?    Default: )\"?true\"?", text)
             if not old:
-                problems.append(f"switches: cannot find Enable{prefix}'s Default line to write the variant")
+                problems.append(f"switches: cannot find Enable{switch}'s Default line to write the variant")
                 continue
             out = text[:old.start()] + old.group(1) + '"false"' + text[old.end():]
             (variants_dir / f"template-without-{name}.yaml").write_text(out)
@@ -574,6 +563,7 @@ def main() -> int:
         ("names", lambda p: check_name_lengths(sam, p)),
         ("topic policy", lambda p: check_topic_policy(sam, p)),
         ("iam conditions", lambda p: check_iam_conditions(template, p, Path(args.template))),
+        ("switches", lambda p: check_switches(template, p, args.variants, Path(args.template))),
     ]
     failed = 0
     for name, rule in rules:
