@@ -5,7 +5,7 @@
 //! request id ([`logging`]), the invocation deadline ([`deadline`]), retries with
 //! backoff that honour `retry_after` and the deadline ([`retry`]), an HTTP client whose
 //! errors never carry a secret ([`http`]) and cached secrets from Secrets Manager or SSM
-//! ([`secrets`]).
+//! ([`secrets`]), and one start-up and runtime loop for every `main.rs` ([`runtime`]).
 
 pub mod aws;
 pub mod config;
@@ -15,6 +15,7 @@ pub mod http;
 pub mod invocation;
 pub mod logging;
 pub mod retry;
+pub mod runtime;
 pub mod secrets;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -5,7 +5,7 @@
 //! AWS running (scripts/local-aws.sh start).
 //!
 //! How (cold): this executable re-spawns itself in child mode, where it runs the function's
-//! own entry point (`telegram_webhook::run_lambda`, what `main.rs` calls) as Lambda would, against a Lambda Runtime API served here (wiremock). Its event is a Create whose
+//! own entry point (`telegram_webhook::build_from_env` and `serve` under `groundcrew::runtime::run`, what `main.rs` runs) as Lambda would, against a Lambda Runtime API served here (wiremock). Its event is a Create whose
 //! ResponseURL is a server here that notes the instant the PUT arrives. Telegram (here too)
 //! answers `setWebhook` and `getWebhookInfo` each after DELAY; the bot token is in the local
 //! AWS's Secrets Manager and the secret token is created there (a first Create). Overhead =
@@ -96,10 +96,12 @@ fn figure(name: &str, value: f64, unit: &str, how: &str) {
 #[tokio::main]
 async fn main() {
     // Child mode: this same executable is the Lambda (the function's own entry point,
-    // `telegram_webhook::run_lambda`, compiled in the same profile), which avoids a second
-    // build with other features.
+    // as `main.rs` runs it, compiled in the same profile), which avoids a second build
+    // with other features.
     if std::env::var_os("TELEGRAM_WEBHOOK_BENCH_CHILD").is_some() {
-        telegram_webhook::run_lambda().await.expect("lambda");
+        groundcrew::runtime::run(telegram_webhook::build_from_env(), telegram_webhook::serve)
+            .await
+            .expect("lambda");
         return;
     }
     let binary = std::env::current_exe().expect("current exe");

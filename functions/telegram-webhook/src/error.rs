@@ -52,3 +52,12 @@ pub fn kind(err: &Error) -> &'static str {
         Error::Alert(_) => "AlertError",
     }
 }
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(err: Error) -> Self {
+        Self {
+            error_type: kind(&err).to_string(),
+            error_message: err.to_string(),
+        }
+    }
+}

@@ -19,10 +19,7 @@ pub use error::Error;
 use groundcrew::custom_resource::ResponderSettings;
 
 /// Builds the production app from the environment and the SDK configuration.
-pub fn build(
-    config: Config,
-    sdk: &aws_config::SdkConfig,
-) -> Result<App<vault::AwsVault, alerts::SnsAlerts>, Error> {
+pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Error> {
     let http = groundcrew::http::client(groundcrew::http::HttpSettings::default())
         .map_err(|e| Error::BadEvent(e.to_string()))?;
     Ok(App {
@@ -38,29 +35,23 @@ pub fn build(
     })
 }
 
-/// The Lambda entry point: logging, configuration and clients once, then the runtime loop.
-pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
-    use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
-    groundcrew::logging::init();
+/// The production app.
+pub type ProdApp = App<vault::AwsVault, alerts::SnsAlerts>;
+
+/// Reads the configuration and builds the production app (at start-up, in `main`).
+pub async fn build_from_env() -> Result<ProdApp, Error> {
     let config = Config::from_env(&groundcrew::config::Env::process())?;
     let sdk = groundcrew::aws::load_sdk_config().await;
-    let app = build(config, &sdk)?;
-    let app = &app;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let deadline = groundcrew::Deadline::from_context(&event.context);
-            let now = chrono::Utc::now().timestamp();
-            // Boxed: the nested futures are too deep for the compiler's layout query otherwise.
-            Box::pin(app.handle(event.payload, deadline, now))
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "invocation failed");
-                    Diagnostic {
-                        error_type: error::kind(&e).to_string(),
-                        error_message: e.to_string(),
-                    }
-                })
-        },
-    ))
-    .await
+    build(config, &sdk)
+}
+
+/// One invocation, as `groundcrew::runtime::run` hands it over (`main.rs`, and the bench's
+/// child process, which runs the function as Lambda would).
+pub fn serve(
+    app: &'static ProdApp,
+    event: serde_json::Value,
+    invocation: groundcrew::Invocation,
+) -> impl std::future::Future<Output = Result<serde_json::Value, Error>> {
+    // Boxed: the nested futures are too deep for the compiler's layout query otherwise.
+    Box::pin(app.handle(event, invocation.deadline, invocation.now().timestamp()))
 }
