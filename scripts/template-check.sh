@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Template checks: the IAM least-privilege check (each function's policy grants exactly the
-# actions its code calls; scripts/iam-check.py), sam validate --lint, cfn-lint, sam build
-# (cargo-lambda, arm64) and the checkov security scan. Each skipped checkov check is
-# justified beside the resource.
+# actions its code calls; scripts/iam-check.py), the template rules (stage isolation, names,
+# topic policy, IAM conditions, switches, metadata; scripts/template-rules.py), sam validate
+# --lint, cfn-lint, sam build (cargo-lambda, arm64), the document paths check and the checkov
+# security scan. Each skipped checkov check is justified beside the resource.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -25,6 +26,7 @@ check "template rules (stage isolation, names, topic policy, IAM conditions, swi
 check "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1
 check "cfn-lint (template and each function switched off)" cfn-lint template.yaml .local/template-variants/*.yaml
 check "sam build" sam build --template template.yaml --beta-features
+check "document paths (every repository path a Markdown file names exists)" "$VENV/bin/python" scripts/doc-paths.py
 check "checkov" "$SCAN_VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation -f template.yaml
 echo "template-check: $passed passed, $failed failed"
 [ "$failed" = 0 ]
