@@ -21,7 +21,8 @@ Rules (each failure names the rule and what broke it):
   are left to iam-check.py (it allows them only for actions without resource-level
   permissions), and READS_ANY_ALARM is the one account-wide scope allowed (an alarm from
   anywhere may be routed). The same deployment in two Regions must not share a name that
-  is global (S3 bucket, IAM role).
+  is global (S3 bucket, IAM role). power-tuner may not act on itself: an explicit Deny
+  covers every grant that would reach it.
 - names: with the longest Name the template allows and the longest Region name, every
   physical name fits its service's limit (functions and schedules 64, buckets 63, ...).
 - topic policy: the alarms topic admits CloudWatch, AWS Budgets and EventBridge, each for
@@ -369,6 +370,28 @@ def check_isolation(sam: dict, problems: list[str]) -> None:
                 problems.append(f"isolation: {lid}'s name {east.names[lid]!r} is the same in two Regions (S3 and IAM names are global)")
 
 
+def check_power_tuner_not_itself(sam: dict, problems: list[str]) -> None:
+    """power-tuner's grants, evaluated, never reach power-tuner itself: a Deny covers them."""
+    stack = Stack(sam, {})
+    if "PowerTunerFunction" not in stack.resources:
+        return
+    own = [stack.arn("PowerTunerFunction"), stack.arn("PowerTunerFunction") + ":1"]
+    role = stack.props("PowerTunerFunctionRole")
+    statements = [st for pol in role.get("Policies", []) for st in as_list(pol["PolicyDocument"]["Statement"])]
+    denies = [st for st in statements if st.get("Effect") == "Deny"]
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        for res in as_list(st.get("Resource", [])):
+            for arn in own:
+                if res == "*" or not iam_match(res, arn):
+                    continue
+                for action in as_list(st["Action"]):
+                    if not any(action in as_list(d["Action"]) and any(iam_match(r, arn) for r in as_list(d["Resource"]))
+                               for d in denies):
+                        problems.append(f"isolation: power-tuner may {action} on itself ({arn}) and no Deny stops it")
+
+
 def check_name_lengths(sam: dict, problems: list[str]) -> None:
     longest = int((sam.get("Parameters") or {})["Name"]["MaxLength"])
     stack = Stack(sam, {"Name": "a" * longest}, region=LONGEST_REGION)
@@ -599,7 +622,7 @@ def main() -> int:
     template = load_template(Path(args.template))
     sam = sam_transform(template)
     rules = [
-        ("isolation", lambda p: check_isolation(sam, p)),
+        ("isolation", lambda p: (check_isolation(sam, p), check_power_tuner_not_itself(sam, p))),
         ("names", lambda p: check_name_lengths(sam, p)),
         ("topic policy", lambda p: check_topic_policy(sam, p)),
         ("iam conditions", lambda p: check_iam_conditions(template, p, Path(args.template))),
