@@ -27,6 +27,8 @@ Rules (each failure names the rule and what broke it):
   physical name fits its service's limit (functions and schedules 64, buckets 63, ...).
 - topic policy: the alarms topic admits CloudWatch, AWS Budgets and EventBridge, each for
   sns:Publish on the topic, only from this account (aws:SourceAccount).
+- routing document: the one the stack creates is what the function reads, has the shape
+  alarm-fanout accepts and sends everything to the fallback topic.
 - iam conditions: every condition on the opt-in tag (`OPT_IN_TAG`) compares its value
   without case (StringEqualsIgnoreCase), as the code does; the production Deny covers every
   key and value of `PROTECT_TAGS` (from the template, else the code's default), without
@@ -392,6 +394,38 @@ def check_power_tuner_not_itself(sam: dict, problems: list[str]) -> None:
                         problems.append(f"isolation: power-tuner may {action} on itself ({arn}) and no Deny stops it")
 
 
+def check_routing_document(sam: dict, problems: list[str]) -> None:
+    """The routing document the stack creates is one alarm-fanout accepts (the rules of
+    functions/alarm-fanout/src/routing.rs that apply to it) and reaches the fallback topic."""
+    stack = Stack(sam, {})
+    if "AlarmFanoutRoutingDocument" not in stack.resources:
+        problems.append("routing: no AlarmFanoutRoutingDocument with the default parameters")
+        return
+    props = stack.props("AlarmFanoutRoutingDocument")
+    env = stack.props("AlarmFanoutFunction")["Environment"]["Variables"]
+    if env.get("ROUTING_SSM_PARAMETER") != props["Name"]:
+        problems.append(f"routing: the function reads {env.get('ROUTING_SSM_PARAMETER')}, the stack creates {props['Name']}")
+    try:
+        doc = yaml.safe_load(props["Value"])
+    except yaml.YAMLError as e:
+        problems.append(f"routing: the created document is not YAML: {e}")
+        return
+    if set(doc) - {"receivers", "routes", "default"} or not doc.get("receivers"):
+        problems.append(f"routing: the created document has keys {sorted(doc)}; want receivers (non-empty), routes, default")
+        return
+    for name, r in doc["receivers"].items():
+        if r.get("type") != "sns" or set(r) != {"type", "topic_arn"}:
+            problems.append(f"routing: receiver {name} must be {{type: sns, topic_arn}}")
+        elif r["topic_arn"] != stack.arn("AlarmFanoutFallbackTopic"):
+            problems.append(f"routing: receiver {name} publishes to {r['topic_arn']}, not the fallback topic")
+    default = as_list(doc.get("default") or [])
+    if not default or any(d not in doc["receivers"] for d in default):
+        problems.append(f"routing: default {default} must name the document's receivers")
+    for route in doc.get("routes") or []:
+        if any(x not in doc["receivers"] for x in as_list(route.get("receivers") or [])):
+            problems.append(f"routing: a route names a receiver the document lacks: {route}")
+
+
 def check_name_lengths(sam: dict, problems: list[str]) -> None:
     longest = int((sam.get("Parameters") or {})["Name"]["MaxLength"])
     stack = Stack(sam, {"Name": "a" * longest}, region=LONGEST_REGION)
@@ -625,6 +659,7 @@ def main() -> int:
         ("isolation", lambda p: (check_isolation(sam, p), check_power_tuner_not_itself(sam, p))),
         ("names", lambda p: check_name_lengths(sam, p)),
         ("topic policy", lambda p: check_topic_policy(sam, p)),
+        ("routing document", lambda p: check_routing_document(sam, p)),
         ("iam conditions", lambda p: check_iam_conditions(template, p, Path(args.template))),
         ("switches", lambda p: check_switches(template, p, args.variants, Path(args.template))),
         ("metadata", lambda p: check_metadata(template, sam, p, notes)),
