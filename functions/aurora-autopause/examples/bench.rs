@@ -54,11 +54,11 @@ async fn main() {
         setup.elapsed()
     );
 
-    let deadline = || groundcrew::Deadline::after(Duration::from_secs(900));
+    let deadline = || groundcrew::Invocation::with_budget("bench", Duration::from_secs(900));
     let run = |event: serde_json::Value| {
         let (aws, config) = (&e.aws, &e.config);
         async move {
-            aurora_autopause::handle(aws, config, &event, deadline())
+            aurora_autopause::handle(aws, config, &event, &deadline())
                 .await
                 .expect("invocation")
         }

@@ -11,9 +11,11 @@ use aws_sdk_applicationautoscaling as aas;
 use aws_sdk_cloudwatch as cw;
 use aws_sdk_ecs as ecs;
 use aws_sdk_rds as rds;
+use aws_sdk_sqs as sqs;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
 
-use crate::cloud::{self, Tags};
+use crate::cloud::{self, MetricRequest, Series, Tags};
 use crate::model::{Cluster, ScalingV2, Service, Suspended, Target};
 use crate::Error;
 
@@ -23,6 +25,7 @@ pub struct Aws {
     pub cloudwatch: cw::Client,
     pub ecs: ecs::Client,
     pub scaling: aas::Client,
+    pub queue: SqsQueue,
     calls: Arc<AtomicU64>,
     by_op: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
@@ -40,12 +43,16 @@ where
 }
 
 impl Aws {
-    pub fn new(config: &SdkConfig) -> Self {
+    pub fn new(config: &SdkConfig, follow_up_queue_url: Option<String>) -> Self {
         Self {
             rds: rds::Client::new(config),
             cloudwatch: cw::Client::new(config),
             ecs: ecs::Client::new(config),
             scaling: aas::Client::new(config),
+            queue: SqsQueue {
+                client: sqs::Client::new(config),
+                url: follow_up_queue_url,
+            },
             calls: Arc::new(AtomicU64::new(0)),
             by_op: Arc::default(),
         }
@@ -191,6 +198,34 @@ impl cloud::Rds for Aws {
         Ok(out)
     }
 
+    async fn restarted_by_aws_since(&self, id: &str, since: DateTime<Utc>) -> Result<bool, Error> {
+        let mut marker: Option<String> = None;
+        loop {
+            self.count("DescribeEvents");
+            let page = self
+                .rds
+                .describe_events()
+                .source_type(rds::types::SourceType::DbCluster)
+                .source_identifier(id)
+                .start_time(SystemTime::from(since).into())
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| err("DescribeEvents", e))?;
+            let restarted = page.events().iter().any(|e| {
+                e.message()
+                    .is_some_and(crate::model::is_aws_restart_message)
+            });
+            if restarted {
+                return Ok(true);
+            }
+            match page.marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(false),
+            }
+        }
+    }
+
     async fn stop(&self, id: &str) -> Result<(), Error> {
         self.count("StopDBCluster");
         self.rds
@@ -261,93 +296,127 @@ impl cloud::Rds for Aws {
     }
 }
 
-/// The metric period: the idle window rounded up to a whole minute.
-pub fn metric_period(window: Duration) -> i32 {
-    let secs = window.as_secs().max(60);
-    secs.div_ceil(60).saturating_mul(60).min(i32::MAX as u64) as i32
-}
-
 impl cloud::Metrics for Aws {
-    async fn max_connections(
+    async fn get_metric_data(
         &self,
-        cluster_ids: &[String],
-        window: Duration,
-    ) -> Result<HashMap<String, Option<f64>>, Error> {
-        let mut out: HashMap<String, Option<f64>> =
-            cluster_ids.iter().map(|id| (id.clone(), None)).collect();
-        let end = SystemTime::now();
-        let start = end - window;
-        let period = metric_period(window);
-        for batch in cloud::metric_batches(cluster_ids) {
-            let queries: Vec<cw::types::MetricDataQuery> = batch
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    let metric = cw::types::Metric::builder()
-                        .namespace("AWS/RDS")
-                        .metric_name("DatabaseConnections")
-                        .dimensions(
-                            cw::types::Dimension::builder()
-                                .name("DBClusterIdentifier")
-                                .value(id)
-                                .build(),
-                        )
-                        .build();
-                    cw::types::MetricDataQuery::builder()
-                        .id(format!("c{i}"))
-                        .metric_stat(
-                            cw::types::MetricStat::builder()
-                                .metric(metric)
-                                .period(period)
-                                .stat("Maximum")
-                                .build(),
-                        )
-                        .return_data(true)
-                        .build()
-                })
-                .collect();
-            let mut token: Option<String> = None;
-            loop {
-                self.count("GetMetricData");
-                let page = self
-                    .cloudwatch
-                    .get_metric_data()
-                    .set_metric_data_queries(Some(queries.clone()))
-                    .start_time(start.into())
-                    .end_time(end.into())
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| err("GetMetricData", e))?;
-                for r in page.metric_data_results() {
-                    let Some(index) = r
-                        .id()
-                        .and_then(|id| id.strip_prefix('c'))
-                        .and_then(|n| n.parse::<usize>().ok())
-                    else {
+        request: &MetricRequest,
+    ) -> Result<BTreeMap<String, Series>, Error> {
+        let queries: Vec<cw::types::MetricDataQuery> = request
+            .queries
+            .iter()
+            .map(|q| {
+                let metric = cw::types::Metric::builder()
+                    .namespace("AWS/RDS")
+                    .metric_name("DatabaseConnections")
+                    .dimensions(
+                        cw::types::Dimension::builder()
+                            .name(q.dimension)
+                            .value(&q.value)
+                            .build(),
+                    )
+                    .build();
+                cw::types::MetricDataQuery::builder()
+                    .id(&q.id)
+                    .metric_stat(
+                        cw::types::MetricStat::builder()
+                            .metric(metric)
+                            .period(request.period_secs.min(i32::MAX as u32) as i32)
+                            .stat("Maximum")
+                            .build(),
+                    )
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        let mut out: BTreeMap<String, Series> = request
+            .queries
+            .iter()
+            .map(|q| (q.id.clone(), Series::new()))
+            .collect();
+        let mut token: Option<String> = None;
+        loop {
+            self.count("GetMetricData");
+            let page = self
+                .cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(SystemTime::from(request.start).into())
+                .end_time(SystemTime::from(request.end).into())
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| err("GetMetricData", e))?;
+            for r in page.metric_data_results() {
+                let Some(series) = r.id().and_then(|id| out.get_mut(id)) else {
+                    continue;
+                };
+                for (t, v) in r.timestamps().iter().zip(r.values()) {
+                    let Ok(at) = SystemTime::try_from(*t) else {
                         continue;
                     };
-                    let Some(cluster) = batch.get(index) else {
-                        continue;
-                    };
-                    let max = r
-                        .values()
-                        .iter()
-                        .copied()
-                        .filter(|v| !v.is_nan())
-                        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-                    if let Some(v) = max {
-                        let entry = out.entry(cluster.clone()).or_insert(None);
-                        *entry = Some(entry.map_or(v, |old| old.max(v)));
+                    if !v.is_nan() {
+                        series.insert(DateTime::<Utc>::from(at), *v);
                     }
                 }
-                match page.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
-                }
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
             }
         }
-        Ok(out)
+    }
+}
+
+/// The follow-up queue on SQS. Without a queue URL nothing is handed on (the report says so).
+#[derive(Clone, Debug)]
+pub struct SqsQueue {
+    pub client: sqs::Client,
+    pub url: Option<String>,
+}
+
+impl cloud::Queue for Aws {
+    async fn send_later(&self, body: &str, delay: Duration) -> Result<(), Error> {
+        let Some(url) = &self.queue.url else {
+            return Err(Error::Aws {
+                op: "SendMessage",
+                code: None,
+                message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
+            });
+        };
+        self.count("SendMessage");
+        self.queue
+            .client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            // SQS delays a message by at most 15 minutes.
+            .delay_seconds(delay.as_secs().min(900) as i32)
+            .send()
+            .await
+            .map_err(|e| err("SendMessage", e))?;
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt_handle: &str, after: Duration) -> Result<(), Error> {
+        let Some(url) = &self.queue.url else {
+            return Err(Error::Aws {
+                op: "ChangeMessageVisibility",
+                code: None,
+                message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
+            });
+        };
+        self.count("ChangeMessageVisibility");
+        self.queue
+            .client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt_handle)
+            // SQS's longest visibility timeout is 12 hours.
+            .visibility_timeout(after.as_secs().min(43_200) as i32)
+            .send()
+            .await
+            .map_err(|e| err("ChangeMessageVisibility", e))?;
+        Ok(())
     }
 }
 
@@ -422,36 +491,33 @@ impl Aws {
 }
 
 impl cloud::Ecs for Aws {
-    async fn services(&self, clusters: &[String]) -> Result<Vec<Service>, Error> {
-        let clusters = if clusters.is_empty() {
-            self.ecs_clusters().await?
-        } else {
-            clusters.to_vec()
-        };
+    async fn cluster_names(&self) -> Result<Vec<String>, Error> {
+        self.ecs_clusters().await
+    }
+
+    async fn services_in(&self, cluster: &str) -> Result<Vec<Service>, Error> {
         let mut out = Vec::new();
-        for cluster in clusters {
-            let mut arns = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                self.count("ListServices");
-                let page = self
-                    .ecs
-                    .list_services()
-                    .cluster(&cluster)
-                    .max_results(100)
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| err("ListServices", e))?;
-                arns.extend(page.service_arns().iter().cloned());
-                match page.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
-                }
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count("ListServices");
+            let page = self
+                .ecs
+                .list_services()
+                .cluster(cluster)
+                .max_results(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| err("ListServices", e))?;
+            arns.extend(page.service_arns().iter().cloned());
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
             }
-            for chunk in arns.chunks(10) {
-                out.extend(self.describe(&cluster, chunk.to_vec()).await?);
-            }
+        }
+        for chunk in arns.chunks(10) {
+            out.extend(self.describe(cluster, chunk.to_vec()).await?);
         }
         Ok(out)
     }
@@ -583,20 +649,6 @@ impl cloud::Scaling for Aws {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn period_is_a_whole_minute_covering_the_window() {
-        assert_eq!(metric_period(Duration::from_secs(1800)), 1800);
-        assert_eq!(metric_period(Duration::from_secs(301)), 360);
-        assert_eq!(metric_period(Duration::from_secs(5)), 60);
-    }
-
-    #[test]
-    fn metric_batches_hold_500() {
-        let ids: Vec<String> = (0..1001).map(|i| format!("c{i}")).collect();
-        let sizes: Vec<usize> = cloud::metric_batches(&ids).map(<[String]>::len).collect();
-        assert_eq!(sizes, vec![500, 500, 1]);
-    }
 
     #[test]
     fn names_from_arns() {

@@ -1,9 +1,11 @@
 //! The capabilities the logic needs, one small trait each, so that unit tests use fakes
 //! and integration tests use the real SDK clients ([`crate::aws::Aws`]) against moto.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::model::{Cluster, ScalingV2, Service, Target};
 use crate::Error;
@@ -20,6 +22,13 @@ pub trait Rds: Send + Sync {
         &self,
         cluster_ids: &[String],
     ) -> impl Future<Output = Result<HashMap<String, Vec<String>>, Error>> + Send;
+    /// Whether RDS recorded that AWS started this cluster after seven days stopped
+    /// (RDS-EVENT-0153) at or after `since` (`DescribeEvents`, which keeps 14 days).
+    fn restarted_by_aws_since(
+        &self,
+        id: &str,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
     fn stop(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
     fn start(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
     fn set_scaling(
@@ -31,21 +40,61 @@ pub trait Rds: Send + Sync {
     fn untag(&self, arn: &str, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
+/// One `AWS/RDS` metric of one database, asked for in a `GetMetricData` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricQuery {
+    /// The query id (`[a-z][a-zA-Z0-9_]*`), unique within the request.
+    pub id: String,
+    /// `DBClusterIdentifier` or `DBInstanceIdentifier`.
+    pub dimension: &'static str,
+    pub value: String,
+}
+
+/// One `GetMetricData` request: the `Maximum` of `DatabaseConnections` per `period`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricRequest {
+    pub queries: Vec<MetricQuery>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub period_secs: u32,
+}
+
+/// Datapoints of one query, by the start of their period. A period without data is
+/// absent, as in CloudWatch's answer.
+pub type Series = BTreeMap<DateTime<Utc>, f64>;
+
 pub trait Metrics: Send + Sync {
-    /// The maximum `AWS/RDS DatabaseConnections` of each cluster over the last `window`;
-    /// `None` when there is no data. Batched: at most 500 clusters per `GetMetricData`.
-    fn max_connections(
+    /// One `GetMetricData` call (its pages followed): the datapoints of each query, by
+    /// query id. The caller keeps within the service's limits (see [`crate::idle`]).
+    fn get_metric_data(
         &self,
-        cluster_ids: &[String],
-        window: Duration,
-    ) -> impl Future<Output = Result<HashMap<String, Option<f64>>, Error>> + Send;
+        request: &MetricRequest,
+    ) -> impl Future<Output = Result<BTreeMap<String, Series>, Error>> + Send;
+}
+
+/// The follow-up queue: work handed on to a later invocation.
+pub trait Queue: Send + Sync {
+    /// `SendMessage` with `DelaySeconds` (at most 15 minutes).
+    fn send_later(
+        &self,
+        body: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// `ChangeMessageVisibility`: the message comes back after `after`.
+    fn retry_later(
+        &self,
+        receipt_handle: &str,
+        after: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 pub trait Ecs: Send + Sync {
-    /// The ACTIVE services, with tags, in these ECS clusters (empty: every cluster).
-    fn services(
+    /// The names of every ECS cluster in the Region (`ListClusters`).
+    fn cluster_names(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    /// The ACTIVE services, with tags, of one ECS cluster (`ListServices`, `DescribeServices`).
+    fn services_in(
         &self,
-        clusters: &[String],
+        cluster: &str,
     ) -> impl Future<Output = Result<Vec<Service>, Error>> + Send;
     fn service(
         &self,
@@ -75,13 +124,6 @@ pub trait Scaling: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// Everything a sweep, pause, wake or status needs.
-pub trait Cloud: Rds + Metrics + Ecs + Scaling {}
-impl<T: Rds + Metrics + Ecs + Scaling> Cloud for T {}
-
-/// `GetMetricData` takes at most 500 queries: the clusters in batches of 500.
-pub const METRIC_BATCH: usize = 500;
-
-pub fn metric_batches(ids: &[String]) -> impl Iterator<Item = &[String]> {
-    ids.chunks(METRIC_BATCH)
-}
+/// Everything a sweep, pause, wake, status or re-stop needs.
+pub trait Cloud: Rds + Metrics + Ecs + Scaling + Queue {}
+impl<T: Rds + Metrics + Ecs + Scaling + Queue> Cloud for T {}

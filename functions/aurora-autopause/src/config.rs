@@ -7,13 +7,22 @@ use groundcrew::config::{ConfigError, Env, EnvSource};
 
 /// Default opt-in tag: only resources carrying it are ever touched.
 pub const DEFAULT_OPT_IN: &str = "groundcrew:autopause=true";
-/// Default protection rule: wins over opt-in.
-pub const DEFAULT_PROTECT: &str = "environment=prod|production";
+/// Default protection rules: win over opt-in. Keys and values compare without case, so
+/// `Environment=Production`, `env=PROD` and `stage=prd` are all protected. The template's
+/// IAM Deny lists the same keys and values (a test keeps the two in agreement).
+pub const DEFAULT_PROTECT: &str =
+    "environment=prod|production|prd|live,env=prod|production|prd|live,stage=prod|production|prd|live";
+/// Keys and values of [`DEFAULT_PROTECT`], for the template agreement test.
+pub const DEFAULT_PROTECT_KEYS: [&str; 3] = ["environment", "env", "stage"];
+pub const DEFAULT_PROTECT_VALUES: [&str; 4] = ["prod", "production", "prd", "live"];
+/// Tag that overrides the idle window of one database, in minutes (the name our users'
+/// CDK construct uses).
+pub const IDLE_MINUTES_TAG: &str = "groundcrew:idleMinutesBeforePause";
 pub const DEFAULT_ENVIRONMENT_TAG: &str = "groundcrew:environment";
 pub const DEFAULT_NAMESPACE: &str = "groundcrew/aurora-autopause";
 
-/// A tag rule: the key, and the values that match (empty = any value). Values compare
-/// case-insensitively; keys exactly.
+/// A tag rule: the key, and the values that match (empty = any value). Keys and values
+/// compare without case (IAM matches tag keys without case too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagRule {
     pub key: String,
@@ -22,7 +31,11 @@ pub struct TagRule {
 
 impl TagRule {
     pub fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
-        match tags.get(&self.key) {
+        let value = tags
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(self.key.trim()))
+            .map(|(_, v)| v);
+        match value {
             None => false,
             Some(v) => {
                 self.values.is_empty()
@@ -137,6 +150,14 @@ pub struct Config {
     pub environment_tag: String,
     /// How long a cluster must have had no connections to count as idle.
     pub idle_window: Duration,
+    /// How late CloudWatch publishes `DatabaseConnections`: the idle window ends this long
+    /// before now, so that minutes not yet published are never read as missing or idle.
+    pub metric_lag: Duration,
+    /// SQS queue for follow-ups (a wake's services once their databases are up); `None`:
+    /// no hand-over, what is left is reported.
+    pub follow_up_queue_url: Option<String>,
+    /// How long a re-stop waits before trying again while the database is still starting.
+    pub restop_retry_after: Duration,
     /// The most connections an idle cluster may show in the window (default 0).
     pub idle_max_connections: f64,
     /// Global dry run: report only, change nothing.
@@ -158,12 +179,21 @@ impl Default for Config {
                 key: "groundcrew:autopause".into(),
                 values: vec!["true".into()],
             }),
-            protect: vec![TagRule {
-                key: "environment".into(),
-                values: vec!["prod".into(), "production".into()],
-            }],
+            protect: DEFAULT_PROTECT_KEYS
+                .iter()
+                .map(|k| TagRule {
+                    key: k.to_string(),
+                    values: DEFAULT_PROTECT_VALUES
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect(),
+                })
+                .collect(),
             environment_tag: DEFAULT_ENVIRONMENT_TAG.to_string(),
             idle_window: Duration::from_secs(30 * 60),
+            metric_lag: Duration::from_secs(3 * 60),
+            follow_up_queue_url: None,
+            restop_retry_after: Duration::from_secs(5 * 60),
             idle_max_connections: 0.0,
             dry_run: false,
             ecs_clusters: Vec::new(),
@@ -206,6 +236,18 @@ impl Config {
         if !(5..=1440).contains(&idle_minutes) {
             return Err(malformed("IDLE_MINUTES", "must be between 5 and 1440"));
         }
+        let lag_minutes: u64 = env.parse_or("METRIC_LAG_MINUTES", 3)?;
+        if lag_minutes > 60 {
+            return Err(malformed("METRIC_LAG_MINUTES", "must be between 0 and 60"));
+        }
+        let restop_retry_after =
+            env.seconds_or("RESTOP_RETRY_AFTER_SECONDS", Duration::from_secs(300))?;
+        if !(30..=43_200).contains(&restop_retry_after.as_secs()) {
+            return Err(malformed(
+                "RESTOP_RETRY_AFTER_SECONDS",
+                "must be between 30 and 43200 (SQS's longest visibility timeout)",
+            ));
+        }
         let idle_max_connections: f64 = env.parse_or("IDLE_MAX_CONNECTIONS", 0.0)?;
         if !(idle_max_connections.is_finite() && idle_max_connections >= 0.0) {
             return Err(malformed(
@@ -227,6 +269,9 @@ impl Config {
                 .optional("ENVIRONMENT_TAG")
                 .unwrap_or_else(|| DEFAULT_ENVIRONMENT_TAG.to_string()),
             idle_window: Duration::from_secs(idle_minutes * 60),
+            metric_lag: Duration::from_secs(lag_minutes * 60),
+            follow_up_queue_url: env.optional("FOLLOW_UP_QUEUE_URL"),
+            restop_retry_after,
             idle_max_connections,
             dry_run: env.bool_or("DRY_RUN", false)?,
             ecs_clusters: env.list("ECS_CLUSTERS"),
@@ -309,8 +354,22 @@ mod tests {
     }
 
     #[test]
-    fn protection_is_case_insensitive_on_values() {
+    fn protection_is_case_insensitive_on_keys_and_values() {
         let c = Config::default();
+        for (k, v) in [
+            ("Environment", "Production"),
+            ("env", "PROD"),
+            ("STAGE", "prd"),
+            ("environment", " live "),
+        ] {
+            let tags: BTreeMap<String, String> = [(k.to_string(), v.to_string())].into();
+            assert!(c.protected_by(&tags).is_some(), "{k}={v}");
+        }
+        assert_eq!(
+            Config::from_env(&env(&[])).unwrap().protect,
+            c.protect,
+            "the default PROTECT_TAGS text and Config::default agree"
+        );
         let tags: BTreeMap<String, String> =
             [("environment".to_string(), "PROD".to_string())].into();
         assert!(c.protected_by(&tags).is_some());

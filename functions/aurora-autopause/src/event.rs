@@ -1,9 +1,15 @@
 //! Turns an incoming event into a [`Request`], or an error naming what was wrong.
 //!
 //! Accepted: a direct invoke `{"action": "sweep"|"pause"|"wake"|"status", "environment": "..",
-//! "dry_run": bool}` (also what the EventBridge Scheduler schedules send), an EventBridge
-//! `Scheduled Event` (a sweep), and an EventBridge `RDS DB Cluster Event` for `RDS-EVENT-0153`.
+//! "dry_run": bool, "idleMinutesBeforePause": n}` (also what the EventBridge Scheduler
+//! schedules send), an EventBridge `Scheduled Event` (a sweep), an EventBridge
+//! `RDS DB Cluster Event` for `RDS-EVENT-0153`, and an SQS batch from the follow-up queue
+//! whose messages hold either of the last two kinds (the re-stop rule and the wake's
+//! follow-ups send them there).
 
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -18,6 +24,8 @@ pub enum Action {
     Wake,
     Status,
     Restop,
+    /// A batch from the follow-up queue.
+    Batch,
 }
 
 impl Action {
@@ -28,6 +36,7 @@ impl Action {
             Action::Wake => "wake",
             Action::Status => "status",
             Action::Restop => "restop",
+            Action::Batch => "batch",
         }
     }
 }
@@ -40,6 +49,26 @@ pub struct Request {
     pub dry_run: Option<bool>,
     /// The cluster named by an RDS event (only for [`Action::Restop`]).
     pub cluster: Option<String>,
+    /// `idleMinutesBeforePause`: the idle window for this sweep (a database's own
+    /// `groundcrew:idleMinutesBeforePause` tag still wins).
+    pub idle_window: Option<Duration>,
+}
+
+/// What arrived: one request, or a batch of queued ones.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    One(Request),
+    Queue(Vec<Queued>),
+}
+
+/// One message of an SQS batch. A message that cannot be read keeps its error, so the
+/// others are still handled and it alone returns to the queue (and in the end to its
+/// dead-letter queue, where the alarm sees it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub request: Result<Request, String>,
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -51,6 +80,42 @@ fn valid_name(s: &str) -> bool {
         && s.len() <= 128
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+=".contains(c))
+}
+
+/// Reads any accepted event: an SQS batch, or one request.
+pub fn parse_incoming(event: &Value) -> Result<Incoming, Error> {
+    let is_batch = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs");
+    if !is_batch {
+        return parse(event).map(Incoming::One);
+    }
+    let batch: SqsEvent =
+        serde_json::from_value(event.clone()).map_err(|e| bad(format!("SQS event: {e}")))?;
+    let mut queued = Vec::with_capacity(batch.records.len());
+    for (i, m) in batch.records.into_iter().enumerate() {
+        let message_id = m
+            .message_id
+            .ok_or_else(|| bad(format!("SQS record {i} has no `messageId`")))?;
+        let receipt_handle = m
+            .receipt_handle
+            .ok_or_else(|| bad(format!("SQS record {i} has no `receiptHandle`")))?;
+        let request = match m.body.as_deref().map(serde_json::from_str::<Value>) {
+            None => Err(format!("SQS message {message_id} has no body")),
+            Some(Err(e)) => Err(format!("SQS message {message_id}: body is not JSON: {e}")),
+            Some(Ok(body)) => parse(&body).map_err(|e| format!("SQS message {message_id}: {e}")),
+        };
+        queued.push(Queued {
+            message_id,
+            receipt_handle,
+            request,
+        });
+    }
+    Ok(Incoming::Queue(queued))
 }
 
 pub fn parse(event: &Value) -> Result<Request, Error> {
@@ -84,9 +149,12 @@ fn kind(v: &Value) -> &'static str {
 
 fn direct(obj: &Map<String, Value>) -> Result<Request, Error> {
     for key in obj.keys() {
-        if !matches!(key.as_str(), "action" | "environment" | "dry_run") {
+        if !matches!(
+            key.as_str(),
+            "action" | "environment" | "dry_run" | "idleMinutesBeforePause"
+        ) {
             return Err(bad(format!(
-                "unknown field `{key}`; expected action, environment, dry_run"
+                "unknown field `{key}`; expected action, environment, dry_run, idleMinutesBeforePause"
             )));
         }
     }
@@ -132,6 +200,23 @@ fn direct(obj: &Map<String, Value>) -> Result<Request, Error> {
             )))
         }
     };
+    let idle_window = match obj.get("idleMinutesBeforePause") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(m) if (5..=1440).contains(&m) => Some(Duration::from_secs(m * 60)),
+            _ => {
+                return Err(bad(format!(
+                    "`idleMinutesBeforePause` must be a whole number of minutes from 5 to 1440, not {n}"
+                )))
+            }
+        },
+        Some(v) => {
+            return Err(bad(format!(
+                "`idleMinutesBeforePause` must be a number of minutes, not {}",
+                kind(v)
+            )))
+        }
+    };
     if matches!(action, Action::Pause | Action::Wake) && environment.is_none() {
         return Err(bad(format!(
             "`{}` needs `environment` (the value of the environment tag to act on)",
@@ -143,6 +228,7 @@ fn direct(obj: &Map<String, Value>) -> Result<Request, Error> {
         environment,
         dry_run,
         cluster: None,
+        idle_window,
     })
 }
 
@@ -165,6 +251,7 @@ fn eventbridge(obj: &Map<String, Value>) -> Result<Request, Error> {
             environment: None,
             dry_run: None,
             cluster: None,
+            idle_window: None,
         }),
         ("aws.rds", "RDS DB Cluster Event") => {
             let detail = obj
@@ -201,6 +288,7 @@ fn eventbridge(obj: &Map<String, Value>) -> Result<Request, Error> {
                 environment: None,
                 dry_run: None,
                 cluster: Some(id.to_string()),
+                idle_window: None,
             })
         }
         _ => Err(bad(format!(
@@ -225,7 +313,8 @@ mod tests {
                 action: Action::Pause,
                 environment: Some("dev".into()),
                 dry_run: Some(true),
-                cluster: None
+                cluster: None,
+                idle_window: None,
             }
         );
         assert_eq!(
@@ -251,6 +340,34 @@ mod tests {
             (r.action, r.cluster.as_deref()),
             (Action::Restop, Some("dev-orders"))
         );
+    }
+
+    #[test]
+    fn sqs_batches_carry_rds_events_and_follow_ups() {
+        let rds = json!({"detail-type": "RDS DB Cluster Event", "source": "aws.rds",
+            "detail": {"SourceType": "CLUSTER", "SourceIdentifier": "dev-orders", "EventID": "RDS-EVENT-0153"}});
+        let batch = json!({"Records": [
+            {"messageId": "m1", "receiptHandle": "h1", "body": rds.to_string(), "eventSource": "aws:sqs"},
+            {"messageId": "m2", "receiptHandle": "h2", "body": "{\"action\":\"wake\",\"environment\":\"dev\"}", "eventSource": "aws:sqs"},
+            {"messageId": "m3", "receiptHandle": "h3", "body": "not json", "eventSource": "aws:sqs"}
+        ]});
+        let Incoming::Queue(q) = parse_incoming(&batch).unwrap() else {
+            panic!("not a batch")
+        };
+        assert_eq!(q.len(), 3);
+        assert_eq!(q[0].request.as_ref().unwrap().action, Action::Restop);
+        assert_eq!(q[1].request.as_ref().unwrap().action, Action::Wake);
+        assert!(q[2]
+            .request
+            .as_ref()
+            .unwrap_err()
+            .contains("m3: body is not JSON"));
+        assert!(matches!(
+            parse_incoming(&json!({"action": "status"})).unwrap(),
+            Incoming::One(_)
+        ));
+        let r = parse(&json!({"action": "sweep", "idleMinutesBeforePause": 45})).unwrap();
+        assert_eq!(r.idle_window, Some(Duration::from_secs(2700)));
     }
 
     #[test]
@@ -284,6 +401,14 @@ mod tests {
             (
                 json!({"detail-type": "Object Created", "source": "aws.s3"}),
                 "unsupported EventBridge event",
+            ),
+            (
+                json!({"action": "sweep", "idleMinutesBeforePause": 2}),
+                "from 5 to 1440, not 2",
+            ),
+            (
+                json!({"action": "sweep", "idleMinutesBeforePause": "30"}),
+                "must be a number of minutes, not a string",
             ),
         ];
         for (event, want) in cases {

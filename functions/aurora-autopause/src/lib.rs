@@ -12,6 +12,7 @@ pub mod aws;
 pub mod cloud;
 pub mod config;
 pub mod event;
+pub mod idle;
 pub mod model;
 pub mod ops;
 pub mod report;
@@ -54,6 +55,18 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Throttling and service-side errors: worth trying again later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.code(), Some(c) if c.contains("Throttl")
+            || c == "TooManyRequestsException"
+            || c == "RequestLimitExceeded"
+            || c == "ServiceUnavailable"
+            || c == "InternalFailure"
+            || c == "InternalError")
+    }
+}
+
 impl groundcrew::retry::Transient for Error {
     fn retry_advice(&self) -> groundcrew::retry::RetryAdvice {
         use groundcrew::retry::RetryAdvice;
@@ -84,23 +97,22 @@ impl From<Error> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Parses an event and carries it out within the deadline. A bad event is refused before
-/// any AWS call.
+/// Parses an event and carries it out within the invocation's deadline. A bad event is
+/// refused before any AWS call.
 pub async fn handle<C: cloud::Cloud>(
     cloud: &C,
     config: &Config,
     payload: &serde_json::Value,
-    deadline: groundcrew::Deadline,
+    invocation: &groundcrew::Invocation,
 ) -> Result<Report, Error> {
-    let request = event::parse(payload)?;
-    deadline
-        .run(ops::run(
-            cloud,
-            config,
-            &request,
-            deadline,
-            chrono::Utc::now(),
-        ))
+    let incoming = event::parse_incoming(payload)?;
+    let label = match &incoming {
+        event::Incoming::One(r) => r.action.as_str(),
+        event::Incoming::Queue(_) => "batch",
+    };
+    invocation
+        .deadline
+        .run(ops::handle(cloud, config, incoming, invocation))
         .await
-        .map_err(|_| Error::Deadline(request.action.as_str()))?
+        .map_err(|_| Error::Deadline(label))?
 }

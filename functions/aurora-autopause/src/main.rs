@@ -4,19 +4,19 @@
 use aurora_autopause::aws::Aws;
 use aurora_autopause::{Config, Error, Report};
 use groundcrew::config::Env;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
 async fn handle(aws: &Aws, config: &Config, event: LambdaEvent<Value>) -> Result<Report, Error> {
-    let deadline = Deadline::from_context(&event.context);
-    let report = aurora_autopause::handle(aws, config, &event.payload, deadline).await?;
+    let invocation = Invocation::from_context(&event.context);
+    let report = aurora_autopause::handle(aws, config, &event.payload, &invocation).await?;
     // One EMF line per invocation: CloudWatch turns it into metrics.
     println!(
         "{}",
         report.emf(
             &config.metrics_namespace,
-            chrono::Utc::now().timestamp_millis()
+            invocation.now().timestamp_millis()
         )
     );
     tracing::info!(
@@ -35,7 +35,10 @@ async fn handle(aws: &Aws, config: &Config, event: LambdaEvent<Value>) -> Result
 async fn main() -> Result<(), lambda_runtime::Error> {
     groundcrew::logging::init();
     let config = Config::from_env(&Env::process())?;
-    let aws = Aws::new(&groundcrew::aws::load_sdk_config().await);
+    let aws = Aws::new(
+        &groundcrew::aws::load_sdk_config().await,
+        config.follow_up_queue_url.clone(),
+    );
     let (aws, config) = (&aws, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(aws, config, event)

@@ -220,17 +220,14 @@ pub enum Scope {
     NotOptedIn,
 }
 
-/// Whether an idle window's maximum connection count makes a cluster idle.
-/// Missing data is never idle.
-pub fn idle(max_connections: Option<f64>, threshold: f64) -> Result<(), String> {
-    match max_connections {
-        None => Err("no DatabaseConnections data in the idle window; not idle".to_string()),
-        Some(v) if v.is_nan() => {
-            Err("DatabaseConnections data is not a number; not idle".to_string())
-        }
-        Some(v) if v <= threshold => Ok(()),
-        Some(v) => Err(format!("busy: up to {v} connections in the idle window")),
-    }
+/// Whether an RDS event message is AWS's automatic start after seven days stopped
+/// (RDS-EVENT-0153 for a cluster, RDS-EVENT-0154 for an instance). `DescribeEvents` returns
+/// the message, not the event id: "DB cluster is being started due to it exceeding the
+/// maximum allowed time being stopped."
+pub fn is_aws_restart_message(message: &str) -> bool {
+    message
+        .to_ascii_lowercase()
+        .contains("exceeding the maximum allowed time being stopped")
 }
 
 /// Whether this engine version supports Serverless v2 auto-pause (`MinCapacity 0`):
@@ -311,7 +308,14 @@ fn all_serverless(c: &Cluster) -> bool {
 
 /// The pause plan for an in-scope cluster. `idle` is `Some` for a sweep (the idle check's
 /// verdict) and `None` for an environment's scheduled or requested sleep.
-pub fn plan_pause(c: &Cluster, config: &Config, idle: Option<Result<(), String>>) -> ClusterPlan {
+/// `restarted_by_aws`: for a cluster groundcrew stopped that is running again, whether RDS
+/// recorded AWS's seven-day automatic start since the pause (else a person started it).
+pub fn plan_pause(
+    c: &Cluster,
+    config: &Config,
+    idle: Option<Result<(), String>>,
+    restarted_by_aws: bool,
+) -> ClusterPlan {
     if let Some(reason) = unstoppable(c) {
         return ClusterPlan::Skip(reason);
     }
@@ -338,12 +342,19 @@ pub fn plan_pause(c: &Cluster, config: &Config, idle: Option<Result<(), String>>
         }
         (_, other) => return ClusterPlan::Skip(format!("status is {other}, not available")),
     }
+    if record == Some(Record::Stopped) {
+        if idle.is_none() || restarted_by_aws {
+            // The environment's sleep, or AWS's seven-day start: stop it again.
+            return ClusterPlan::Stop { record: false };
+        }
+        // A person started it since the pause: it is theirs now. Forget the pause; the
+        // idle check decides from here on, with a new record.
+        return ClusterPlan::ClearRecord(format!(
+            "started since groundcrew paused it{since}, not by AWS: left running"
+        ));
+    }
     if let Some(Err(reason)) = idle {
         return ClusterPlan::Skip(reason);
-    }
-    if record == Some(Record::Stopped) {
-        // Started again (after 7 days by AWS, or by someone) and idle: stop it again.
-        return ClusterPlan::Stop { record: false };
     }
     if let Some(s) = c.serverless_v2 {
         if all_serverless(c) {
@@ -444,14 +455,11 @@ mod tests {
     const OPT: (&str, &str) = ("groundcrew:autopause", "true");
 
     #[test]
-    fn idle_detection() {
-        assert!(idle(Some(0.0), 0.0).is_ok());
-        assert!(idle(Some(1.0), 0.0).unwrap_err().contains("busy"));
-        assert!(idle(None, 0.0)
-            .unwrap_err()
-            .contains("no DatabaseConnections"));
-        assert!(idle(Some(f64::NAN), 5.0).is_err());
-        assert!(idle(Some(2.0), 2.0).is_ok());
+    fn aws_restart_messages_are_recognised() {
+        assert!(is_aws_restart_message(
+            "DB cluster is being started due to it exceeding the maximum allowed time being stopped."
+        ));
+        assert!(!is_aws_restart_message("DB cluster started"));
     }
 
     #[test]
@@ -481,22 +489,23 @@ mod tests {
     fn pause_plan_for_provisioned_cluster() {
         let c = Config::default();
         assert_eq!(
-            plan_pause(&cluster("available", &[OPT]), &c, Some(Ok(()))),
+            plan_pause(&cluster("available", &[OPT]), &c, Some(Ok(())), false),
             ClusterPlan::Stop { record: true }
         );
         assert_eq!(
-            plan_pause(&cluster("available", &[OPT]), &c, None),
+            plan_pause(&cluster("available", &[OPT]), &c, None, false),
             ClusterPlan::Stop { record: true }
         );
         let busy = plan_pause(
             &cluster("available", &[OPT]),
             &c,
             Some(Err("busy: up to 3".into())),
+            false,
         );
         assert_eq!(busy, ClusterPlan::Skip("busy: up to 3".into()));
         for s in ["modifying", "starting", "backing-up"] {
             assert!(
-                matches!(plan_pause(&cluster(s, &[OPT]), &c, Some(Ok(()))), ClusterPlan::Skip(r) if r.contains(s))
+                matches!(plan_pause(&cluster(s, &[OPT]), &c, Some(Ok(())), false), ClusterPlan::Skip(r) if r.contains(s))
             );
         }
     }
@@ -507,18 +516,22 @@ mod tests {
         let mut v1 = cluster("available", &[OPT]);
         v1.engine_mode = "serverless".into();
         assert!(
-            matches!(plan_pause(&v1, &c, None), ClusterPlan::Skip(r) if r.contains("Serverless v1"))
+            matches!(plan_pause(&v1, &c, None, false), ClusterPlan::Skip(r) if r.contains("Serverless v1"))
         );
         let mut g = cluster("available", &[OPT]);
         g.global_cluster = Some("orders-global".into());
-        assert!(matches!(plan_pause(&g, &c, None), ClusterPlan::Skip(r) if r.contains("global")));
+        assert!(
+            matches!(plan_pause(&g, &c, None, false), ClusterPlan::Skip(r) if r.contains("global"))
+        );
         let mut r = cluster("available", &[OPT]);
         r.replication_source = Some("arn:src".into());
-        assert!(matches!(plan_pause(&r, &c, None), ClusterPlan::Skip(x) if x.contains("replica")));
+        assert!(
+            matches!(plan_pause(&r, &c, None, false), ClusterPlan::Skip(x) if x.contains("replica"))
+        );
         let mut neptune = cluster("available", &[OPT]);
         neptune.engine = "neptune".into();
         assert!(
-            matches!(plan_pause(&neptune, &c, None), ClusterPlan::Skip(x) if x.contains("not Aurora"))
+            matches!(plan_pause(&neptune, &c, None, false), ClusterPlan::Skip(x) if x.contains("not Aurora"))
         );
     }
 
@@ -532,7 +545,7 @@ mod tests {
             max: 8.0,
             seconds: None,
         });
-        let plan = plan_pause(&s, &c, Some(Ok(())));
+        let plan = plan_pause(&s, &c, Some(Ok(())), false);
         assert_eq!(
             plan,
             ClusterPlan::AutoPause {
@@ -552,7 +565,7 @@ mod tests {
             seconds: Some(300),
         });
         assert!(
-            matches!(plan_pause(&s, &c, None), ClusterPlan::Skip(r) if r.contains("already auto-pauses"))
+            matches!(plan_pause(&s, &c, None, false), ClusterPlan::Skip(r) if r.contains("already auto-pauses"))
         );
         // Already done by groundcrew: never recorded twice.
         s.tags.insert(
@@ -560,7 +573,7 @@ mod tests {
             "mode=auto-pause min=0.5 max=8 pause=-".into(),
         );
         assert!(
-            matches!(plan_pause(&s, &c, None), ClusterPlan::Skip(r) if r.contains("already set to auto-pause"))
+            matches!(plan_pause(&s, &c, None, false), ClusterPlan::Skip(r) if r.contains("already set to auto-pause"))
         );
         // Old engine: stopped instead.
         let mut old = cluster("available", &[OPT]);
@@ -572,7 +585,7 @@ mod tests {
             seconds: None,
         });
         assert_eq!(
-            plan_pause(&old, &c, None),
+            plan_pause(&old, &c, None, false),
             ClusterPlan::Stop { record: true }
         );
         // Mixed cluster (provisioned writer): auto-pause would not pause the writer.
@@ -585,7 +598,7 @@ mod tests {
         });
         mixed.instance_classes = vec!["db.r6g.large".into(), "db.serverless".into()];
         assert_eq!(
-            plan_pause(&mixed, &c, None),
+            plan_pause(&mixed, &c, None, false),
             ClusterPlan::Stop { record: true }
         );
         assert_eq!(
@@ -606,9 +619,19 @@ mod tests {
             ],
         );
         assert_eq!(
-            plan_pause(&restarted, &c, Some(Ok(()))),
+            plan_pause(&restarted, &c, Some(Ok(())), true),
             ClusterPlan::Stop { record: false }
         );
+        // Running again, but not by AWS: a person started it; the pause is forgotten, and
+        // it is not stopped again even when the window looks idle.
+        assert!(matches!(
+            plan_pause(&restarted, &c, Some(Ok(())), false),
+            ClusterPlan::ClearRecord(r) if r.contains("not by AWS")
+        ));
+        assert!(matches!(
+            plan_pause(&restarted, &c, Some(Err("busy".into())), false),
+            ClusterPlan::ClearRecord(_)
+        ));
         let stopped = cluster(
             "stopped",
             &[
@@ -618,11 +641,11 @@ mod tests {
             ],
         );
         assert!(
-            matches!(plan_pause(&stopped, &c, None), ClusterPlan::Skip(r) if r.contains("2026-11-14T20:00:00Z"))
+            matches!(plan_pause(&stopped, &c, None, false), ClusterPlan::Skip(r) if r.contains("2026-11-14T20:00:00Z"))
         );
         let foreign = cluster("stopped", &[OPT]);
         assert!(
-            matches!(plan_pause(&foreign, &c, None), ClusterPlan::Skip(r) if r.contains("not by groundcrew"))
+            matches!(plan_pause(&foreign, &c, None, false), ClusterPlan::Skip(r) if r.contains("not by groundcrew"))
         );
     }
 
@@ -738,11 +761,6 @@ mod tests {
             let min = f64::from(min_halves) / 2.0;
             let r = Record::AutoPause(ScalingV2 { min, max: min + f64::from(extra) / 2.0, seconds });
             prop_assert_eq!(Record::decode(&r.encode()), Some(r));
-        }
-
-        #[test]
-        fn missing_data_is_never_idle(threshold in 0.0..100.0f64) {
-            prop_assert!(idle(None, threshold).is_err());
         }
 
         #[test]

@@ -9,6 +9,10 @@ use crate::event::Action;
 pub enum Kind {
     AuroraCluster,
     EcsService,
+    /// An ECS cluster that could not be read (its services are not in this report).
+    EcsCluster,
+    /// A message of the follow-up queue that could not be handled.
+    QueueMessage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -125,6 +129,27 @@ pub struct Report {
     pub environment: Option<String>,
     pub summary: Summary,
     pub resources: Vec<Item>,
+    /// Work handed on to a later invocation (a wake's services, queued with a delay).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<String>,
+    /// For an SQS batch: the messages to come back later (Lambda's partial batch
+    /// response: `ReportBatchItemFailures`).
+    #[serde(
+        rename = "batchItemFailures",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "item_failures"
+    )]
+    pub batch_item_failures: Option<Vec<String>>,
+}
+
+fn item_failures<S: serde::Serializer>(ids: &Option<Vec<String>>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let ids = ids.as_deref().unwrap_or_default();
+    let mut seq = s.serialize_seq(Some(ids.len()))?;
+    for id in ids {
+        seq.serialize_element(&serde_json::json!({ "itemIdentifier": id }))?;
+    }
+    seq.end()
 }
 
 impl Report {
@@ -158,6 +183,8 @@ impl Report {
             environment,
             summary: s,
             resources,
+            follow_ups: Vec::new(),
+            batch_item_failures: None,
         }
     }
 

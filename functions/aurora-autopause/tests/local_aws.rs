@@ -180,7 +180,7 @@ async fn dry_run_changes_nothing() {
         &e.aws,
         &config,
         &json!({"action": "sweep"}),
-        groundcrew::Deadline::after(std::time::Duration::from_secs(60)),
+        &groundcrew::Invocation::with_budget("test", std::time::Duration::from_secs(60)),
     )
     .await
     .expect("sweep");

@@ -27,7 +27,7 @@ pub struct Estate {
 
 impl Estate {
     pub async fn new(sdk: &aws_config::SdkConfig, prefix: &str) -> Self {
-        let mut aws = Aws::new(sdk);
+        let mut aws = Aws::new(sdk, None);
         // moto lacks CloudWatch's rpc-v2-cbor protocol (the only one the Rust SDK speaks):
         // the stand-in translates it (scripts/cloudwatch_cbor.py).
         let cloudwatch = std::env::var("GROUNDCREW_LOCAL_CLOUDWATCH")
@@ -139,11 +139,12 @@ impl Estate {
         id
     }
 
-    /// DatabaseConnections datapoints over the last 20 minutes, all equal to `value`.
+    /// DatabaseConnections datapoints, one a minute over the last 40 minutes, all equal to
+    /// `value` (the idle check wants every minute of its window to have data).
     pub async fn connections(&self, id: &str, value: f64) {
         let now = SystemTime::now();
         let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
-        for minutes in [2u64, 8, 14, 20] {
+        for minutes in 1u64..=40 {
             req = req.metric_data(
                 cw::types::MetricDatum::builder()
                     .metric_name("DatabaseConnections")
@@ -252,7 +253,7 @@ impl Estate {
             &self.aws,
             &self.config,
             &event,
-            groundcrew::Deadline::after(Duration::from_secs(60)),
+            &groundcrew::Invocation::with_budget("test", Duration::from_secs(60)),
         )
         .await
     }

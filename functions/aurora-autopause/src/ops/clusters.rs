@@ -1,0 +1,145 @@
+//! Carrying out a cluster's plan: stop, auto-pause, start, restore scaling, clear a record.
+
+use crate::cloud::{Cloud, Rds};
+use crate::model::{self, Cluster, ClusterPlan, Record, PAUSED_AT_TAG, RECORD_TAG};
+use crate::report::Item;
+
+use super::Ops;
+
+impl<C: Cloud> Ops<'_, C> {
+    /// Carries out a cluster plan (or reports it, on a dry run).
+    pub(super) async fn execute(&self, c: &Cluster, plan: ClusterPlan) -> Item {
+        let item = self.cluster_item(c);
+        let saving = model::hourly_saving(c, &plan, self.config);
+        let item = Item {
+            hourly_saving_usd: saving,
+            ..item
+        };
+        if let ClusterPlan::Skip(reason) = plan {
+            return item.skipped(reason);
+        }
+        if self.out_of_time() {
+            return item.skipped("the invocation deadline is near; left for the next run");
+        }
+        let rds = self.cloud;
+        let dry = self.dry_run;
+        match plan {
+            ClusterPlan::Skip(_) => item,
+            ClusterPlan::Stop { record } => {
+                if dry {
+                    return item.acted("stop", true);
+                }
+                if record {
+                    let tags = [
+                        (RECORD_TAG.to_string(), Record::Stopped.encode()),
+                        (PAUSED_AT_TAG.to_string(), self.stamp()),
+                    ];
+                    if let Err(e) = Rds::tag(rds, &c.arn, &tags).await {
+                        return item.failed("stop", e.to_string());
+                    }
+                }
+                match rds.stop(&c.id).await {
+                    Ok(()) => {
+                        let mut item = item.acted("stop", false);
+                        if record {
+                            item.paused_at = Some(self.stamp());
+                            item.recorded = Some(Record::Stopped.encode());
+                        } else {
+                            item =
+                                item.with_reason("started again after being paused; stopped again");
+                        }
+                        item
+                    }
+                    Err(e) => {
+                        if record {
+                            // Best effort: the cluster was not stopped, so it carries no record.
+                            let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
+                        }
+                        match e.code() {
+                            Some("InvalidDBClusterStateFault") => {
+                                item.skipped(format!("not stoppable now: {}", e.aws_message()))
+                            }
+                            Some("InvalidParameterCombination" | "InvalidParameterValue") => item
+                                .skipped(format!(
+                                    "AWS does not allow stopping it: {}",
+                                    e.aws_message()
+                                )),
+                            _ => item.failed("stop", e.to_string()),
+                        }
+                    }
+                }
+            }
+            ClusterPlan::AutoPause { previous, seconds } => {
+                if dry {
+                    return item.acted("auto-pause", true);
+                }
+                let record = Record::AutoPause(previous).encode();
+                let tags = [
+                    (RECORD_TAG.to_string(), record.clone()),
+                    (PAUSED_AT_TAG.to_string(), self.stamp()),
+                ];
+                if let Err(e) = Rds::tag(rds, &c.arn, &tags).await {
+                    return item.failed("auto-pause", e.to_string());
+                }
+                let scaling = model::ScalingV2 {
+                    min: 0.0,
+                    max: previous.max,
+                    seconds: Some(seconds),
+                };
+                match rds.set_scaling(&c.id, scaling).await {
+                    Ok(()) => Item {
+                        paused_at: Some(self.stamp()),
+                        recorded: Some(record),
+                        ..item.acted("auto-pause", false)
+                    }
+                    .with_reason(format!("MinCapacity 0, SecondsUntilAutoPause {seconds}")),
+                    Err(e) => {
+                        let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
+                        item.failed("auto-pause", e.to_string())
+                    }
+                }
+            }
+            ClusterPlan::Start => {
+                if dry {
+                    return item.acted("start", true);
+                }
+                match rds.start(&c.id).await {
+                    Ok(()) => match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
+                        Ok(()) => item.acted("start", false),
+                        Err(e) => {
+                            item.failed("start", format!("started, but its record stays: {e}"))
+                        }
+                    },
+                    Err(e) if e.code() == Some("InvalidDBClusterStateFault") => {
+                        item.skipped(format!("not startable now: {}", e.aws_message()))
+                    }
+                    Err(e) => item.failed("start", e.to_string()),
+                }
+            }
+            ClusterPlan::RestoreScaling(previous) => {
+                if dry {
+                    return item.acted("restore-scaling", true);
+                }
+                match rds.set_scaling(&c.id, previous).await {
+                    Ok(()) => match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
+                        Ok(()) => item.acted("restore-scaling", false),
+                        Err(e) => item.failed(
+                            "restore-scaling",
+                            format!("scaling restored, but its record stays: {e}"),
+                        ),
+                    },
+                    Err(e) => item.failed("restore-scaling", e.to_string()),
+                }
+            }
+            ClusterPlan::ClearRecord(reason) => {
+                if dry {
+                    return item.acted("clear-record", true).with_reason(reason);
+                }
+                match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
+                    Ok(()) => item.acted("clear-record", false).with_reason(reason),
+                    Err(e) => item.failed("clear-record", e.to_string()),
+                }
+            }
+        }
+    }
+}

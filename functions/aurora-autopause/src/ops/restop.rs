@@ -1,0 +1,302 @@
+//! The re-stop after AWS's automatic start (RDS-EVENT-0153).
+
+use std::time::Duration;
+
+use groundcrew::Deadline;
+
+use crate::cloud::Rds;
+use crate::config::Config;
+use crate::model::{self, Record, Scope, PAUSED_AT_TAG, RECORD_TAG};
+use crate::report::{Item, Kind};
+use crate::Error;
+
+use super::{environment_of, RESERVE};
+
+/// What a re-stop attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restop {
+    pub item: Item,
+    /// `Some(state)` when the cluster could not be stopped yet (still `starting`): the
+    /// queued message is to come back later.
+    pub not_yet: Option<String>,
+}
+
+impl Restop {
+    fn done(item: Item) -> Self {
+        Self {
+            item,
+            not_yet: None,
+        }
+    }
+}
+
+/// RDS-EVENT-0153: AWS started a cluster that had been stopped for 7 days. If groundcrew
+/// stopped it, stop it again, retrying through `starting` until it is `available`
+/// (`InvalidDBClusterStateFault` means "not yet"; the state is read from the error), until
+/// `deadline`. A start can outlast an invocation: then the answer is "not yet", and the
+/// queued message that brought the event comes back a few minutes later (for up to a day,
+/// then its dead-letter queue and alarm).
+pub async fn restop<R: Rds>(
+    rds: &R,
+    config: &Config,
+    id: &str,
+    deadline: Deadline,
+    dry_run: bool,
+) -> Result<Restop, Error> {
+    let Some(c) = rds.cluster(id).await? else {
+        return Ok(Restop::done(
+            Item::new(Kind::AuroraCluster, id, None, "not-found")
+                .skipped("no such DB cluster (deleted?)"),
+        ));
+    };
+    let mut item = Item::new(
+        Kind::AuroraCluster,
+        &c.id,
+        environment_of(config, &c.tags),
+        &c.status,
+    );
+    item.paused_at = c.tags.get(PAUSED_AT_TAG).cloned();
+    item.recorded = c.tags.get(RECORD_TAG).cloned();
+    match model::scope(config, &c.tags) {
+        Scope::InScope => {}
+        Scope::Protected(r) => return Ok(Restop::done(item.skipped(r))),
+        Scope::NotOptedIn => return Ok(Restop::done(item.skipped("not opted in; left alone"))),
+    }
+    match Record::of(&c.tags) {
+        Some(Ok(Record::Stopped)) => {}
+        Some(Err(e)) => return Ok(Restop::done(item.skipped(e))),
+        _ => {
+            return Ok(Restop::done(
+                item.skipped("not stopped by groundcrew; left running"),
+            ))
+        }
+    }
+    if dry_run {
+        return Ok(Restop::done(item.acted("stop", true)));
+    }
+    let mut delay = Duration::from_secs(2);
+    loop {
+        match rds.stop(&c.id).await {
+            Ok(()) => {
+                return Ok(Restop::done(item.acted("stop", false).with_reason(
+                    "started by AWS after 7 days stopped; stopped again",
+                )))
+            }
+            Err(e) if e.code() == Some("InvalidDBClusterStateFault") => {
+                let state = model::state_from_message(e.aws_message())
+                    .unwrap_or_else(|| "unknown".to_string());
+                if matches!(state.as_str(), "stopped" | "stopping") {
+                    return Ok(Restop::done(
+                        Item { state, ..item }.skipped("already stopped or stopping"),
+                    ));
+                }
+                tracing::info!(cluster = %c.id, state = %state, "cluster not stoppable yet; waiting");
+                if !deadline.allows(delay + RESERVE) {
+                    return Ok(Restop {
+                        item: Item {
+                            state: state.clone(),
+                            ..item
+                        }
+                        .skipped(format!("still {state}; tried again later from the queue")),
+                        not_yet: Some(state),
+                    });
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(config.restop_max_delay.max(Duration::from_secs(1)));
+            }
+            Err(e) if e.is_transient() => {
+                return Ok(Restop {
+                    item: item.failed("stop", e.to_string()),
+                    not_yet: Some(c.status.clone()),
+                })
+            }
+            Err(e) => return Ok(Restop::done(item.failed("stop", e.to_string()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Cluster;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::Mutex;
+
+    /// An RDS whose stop fails with the given states before it succeeds.
+    struct FakeRds {
+        cluster: Cluster,
+        states: Mutex<Vec<&'static str>>,
+        stops: Mutex<u32>,
+    }
+
+    impl Rds for FakeRds {
+        async fn clusters(&self) -> Result<Vec<Cluster>, Error> {
+            Ok(vec![self.cluster.clone()])
+        }
+        async fn cluster(&self, id: &str) -> Result<Option<Cluster>, Error> {
+            Ok((id == self.cluster.id).then(|| self.cluster.clone()))
+        }
+        async fn instance_classes(
+            &self,
+            _: &[String],
+        ) -> Result<HashMap<String, Vec<String>>, Error> {
+            Ok(HashMap::new())
+        }
+        async fn restarted_by_aws_since(
+            &self,
+            _: &str,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, Error> {
+            Ok(true)
+        }
+        async fn stop(&self, id: &str) -> Result<(), Error> {
+            *self.stops.lock().unwrap() += 1;
+            let mut states = self.states.lock().unwrap();
+            if states.is_empty() {
+                return Ok(());
+            }
+            let s = states.remove(0);
+            Err(Error::Aws {
+                op: "StopDBCluster",
+                code: Some("InvalidDBClusterStateFault".into()),
+                message: format!(
+                    "DbCluster {id} is in {s} state but expected it to be one of available."
+                ),
+            })
+        }
+        async fn start(&self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn set_scaling(&self, _: &str, _: model::ScalingV2) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn tag(&self, _: &str, _: &crate::cloud::Tags) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn untag(&self, _: &str, _: &[&str]) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn fake(tags: &[(&str, &str)], states: Vec<&'static str>) -> FakeRds {
+        FakeRds {
+            cluster: Cluster {
+                id: "dev-1".into(),
+                arn: "arn".into(),
+                status: "starting".into(),
+                engine: "aurora-postgresql".into(),
+                tags: tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+                ..Default::default()
+            },
+            states: Mutex::new(states),
+            stops: Mutex::new(0),
+        }
+    }
+
+    const OURS: [(&str, &str); 2] = [("groundcrew:autopause", "true"), (RECORD_TAG, "mode=stop")];
+
+    #[tokio::test(start_paused = true)]
+    async fn restop_retries_through_starting() {
+        let rds = fake(
+            &OURS,
+            vec!["starting", "starting", "configuring-enhanced-monitoring"],
+        );
+        let item = restop(
+            &rds,
+            &Config::default(),
+            "dev-1",
+            Deadline::after(Duration::from_secs(60)),
+            false,
+        )
+        .await
+        .unwrap()
+        .item;
+        assert_eq!(
+            (item.action, item.outcome),
+            ("stop", crate::report::Outcome::Done)
+        );
+        assert_eq!(*rds.stops.lock().unwrap(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restop_says_not_yet_at_the_deadline() {
+        let rds = fake(&OURS, vec!["starting"; 100]);
+        let start = tokio::time::Instant::now();
+        let r = restop(
+            &rds,
+            &Config::default(),
+            "dev-1",
+            Deadline::after(Duration::from_secs(20)),
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.not_yet.as_deref(), Some("starting"));
+        let item = r.item;
+        assert_eq!(item.outcome, crate::report::Outcome::Skipped);
+        assert!(item.reason.unwrap().contains("tried again later"));
+        assert!(start.elapsed() < Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restop_only_touches_clusters_we_stopped() {
+        for tags in [
+            vec![("groundcrew:autopause", "true")],
+            vec![(RECORD_TAG, "mode=stop")],
+            vec![
+                ("groundcrew:autopause", "true"),
+                (RECORD_TAG, "mode=stop"),
+                ("environment", "prod"),
+            ],
+        ] {
+            let rds = fake(&tags, vec![]);
+            let item = restop(
+                &rds,
+                &Config::default(),
+                "dev-1",
+                Deadline::after(Duration::from_secs(60)),
+                false,
+            )
+            .await
+            .unwrap()
+            .item;
+            assert_eq!(item.outcome, crate::report::Outcome::Skipped, "{tags:?}");
+            assert_eq!(*rds.stops.lock().unwrap(), 0);
+        }
+        let rds = fake(&OURS, vec![]);
+        let item = restop(
+            &rds,
+            &Config::default(),
+            "dev-1",
+            Deadline::after(Duration::from_secs(60)),
+            true,
+        )
+        .await
+        .unwrap()
+        .item;
+        assert_eq!(item.outcome, crate::report::Outcome::DryRun);
+        assert_eq!(*rds.stops.lock().unwrap(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restop_of_an_already_stopped_cluster_is_a_no_op() {
+        let rds = fake(&OURS, vec!["stopped"]);
+        let item = restop(
+            &rds,
+            &Config::default(),
+            "dev-1",
+            Deadline::after(Duration::from_secs(60)),
+            false,
+        )
+        .await
+        .unwrap()
+        .item;
+        assert_eq!(
+            (item.outcome, item.state.as_str()),
+            (crate::report::Outcome::Skipped, "stopped")
+        );
+    }
+}

@@ -1,0 +1,2 @@
+//! The scenarios: an estate, a stretch of simulated time, what happens in it, and the
+//! invariants checked after every step.
