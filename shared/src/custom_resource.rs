@@ -16,11 +16,15 @@
 //!
 //! A Create that fails gets a physical id minted by [`failed_create_id`]; when
 //! CloudFormation then sends the rollback Delete for it, [`respond_always`] answers
-//! SUCCESS without calling the handler (there is nothing to delete).
+//! SUCCESS without calling the handler (there is nothing to delete). A handler that is about
+//! to act claims its physical id first ([`Claim`], through [`respond_always_claiming`]): a
+//! Create that then runs out of time or panics is answered FAILED with the claimed id, so
+//! that the rollback Delete reaches the handler and undoes what was done.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use aws_lambda_events::event::cloudformation::{
@@ -229,6 +233,23 @@ pub fn looks_like_custom_resource(event: &Value) -> bool {
     event.get("RequestType").is_some() || event.get("ResponseURL").is_some()
 }
 
+/// The physical id a handler claims before it acts on a Create (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Claim(Arc<Mutex<Option<String>>>);
+
+impl Claim {
+    /// Claims `id`: from now on a FAILED answer to this Create reports it.
+    pub fn set(&self, id: impl Into<String>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(id.into());
+        }
+    }
+
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
 /// Parses `event`, runs `handler` within `deadline` less the response reserve, and PUTs
 /// the answer to the `ResponseURL` on every path. `deadline` is the invocation's
 /// (`Deadline::from_context`); the handler is given its own, earlier one.
@@ -243,6 +264,26 @@ where
     F: FnOnce(Request, Deadline) -> Fut,
     Fut: Future<Output = Result<Outcome, Failure>>,
 {
+    respond_always_claiming(http, event, deadline, settings, |request, work, _| {
+        handler(request, work)
+    })
+    .await
+}
+
+/// [`respond_always`] for a handler that claims its physical id before it acts on a
+/// Create: a FAILED Create (timeout and panic included) then reports the claimed id.
+pub async fn respond_always_claiming<F, Fut>(
+    http: &reqwest::Client,
+    event: Value,
+    deadline: Deadline,
+    settings: &ResponderSettings,
+    handler: F,
+) -> Result<Answered, CustomResourceError>
+where
+    F: FnOnce(Request, Deadline, Claim) -> Fut,
+    Fut: Future<Output = Result<Outcome, Failure>>,
+{
+    let claim = Claim::default();
     let request: Request = match serde_json::from_value(event.clone()) {
         Ok(request) => request,
         Err(err) => {
@@ -268,10 +309,7 @@ where
         c.logical_resource_id.to_string(),
         c.response_url.to_string(),
     );
-    let default_physical_id = c
-        .physical_resource_id
-        .map(str::to_string)
-        .unwrap_or_else(|| failed_create_id(&request_id));
+    let request_physical_id = c.physical_resource_id.map(str::to_string);
 
     let result: Result<Outcome, Failure> = match &request {
         Request::Delete(r) if is_failed_create_id(&r.physical_resource_id) => {
@@ -280,7 +318,8 @@ where
         }
         _ => {
             let work_deadline = deadline.less(settings.response_reserve);
-            let work = AssertUnwindSafe(handler(request, work_deadline)).catch_unwind();
+            let work =
+                AssertUnwindSafe(handler(request, work_deadline, claim.clone())).catch_unwind();
             match work_deadline.run(work).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(panic)) => {
@@ -317,8 +356,13 @@ where
         }
         Err(failure) => {
             response.status = Status::Failed;
-            response.physical_resource_id =
-                failure.physical_resource_id.unwrap_or(default_physical_id);
+            // A Create that claimed an id may have acted: report it so that the rollback
+            // Delete undoes it.
+            response.physical_resource_id = failure
+                .physical_resource_id
+                .or(request_physical_id)
+                .or_else(|| claim.get())
+                .unwrap_or_else(|| failed_create_id(&response.request_id));
             ("FAILED", failure.reason)
         }
     };
@@ -727,6 +771,70 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(answered.status, "SUCCESS");
+    }
+
+    #[tokio::test]
+    async fn a_create_that_claimed_its_id_reports_it_after_a_timeout_or_a_panic() {
+        let server = cfn().await;
+        let url = format!("{}/cfn/r", server.uri());
+        let settings = ResponderSettings {
+            response_reserve: Duration::from_millis(300),
+            ..Default::default()
+        };
+        let answered = respond_always_claiming(
+            &http(),
+            event("Create", &url),
+            Deadline::after(Duration::from_millis(800)),
+            &settings,
+            |_, _, claim| async move {
+                claim.set("webhook-1");
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(Outcome::new("never"))
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered.status, "FAILED");
+        assert_eq!(answered.physical_resource_id, "webhook-1");
+        assert_eq!(
+            bodies(&server).await[0].0["PhysicalResourceId"],
+            "webhook-1"
+        );
+
+        let answered = respond_always_claiming(
+            &http(),
+            event("Create", &url),
+            long(),
+            &Default::default(),
+            |_, _, claim| async move {
+                claim.set("webhook-2");
+                if true {
+                    panic!("after acting");
+                }
+                Ok(Outcome::new("x"))
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered.status, "FAILED");
+        assert_eq!(answered.physical_resource_id, "webhook-2");
+
+        // An Update keeps the request's id whatever was claimed.
+        let mut update = event("Update", &url);
+        update["PhysicalResourceId"] = json!("old-id");
+        let answered = respond_always_claiming(
+            &http(),
+            update,
+            long(),
+            &Default::default(),
+            |_, _, claim| async move {
+                claim.set("new-id");
+                Err(Failure::new("no"))
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered.physical_resource_id, "old-id");
     }
 
     #[tokio::test]

@@ -268,6 +268,8 @@ async fn main() {
         alerts: RecordedAlerts::default(),
         responder: ResponderSettings::default(),
         config,
+        config_error: None,
+        metrics: telegram_webhook::health::MetricsSink::memory(),
     };
     let mut warm = Vec::new();
     for i in 0..RUNS {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use groundcrew::custom_resource::{self, Failure, Outcome, Request, ResponderSettings};
+use groundcrew::custom_resource::{self, Claim, Failure, Outcome, Request, ResponderSettings};
 use groundcrew::http::redact;
 use groundcrew::secrets::{reveal, SecretError, SecretRef};
 use groundcrew::Deadline;
@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::alerts::Alerts;
 use crate::config::Config;
 use crate::error::Error;
+use crate::health::{emf, Finding, MetricsSink};
+use crate::registration::{parameter_name, Registration};
 use crate::settings::{bot_id, Desired, Settings, Style};
 use crate::telegram::{Telegram, WebhookInfo};
 use crate::vault::{secret_token, Vault};
@@ -25,6 +27,12 @@ pub struct App<V, A> {
     pub vault: V,
     pub alerts: A,
     pub responder: ResponderSettings,
+    /// Why the function's own settings are invalid, if they are: every request is then
+    /// answered with it (CloudFormation FAILED, a health finding) instead of the process
+    /// failing to start, which would leave CloudFormation waiting for an answer.
+    pub config_error: Option<String>,
+    /// Where the health check's metrics go.
+    pub metrics: MetricsSink,
 }
 
 /// The bot token, with the secrets every text leaving the function must be cleaned of.
@@ -47,6 +55,9 @@ pub struct Registered {
     pub physical_resource_id: String,
     pub secret_token_created: bool,
     pub webhook: WebhookInfo,
+    /// What was registered, as the custom resource records it.
+    #[serde(skip)]
+    pub registration: Registration,
 }
 
 /// Differences between the desired settings and Telegram's.
@@ -96,18 +107,46 @@ pub struct HealthReport {
     pub repaired: bool,
     pub problems: Vec<String>,
     pub alert_published: bool,
+    /// What the metrics say: empty when healthy.
+    pub findings: Vec<Finding>,
+}
+
+impl HealthReport {
+    /// A check that could not finish: `problem` is why (free of secrets).
+    fn failed(webhook_url: &str, finding: Finding, problem: String) -> Self {
+        Self {
+            healthy: false,
+            bot_id: String::new(),
+            webhook_url: webhook_url.to_string(),
+            pending_update_count: 0,
+            last_error_date: None,
+            last_error_message: None,
+            drift: Vec::new(),
+            repaired: false,
+            problems: vec![problem],
+            alert_published: false,
+            findings: vec![finding],
+        }
+    }
 }
 
 impl<V: Vault, A: Alerts> App<V, A> {
     /// Routes any event to its mode.
     pub async fn handle(&self, event: Value, deadline: Deadline, now: i64) -> Result<Value, Error> {
         if custom_resource::looks_like_custom_resource(&event) {
-            let answered = custom_resource::respond_always(
+            let answered = custom_resource::respond_always_claiming(
                 &self.http,
                 event,
                 deadline,
                 &self.responder,
-                |req, dl| self.custom_resource(req, dl),
+                |req, dl, claim| async move {
+                    match &self.config_error {
+                        Some(problem) => Err(Failure::new(format!(
+                            "the telegram-webhook function is misconfigured: {problem}; fix its environment and update the stack"
+                        ))),
+                        None => self.custom_resource(req, dl, claim).await,
+                    }
+                },
             )
             .await?;
             return Ok(serde_json::to_value(answered).unwrap_or(Value::Null));
@@ -115,13 +154,11 @@ impl<V: Vault, A: Alerts> App<V, A> {
         if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
             || event.get("source").and_then(Value::as_str) == Some("aws.events")
         {
-            let desired = self.config.defaults.desired(Style::Action).map_err(|e| {
-                Error::BadEvent(format!(
-                    "a scheduled health check needs the function's settings (BOT_TOKEN_SECRET, WEBHOOK_URL, SECRET_TOKEN_SECRET): {e}"
-                ))
-            })?;
-            let report = self.check(&desired, deadline, now).await?;
+            let report = self.scheduled_check(deadline, now).await;
             return Ok(serde_json::to_value(report).unwrap_or(Value::Null));
+        }
+        if let Some(problem) = &self.config_error {
+            return Err(Error::Misconfigured(problem.clone()));
         }
         if event.get("action").is_some() {
             return self.action(&event, deadline, now).await;
@@ -189,18 +226,22 @@ impl<V: Vault, A: Alerts> App<V, A> {
             physical_resource_id: physical_id(&bot.id, &desired.webhook_url),
             secret_token_created: created,
             webhook: info,
+            registration: Registration::of(desired, &secret),
         })
     }
 
     /// The custom resource's work; errors become FAILED with a token-free reason.
+    /// The physical id is claimed before `setWebhook`: a Create that then times out or
+    /// panics is answered FAILED with it, and the rollback Delete removes the webhook.
     pub async fn custom_resource(
         &self,
         request: Request,
         deadline: Deadline,
+        claim: Claim,
     ) -> Result<Outcome, Failure> {
         match request {
             Request::Create(r) => {
-                self.create_or_update(&r.resource_properties, None, deadline)
+                self.create_or_update(&r.resource_properties, None, deadline, &claim)
                     .await
             }
             Request::Update(r) => {
@@ -208,6 +249,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
                     &r.resource_properties,
                     Some(&r.physical_resource_id),
                     deadline,
+                    &claim,
                 )
                 .await
             }
@@ -225,6 +267,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
         props: &Value,
         old_id: Option<&str>,
         deadline: Deadline,
+        claim: &Claim,
     ) -> Result<Outcome, Failure> {
         let desired = Settings::from_json(props, Style::Properties)
             .and_then(|s| s.desired(Style::Properties))
@@ -234,10 +277,15 @@ impl<V: Vault, A: Alerts> App<V, A> {
             .await
             .map_err(|e| Failure::new(e.to_string()))?;
         let id = physical_id(&bot.id, &desired.webhook_url);
-        match self
+        claim.set(id.clone());
+        let registered = match self
             .register(&bot, &desired, desired.drop_pending_updates, deadline)
             .await
         {
+            Ok(done) => self.record(&bot, &done.registration).await.map(|()| done),
+            Err(e) => Err(e),
+        };
+        match registered {
             Ok(done) => Ok(Outcome::new(done.physical_resource_id)
                 .with_data("Url", done.webhook.url.clone())
                 .with_data(
@@ -324,6 +372,9 @@ impl<V: Vault, A: Alerts> App<V, A> {
         {
             Ok(_) => {
                 tracing::info!(bot_id = %bot.id, "webhook deleted");
+                self.forget(&bot, url)
+                    .await
+                    .map_err(|e| Failure::new(e.to_string()))?;
                 done("webhook deleted")
             }
             Err(e) if e.bot_gone() => {
@@ -333,15 +384,95 @@ impl<V: Vault, A: Alerts> App<V, A> {
         }
     }
 
-    /// The health check: compare, repair drift, alert on errors and backlog.
-    pub async fn check(
+    /// Records what the custom resource registered, when a place for it is configured.
+    async fn record(&self, bot: &Bot, registration: &Registration) -> Result<(), Error> {
+        let Some(prefix) = &self.config.registration_prefix else {
+            return Ok(());
+        };
+        self.vault
+            .store_record(&parameter_name(prefix, &bot.id), &registration.to_json())
+            .await
+    }
+
+    /// Removes the record of a deleted webhook (unless a newer registration replaced it).
+    async fn forget(&self, bot: &Bot, url: &str) -> Result<(), Error> {
+        let Some(prefix) = &self.config.registration_prefix else {
+            return Ok(());
+        };
+        let name = parameter_name(prefix, &bot.id);
+        match self.vault.load_record(&name).await? {
+            Some(text) if Registration::parse(&name, &text).is_ok_and(|r| r.webhook_url != url) => {
+                Ok(())
+            }
+            Some(_) => self.vault.delete_record(&name).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The scheduled health check on the function's settings; publishes its findings.
+    pub async fn scheduled_check(&self, deadline: Deadline, now: i64) -> HealthReport {
+        let desired = match &self.config_error {
+            Some(problem) => Err(Error::Misconfigured(problem.clone())),
+            None => self.config.defaults.desired(Style::Action).map_err(|e| {
+                Error::Misconfigured(format!(
+                    "a scheduled health check needs BOT_TOKEN_SECRET, WEBHOOK_URL and SECRET_TOKEN_SECRET: {e}"
+                ))
+            }),
+        };
+        let report = match desired {
+            Ok(desired) => self.check(&desired, deadline, now).await,
+            Err(e) => HealthReport::failed("", Finding::of_error(&e), e.to_string()),
+        };
+        self.metrics.emit(emf(
+            &self.config.metrics_namespace,
+            &self.config.function_name,
+            &report.findings,
+            now.saturating_mul(1000),
+        ));
+        if !report.healthy {
+            tracing::warn!(findings = ?report.findings, problems = ?report.problems, "webhook unhealthy");
+        }
+        report
+    }
+
+    /// The health check: compare with what was registered, repair drift, report errors and
+    /// backlog. Never an error: what stopped it is a finding.
+    pub async fn check(&self, desired: &Desired, deadline: Deadline, now: i64) -> HealthReport {
+        match self.inspect(desired, deadline, now).await {
+            Ok(report) => report,
+            Err(e) => HealthReport::failed(
+                &desired.webhook_url,
+                Finding::of_error(&e),
+                format!("the check could not finish: {e}"),
+            ),
+        }
+    }
+
+    async fn inspect(
         &self,
         desired: &Desired,
         deadline: Deadline,
         now: i64,
     ) -> Result<HealthReport, Error> {
         let bot = self.bot(&desired.bot_token_secret).await?;
-        let mut info = self.telegram.get_webhook_info(&bot.token, deadline).await?;
+        // Hold Telegram to what the custom resource registered, when it recorded that.
+        let recorded = match &self.config.registration_prefix {
+            Some(prefix) => {
+                let name = parameter_name(prefix, &bot.id);
+                match self.vault.load_record(&name).await? {
+                    Some(text) => Some(Registration::parse(&name, &text)?.desired(desired)),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let desired = recorded.as_ref().unwrap_or(desired);
+        let mut findings = Vec::new();
+        let mut info = self
+            .telegram
+            .get_webhook_info(&bot.token, deadline)
+            .await
+            .map_err(|e| self.scrub(e.into(), &[&bot.token]))?;
         let differences = drift(desired, &info);
         let mut problems = Vec::new();
         let mut repaired = false;
@@ -359,12 +490,19 @@ impl<V: Vault, A: Alerts> App<V, A> {
                             info.last_error_message.or(errors.1),
                         );
                     }
-                    Err(e) => problems.push(format!(
-                        "repair failed: {}",
-                        self.clean(&e.to_string(), &[&bot.token])
-                    )),
+                    Err(e) => {
+                        findings.push(Finding::WebhookDrifted);
+                        if !matches!(Finding::of_error(&e), Finding::WebhookDrifted) {
+                            findings.push(Finding::of_error(&e));
+                        }
+                        problems.push(format!(
+                            "repair failed: {}",
+                            self.clean(&e.to_string(), &[&bot.token])
+                        ))
+                    }
                 }
             } else {
+                findings.push(Finding::WebhookDrifted);
                 problems.push(format!(
                     "drift not repaired (REPAIR_DRIFT=false): {}",
                     differences.join("; ")
@@ -374,6 +512,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
         if let Some(at) = info.last_error_date {
             let age = now - at;
             if age <= self.config.recent_error.as_secs() as i64 {
+                findings.push(Finding::DeliveryErrors);
                 problems.push(format!(
                     "Telegram reported a delivery error {}s ago: {}",
                     age.max(0),
@@ -382,6 +521,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
             }
         }
         if info.pending_update_count > self.config.pending_threshold {
+            findings.push(Finding::Backlog);
             problems.push(format!(
                 "{} updates are waiting (threshold {})",
                 info.pending_update_count, self.config.pending_threshold
@@ -405,11 +545,19 @@ impl<V: Vault, A: Alerts> App<V, A> {
                 message.push_str(&format!("- {p}\n"));
             }
             let message = self.clean(&message, &[&bot.token]);
-            alert_published = self.alerts.publish(&subject, &message).await?;
-            tracing::warn!(bot_id = %bot.id, problems = ?problems, alert_published, "webhook unhealthy");
+            // A failed publish is a finding; the metrics still carry the rest.
+            match self.alerts.publish(&subject, &message).await {
+                Ok(published) => alert_published = published,
+                Err(e) => {
+                    findings.push(Finding::AlertUndelivered);
+                    tracing::warn!(error = %self.clean(&e.to_string(), &[&bot.token]), "could not publish the alert");
+                }
+            }
         }
+        findings.sort();
+        findings.dedup();
         Ok(HealthReport {
-            healthy: problems.is_empty(),
+            healthy: problems.is_empty() && findings.is_empty(),
             bot_id: bot.id.clone(),
             webhook_url: info.url.clone(),
             pending_update_count: info.pending_update_count,
@@ -422,6 +570,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
             repaired,
             problems,
             alert_published,
+            findings,
         })
     }
 
@@ -483,7 +632,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
             }
             _ => {
                 let desired = settings.desired(Style::Action)?;
-                let report = self.check(&desired, deadline, now).await?;
+                let report = self.check(&desired, deadline, now).await;
                 Ok(json!({"action": "check", "report": report}))
             }
         }

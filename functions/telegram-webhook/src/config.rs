@@ -25,7 +25,18 @@ pub struct Config {
     pub repair: bool,
     /// `GROUNDCREW_STAGE`, for alert texts.
     pub stage: String,
+    /// `METRICS_NAMESPACE`: where the health check's metrics go.
+    pub metrics_namespace: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): the metrics' `Function` dimension.
+    pub function_name: String,
+    /// `REGISTRATION_PARAMETER_PREFIX`: SSM path under which the custom resource records
+    /// what it registered (one parameter per bot), for the health check to compare and
+    /// repair against; unset means the health check compares with the settings above.
+    pub registration_prefix: Option<String>,
 }
+
+/// Default namespace of the health check's metrics.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "groundcrew/telegram-webhook";
 
 impl Config {
     pub fn from_env<S: EnvSource>(env: &Env<S>) -> Result<Self, ConfigError> {
@@ -82,6 +93,40 @@ impl Config {
             stage: env
                 .optional("GROUNDCREW_STAGE")
                 .unwrap_or_else(|| "dev".to_string()),
+            metrics_namespace: env
+                .optional("METRICS_NAMESPACE")
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_string()),
+            function_name: env
+                .optional("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "telegram-webhook".to_string()),
+            registration_prefix: match env.optional("REGISTRATION_PARAMETER_PREFIX") {
+                Some(p) if !p.starts_with('/') || p.len() < 2 => {
+                    return Err(ConfigError::Malformed {
+                        name: "REGISTRATION_PARAMETER_PREFIX".into(),
+                        reason: "expected an SSM path such as /groundcrew-dev/telegram-webhook"
+                            .into(),
+                    })
+                }
+                p => p.map(|p| p.trim_end_matches('/').to_string()),
+            },
+        })
+    }
+
+    /// The settings of an empty environment: what the app runs with when its own are
+    /// invalid (it then answers every request with that error instead of failing to start).
+    pub fn fallback() -> Self {
+        let empty: std::collections::HashMap<String, String> = Default::default();
+        Self::from_env(&Env::new(empty)).unwrap_or_else(|_| Self {
+            api_base: DEFAULT_API_BASE.to_string(),
+            defaults: Settings::default(),
+            alarm_topic_arn: None,
+            pending_threshold: 100,
+            recent_error: Duration::from_secs(900),
+            repair: false,
+            stage: "dev".to_string(),
+            metrics_namespace: DEFAULT_METRICS_NAMESPACE.to_string(),
+            function_name: "telegram-webhook".to_string(),
+            registration_prefix: None,
         })
     }
 }

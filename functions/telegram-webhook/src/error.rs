@@ -33,12 +33,19 @@ pub enum Error {
     Alert(String),
     #[error(transparent)]
     CustomResource(#[from] CustomResourceError),
+    /// The function's own settings are invalid (kept from start-up, so that CloudFormation
+    /// and the health check can be told instead of the process failing to start).
+    #[error("the function is misconfigured: {0}")]
+    Misconfigured(String),
+    #[error("the registered settings: {0}")]
+    Registry(String),
 }
 
 /// A short name for Lambda's `errorType`.
 pub fn kind(err: &Error) -> &'static str {
     match err {
-        Error::Config(_) => "ConfigError",
+        Error::Config(_) | Error::Misconfigured(_) => "ConfigError",
+        Error::Registry(_) => "RegistryError",
         Error::Invalid { .. } | Error::BadEvent(_) => "BadEvent",
         Error::CustomResource(groundcrew::custom_resource::CustomResourceError::Undelivered {
             ..

@@ -8,6 +8,8 @@ pub mod alerts;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod health;
+pub mod registration;
 pub mod settings;
 pub mod telegram;
 pub mod vault;
@@ -32,6 +34,8 @@ pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Err
             ..ResponderSettings::default()
         },
         config,
+        config_error: None,
+        metrics: health::MetricsSink::Stdout,
     })
 }
 
@@ -39,10 +43,23 @@ pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Err
 pub type ProdApp = App<vault::AwsVault, alerts::SnsAlerts>;
 
 /// Reads the configuration and builds the production app (at start-up, in `main`).
+///
+/// Invalid settings do not fail the start-up: CloudFormation would then get no answer and
+/// wait out its timeout. The app starts on default settings instead and answers every
+/// request with the problem (FAILED to CloudFormation, a `ConfigInvalid` finding from the
+/// health check, an error to a direct invocation).
 pub async fn build_from_env() -> Result<ProdApp, Error> {
-    let config = Config::from_env(&groundcrew::config::Env::process())?;
+    let (config, config_error) = match Config::from_env(&groundcrew::config::Env::process()) {
+        Ok(config) => (config, None),
+        Err(e) => {
+            tracing::error!(error = %e, "invalid settings; every request will be answered with this");
+            (Config::fallback(), Some(e.to_string()))
+        }
+    };
     let sdk = groundcrew::aws::load_sdk_config().await;
-    build(config, &sdk)
+    let mut app = build(config, &sdk)?;
+    app.config_error = config_error;
+    Ok(app)
 }
 
 /// One invocation, as `groundcrew::runtime::run` hands it over (`main.rs`, and the bench's

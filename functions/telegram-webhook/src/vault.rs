@@ -33,6 +33,17 @@ pub trait Vault: Send + Sync {
         reference: &SecretRef,
         value: &SecretString,
     ) -> impl Future<Output = Result<Stored, Error>> + Send;
+    /// The record (JSON) stored under the SSM parameter `name`, if there is one.
+    fn load_record(&self, name: &str)
+        -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    /// Stores (or replaces) the record under `name`.
+    fn store_record(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Removes the record under `name`; an absent one is not an error.
+    fn delete_record(&self, name: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// Secrets Manager and SSM through the SDK, reads cached.
@@ -131,12 +142,64 @@ impl Vault for AwsVault {
             }
         }
     }
+
+    async fn load_record(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.ssm.get_parameter().name(name).send().await {
+            Ok(out) => Ok(out.parameter.and_then(|p| p.value)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Error::Registry(format!(
+                "could not read {name}: {}",
+                describe_sdk_error(&e)
+            ))),
+        }
+    }
+
+    async fn store_record(&self, name: &str, value: &str) -> Result<(), Error> {
+        self.ssm
+            .put_parameter()
+            .name(name)
+            .description("What the telegram-webhook custom resource registered (groundcrew)")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .value(value)
+            .overwrite(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                Error::Registry(format!(
+                    "could not store {name}: {}",
+                    describe_sdk_error(&e)
+                ))
+            })
+    }
+
+    async fn delete_record(&self, name: &str) -> Result<(), Error> {
+        match self.ssm.delete_parameter().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(Error::Registry(format!(
+                "could not delete {name}: {}",
+                describe_sdk_error(&e)
+            ))),
+        }
+    }
 }
 
 /// An in-memory vault for unit tests.
 #[derive(Clone, Default)]
 pub struct MemoryVault {
     values: Arc<Mutex<HashMap<SecretRef, String>>>,
+    records: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl MemoryVault {
@@ -145,6 +208,11 @@ impl MemoryVault {
             map.insert(r, value.to_string());
         }
         self
+    }
+
+    /// The record stored under `name` (tests).
+    pub fn record(&self, name: &str) -> Option<String> {
+        self.records.lock().ok()?.get(name).cloned()
     }
 
     pub fn get(&self, reference: &str) -> Option<String> {
@@ -177,6 +245,24 @@ impl Vault for MemoryVault {
         }
         map.insert(reference.clone(), reveal(value).to_string());
         Ok(Stored::Created)
+    }
+
+    async fn load_record(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok(self.records.lock().ok().and_then(|m| m.get(name).cloned()))
+    }
+
+    async fn store_record(&self, name: &str, value: &str) -> Result<(), Error> {
+        if let Ok(mut m) = self.records.lock() {
+            m.insert(name.to_string(), value.to_string());
+        }
+        Ok(())
+    }
+
+    async fn delete_record(&self, name: &str) -> Result<(), Error> {
+        if let Ok(mut m) = self.records.lock() {
+            m.remove(name);
+        }
+        Ok(())
     }
 }
 

@@ -459,7 +459,7 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
             .to_string();
         assert!(err.contains(needle), "{event}: {err}");
     }
-    // A schedule without the function's settings names them.
+    // A schedule without the function's settings names them, as a finding.
     let bare = common::app(
         telegram_webhook::Config::from_env(&groundcrew::config::Env::new(
             std::collections::HashMap::<String, String>::new(),
@@ -468,19 +468,20 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
         vault(),
         RecordedAlerts::default(),
     );
-    let err = bare
+    let report = bare
         .handle(
             json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
             long(),
             NOW,
         )
         .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("bot_token_secret") || err.contains("BOT_TOKEN_SECRET"),
-        "{err}"
-    );
+        .unwrap();
+    assert_eq!(report["findings"], json!(["ConfigInvalid"]), "{report}");
+    let problem = report["problems"][0].as_str().unwrap();
+    assert!(problem.contains("BOT_TOKEN_SECRET"), "{problem}");
+    let metrics = bare.metrics.lines();
+    assert_eq!(metrics[0]["ConfigInvalid"], 1);
+    assert_eq!(metrics[0]["HealthCheckOk"], 0);
 }
 
 fn scheduled() -> Value {

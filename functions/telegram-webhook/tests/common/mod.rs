@@ -185,6 +185,8 @@ pub fn app<V: Vault, A: Alerts>(config: Config, vault: V, alerts: A) -> App<V, A
         alerts,
         responder: ResponderSettings::default(),
         config,
+        config_error: None,
+        metrics: telegram_webhook::health::MetricsSink::memory(),
     }
 }
 

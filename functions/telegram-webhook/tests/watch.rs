@@ -1,0 +1,314 @@
+//! The function watches itself (issue 16): health findings as metrics, CloudFormation
+//! always answered, rollbacks that undo, drift judged against what was registered.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use groundcrew::custom_resource::ResponderSettings;
+use groundcrew::Deadline;
+use serde_json::{json, Value};
+use telegram_webhook::alerts::{Alerts, RecordedAlerts};
+use telegram_webhook::app::physical_id;
+use telegram_webhook::vault::MemoryVault;
+use telegram_webhook::Error;
+
+const NOW: i64 = 1_800_000_000;
+const PREFIX: &str = "/gc-test/telegram-webhook";
+
+fn long() -> Deadline {
+    Deadline::after(Duration::from_secs(30))
+}
+
+fn vault() -> MemoryVault {
+    MemoryVault::default().with(BOT_SECRET, TOKEN)
+}
+
+fn scheduled() -> Value {
+    json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+           "time": "2026-11-21T22:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
+}
+
+/// The single EMF line a scheduled check emitted, checked for shape.
+fn only_metrics<V: telegram_webhook::vault::Vault, A: Alerts>(
+    app: &telegram_webhook::App<V, A>,
+) -> Value {
+    let lines = app.metrics.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = lines[0].clone();
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "groundcrew/telegram-webhook"
+    );
+    line
+}
+
+#[tokio::test]
+async fn a_healthy_check_publishes_health_check_ok_1_and_every_finding_0() {
+    let (tg, _fake) = telegram_server().await;
+    let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
+    app.handle(json!({"action": "register"}), long(), NOW)
+        .await
+        .unwrap();
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["healthy"], true, "{report}");
+    assert_eq!(report["findings"], json!([]));
+    let m = only_metrics(&app);
+    assert_eq!(m["HealthCheckOk"], 1);
+    for name in [
+        "TokenRevoked",
+        "SecretUnreadable",
+        "TelegramUnreachable",
+        "Backlog",
+    ] {
+        assert_eq!(m[name], 0, "{name}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_a_finding_not_a_silent_error() {
+    let (tg, fake) = telegram_server().await;
+    let alerts = RecordedAlerts::default();
+    let app = app(config(&tg.uri(), &[]), vault(), alerts.clone());
+    fake.set(|s| s.revoked = vec![TOKEN.to_string()]);
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["healthy"], false);
+    assert_eq!(report["findings"], json!(["TokenRevoked"]), "{report}");
+    let m = only_metrics(&app);
+    assert_eq!(m["TokenRevoked"], 1);
+    assert_eq!(m["HealthCheckOk"], 0);
+    assert_eq!(m["TelegramUnreachable"], 0);
+    assert!(!report.to_string().contains(TOKEN));
+    assert!(!m.to_string().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_is_a_finding() {
+    let (tg, fake) = telegram_server().await;
+    // No bot token stored under BOT_TOKEN_SECRET.
+    let app = app(
+        config(&tg.uri(), &[]),
+        MemoryVault::default(),
+        RecordedAlerts::default(),
+    );
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["findings"], json!(["SecretUnreadable"]), "{report}");
+    assert!(
+        report["problems"][0].as_str().unwrap().contains(BOT_SECRET),
+        "{report}"
+    );
+    let m = only_metrics(&app);
+    assert_eq!(m["SecretUnreadable"], 1);
+    assert_eq!(m["HealthCheckOk"], 0);
+    assert!(fake.calls("getWebhookInfo").is_empty());
+}
+
+#[tokio::test]
+async fn telegram_down_is_a_finding() {
+    // Nothing listens on the discard port.
+    let app = app(
+        config("http://127.0.0.1:9", &[]),
+        vault(),
+        RecordedAlerts::default(),
+    );
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(
+        report["findings"],
+        json!(["TelegramUnreachable"]),
+        "{report}"
+    );
+    assert_eq!(only_metrics(&app)["HealthCheckOk"], 0);
+}
+
+struct FailingAlerts;
+
+impl Alerts for FailingAlerts {
+    async fn publish(&self, _subject: &str, _message: &str) -> Result<bool, Error> {
+        Err(Error::Alert("SNS: AuthorizationError".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_alert_publish_is_a_finding_beside_the_problem() {
+    let (tg, fake) = telegram_server().await;
+    let app = app(
+        config(&tg.uri(), &[("PENDING_UPDATES_THRESHOLD", "5")]),
+        vault(),
+        FailingAlerts,
+    );
+    app.handle(json!({"action": "register"}), long(), NOW)
+        .await
+        .unwrap();
+    fake.set(|s| s.pending = 6);
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(
+        report["findings"],
+        json!(["Backlog", "AlertUndelivered"]),
+        "{report}"
+    );
+    let m = only_metrics(&app);
+    assert_eq!(
+        (m["Backlog"].clone(), m["AlertUndelivered"].clone()),
+        (json!(1), json!(1))
+    );
+}
+
+#[tokio::test]
+async fn a_configuration_error_answers_cloudformation_failed_with_the_reason() {
+    let (tg, fake) = telegram_server().await;
+    let cfn = cfn_server().await;
+    let bad = telegram_webhook::Config::from_env(&groundcrew::config::Env::new(
+        [("MAX_CONNECTIONS", "0")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::HashMap<_, _>>(),
+    ))
+    .unwrap_err();
+    let mut app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
+    app.config_error = Some(bad.to_string());
+
+    let url = format!("{}/cfn/misconfigured", cfn.uri());
+    let out = app
+        .handle(
+            cr_event("Create", &url, props(json!({})), None),
+            long(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Status"], "FAILED");
+    let body = &cfn_bodies(&cfn).await[0];
+    assert_eq!(body["Status"], "FAILED");
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("misconfigured") && reason.contains("MAX_CONNECTIONS"),
+        "{reason}"
+    );
+    assert!(fake.calls("setWebhook").is_empty(), "nothing acted on");
+
+    // The schedule reports it as a finding; a direct action is refused with it.
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["findings"], json!(["ConfigInvalid"]));
+    assert_eq!(only_metrics(&app)["ConfigInvalid"], 1);
+    let err = app
+        .handle(json!({"action": "info"}), long(), NOW)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("MAX_CONNECTIONS"), "{err}");
+}
+
+#[tokio::test]
+async fn a_rollback_after_a_timed_out_create_deletes_the_webhook() {
+    let (tg, fake) = telegram_server().await;
+    let cfn = cfn_server().await;
+    // Telegram sets the webhook but its answer comes too late.
+    fake.set(|s| s.set_delay = Some(Duration::from_secs(20)));
+    let mut app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
+    app.responder = ResponderSettings {
+        response_reserve: Duration::from_millis(800),
+        ..Default::default()
+    };
+    let url = format!("{}/cfn/t", cfn.uri());
+    let out = app
+        .handle(
+            cr_event("Create", &url, props(json!({})), None),
+            Deadline::after(Duration::from_secs(2)),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Status"], "FAILED", "{out}");
+    let id = physical_id("7000000001", URL);
+    assert_eq!(cfn_bodies(&cfn).await[0]["PhysicalResourceId"], id);
+    assert!(fake.webhook(TOKEN).is_some(), "the webhook was set");
+
+    // CloudFormation's rollback Delete for that id removes it.
+    fake.set(|s| s.set_delay = None);
+    let out = app
+        .handle(
+            cr_event("Delete", &url, props(json!({})), Some(&id)),
+            long(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Status"], "SUCCESS", "{out}");
+    assert_eq!(fake.calls("deleteWebhook").len(), 1);
+    assert!(fake.webhook(TOKEN).is_none());
+}
+
+#[tokio::test]
+async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registered() {
+    let (tg, fake) = telegram_server().await;
+    let cfn = cfn_server().await;
+    let v = vault();
+    // The environment says 10 connections; the resource registers 40.
+    let app = app(
+        config(
+            &tg.uri(),
+            &[
+                ("MAX_CONNECTIONS", "10"),
+                ("REGISTRATION_PARAMETER_PREFIX", PREFIX),
+            ],
+        ),
+        v.clone(),
+        RecordedAlerts::default(),
+    );
+    let url = format!("{}/cfn/r", cfn.uri());
+    let out = app
+        .handle(
+            cr_event("Create", &url, props(json!({})), None),
+            long(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Status"], "SUCCESS", "{out}");
+    let record = v
+        .record(&format!("{PREFIX}/registered/7000000001"))
+        .expect("the registration is recorded");
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["max_connections"], 40);
+    assert_eq!(record["webhook_url"], URL);
+    assert_eq!(
+        record["allowed_updates"],
+        json!(["message", "callback_query"])
+    );
+    let stored_token = v.get(WEBHOOK_SECRET).unwrap();
+    assert!(!record.to_string().contains(&stored_token));
+    let sets = fake.calls("setWebhook").len();
+
+    // Not drifted, although the environment differs.
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["drift"], json!([]), "{report}");
+    assert_eq!(fake.calls("setWebhook").len(), sets);
+
+    // Changed by hand: repaired to exactly what was registered.
+    fake.set(|s| s.webhooks.get_mut(TOKEN).unwrap()["max_connections"] = json!(5));
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    assert_eq!(report["repaired"], true, "{report}");
+    let repair = fake.calls("setWebhook").last().cloned().unwrap();
+    assert_eq!(repair["max_connections"], 40);
+    assert_eq!(
+        repair["allowed_updates"],
+        json!(["message", "callback_query"])
+    );
+    assert_eq!(repair["secret_token"], stored_token.as_str());
+
+    // The Delete removes the record with the webhook.
+    let id = physical_id("7000000001", URL);
+    let out = app
+        .handle(
+            cr_event("Delete", &url, props(json!({})), Some(&id)),
+            long(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Status"], "SUCCESS");
+    assert!(v
+        .record(&format!("{PREFIX}/registered/7000000001"))
+        .is_none());
+}
