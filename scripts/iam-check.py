@@ -124,16 +124,9 @@ ACTION_EXCEPTIONS = {
 
 # Actions a function's code calls but its policy deliberately does not grant, per
 # function, with the reason. Each must still be called and not granted (else: stale).
-NOT_GRANTED_OK = {
-    "telegram-webhook": {
-        # The bot token and the webhook secret token may be SSM SecureString parameters
-        # (`/name` or `ssm:name`); the template grants Secrets Manager on the two named
-        # secrets only, and functions/telegram-webhook/README.md ("Retries and limits")
-        # tells users of SSM references to add ssm:GetParameter/ssm:PutParameter.
-        "ssm:GetParameter": "optional SSM references (README: add it on those parameters)",
-        "ssm:PutParameter": "optional SSM secret token, created when absent (README: add it)",
-    },
-}
+# (telegram-webhook's SSM calls are granted now, on its registration records; SSM
+# references for its secrets need more, which its README tells users to add.)
+NOT_GRANTED_OK: dict = {}
 
 # Actions that may be granted on `Resource: "*"` because they have no resource-level
 # permissions (Service Authorization Reference; the script checks each against
