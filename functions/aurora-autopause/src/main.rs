@@ -1,16 +1,19 @@
-//! Lambda entry point: reads the settings and builds the AWS clients once, then serves
-//! events. The work is in the library (`aurora_autopause`).
+//! Lambda entry point: wiring only. `groundcrew::runtime` owns the logs, the start-up
+//! (settings and AWS clients once; a bad setting is reported to Lambda as an init error)
+//! and the runtime loop; the work is in the library (`aurora_autopause`).
 
 use aurora_autopause::aws::Aws;
 use aurora_autopause::{Config, Error, Report};
-use groundcrew::config::Env;
+use groundcrew::config::{ConfigError, Env};
 use groundcrew::Invocation;
-use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-async fn handle(aws: &Aws, config: &Config, event: LambdaEvent<Value>) -> Result<Report, Error> {
-    let invocation = Invocation::from_context(&event.context);
-    let report = aurora_autopause::handle(aws, config, &event.payload, &invocation).await?;
+async fn handle(
+    (aws, config): &(Aws, Config),
+    payload: Value,
+    invocation: Invocation,
+) -> Result<Report, Error> {
+    let report = aurora_autopause::handle(aws, config, &payload, &invocation).await?;
     // One EMF line per invocation: CloudWatch turns it into metrics.
     println!(
         "{}",
@@ -33,17 +36,16 @@ async fn handle(aws: &Aws, config: &Config, event: LambdaEvent<Value>) -> Result
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    groundcrew::logging::init();
-    let config = Config::from_env(&Env::process())?;
-    let aws = Aws::new(
-        &groundcrew::aws::load_sdk_config().await,
-        config.follow_up_queue_url.clone(),
-    );
-    let (aws, config) = (&aws, &config);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(aws, config, event)
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "invocation failed"))
-    }))
+    groundcrew::runtime::run(
+        async {
+            let config = Config::from_env(&Env::process())?;
+            let aws = Aws::new(
+                &groundcrew::aws::load_sdk_config().await,
+                config.follow_up_queue_url.clone(),
+            );
+            Ok::<_, ConfigError>((aws, config))
+        },
+        handle,
+    )
     .await
 }
