@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{LambdaSim, MemStore, Model};
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
 use power_tuner::price::{step_functions_cost, PriceModel};
@@ -49,6 +49,7 @@ async fn main() {
     sim.add_function(name, 1024, "arm64");
     let settings = Settings {
         setup_estimate: Duration::from_millis(200),
+        default_report_s3: Some("s3://bench-state/reports".into()),
         ..Settings::default()
     };
     let tuner = Tuner {
@@ -71,8 +72,7 @@ async fn main() {
         let out = tuner
             .handle(
                 &input,
-                Deadline::after(Duration::from_secs(300)),
-                &format!("bench-{run}"),
+                &Invocation::with_budget(format!("bench-{run}"), Duration::from_secs(300)),
             )
             .await;
         let wall = started.elapsed();
@@ -120,11 +120,11 @@ async fn main() {
     let prices = PriceModel::default();
     let wall_ms = walls[walls.len() / 2] * 1000.0;
     let ours = prices.invocation_cost(
-        power_tuner::input::Architecture::Arm64,
+        power_tuner::architecture::Architecture::Arm64,
         TUNER_MEMORY_MB,
         wall_ms.ceil(),
     );
-    let theirs = step_functions_cost(VALUES);
+    let theirs = step_functions_cost(VALUES, false, NUM as u32);
     figure(
         "our_cost_per_run_usd",
         ours,

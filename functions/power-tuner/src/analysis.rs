@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::input::Architecture;
+use crate::architecture::Architecture;
 use crate::price::PriceModel;
 use crate::run::{Target, ValueRun};
 use crate::stats::{self, Summary};

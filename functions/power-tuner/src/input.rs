@@ -1,9 +1,15 @@
 //! The tuning request: AWS Lambda Power Tuning's input, unchanged, plus our additions
-//! (`architectures`, `concurrency`, `pricing`, `reportS3`). A bad field is an error naming
-//! it; nothing is acted on before the whole input has been read.
+//! (`architectures`, `codeLocations`, `concurrency`, `pricing`, `reportS3`). A bad field
+//! is an error naming it; nothing is acted on before the whole input has been read. Where
+//! Power Tuning clamps a value (`discardTopBottom` to 0..0.4, `balancedWeight` to 0..1),
+//! so do we, with a warning in the output.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::architecture::Architecture;
+use crate::lambda::CodeSource;
 use crate::price::PriceModel;
 use crate::strategy::Strategy;
 use crate::TunerError;
@@ -11,30 +17,6 @@ use crate::TunerError;
 pub const MIN_MEMORY: u32 = 128;
 pub const MAX_MEMORY: u32 = 10_240;
 pub const DEFAULT_POWER_VALUES: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum Architecture {
-    #[serde(rename = "arm64")]
-    Arm64,
-    #[serde(rename = "x86_64")]
-    X86_64,
-}
-
-impl Architecture {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "arm64" => Some(Self::Arm64),
-            "x86_64" => Some(Self::X86_64),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Arm64 => "arm64",
-            Self::X86_64 => "x86_64",
-        }
-    }
-}
 
 /// Where in S3: `s3://bucket/key` (or `bucket/key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,14 +47,18 @@ impl S3Location {
 /// The payload input before any S3 fetch: one payload, or a weighted list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PayloadSpec {
-    /// Sent as is when a string, as JSON otherwise (Power Tuning's `convertPayload`).
+    /// Sent as Power Tuning's `convertPayload` sends it: a string holding JSON as is,
+    /// anything else (a plain string included) JSON-encoded.
     Single(Option<Value>),
     Weighted(Vec<(Value, f64)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TuneRequest {
+    /// The unqualified ARN (configuration changes apply to `$LATEST`).
     pub lambda_arn: String,
+    /// The version or alias the input named, if any.
+    pub qualifier: Option<String>,
     pub num: u32,
     pub power_values: Vec<u32>,
     pub payload: PayloadSpec,
@@ -90,12 +76,18 @@ pub struct TuneRequest {
     pub only_cold_starts: bool,
     pub allowed_exceptions: Vec<String>,
     pub include_output_results: bool,
+    /// Keep payloads out of logs and error messages.
+    pub disable_payload_logs: bool,
     // our additions
     /// Empty: the function's current architecture only.
     pub architectures: Vec<Architecture>,
     pub concurrency: Option<u32>,
     pub pricing: PriceModel,
     pub report_s3: Option<S3Location>,
+    /// The code built for an architecture, for the switch to it.
+    pub code_locations: BTreeMap<Architecture, CodeSource>,
+    /// Values clamped as Power Tuning clamps them.
+    pub warnings: Vec<String>,
 }
 
 fn bad(field: &str, why: impl std::fmt::Display) -> TunerError {
@@ -153,6 +145,28 @@ fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, Tuner
     }
 }
 
+/// Splits `arn:...:function:<name>[:<qualifier>]` into the unqualified ARN and the
+/// qualifier.
+pub fn split_qualifier(field: &str, arn: &str) -> Result<(String, Option<String>), TunerError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() == 8 {
+        let q = parts[7];
+        let valid = !q.is_empty()
+            && q.len() <= 128
+            && q.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$');
+        if !valid {
+            return Err(bad(field, format!("{q:?} is not a version or alias")));
+        }
+        let base = parts[..7].join(":");
+        validate_function_arn(field, &base)?;
+        let q = (q != "$LATEST").then(|| q.to_string());
+        return Ok((base, q));
+    }
+    validate_function_arn(field, arn)?;
+    Ok((arn.to_string(), None))
+}
+
 /// A Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`),
 /// without a qualifier.
 pub fn validate_function_arn(field: &str, arn: &str) -> Result<(), TunerError> {
@@ -199,7 +213,7 @@ impl TuneRequest {
     }
 
     pub fn from_object(obj: &Map<String, Value>) -> Result<Self, TunerError> {
-        const KNOWN: [&str; 22] = [
+        const KNOWN: [&str; 24] = [
             "lambdaARN",
             "num",
             "powerValues",
@@ -218,7 +232,9 @@ impl TuneRequest {
             "onlyColdStarts",
             "allowedExceptions",
             "includeOutputResults",
+            "disablePayloadLogs",
             "architectures",
+            "codeLocations",
             "concurrency",
             "pricing",
             "reportS3",
@@ -227,9 +243,9 @@ impl TuneRequest {
             return Err(bad(unknown, "is not a known field"));
         }
 
-        let lambda_arn =
-            string(obj, "lambdaARN")?.ok_or_else(|| bad("lambdaARN", "is required"))?;
-        validate_function_arn("lambdaARN", &lambda_arn)?;
+        let given_arn = string(obj, "lambdaARN")?.ok_or_else(|| bad("lambdaARN", "is required"))?;
+        let (lambda_arn, qualifier) = split_qualifier("lambdaARN", &given_arn)?;
+        let mut warnings = Vec::new();
 
         let dry_run = boolean(obj, "dryRun")?;
         let num = integer(obj, "num")?;
@@ -287,29 +303,7 @@ impl TuneRequest {
         };
 
         let payload = match obj.get("payload") {
-            Some(Value::Array(items)) => {
-                if items.is_empty() {
-                    return Err(bad("payload", "a weighted payload list must not be empty"));
-                }
-                let mut weighted = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let weight = item
-                        .get("weight")
-                        .and_then(Value::as_f64)
-                        .filter(|w| *w > 0.0);
-                    let p = item.get("payload").filter(|p| !p.is_null());
-                    match (p, weight) {
-                        (Some(p), Some(w)) => weighted.push((p.clone(), w)),
-                        _ => {
-                            return Err(bad(
-                                "payload",
-                                format!("item {i} needs a payload and a positive weight"),
-                            ))
-                        }
-                    }
-                }
-                PayloadSpec::Weighted(weighted)
-            }
+            Some(Value::Array(items)) => array_payload(items)?,
             Some(Value::Null) | None => PayloadSpec::Single(None),
             Some(other) => PayloadSpec::Single(Some(other.clone())),
         };
@@ -331,16 +325,19 @@ impl TuneRequest {
             Some(s) => Strategy::parse(&s)
                 .ok_or_else(|| bad("strategy", "must be cost, speed or balanced"))?,
         };
-        let balanced_weight = number(obj, "balancedWeight")?.unwrap_or(0.5);
-        if !(0.0..=1.0).contains(&balanced_weight) {
-            return Err(bad("balancedWeight", "must be between 0 and 1"));
-        }
+        let balanced_weight = clamp(
+            "balancedWeight",
+            number(obj, "balancedWeight")?.unwrap_or(0.5),
+            1.0,
+            &mut warnings,
+        );
         let only_cold_starts = boolean(obj, "onlyColdStarts")?;
-        let discard_top_bottom =
-            number(obj, "discardTopBottom")?.unwrap_or(if only_cold_starts { 0.0 } else { 0.2 });
-        if !(0.0..=0.4).contains(&discard_top_bottom) {
-            return Err(bad("discardTopBottom", "must be between 0 and 0.4"));
-        }
+        let discard_top_bottom = match number(obj, "discardTopBottom")? {
+            // Power Tuning counts every cold start (its executor sets 0).
+            _ if only_cold_starts => 0.0,
+            None => 0.2,
+            Some(d) => clamp("discardTopBottom", d, 0.4, &mut warnings),
+        };
         let sleep_between_runs_ms = match integer(obj, "sleepBetweenRunsMs")? {
             None => 0,
             Some(n) if (0..=60_000).contains(&n) => n as u64,
@@ -435,8 +432,35 @@ impl TuneRequest {
             ),
         };
 
+        let code_locations = match obj.get("codeLocations") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(map)) => {
+                let mut out = BTreeMap::new();
+                for (arch, loc) in map {
+                    let a = Architecture::parse(arch).ok_or_else(|| {
+                        bad("codeLocations", format!("{arch:?} is not arm64 or x86_64"))
+                    })?;
+                    let loc = loc.as_str().and_then(code_source).ok_or_else(|| {
+                        bad(
+                            "codeLocations",
+                            format!("{arch}: expected s3://bucket/key or an image URI"),
+                        )
+                    })?;
+                    out.insert(a, loc);
+                }
+                out
+            }
+            Some(_) => {
+                return Err(bad(
+                    "codeLocations",
+                    "must map arm64 / x86_64 to s3://bucket/key or an image URI",
+                ))
+            }
+        };
+
         Ok(Self {
             lambda_arn,
+            qualifier,
             num,
             power_values,
             payload,
@@ -454,10 +478,13 @@ impl TuneRequest {
             only_cold_starts,
             allowed_exceptions,
             include_output_results: boolean(obj, "includeOutputResults")?,
+            disable_payload_logs: boolean(obj, "disablePayloadLogs")?,
             architectures,
             concurrency,
             pricing,
             report_s3,
+            code_locations,
+            warnings,
         })
     }
 
@@ -479,11 +506,68 @@ impl TuneRequest {
     }
 }
 
-/// A payload as bytes: a string is sent as is, anything else as JSON.
+/// Power Tuning's clamp of a fraction to `0..=max`, with a warning when it bites.
+fn clamp(field: &str, value: f64, max: f64, warnings: &mut Vec<String>) -> f64 {
+    let clamped = value.clamp(0.0, max);
+    if clamped != value {
+        warnings.push(format!(
+            "{field}: {value} is outside 0..{max}; {clamped} was used (as Power Tuning does)"
+        ));
+    }
+    clamped
+}
+
+/// `s3://bucket/key` or an image URI (`<registry>/<repository>[:tag|@digest]`).
+fn code_source(raw: &str) -> Option<CodeSource> {
+    if raw.starts_with("s3://") {
+        let l = S3Location::parse(raw).filter(|l| !l.key.is_empty())?;
+        return Some(CodeSource::S3 {
+            bucket: l.bucket,
+            key: l.key,
+            object_version: None,
+        });
+    }
+    let image = raw.contains('/') && !raw.chars().any(char::is_whitespace);
+    image.then(|| CodeSource::Image(raw.to_string()))
+}
+
+/// A payload array: weighted when every item has a payload and a weight (Power Tuning's
+/// `isWeightedPayload`); one payload, the array itself, when no item has a weight (as
+/// Power Tuning treats a plain array); refused when only some items are weighted, which is
+/// a mistake rather than a payload.
+fn array_payload(items: &[Value]) -> Result<PayloadSpec, TunerError> {
+    let weighted = |i: &Value| i.get("weight").is_some();
+    if items.is_empty() || !items.iter().any(weighted) {
+        return Ok(PayloadSpec::Single(Some(Value::Array(items.to_vec()))));
+    }
+    let mut list = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let weight = item
+            .get("weight")
+            .and_then(Value::as_f64)
+            .filter(|w| *w > 0.0);
+        match (item.get("payload").filter(|p| !p.is_null()), weight) {
+            (Some(p), Some(w)) => list.push((p.clone(), w)),
+            _ => {
+                return Err(bad(
+                    "payload",
+                    format!("item {i} needs a payload and a positive weight"),
+                ))
+            }
+        }
+    }
+    Ok(PayloadSpec::Weighted(list))
+}
+
+/// A payload as bytes, as Power Tuning's `convertPayload` makes them: a string that holds
+/// JSON is sent as is; any other value, a plain string included, is JSON-encoded
+/// (`just a string` becomes `"just a string"`).
 pub fn payload_bytes(value: &Option<Value>) -> Vec<u8> {
     match value {
         None => Vec::new(),
-        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(Value::String(s)) if serde_json::from_str::<Value>(s).is_ok() => {
+            s.clone().into_bytes()
+        }
         Some(v) => v.to_string().into_bytes(),
     }
 }
@@ -566,7 +650,11 @@ mod tests {
             (json!({"num": 10}), "lambdaARN"),
             (json!({"lambdaARN": "my-fn", "num": 10}), "lambdaARN"),
             (
-                json!({"lambdaARN": format!("{ARN}:prod"), "num": 10}),
+                json!({"lambdaARN": format!("{ARN}:prod:x"), "num": 10}),
+                "lambdaARN",
+            ),
+            (
+                json!({"lambdaARN": format!("{ARN}:pr/od"), "num": 10}),
                 "lambdaARN",
             ),
             (json!({"lambdaARN": ARN}), "num"),
@@ -584,12 +672,20 @@ mod tests {
                 "strategy",
             ),
             (
-                json!({"lambdaARN": ARN, "num": 10, "balancedWeight": 2}),
+                json!({"lambdaARN": ARN, "num": 10, "balancedWeight": "x"}),
                 "balancedWeight",
             ),
             (
-                json!({"lambdaARN": ARN, "num": 10, "discardTopBottom": 0.5}),
-                "discardTopBottom",
+                json!({"lambdaARN": ARN, "num": 10, "codeLocations": {"x86_64": "nope"}}),
+                "codeLocations",
+            ),
+            (
+                json!({"lambdaARN": ARN, "num": 10, "codeLocations": {"sparc": "s3://b/k"}}),
+                "codeLocations",
+            ),
+            (
+                json!({"lambdaARN": ARN, "num": 10, "disablePayloadLogs": "yes"}),
+                "disablePayloadLogs",
             ),
             (
                 json!({"lambdaARN": ARN, "num": 10, "architectures": ["sparc"]}),
@@ -616,7 +712,11 @@ mod tests {
                 "autoOptimize",
             ),
             (
-                json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": {}}]}),
+                json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": {}, "weight": 0}]}),
+                "payload",
+            ),
+            (
+                json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": 1, "weight": 1}, {"a": 2}]}),
                 "payload",
             ),
             (json!({"lambdaARN": ARN, "num": 10, "numm": 3}), "numm"),
@@ -633,6 +733,67 @@ mod tests {
             );
         }
         assert!(parse(json!([1])).is_err());
+    }
+
+    #[test]
+    fn power_tuning_clamps_are_applied_with_warnings() {
+        let r = parse(
+            json!({"lambdaARN": ARN, "num": 10, "balancedWeight": 2, "discardTopBottom": 0.5}),
+        )
+        .unwrap();
+        assert_eq!(r.balanced_weight, 1.0);
+        assert_eq!(r.discard_top_bottom, 0.4);
+        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+        assert!(r.warnings[0].starts_with("balancedWeight: 2 is outside 0..1"));
+        assert!(r.warnings[1].starts_with("discardTopBottom: 0.5 is outside 0..0.4"));
+        let r = parse(json!({"lambdaARN": ARN, "num": 10, "discardTopBottom": -1})).unwrap();
+        assert_eq!(r.discard_top_bottom, 0.0);
+        // onlyColdStarts counts every sample, whatever was asked
+        let r = parse(
+            json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0.3}),
+        )
+        .unwrap();
+        assert_eq!(r.discard_top_bottom, 0.0);
+        assert!(parse(json!({"lambdaARN": ARN, "num": 10}))
+            .unwrap()
+            .warnings
+            .is_empty());
+    }
+
+    #[test]
+    fn plain_arrays_are_one_payload_and_weighted_ones_a_mix() {
+        let r = parse(json!({"lambdaARN": ARN, "num": 5, "payload": [1, {"a": 2}]})).unwrap();
+        assert_eq!(r.payload, PayloadSpec::Single(Some(json!([1, {"a": 2}]))));
+        let r =
+            parse(json!({"lambdaARN": ARN, "num": 5, "payload": [{"payload": "x", "weight": 1}]}))
+                .unwrap();
+        assert_eq!(r.payload, PayloadSpec::Weighted(vec![(json!("x"), 1.0)]));
+        let r = parse(json!({"lambdaARN": ARN, "num": 5, "payload": []})).unwrap();
+        assert_eq!(r.payload, PayloadSpec::Single(Some(json!([]))));
+    }
+
+    #[test]
+    fn qualified_arns_and_code_locations() {
+        let r = parse(json!({"lambdaARN": format!("{ARN}:live"), "num": 5, "disablePayloadLogs": true,
+            "codeLocations": {"x86_64": "s3://builds/app-x86.zip", "arm64": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:arm64"}}))
+        .unwrap();
+        assert_eq!(r.lambda_arn, ARN);
+        assert_eq!(r.qualifier.as_deref(), Some("live"));
+        assert!(r.disable_payload_logs);
+        assert_eq!(
+            r.code_locations[&Architecture::X86_64],
+            CodeSource::S3 {
+                bucket: "builds".into(),
+                key: "app-x86.zip".into(),
+                object_version: None
+            }
+        );
+        assert!(matches!(
+            r.code_locations[&Architecture::Arm64],
+            CodeSource::Image(_)
+        ));
+        let r = parse(json!({"lambdaARN": format!("{ARN}:$LATEST"), "num": 5})).unwrap();
+        assert_eq!(r.qualifier, None);
     }
 
     #[test]
@@ -672,9 +833,18 @@ mod tests {
 
     #[test]
     fn payloads_as_power_tuning_generates_them() {
+        // convertPayload: a plain string is JSON-encoded, a string holding JSON is not
         assert_eq!(
             generate_payloads(2, &PayloadSpec::Single(Some(json!("raw")))).unwrap(),
-            vec![b"raw".to_vec(); 2]
+            vec![br#""raw""#.to_vec(); 2]
+        );
+        assert_eq!(
+            generate_payloads(1, &PayloadSpec::Single(Some(json!("{\"a\": 1}")))).unwrap(),
+            vec![br#"{"a": 1}"#.to_vec()]
+        );
+        assert_eq!(
+            generate_payloads(1, &PayloadSpec::Single(Some(json!("\"quoted\"")))).unwrap(),
+            vec![br#""quoted""#.to_vec()]
         );
         assert_eq!(
             generate_payloads(1, &PayloadSpec::Single(Some(json!({"a": 1})))).unwrap(),
@@ -687,8 +857,8 @@ mod tests {
         // weights 1 and 3 over num 10: floor(2.5) = 2 of A, the remaining 8 of B
         let spec = PayloadSpec::Weighted(vec![(json!("A"), 1.0), (json!("B"), 3.0)]);
         let out = generate_payloads(10, &spec).unwrap();
-        assert_eq!(out.iter().filter(|p| p.as_slice() == b"A").count(), 2);
-        assert_eq!(out.iter().filter(|p| p.as_slice() == b"B").count(), 8);
+        assert_eq!(out.iter().filter(|p| p.as_slice() == br#""A""#).count(), 2);
+        assert_eq!(out.iter().filter(|p| p.as_slice() == br#""B""#).count(), 8);
         assert!(generate_payloads(1, &spec).is_err());
         let tiny = PayloadSpec::Weighted(vec![(json!("A"), 1.0), (json!("B"), 100.0)]);
         assert!(generate_payloads(10, &tiny).is_err());

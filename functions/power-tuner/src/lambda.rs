@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture as SdkArch, Environment, LastUpdateStatus, LogType};
+use aws_sdk_lambda::types::{
+    Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus, LogType,
+};
 use groundcrew::retry::{RetryAdvice, Transient};
 
-use crate::input::Architecture;
+use crate::architecture::Architecture;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LambdaErrorKind {
@@ -69,19 +71,60 @@ impl Transient for LambdaError {
 }
 
 /// The parts of a function's configuration the tuner reads and restores.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FunctionState {
     pub memory_mb: u32,
     pub architecture: Architecture,
     /// `Successful`, `InProgress`, `Failed`; `None` right after creation.
     pub last_update_status: Option<String>,
     pub environment: Option<HashMap<String, String>>,
+    /// `Pending`, `Active`, `Inactive`, `Failed` (a new version with SnapStart stays
+    /// `Pending` while its snapshot is made).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Why the state or the last update is what it is (`StateReason`,
+    /// `LastUpdateStatusReason`).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `provided.al2023`, `nodejs20.x`, ...; `None` for an image.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// `Zip` or `Image`.
+    #[serde(default)]
+    pub package_type: Option<String>,
+    #[serde(default)]
+    pub code_sha256: Option<String>,
 }
 
 impl FunctionState {
     pub fn update_in_progress(&self) -> bool {
         self.last_update_status.as_deref() == Some("InProgress")
     }
+}
+
+/// A published version as `ListVersionsByFunction` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub description: String,
+}
+
+/// Where the code for an architecture switch comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CodeSource {
+    /// Re-deploy the function's current package (only right for code that runs on both
+    /// architectures: interpreted runtimes).
+    Current,
+    /// A package built for the architecture.
+    S3 {
+        bucket: String,
+        key: String,
+        object_version: Option<String>,
+    },
+    /// An image built for the architecture.
+    Image(String),
 }
 
 /// What an invocation returned.
@@ -114,7 +157,12 @@ type Res<T> = Result<T, LambdaError>;
 
 /// The Lambda operations the tuner uses. `function` is a name or an unqualified ARN.
 pub trait LambdaApi: Send + Sync {
-    fn get_configuration(&self, function: &str) -> impl Future<Output = Res<FunctionState>> + Send;
+    /// `GetFunctionConfiguration`, of `$LATEST` or of a version (`qualifier`).
+    fn get_configuration(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> impl Future<Output = Res<FunctionState>> + Send;
     fn update_memory(&self, function: &str, memory_mb: u32)
         -> impl Future<Output = Res<()>> + Send;
     fn update_environment(
@@ -122,14 +170,20 @@ pub trait LambdaApi: Send + Sync {
         function: &str,
         vars: HashMap<String, String>,
     ) -> impl Future<Output = Res<()>> + Send;
-    /// Re-deploys the current code package for another architecture.
+    /// `UpdateFunctionCode` for another architecture, from `code`.
     fn update_architecture(
         &self,
         function: &str,
         arch: Architecture,
+        code: &CodeSource,
     ) -> impl Future<Output = Res<()>> + Send;
-    fn list_versions(&self, function: &str) -> impl Future<Output = Res<Vec<String>>> + Send;
-    fn publish_version(&self, function: &str) -> impl Future<Output = Res<String>> + Send;
+    fn list_versions(&self, function: &str) -> impl Future<Output = Res<Vec<VersionInfo>>> + Send;
+    /// `PublishVersion` with a description (which marks the version as the run's).
+    fn publish_version(
+        &self,
+        function: &str,
+        description: &str,
+    ) -> impl Future<Output = Res<String>> + Send;
     /// Creates the alias, or points it at `version` when it exists.
     fn put_alias(
         &self,
@@ -146,6 +200,12 @@ pub trait LambdaApi: Send + Sync {
         qualifier: Option<&str>,
         payload: Vec<u8>,
     ) -> impl Future<Output = Res<Invocation>> + Send;
+    /// `Invoke` with `InvocationType=Event` (the run's continuation).
+    fn invoke_async(
+        &self,
+        function: &str,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Res<()>> + Send;
 }
 
 /// The AWS SDK implementation.
@@ -196,12 +256,40 @@ fn sdk_arch(a: Architecture) -> SdkArch {
     }
 }
 
+impl SdkLambda {
+    /// The current package, from its presigned URL (a credential: never in an error).
+    async fn download(&self, location: &str) -> Res<Vec<u8>> {
+        let resp = self
+            .http
+            .get(location)
+            .send()
+            .await
+            .map_err(|e| LambdaError::other(describe_download(e)))?;
+        if !resp.status().is_success() {
+            return Err(LambdaError::other(format!(
+                "downloading the code package failed: HTTP {}",
+                resp.status()
+            )));
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| LambdaError::other(describe_download(e)))?;
+        Ok(bytes.to_vec())
+    }
+}
+
 impl LambdaApi for SdkLambda {
-    async fn get_configuration(&self, function: &str) -> Res<FunctionState> {
+    async fn get_configuration(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Res<FunctionState> {
         let out = self
             .client
             .get_function_configuration()
             .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
             .send()
             .await
             .map_err(|e| LambdaError::from_sdk("GetFunctionConfiguration", &e))?;
@@ -216,6 +304,14 @@ impl LambdaApi for SdkLambda {
                 .last_update_status()
                 .map(|s: &LastUpdateStatus| s.as_str().to_string()),
             environment: out.environment().and_then(|e| e.variables()).cloned(),
+            state: out.state().map(|s| s.as_str().to_string()),
+            reason: out
+                .state_reason()
+                .or(out.last_update_status_reason())
+                .map(str::to_string),
+            runtime: out.runtime().map(|r| r.as_str().to_string()),
+            package_type: out.package_type().map(|p| p.as_str().to_string()),
+            code_sha256: out.code_sha256().map(str::to_string),
         })
     }
 
@@ -241,46 +337,47 @@ impl LambdaApi for SdkLambda {
         Ok(())
     }
 
-    async fn update_architecture(&self, function: &str, arch: Architecture) -> Res<()> {
-        let got = self
-            .client
-            .get_function()
-            .function_name(function)
-            .send()
-            .await
-            .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
-        let code = got
-            .code()
-            .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
+    async fn update_architecture(
+        &self,
+        function: &str,
+        arch: Architecture,
+        code: &CodeSource,
+    ) -> Res<()> {
         let update = self
             .client
             .update_function_code()
             .function_name(function)
             .architectures(sdk_arch(arch));
-        let update = if let Some(image) = code.image_uri() {
-            update.image_uri(image)
-        } else {
-            let location = code
-                .location()
-                .ok_or_else(|| LambdaError::other("the code package has no download location"))?;
-            // The presigned URL is a credential: never put it in an error.
-            let resp = self
-                .http
-                .get(location)
-                .send()
-                .await
-                .map_err(|e| LambdaError::other(describe_download(e)))?;
-            if !resp.status().is_success() {
-                return Err(LambdaError::other(format!(
-                    "downloading the code package failed: HTTP {}",
-                    resp.status()
-                )));
+        let update = match code {
+            CodeSource::S3 {
+                bucket,
+                key,
+                object_version,
+            } => update
+                .s3_bucket(bucket)
+                .s3_key(key)
+                .set_s3_object_version(object_version.clone()),
+            CodeSource::Image(uri) => update.image_uri(uri),
+            CodeSource::Current => {
+                let got = self
+                    .client
+                    .get_function()
+                    .function_name(function)
+                    .send()
+                    .await
+                    .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
+                let current = got
+                    .code()
+                    .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
+                if let Some(image) = current.image_uri() {
+                    update.image_uri(image)
+                } else {
+                    let location = current.location().ok_or_else(|| {
+                        LambdaError::other("the code package has no download location")
+                    })?;
+                    update.zip_file(Blob::new(self.download(location).await?))
+                }
             }
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| LambdaError::other(describe_download(e)))?;
-            update.zip_file(Blob::new(bytes.to_vec()))
         };
         update
             .send()
@@ -289,7 +386,7 @@ impl LambdaApi for SdkLambda {
         Ok(())
     }
 
-    async fn list_versions(&self, function: &str) -> Res<Vec<String>> {
+    async fn list_versions(&self, function: &str) -> Res<Vec<VersionInfo>> {
         let mut versions = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -301,11 +398,12 @@ impl LambdaApi for SdkLambda {
                 .send()
                 .await
                 .map_err(|e| LambdaError::from_sdk("ListVersionsByFunction", &e))?;
-            versions.extend(
-                out.versions()
-                    .iter()
-                    .filter_map(|v| v.version().map(str::to_string)),
-            );
+            versions.extend(out.versions().iter().filter_map(|v| {
+                v.version().map(|version| VersionInfo {
+                    version: version.to_string(),
+                    description: v.description().unwrap_or_default().to_string(),
+                })
+            }));
             match out.next_marker() {
                 Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => {
                     marker = Some(m.to_string())
@@ -316,11 +414,12 @@ impl LambdaApi for SdkLambda {
         Ok(versions)
     }
 
-    async fn publish_version(&self, function: &str) -> Res<String> {
+    async fn publish_version(&self, function: &str, description: &str) -> Res<String> {
         let out = self
             .client
             .publish_version()
             .function_name(function)
+            .description(description)
             .send()
             .await
             .map_err(|e| LambdaError::from_sdk("PublishVersion", &e))?;
@@ -412,5 +511,17 @@ impl LambdaApi for SdkLambda {
                 .map(|b| b.as_ref().to_vec())
                 .unwrap_or_default(),
         })
+    }
+
+    async fn invoke_async(&self, function: &str, payload: Vec<u8>) -> Res<()> {
+        self.client
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+        Ok(())
     }
 }

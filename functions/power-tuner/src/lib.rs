@@ -1,26 +1,38 @@
 //! `power-tuner`: finds the best memory size (and architecture) for a Lambda function by
 //! measuring it, with AWS Lambda Power Tuning's input and output, as one function.
 //!
-//! - [`input`]: the request (Power Tuning's fields plus ours), validated up front.
+//! - [`event`]: a run or an action (`status`, `cleanup`, `continue`);
+//!   [`input`]: the request (Power Tuning's fields plus ours), validated up front.
 //! - [`logs`]: the REPORT record of an invocation's log tail.
 //! - [`stats`], [`price`], [`strategy`]: the analysis, pure.
-//! - [`lambda`]: the Lambda API behind a trait; [`store`]: S3 (payloadS3, reportS3).
-//! - [`run`]: the measurement, with cleanup and restore on every path.
+//! - [`lambda`]: the Lambda API behind a trait; [`store`]: S3 (payloadS3, reports, the
+//!   run's state and lock) behind a trait.
+//! - [`state`]: a run's state in S3; [`lock`]: one run per function.
+//! - [`wait`]: retries and the waits AWS requires between changes.
+//! - [`run`]: one invocation's share of the measurement; [`cleanup`]: the ledger's
+//!   removal and the restore; [`apply`]: `autoOptimize`.
 //! - [`analysis`]: per-value statistics, the winner and the noise verdict.
 //! - [`output`]: Power Tuning's output shape plus our report, and the SVG chart.
-//! - [`handler`]: the Lambda handler.
+//! - [`handler`]: the Lambda handler: starts, continues, reports on and cleans up runs.
 
 pub mod analysis;
+pub mod apply;
+pub mod architecture;
+pub mod cleanup;
+pub mod event;
 pub mod handler;
 pub mod input;
 pub mod lambda;
+pub mod lock;
 pub mod logs;
 pub mod output;
 pub mod price;
 pub mod run;
+pub mod state;
 pub mod stats;
 pub mod store;
 pub mod strategy;
+pub mod wait;
 
 use std::time::Duration;
 
@@ -48,6 +60,15 @@ pub enum TunerError {
     Deadline,
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// Another run holds the function's lock.
+    #[error("{0}")]
+    Busy(String),
+    /// The run's state or lock in S3 could not be read or written.
+    #[error("run state: {0}")]
+    State(String),
+    /// Handing the run on to the next invocation failed.
+    #[error("the run could not be continued: {0}")]
+    Continuation(String),
 }
 
 impl TunerError {
@@ -62,6 +83,9 @@ impl TunerError {
             Self::AllFailed(_) => "AllValuesFailed",
             Self::Deadline => "DeadlineExceeded",
             Self::Config(_) => "ConfigError",
+            Self::Busy(_) => "RunInProgress",
+            Self::State(_) => "StateError",
+            Self::Continuation(_) => "ContinuationError",
         }
     }
 }
@@ -88,8 +112,21 @@ pub struct Settings {
     /// Assumed time of one configuration update + publish + alias, for the estimate
     /// (`GC_SETUP_ESTIMATE_MS`).
     pub setup_estimate: Duration,
-    /// Where reports go when the input has no `reportS3` (`GC_REPORT_S3`).
+    /// Where reports go when the input has no `reportS3` (`GC_REPORT_S3`); its bucket
+    /// also holds every run's state and the per-function locks.
     pub default_report_s3: Option<String>,
+    /// The tuner's own function, which a run invokes to continue
+    /// (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda). Without it a run must fit in one
+    /// invocation.
+    pub self_function: Option<String>,
+    /// The tuner's memory size, for its own cost (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
+    pub self_memory_mb: u32,
+    /// The Region the tuner's clients work in (`AWS_REGION`).
+    pub region: Option<String>,
+    /// How long past an invocation's deadline its run's lock stays held
+    /// (`GC_LOCK_GRACE_SECONDS`): long enough for Lambda's retries of a failed
+    /// asynchronous invocation (after about 1 and 2 minutes) and a queued continuation.
+    pub lock_grace: Duration,
 }
 
 impl Default for Settings {
@@ -100,6 +137,10 @@ impl Default for Settings {
             cleanup_reserve: Duration::from_secs(20),
             setup_estimate: Duration::from_millis(3000),
             default_report_s3: None,
+            self_function: None,
+            self_memory_mb: 256,
+            region: None,
+            lock_grace: Duration::from_secs(600),
         }
     }
 }
@@ -132,7 +173,19 @@ impl Settings {
                 env.parse_or("GC_SETUP_ESTIMATE_MS", d.setup_estimate.as_millis() as u64)?,
             ),
             default_report_s3,
+            self_function: env.optional("AWS_LAMBDA_FUNCTION_NAME"),
+            self_memory_mb: env.parse_or("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", d.self_memory_mb)?,
+            region: env.optional("AWS_REGION"),
+            lock_grace: env.seconds_or("GC_LOCK_GRACE_SECONDS", d.lock_grace)?,
         })
+    }
+
+    /// The bucket of the runs' state and locks.
+    pub fn state_bucket(&self) -> Option<String> {
+        self.default_report_s3
+            .as_deref()
+            .and_then(input::S3Location::parse)
+            .map(|l| l.bucket)
     }
 }
 

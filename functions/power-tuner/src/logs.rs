@@ -4,7 +4,7 @@
 use base64::Engine;
 
 /// What Lambda's platform report says about one invocation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub duration_ms: f64,

@@ -1,7 +1,7 @@
 //! `power-tuner` Lambda entry point: wiring only.
 
 use groundcrew::config::Env;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
@@ -21,9 +21,9 @@ async fn main() -> Result<(), Error> {
     };
     let tuner = &tuner;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = Deadline::from_context(&event.context);
+        let invocation = Invocation::from_context(&event.context);
         tuner
-            .handle(&event.payload, deadline, &event.context.request_id)
+            .handle(&event.payload, &invocation)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "tuning failed");

@@ -6,7 +6,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::analysis::{Analysis, ValueStats};
-use crate::input::{Architecture, TuneRequest};
+use crate::architecture::Architecture;
+use crate::input::TuneRequest;
 use crate::price;
 use crate::run::RunOutcome;
 
@@ -39,8 +40,15 @@ pub fn visualization_url(values: &[&ValueStats]) -> String {
 }
 
 /// The whole report (also written to S3 as JSON).
-pub fn report(req: &TuneRequest, outcome: &RunOutcome, analysis: &Analysis) -> Value {
+pub fn report(
+    req: &TuneRequest,
+    outcome: &RunOutcome,
+    analysis: &Analysis,
+    tuner_memory_mb: u32,
+) -> Value {
+    let n = outcome.order.len();
     json!({
+        "runId": outcome.run_id,
         "function": req.lambda_arn,
         "strategy": req.strategy,
         "balancedWeight": req.balanced_weight,
@@ -57,7 +65,14 @@ pub fn report(req: &TuneRequest, outcome: &RunOutcome, analysis: &Analysis) -> V
         "invocations": outcome.invocations,
         "wallSeconds": outcome.wall.as_secs_f64(),
         "pricing": req.pricing,
-        "powerTuningExecutionCost": price::step_functions_cost(outcome.order.len()),
+        "warnings": outcome.warnings,
+        "tunerInvocations": outcome.tuner_invocations,
+        "tunerSeconds": outcome.tuner_seconds,
+        // What the run cost us (the tuner's own Lambda time), next to what Power Tuning's
+        // Step Functions charge for the same run; the tuned function's invocations cost
+        // the same with either.
+        "tunerCost": price::tuner_cost(&req.pricing, outcome.tuner_seconds, tuner_memory_mb, outcome.tuner_invocations),
+        "powerTuningExecutionCost": price::step_functions_cost(n, req.only_cold_starts, req.invocations()),
     })
 }
 

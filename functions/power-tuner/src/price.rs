@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::Architecture;
+use crate::architecture::Architecture;
 
 /// Step Functions charge per state transition (standard workflows).
 pub const STEP_FUNCTIONS_PER_TRANSITION: f64 = 0.000025;
@@ -74,10 +74,24 @@ impl PriceModel {
     }
 }
 
-/// Power Tuning's Step Functions charge for a run over `n_values` power values: about
-/// `6 + 3N` state transitions (REFERENCE.md).
-pub fn step_functions_cost(n_values: usize) -> f64 {
-    (6 + 3 * n_values) as f64 * STEP_FUNCTIONS_PER_TRANSITION
+/// Power Tuning's Step Functions charge for a run over `n_values` power values, as its
+/// `stepFunctionsCost` counts state transitions: `6 + 3N`, or with `onlyColdStarts`
+/// `6 + N + 2 * N * num` (a publish loop per invocation).
+pub fn step_functions_cost(n_values: usize, only_cold_starts: bool, num: u32) -> f64 {
+    let n = n_values as f64;
+    let transitions = if only_cold_starts {
+        6.0 + n + 2.0 * n * f64::from(num)
+    } else {
+        6.0 + 3.0 * n
+    };
+    transitions * STEP_FUNCTIONS_PER_TRANSITION
+}
+
+/// What the tuner's own invocations cost: their seconds at the tuner's memory size
+/// (arm64), plus a request each.
+pub fn tuner_cost(prices: &PriceModel, seconds: f64, memory_mb: u32, invocations: u32) -> f64 {
+    seconds * f64::from(memory_mb) / 1024.0 * prices.arm64_per_gb_second
+        + f64::from(invocations) * prices.per_request()
 }
 
 #[cfg(test)]
@@ -124,11 +138,19 @@ mod tests {
 
     #[test]
     fn overrides_and_step_functions() {
+        let d = PriceModel::default();
         let p: PriceModel = serde_json::from_str(r#"{"arm64PerGbSecond": 0.00001}"#).unwrap();
         assert_eq!(p.arm64_per_gb_second, 0.00001);
         assert_eq!(p.x86_64_per_gb_second, 0.0000166667);
         assert!(serde_json::from_str::<PriceModel>(r#"{"arm": 1}"#).is_err());
         // 6 power values: 24 transitions
-        assert!(close(step_functions_cost(6), 0.0006));
+        assert!(close(step_functions_cost(6, false, 10), 0.0006));
+        // onlyColdStarts, 6 values x 10: 6 + 6 + 120 = 132 transitions
+        assert!(close(step_functions_cost(6, true, 10), 132.0 * 0.000025));
+        // 100 s at 1024 MB = 100 GB-s, + 3 requests
+        assert!(close(
+            tuner_cost(&d, 100.0, 1024, 3),
+            100.0 * 0.0000133334 + 3.0 * 2e-7
+        ));
     }
 }

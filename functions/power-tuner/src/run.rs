@@ -1,39 +1,43 @@
-//! The measurement: for each architecture and power value, configure, publish, alias and
-//! invoke; then delete what was created and restore the original configuration, on
-//! success, on failure and when the deadline approaches.
+//! The measurement of one invocation's share of a run: for each configuration still to
+//! measure, configure, publish, alias and invoke, recording every alias before it is
+//! created and every version under the run's marker; stops handing on when the time left
+//! would not fit the next value. Cleanup and restore are `cleanup`'s.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use groundcrew::retry::{retry, RetryPolicy};
 use groundcrew::Deadline;
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
 
-use crate::input::{Architecture, TuneRequest};
-use crate::lambda::{FunctionState, LambdaApi, LambdaError};
+use crate::architecture::Architecture;
+use crate::input::TuneRequest;
+use crate::lambda::{CodeSource, LambdaApi, LambdaError};
 use crate::logs::{parse_log_result, Report};
+use crate::state::{self, RunState};
+use crate::store::ObjectStore;
+use crate::wait::{call, until_updated, until_version_active};
 use crate::{Settings, TunerError};
 
 /// The environment variable changed per version so that every `onlyColdStarts`
 /// invocation runs a new version (Power Tuning uses the same name).
-/// Deletions in flight during cleanup (throttling is retried).
-const CLEANUP_PARALLELISM: usize = 6;
-
 pub const COLD_START_VAR: &str = "LambdaPowerTunerForceColdStart";
 
 /// One configuration under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
 pub struct Target {
     pub architecture: Architecture,
     pub memory_mb: u32,
 }
 
 /// What happened to one configuration.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ValueRun {
     pub reports: Vec<Report>,
     /// Invocations that failed with an error type listed in `allowedExceptions`.
@@ -43,97 +47,12 @@ pub struct ValueRun {
     pub planned: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Estimate {
     pub dry_invocation_ms: f64,
     pub estimate_seconds: f64,
     pub available_seconds: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CleanupReport {
-    pub complete: bool,
-    pub aliases_deleted: usize,
-    pub versions_deleted: usize,
-    pub restored: bool,
-    pub problems: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub original: FunctionState,
-    pub values: BTreeMap<Target, ValueRun>,
-    /// The order the values were given in (architecture, then power value).
-    pub order: Vec<Target>,
-    pub estimate: Option<Estimate>,
-    pub cleanup: CleanupReport,
-    pub deadline_reached: bool,
-    pub wall: Duration,
-    pub invocations: usize,
-}
-
-/// What was created, for cleanup.
-#[derive(Debug, Default)]
-struct Ledger {
-    aliases: Vec<String>,
-    versions: Vec<String>,
-}
-
-pub fn retry_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 8,
-        min_delay: Duration::from_millis(100),
-        max_delay: Duration::from_secs(5),
-        max_retry_after: Duration::from_secs(30),
-    }
-}
-
-async fn call<T, F, Fut>(deadline: Deadline, what: &str, op: F) -> Result<T, LambdaError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, LambdaError>>,
-{
-    match deadline
-        .run(retry(&retry_policy(), deadline, what, op))
-        .await
-    {
-        Ok(r) => r,
-        Err(_) => Err(LambdaError::other(format!("{what}: the deadline passed"))),
-    }
-}
-
-/// Waits until the function's last update has finished (`LastUpdateStatus` is not
-/// `InProgress`); fails when it ended `Failed`.
-pub async fn wait_until_updated<L: LambdaApi>(
-    lambda: &L,
-    function: &str,
-    deadline: Deadline,
-) -> Result<FunctionState, LambdaError> {
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let state = call(deadline, "GetFunctionConfiguration", || {
-            lambda.get_configuration(function)
-        })
-        .await?;
-        match state.last_update_status.as_deref() {
-            Some("InProgress") => {}
-            Some("Failed") => {
-                return Err(LambdaError::other(
-                    "the function's last update failed (LastUpdateStatus Failed)",
-                ))
-            }
-            _ => return Ok(state),
-        }
-        if !deadline.allows(delay) {
-            return Err(LambdaError::other(
-                "the function's update did not finish before the deadline",
-            ));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
 }
 
 /// The alias for a configuration: `RAM<mem>` as Power Tuning names it, suffixed with the
@@ -187,28 +106,43 @@ pub fn estimate_seconds(
     setup_s + longest.max(work / c)
 }
 
-struct Shared<'a, L> {
-    lambda: &'a L,
-    function: &'a str,
-    req: &'a TuneRequest,
-    payloads: &'a [Vec<u8>],
-    original: &'a FunctionState,
-    existing_versions: HashSet<String>,
-    ledger: Mutex<Ledger>,
-    results: Mutex<BTreeMap<Target, ValueRun>>,
+/// What one invocation's measurement needs.
+pub struct Measurement<'a, L, S> {
+    pub lambda: &'a L,
+    pub store: &'a S,
+    /// The bucket of the run's state.
+    pub bucket: &'a str,
+    pub req: &'a TuneRequest,
+    pub payloads: &'a [Vec<u8>],
+    /// The code for each architecture other than the function's own.
+    pub code: &'a dyn Fn(Architecture) -> CodeSource,
+    pub concurrency: u32,
+    /// When measuring must stop (the invocation's deadline less the cleanup reserve).
+    pub deadline: Deadline,
+    /// The estimated time of one value: a value is started only when it fits, unless
+    /// nothing has been started yet (so every invocation makes progress).
+    pub per_value: Duration,
+    /// Distinguishes this invocation's cold-start versions from earlier ones.
+    pub tag: u32,
+}
+
+struct Shared<'a, 'm, L, S> {
+    m: &'m Measurement<'a, L, S>,
+    function: &'m str,
+    state: Mutex<RunState>,
     semaphore: Semaphore,
-    deadline: Deadline,
-    invocations: std::sync::atomic::AtomicUsize,
+    invocations: AtomicUsize,
+    stopped_early: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<L: LambdaApi> Shared<'_, L> {
+impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
     fn fail(&self, target: Target, why: String) {
-        let mut results = lock(&self.results);
-        let run = results.entry(target).or_default();
+        let mut state = lock(&self.state);
+        let run = state.value_mut(target);
         if run.failure.is_none() {
             tracing::warn!(memory = target.memory_mb, architecture = target.architecture.as_str(), reason = %why, "power value failed");
             run.failure = Some(why);
@@ -216,53 +150,70 @@ impl<L: LambdaApi> Shared<'_, L> {
     }
 
     fn failed(&self, target: Target) -> bool {
-        lock(&self.results)
-            .get(&target)
+        lock(&self.state)
+            .value(target)
             .is_some_and(|r| r.failure.is_some())
     }
 
+    /// Saves the state (with the ledger) before something is created.
+    async fn save(&self) -> Result<(), LambdaError> {
+        let snapshot = lock(&self.state).clone();
+        state::save(self.m.store, self.m.bucket, &snapshot)
+            .await
+            .map_err(LambdaError::other)
+    }
+
     async fn publish(&self) -> Result<String, LambdaError> {
-        let f = self.function;
-        wait_until_updated(self.lambda, f, self.deadline).await?;
-        let version = call(self.deadline, "PublishVersion", || {
-            self.lambda.publish_version(f)
+        let (f, d) = (self.function, self.m.deadline);
+        until_updated(self.m.lambda, f, d).await?;
+        let marker = lock(&self.state).marker.clone();
+        // The marker (recorded in the state before the first change) finds this version
+        // for cleanup even if this invocation dies before its number is saved.
+        let version = call(d, "PublishVersion", || {
+            self.m.lambda.publish_version(f, &marker)
         })
         .await?;
-        if !self.existing_versions.contains(&version) {
-            let mut ledger = lock(&self.ledger);
-            if !ledger.versions.contains(&version) {
-                ledger.versions.push(version.clone());
+        {
+            let mut state = lock(&self.state);
+            if !state.existing_versions.contains(&version)
+                && !state.ledger.versions.contains(&version)
+            {
+                state.ledger.versions.push(version.clone());
             }
         }
+        until_version_active(self.m.lambda, f, &version, d).await?;
         Ok(version)
     }
 
     /// Configures one target; returns the qualifiers to invoke, one per invocation.
-    async fn setup(&self, target: Target) -> Result<Vec<String>, LambdaError> {
-        let f = self.function;
-        wait_until_updated(self.lambda, f, self.deadline).await?;
-        call(self.deadline, "UpdateFunctionConfiguration", || {
-            self.lambda.update_memory(f, target.memory_mb)
+    async fn setup(&self, target: Target, remaining: usize) -> Result<Vec<String>, LambdaError> {
+        let (f, d, lambda) = (self.function, self.m.deadline, self.m.lambda);
+        until_updated(lambda, f, d).await?;
+        call(d, "UpdateFunctionConfiguration", || {
+            lambda.update_memory(f, target.memory_mb)
         })
         .await?;
-        let n = self.req.invocations() as usize;
-        if self.req.only_cold_starts {
-            let mut versions = Vec::with_capacity(n);
-            let base = self.original.environment.clone().unwrap_or_default();
-            for i in 0..n {
+        if self.m.req.only_cold_starts {
+            let base = lock(&self.state)
+                .original
+                .environment
+                .clone()
+                .unwrap_or_default();
+            let mut versions = Vec::with_capacity(remaining);
+            for i in 0..remaining {
                 let mut vars: HashMap<String, String> = base.clone();
                 vars.insert(
                     COLD_START_VAR.to_string(),
                     format!(
-                        "{}-{}-{}",
+                        "{}-{}-{}-{i}",
                         target.memory_mb,
                         target.architecture.as_str(),
-                        i
+                        self.m.tag
                     ),
                 );
-                wait_until_updated(self.lambda, f, self.deadline).await?;
-                call(self.deadline, "UpdateFunctionConfiguration", || {
-                    self.lambda.update_environment(f, vars.clone())
+                until_updated(lambda, f, d).await?;
+                call(d, "UpdateFunctionConfiguration", || {
+                    lambda.update_environment(f, vars.clone())
                 })
                 .await?;
                 versions.push(self.publish().await?);
@@ -270,58 +221,72 @@ impl<L: LambdaApi> Shared<'_, L> {
             Ok(versions)
         } else {
             let version = self.publish().await?;
-            let alias = alias_name(target, self.original.architecture);
-            lock(&self.ledger).aliases.push(alias.clone());
-            call(self.deadline, "CreateAlias", || {
-                self.lambda.put_alias(f, &alias, &version)
-            })
-            .await?;
-            Ok(vec![alias; n])
+            let alias = {
+                let mut state = lock(&self.state);
+                let alias = alias_name(target, state.original.architecture);
+                if !state.ledger.aliases.contains(&alias) {
+                    state.ledger.aliases.push(alias.clone());
+                }
+                alias
+            };
+            // Recorded before it is created.
+            self.save().await?;
+            call(d, "CreateAlias", || lambda.put_alias(f, &alias, &version)).await?;
+            Ok(vec![alias; remaining])
         }
     }
 
-    /// One invocation with its pre- and post-processors; `Ok(None)` for an allowed error
-    /// without a report.
+    /// One invocation with its pre- and post-processors; `Ok((report, allowed))`.
     async fn invoke_once(
         &self,
         qualifier: &str,
         payload: &[u8],
     ) -> Result<(Option<Report>, bool), String> {
+        let (req, d, lambda) = (self.m.req, self.m.deadline, self.m.lambda);
+        let with_payload = |why: String, p: &[u8]| {
+            if req.disable_payload_logs {
+                why
+            } else {
+                format!("{why} with payload {}", preview(p))
+            }
+        };
         let mut payload = payload.to_vec();
-        if let Some(pre) = &self.req.pre_processor_arn {
+        if let Some(pre) = &req.pre_processor_arn {
             let p = payload.clone();
-            let out = call(self.deadline, "Invoke preProcessor", || {
-                self.lambda.invoke(pre, None, p.clone())
+            let out = call(d, "Invoke preProcessor", || {
+                lambda.invoke(pre, None, p.clone())
             })
             .await
             .map_err(|e| e.to_string())?;
             if let Some(t) = out.error_type() {
-                return Err(format!("the preProcessor failed with {t}"));
+                return Err(with_payload(
+                    format!("the preProcessor failed with {t}"),
+                    &payload,
+                ));
             }
             if !out.payload.is_empty() && out.payload != b"null" {
                 payload = out.payload;
             }
         }
         let f = self.function;
-        let out = call(self.deadline, "Invoke", || {
-            self.lambda.invoke(f, Some(qualifier), payload.clone())
+        let out = call(d, "Invoke", || {
+            lambda.invoke(f, Some(qualifier), payload.clone())
         })
         .await
         .map_err(|e| e.to_string())?;
-        self.invocations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.invocations.fetch_add(1, Ordering::Relaxed);
         let mut allowed = false;
         if let Some(t) = out.error_type() {
-            if self.req.allowed_exceptions.iter().any(|a| a == &t) {
+            if req.allowed_exceptions.iter().any(|a| a == &t) {
                 allowed = true;
             } else {
-                return Err(format!("invocation error {t}"));
+                return Err(with_payload(format!("invocation error {t}"), &payload));
             }
         }
-        if let Some(post) = &self.req.post_processor_arn {
+        if let Some(post) = &req.post_processor_arn {
             let p = out.payload.clone();
-            let post_out = call(self.deadline, "Invoke postProcessor", || {
-                self.lambda.invoke(post, None, p.clone())
+            let post_out = call(d, "Invoke postProcessor", || {
+                lambda.invoke(post, None, p.clone())
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -337,7 +302,7 @@ impl<L: LambdaApi> Shared<'_, L> {
     }
 
     async fn one(&self, target: Target, qualifier: &str, payload: &[u8]) {
-        if self.failed(target) || self.deadline.is_past() {
+        if self.failed(target) || self.m.deadline.is_past() {
             return;
         }
         let Ok(_permit) = self.semaphore.acquire().await else {
@@ -348,8 +313,9 @@ impl<L: LambdaApi> Shared<'_, L> {
         }
         match self.invoke_once(qualifier, payload).await {
             Ok((report, allowed)) => {
-                let mut results = lock(&self.results);
-                let run = results.entry(target).or_default();
+                let mut state = lock(&self.state);
+                state.invocations += 1;
+                let run = state.value_mut(target);
                 if allowed {
                     run.allowed_errors += 1;
                 }
@@ -357,82 +323,95 @@ impl<L: LambdaApi> Shared<'_, L> {
                     run.reports.push(r);
                 }
             }
-            // Cut short by the deadline: reported as interrupted after cleanup.
-            Err(_) if self.deadline.is_past() => {}
+            // Cut short by the deadline: measured again by the next invocation.
+            Err(_) if self.m.deadline.is_past() => {}
             Err(why) => self.fail(target, why),
         }
     }
 
-    async fn measure_value(&self, target: Target, qualifiers: Vec<String>) {
-        if self.req.parallel_invocation {
+    async fn measure_value(&self, target: Target, qualifiers: Vec<String>, payloads: &[Vec<u8>]) {
+        if self.m.req.parallel_invocation {
             let mut all: FuturesUnordered<_> = qualifiers
                 .iter()
-                .zip(self.payloads)
+                .zip(payloads)
                 .map(|(q, p)| self.one(target, q, p))
                 .collect();
             while all.next().await.is_some() {}
         } else {
-            for (i, (q, p)) in qualifiers.iter().zip(self.payloads).enumerate() {
+            for (i, (q, p)) in qualifiers.iter().zip(payloads).enumerate() {
                 self.one(target, q, p).await;
-                if self.failed(target) || self.deadline.is_past() {
+                if self.failed(target) || self.m.deadline.is_past() {
                     break;
                 }
-                if self.req.sleep_between_runs_ms > 0 && i + 1 < qualifiers.len() {
-                    tokio::time::sleep(Duration::from_millis(self.req.sleep_between_runs_ms)).await;
+                if self.m.req.sleep_between_runs_ms > 0 && i + 1 < qualifiers.len() {
+                    tokio::time::sleep(Duration::from_millis(self.m.req.sleep_between_runs_ms))
+                        .await;
                 }
             }
         }
     }
 
+    /// Switches the architecture when the next target needs another.
+    async fn switch(&self, arch: Architecture) -> Result<(), LambdaError> {
+        let (f, d, lambda) = (self.function, self.m.deadline, self.m.lambda);
+        let now = until_updated(lambda, f, d).await?;
+        if now.architecture == arch {
+            return Ok(());
+        }
+        let code = (self.m.code)(arch);
+        call(d, "UpdateFunctionCode", || {
+            lambda.update_architecture(f, arch, &code)
+        })
+        .await?;
+        until_updated(lambda, f, d).await.map(|_| ())
+    }
+
     /// Configures targets one after another while the configured ones are measured.
-    async fn measure_all(&self, archs: &[Architecture], per_value_s: f64) {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Target, Vec<String>)>();
+    async fn measure_all(&self) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Target, Vec<String>, usize)>();
         let producer = async move {
-            let mut current_arch = self.original.architecture;
-            for &arch in archs {
-                if arch != current_arch {
-                    let f = self.function;
-                    let switched = async {
-                        wait_until_updated(self.lambda, f, self.deadline).await?;
-                        call(self.deadline, "UpdateFunctionCode", || {
-                            self.lambda.update_architecture(f, arch)
-                        })
-                        .await?;
-                        wait_until_updated(self.lambda, f, self.deadline).await
-                    }
-                    .await;
-                    current_arch = arch;
-                    if let Err(e) = switched {
-                        for &m in &self.req.power_values {
-                            self.fail(
-                                Target {
-                                    architecture: arch,
-                                    memory_mb: m,
-                                },
-                                format!("switching to {} failed: {e}", arch.as_str()),
-                            );
+            let plan = lock(&self.state).plan.clone();
+            let mut started = false;
+            let mut current_arch: Option<Architecture> = None;
+            for target in plan {
+                let (remaining, planned) = {
+                    let state = lock(&self.state);
+                    (
+                        state.remaining(target),
+                        state.value(target).map_or(0, |r| r.planned),
+                    )
+                };
+                if remaining == 0 {
+                    continue;
+                }
+                if started && !self.m.deadline.allows(self.m.per_value) {
+                    self.stopped_early.store(true, Ordering::Relaxed);
+                    break;
+                }
+                started = true;
+                if current_arch != Some(target.architecture) {
+                    current_arch = Some(target.architecture);
+                    if let Err(e) = self.switch(target.architecture).await {
+                        if self.m.deadline.is_past() {
+                            break;
                         }
+                        self.fail(
+                            target,
+                            format!("switching to {} failed: {e}", target.architecture.as_str()),
+                        );
+                        current_arch = None;
                         continue;
                     }
                 }
-                for &m in &self.req.power_values {
-                    let target = Target {
-                        architecture: arch,
-                        memory_mb: m,
-                    };
-                    if !self.deadline.allows(Duration::from_secs_f64(per_value_s)) {
-                        self.fail(
-                            target,
-                            "skipped: not enough time left before the deadline".to_string(),
-                        );
-                        continue;
+                match self.setup(target, remaining).await {
+                    Ok(qualifiers) => {
+                        let _ = tx.send((target, qualifiers, planned - remaining));
                     }
-                    match self.setup(target).await {
-                        Ok(qualifiers) => {
-                            let _ = tx.send((target, qualifiers));
-                        }
-                        Err(e) => self.fail(target, format!("configuring {m} MB failed: {e}")),
-                    }
+                    Err(_) if self.m.deadline.is_past() => break,
+                    Err(e) => self.fail(
+                        target,
+                        format!("configuring {} MB failed: {e}", target.memory_mb),
+                    ),
                 }
             }
             drop(tx);
@@ -443,7 +422,10 @@ impl<L: LambdaApi> Shared<'_, L> {
             loop {
                 tokio::select! {
                     msg = rx.recv(), if open => match msg {
-                        Some((target, qualifiers)) => running.push(self.measure_value(target, qualifiers)),
+                        Some((target, qualifiers, done)) => {
+                            let payloads = self.m.payloads.get(done..).unwrap_or_default();
+                            running.push(self.measure_value(target, qualifiers, payloads));
+                        }
                         None => open = false,
                     },
                     Some(()) = running.next(), if !running.is_empty() => {}
@@ -452,6 +434,105 @@ impl<L: LambdaApi> Shared<'_, L> {
             }
         };
         futures::join!(producer, consumer);
+    }
+}
+
+/// A finished run, for the analysis and the report.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub run_id: String,
+    pub original: crate::lambda::FunctionState,
+    pub values: std::collections::BTreeMap<Target, ValueRun>,
+    /// The order the values were given in (architecture, then power value).
+    pub order: Vec<Target>,
+    pub estimate: Option<Estimate>,
+    pub cleanup: crate::cleanup::CleanupReport,
+    pub deadline_reached: bool,
+    /// Wall time from the start of the run to its end, over all the tuner's invocations.
+    pub wall: Duration,
+    pub invocations: usize,
+    pub tuner_invocations: u32,
+    pub tuner_seconds: f64,
+    pub warnings: Vec<String>,
+}
+
+impl RunOutcome {
+    pub fn from_state(
+        state: &RunState,
+        cleanup: crate::cleanup::CleanupReport,
+        deadline_reached: bool,
+        wall: Duration,
+    ) -> Self {
+        let mut values: std::collections::BTreeMap<Target, ValueRun> = state
+            .values
+            .iter()
+            .map(|m| (m.target, m.run.clone()))
+            .collect();
+        for run in values.values_mut() {
+            let done = run.reports.len() + run.allowed_errors;
+            if run.failure.is_none() && done < run.planned {
+                run.failure = Some(format!(
+                    "interrupted by the deadline after {done} of {} invocations",
+                    run.planned
+                ));
+            }
+        }
+        Self {
+            run_id: state.run_id.clone(),
+            original: state.original.clone(),
+            values,
+            order: state.plan.clone(),
+            estimate: state.estimate.clone(),
+            cleanup,
+            deadline_reached,
+            wall,
+            invocations: state.invocations,
+            tuner_invocations: state.tuner_invocations,
+            tuner_seconds: state.tuner_seconds,
+            warnings: state.warnings.clone(),
+        }
+    }
+}
+
+/// A payload for a message, cut to 200 characters.
+fn preview(payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(payload);
+    if text.chars().count() > 200 {
+        format!("{}...", text.chars().take(200).collect::<String>())
+    } else {
+        text.into_owned()
+    }
+}
+
+/// What this invocation's measurement left.
+pub struct Stint {
+    pub state: RunState,
+    /// Stopped before the plan was done because the next value would not fit.
+    pub stopped_early: bool,
+    pub deadline_reached: bool,
+}
+
+impl<L: LambdaApi, S: ObjectStore> Measurement<'_, L, S> {
+    /// Measures what is left of the plan, as far as this invocation's time allows.
+    pub async fn run(&self, state: RunState) -> Stint {
+        let function = state.function.clone();
+        let shared = Shared {
+            m: self,
+            function: &function,
+            state: Mutex::new(state),
+            semaphore: Semaphore::new(self.concurrency.max(1) as usize),
+            invocations: AtomicUsize::new(0),
+            stopped_early: AtomicBool::new(false),
+        };
+        let deadline_reached =
+            self.deadline.run(shared.measure_all()).await.is_err() || self.deadline.is_past();
+        let stopped_early = shared.stopped_early.load(Ordering::Relaxed);
+        let state = shared.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        Stint {
+            stopped_early: stopped_early || (deadline_reached && !state.complete()),
+            deadline_reached,
+            state,
+        }
     }
 }
 
@@ -477,289 +558,6 @@ pub fn check_allowed(req: &TuneRequest, settings: &Settings) -> Result<(), Tuner
         }
     }
     Ok(())
-}
-
-/// Measures every target and cleans up. Fails before acting on anything when the function
-/// is not allowed or the estimate does not fit.
-pub async fn measure<L: LambdaApi>(
-    lambda: &L,
-    req: &TuneRequest,
-    payloads: &[Vec<u8>],
-    deadline: Deadline,
-    settings: &Settings,
-) -> Result<RunOutcome, TunerError> {
-    let started = Instant::now();
-    let function = req.lambda_arn.as_str();
-    check_allowed(req, settings)?;
-    let original = wait_until_updated(lambda, function, deadline).await?;
-    let existing_versions: HashSet<String> = call(deadline, "ListVersionsByFunction", || {
-        lambda.list_versions(function)
-    })
-    .await?
-    .into_iter()
-    .collect();
-
-    let mut archs = if req.architectures.is_empty() {
-        vec![original.architecture]
-    } else {
-        req.architectures.clone()
-    };
-    // The function's own architecture first: one switch away and one back at most.
-    archs.sort_by_key(|a| *a != original.architecture);
-    let order: Vec<Target> = archs
-        .iter()
-        .flat_map(|&a| {
-            req.power_values.iter().map(move |&m| Target {
-                architecture: a,
-                memory_mb: m,
-            })
-        })
-        .collect();
-    let arch_switches = archs
-        .iter()
-        .filter(|a| **a != original.architecture)
-        .count();
-    let concurrency = req.concurrency.unwrap_or(settings.default_concurrency);
-    let measure_deadline = deadline.less(settings.cleanup_reserve);
-
-    // The estimate, from one dry invocation at the current configuration.
-    let mut estimate = None;
-    let mut per_value_s = 0.0;
-    if !req.dry_run {
-        let t0 = Instant::now();
-        let first = payloads.first().cloned().unwrap_or_default();
-        let dry = call(deadline, "Invoke", || {
-            lambda.invoke(function, None, first.clone())
-        })
-        .await?;
-        let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        let reported = dry
-            .log_result
-            .as_deref()
-            .and_then(parse_log_result)
-            .map(|r| r.speed_ms())
-            .unwrap_or(0.0);
-        let invocation_ms = wall_ms.max(reported);
-        let estimate_s = estimate_seconds(
-            &order,
-            arch_switches,
-            original.memory_mb,
-            invocation_ms,
-            settings.setup_estimate,
-            req.invocations(),
-            concurrency,
-            req.parallel_invocation,
-            req.sleep_between_runs_ms,
-            req.only_cold_starts,
-        );
-        let available_s = measure_deadline.remaining().as_secs_f64();
-        if estimate_s > available_s {
-            return Err(TunerError::WouldNotFinish {
-                estimate_s,
-                available_s,
-                detail: format!(
-                    "{} configurations x {} invocations, one invocation about {:.0} ms; lower num, powerValues or raise concurrency",
-                    order.len(),
-                    req.invocations(),
-                    invocation_ms
-                ),
-            });
-        }
-        per_value_s = estimate_s / order.len().max(1) as f64;
-        estimate = Some(Estimate {
-            dry_invocation_ms: invocation_ms,
-            estimate_seconds: estimate_s,
-            available_seconds: available_s,
-        });
-    }
-
-    let shared = Shared {
-        lambda,
-        function,
-        req,
-        payloads,
-        original: &original,
-        existing_versions,
-        ledger: Mutex::new(Ledger::default()),
-        results: Mutex::new(
-            order
-                .iter()
-                .map(|t| {
-                    (
-                        *t,
-                        ValueRun {
-                            planned: req.invocations() as usize,
-                            ..Default::default()
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        semaphore: Semaphore::new(concurrency as usize),
-        deadline: measure_deadline,
-        invocations: std::sync::atomic::AtomicUsize::new(0),
-    };
-    let deadline_reached = measure_deadline
-        .run(shared.measure_all(&archs, per_value_s))
-        .await
-        .is_err()
-        || measure_deadline.is_past();
-    if deadline_reached {
-        tracing::warn!("the deadline approached: measurement stopped, cleaning up");
-    }
-    let ledger = std::mem::take(&mut *lock(&shared.ledger));
-    let cleanup = cleanup(lambda, function, &original, ledger, deadline).await;
-    let mut values = std::mem::take(&mut *lock(&shared.results));
-    for run in values.values_mut() {
-        if run.failure.is_none() && run.reports.len() + run.allowed_errors < run.planned {
-            run.failure = Some(format!(
-                "interrupted by the deadline after {} of {} invocations",
-                run.reports.len() + run.allowed_errors,
-                run.planned
-            ));
-        }
-    }
-    Ok(RunOutcome {
-        original: original.clone(),
-        values,
-        order,
-        estimate,
-        cleanup,
-        deadline_reached,
-        wall: started.elapsed(),
-        invocations: shared
-            .invocations
-            .load(std::sync::atomic::Ordering::Relaxed),
-    })
-}
-
-async fn cleanup<L: LambdaApi>(
-    lambda: &L,
-    function: &str,
-    original: &FunctionState,
-    ledger: Ledger,
-    deadline: Deadline,
-) -> CleanupReport {
-    let mut report = CleanupReport::default();
-    // Aliases first (a version an alias points at cannot be deleted), a few at a time.
-    let aliases: Vec<(String, Result<(), LambdaError>)> = futures::stream::iter(&ledger.aliases)
-        .map(|alias| async move {
-            let r = call(deadline, "DeleteAlias", || {
-                lambda.delete_alias(function, alias)
-            })
-            .await;
-            (alias.clone(), r)
-        })
-        .buffer_unordered(CLEANUP_PARALLELISM)
-        .collect()
-        .await;
-    for (alias, r) in aliases {
-        match r {
-            Ok(()) => report.aliases_deleted += 1,
-            Err(e) => report
-                .problems
-                .push(format!("alias {alias} not deleted: {e}")),
-        }
-    }
-    let versions: Vec<(String, Result<(), LambdaError>)> = futures::stream::iter(&ledger.versions)
-        .map(|version| async move {
-            let r = call(deadline, "DeleteFunction", || {
-                lambda.delete_version(function, version)
-            })
-            .await;
-            (version.clone(), r)
-        })
-        .buffer_unordered(CLEANUP_PARALLELISM)
-        .collect()
-        .await;
-    for (version, r) in versions {
-        match r {
-            Ok(()) => report.versions_deleted += 1,
-            Err(e) => report
-                .problems
-                .push(format!("version {version} not deleted: {e}")),
-        }
-    }
-    match restore(lambda, function, original, deadline).await {
-        Ok(()) => report.restored = true,
-        Err(e) => report
-            .problems
-            .push(format!("the original configuration was not restored: {e}")),
-    }
-    report.complete = report.problems.is_empty();
-    if !report.complete {
-        tracing::error!(problems = ?report.problems, "cleanup incomplete");
-    }
-    report
-}
-
-/// Puts memory, architecture and environment back as they were.
-pub async fn restore<L: LambdaApi>(
-    lambda: &L,
-    function: &str,
-    original: &FunctionState,
-    deadline: Deadline,
-) -> Result<(), LambdaError> {
-    let now = wait_until_updated(lambda, function, deadline).await?;
-    if now.architecture != original.architecture {
-        call(deadline, "UpdateFunctionCode", || {
-            lambda.update_architecture(function, original.architecture)
-        })
-        .await?;
-        wait_until_updated(lambda, function, deadline).await?;
-    }
-    if now.memory_mb != original.memory_mb {
-        call(deadline, "UpdateFunctionConfiguration", || {
-            lambda.update_memory(function, original.memory_mb)
-        })
-        .await?;
-        wait_until_updated(lambda, function, deadline).await?;
-    }
-    if now.environment != original.environment {
-        let vars = original.environment.clone().unwrap_or_default();
-        call(deadline, "UpdateFunctionConfiguration", || {
-            lambda.update_environment(function, vars.clone())
-        })
-        .await?;
-        wait_until_updated(lambda, function, deadline).await?;
-    }
-    Ok(())
-}
-
-/// `autoOptimize`: applies the winner to `$LATEST`, and to `alias` when given (a new
-/// version published at the winning configuration). Returns the version aliased.
-pub async fn apply<L: LambdaApi>(
-    lambda: &L,
-    function: &str,
-    winner: Target,
-    alias: Option<&str>,
-    deadline: Deadline,
-) -> Result<Option<String>, LambdaError> {
-    let now = wait_until_updated(lambda, function, deadline).await?;
-    if now.architecture != winner.architecture {
-        call(deadline, "UpdateFunctionCode", || {
-            lambda.update_architecture(function, winner.architecture)
-        })
-        .await?;
-        wait_until_updated(lambda, function, deadline).await?;
-    }
-    if now.memory_mb != winner.memory_mb {
-        call(deadline, "UpdateFunctionConfiguration", || {
-            lambda.update_memory(function, winner.memory_mb)
-        })
-        .await?;
-        wait_until_updated(lambda, function, deadline).await?;
-    }
-    let Some(alias) = alias else { return Ok(None) };
-    let version = call(deadline, "PublishVersion", || {
-        lambda.publish_version(function)
-    })
-    .await?;
-    call(deadline, "UpdateAlias", || {
-        lambda.put_alias(function, alias, &version)
-    })
-    .await?;
-    Ok(Some(version))
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture as SdkArch, Environment, FunctionCode, Runtime};
 use groundcrew::testing::{local_aws_endpoint, unique_name};
 use groundcrew::Deadline;
-use power_tuner::input::Architecture;
-use power_tuner::lambda::{LambdaApi, SdkLambda};
+use power_tuner::architecture::Architecture;
+use power_tuner::lambda::{CodeSource, LambdaApi, SdkLambda};
 use power_tuner::run::{self, Target};
 
 /// An empty zip archive: enough for moto to accept a function.
@@ -74,7 +74,7 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
     let lambda = SdkLambda::new(&sdk);
     let deadline = Deadline::after(Duration::from_secs(60));
 
-    let original = run::wait_until_updated(&lambda, &arn, deadline)
+    let original = power_tuner::wait::until_updated(&lambda, &arn, deadline)
         .await
         .expect("configuration");
     assert_eq!(original.memory_mb, 1024);
@@ -89,11 +89,14 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .update_memory(&arn, 256)
         .await
         .expect("update memory");
-    let state = run::wait_until_updated(&lambda, &arn, deadline)
+    let state = power_tuner::wait::until_updated(&lambda, &arn, deadline)
         .await
         .expect("updated");
     assert_eq!(state.memory_mb, 256);
-    let v1 = lambda.publish_version(&arn).await.expect("publish");
+    let v1 = lambda
+        .publish_version(&arn, "power-tuner test")
+        .await
+        .expect("publish");
     lambda
         .put_alias(&arn, "RAM256", &v1)
         .await
@@ -102,7 +105,10 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .update_memory(&arn, 512)
         .await
         .expect("update memory");
-    let v2 = lambda.publish_version(&arn).await.expect("publish");
+    let v2 = lambda
+        .publish_version(&arn, "power-tuner test")
+        .await
+        .expect("publish");
     assert_ne!(v1, v2, "a changed configuration is a new version");
     // put_alias updates an existing alias
     lambda
@@ -118,7 +124,13 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .expect("alias exists");
     assert_eq!(alias.function_version(), Some(v2.as_str()));
 
-    let versions = lambda.list_versions(&name).await.expect("list versions");
+    let versions: Vec<String> = lambda
+        .list_versions(&name)
+        .await
+        .expect("list versions")
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
     assert!(
         versions.contains(&v1) && versions.contains(&v2),
         "{versions:?}"
@@ -153,7 +165,13 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .await
         .expect("list aliases");
     assert!(aliases.aliases().is_empty());
-    let left = lambda.list_versions(&name).await.expect("list versions");
+    let left: Vec<String> = lambda
+        .list_versions(&name)
+        .await
+        .expect("list versions")
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
     assert_eq!(left, vec!["$LATEST".to_string()]);
 
     // restore: memory and environment back as they were
@@ -163,10 +181,13 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .update_environment(&arn, vars)
         .await
         .expect("environment");
-    run::restore(&lambda, &arn, &original, deadline)
+    power_tuner::cleanup::restore(&lambda, &arn, &original, &CodeSource::Current, deadline)
         .await
         .expect("restore");
-    let restored = lambda.get_configuration(&arn).await.expect("configuration");
+    let restored = lambda
+        .get_configuration(&arn, None)
+        .await
+        .expect("configuration");
     assert_eq!(restored.memory_mb, 1024);
     assert_eq!(restored.environment, original.environment);
 
@@ -175,10 +196,17 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         architecture: Architecture::Arm64,
         memory_mb: 512,
     };
-    let version = run::apply(&lambda, &arn, target, Some("live"), deadline)
-        .await
-        .expect("apply")
-        .expect("a version");
+    let version = power_tuner::apply::apply(
+        &lambda,
+        &arn,
+        target,
+        &CodeSource::Current,
+        Some("live"),
+        deadline,
+    )
+    .await
+    .expect("apply")
+    .expect("a version");
     let live = client
         .get_alias()
         .function_name(&arn)
@@ -187,7 +215,14 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
         .await
         .expect("live alias");
     assert_eq!(live.function_version(), Some(version.as_str()));
-    assert_eq!(lambda.get_configuration(&arn).await.unwrap().memory_mb, 512);
+    assert_eq!(
+        lambda
+            .get_configuration(&arn, None)
+            .await
+            .unwrap()
+            .memory_mb,
+        512
+    );
 
     client
         .delete_function()
@@ -205,7 +240,7 @@ async fn missing_function_is_a_clear_not_found() {
         "arn:aws:lambda:us-east-1:123456789012:function:{}",
         unique_name("pt-missing")
     );
-    let err = lambda.get_configuration(&arn).await.unwrap_err();
+    let err = lambda.get_configuration(&arn, None).await.unwrap_err();
     assert_eq!(
         err.kind,
         power_tuner::lambda::LambdaErrorKind::NotFound,

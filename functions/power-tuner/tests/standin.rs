@@ -18,19 +18,22 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{LambdaSim, MemStore, Model};
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
 use power_tuner::{Settings, TunerError};
 use serde_json::{json, Value};
 
 const FN: &str = "groundcrew-dev-target";
+/// The bucket of the runs' state and locks (GC_REPORT_S3's).
+const STATE: &str = "tuning-state";
 
 fn settings() -> Settings {
     Settings {
         function_prefix: Some("groundcrew-dev-".into()),
         cleanup_reserve: Duration::from_secs(2),
         setup_estimate: Duration::from_millis(100),
+        default_report_s3: Some(format!("s3://{STATE}/reports")),
         ..Settings::default()
     }
 }
@@ -50,7 +53,7 @@ async fn run(
         settings,
     };
     let out = tuner
-        .handle(&input, Deadline::after(deadline), "run-1")
+        .handle(&input, &Invocation::with_budget("run-1", deadline))
         .await;
     (out, sim, store)
 }
@@ -346,14 +349,10 @@ async fn report_is_written_as_json_and_svg() {
         json_key.starts_with(&format!("runs/{FN}/")) && json_key.ends_with("run-1.json"),
         "{json_key}"
     );
-    let objects = store.0.lock().unwrap();
     let report: Value =
-        serde_json::from_slice(&objects[&("tuning-reports".to_string(), json_key.to_string())])
-            .unwrap();
+        serde_json::from_slice(&store.body("tuning-reports", json_key).unwrap()).unwrap();
     assert_eq!(report["recommendation"]["power"], json!(1024));
-    let svg =
-        String::from_utf8(objects[&("tuning-reports".to_string(), svg_key.to_string())].clone())
-            .unwrap();
+    let svg = String::from_utf8(store.body("tuning-reports", svg_key).unwrap()).unwrap();
     assert!(svg.contains("best: 1024 MB") && svg.contains("failed: 1536 MB"));
     assert_clean(&sim);
 }
@@ -362,9 +361,13 @@ async fn report_is_written_as_json_and_svg() {
 async fn both_architectures_are_compared_and_the_original_is_restored() {
     // x86_64 is 25 % slower and 25 % dearer per ms: 128 MB x86_64 = 825 ms, billed
     // 825 x 2.0833375e-9; arm64 128 MB (660p) stays the cheapest of all.
+    // The stand-in's functions run provided.al2023 (a native binary): each architecture
+    // needs its own build.
     let mut req = input("cost", 0.5);
     req["architectures"] = json!(["x86_64", "arm64"]);
     req["powerValues"] = json!([128, 256, 1024]);
+    req["codeLocations"] =
+        json!({"x86_64": "s3://builds/x86_64.zip", "arm64": "s3://builds/arm64.zip"});
     let (out, sim, _) = run(Model::default(), req, Duration::from_secs(60), settings()).await;
     let out = out.unwrap();
     assert_eq!(out["power"], json!(128));
@@ -380,4 +383,9 @@ async fn both_architectures_are_compared_and_the_original_is_restored() {
     assert!((x86["averagePrice"].as_f64().unwrap() - 825.0 * 2.0833375e-9).abs() < 1e-18);
     assert_eq!(out["stats"].as_array().unwrap().len(), 6);
     assert_clean(&sim);
+    assert_eq!(
+        sim.state.lock().unwrap().functions[FN].latest.code_sha,
+        "sha-arm64.zip",
+        "the arm64 build went back, not the x86_64 one"
+    );
 }

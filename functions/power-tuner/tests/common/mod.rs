@@ -37,6 +37,9 @@ pub struct Model {
     pub json_logs: bool,
     /// x86_64 durations are this much longer.
     pub x86_factor: f64,
+    /// GetFunctionConfiguration of a new version answers State Pending this many times
+    /// (SnapStart).
+    pub pending_version_reads: u32,
 }
 
 impl Default for Model {
@@ -55,6 +58,7 @@ impl Default for Model {
             in_progress_reads: 1,
             json_logs: false,
             x86_factor: 1.25,
+            pending_version_reads: 0,
         }
     }
 }
@@ -70,6 +74,7 @@ pub struct Config {
     pub memory: u32,
     pub arch: String,
     pub env: BTreeMap<String, String>,
+    pub code_sha: String,
 }
 
 #[derive(Debug)]
@@ -80,6 +85,11 @@ pub struct FunctionSim {
     pub pending_reads: u32,
     pub changed_since_publish: bool,
     pub invoked_versions: HashSet<String>,
+    pub descriptions: BTreeMap<u32, String>,
+    /// Reads of a version's configuration left before it is Active.
+    pub version_pending: BTreeMap<u32, u32>,
+    pub runtime: String,
+    pub package_type: String,
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +99,12 @@ pub struct State {
     pub throttled: u64,
     pub updates: u64,
     pub calls: Vec<String>,
+    /// Payloads of `InvocationType=Event` invocations, by function.
+    pub async_invokes: Vec<(String, Vec<u8>)>,
+    /// Invocations of a version before it was Active (must stay 0).
+    pub invoked_pending: u64,
+    /// Payloads of the synchronous invocations of versions and aliases.
+    pub payloads: Vec<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -133,6 +149,7 @@ impl LambdaSim {
             memory,
             arch: arch.to_string(),
             env: BTreeMap::from([("MODE".to_string(), "demo".to_string())]),
+            code_sha: format!("sha-{arch}"),
         };
         let sim = FunctionSim {
             latest: config.clone(),
@@ -141,6 +158,10 @@ impl LambdaSim {
             pending_reads: 0,
             changed_since_publish: false,
             invoked_versions: HashSet::new(),
+            descriptions: BTreeMap::new(),
+            version_pending: BTreeMap::new(),
+            runtime: "provided.al2023".into(),
+            package_type: "Zip".into(),
         };
         self.state
             .lock()
@@ -158,6 +179,8 @@ impl LambdaSim {
             "FunctionName": name,
             "FunctionArn": Self::arn(name),
             "Runtime": "provided.al2023",
+            "PackageType": "Zip",
+            "CodeSha256": c.code_sha,
             "MemorySize": c.memory,
             "Architectures": [c.arch],
             "Environment": {"Variables": c.env},
@@ -202,6 +225,31 @@ impl LambdaSim {
         };
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         match (method.as_str(), sub) {
+            ("GET", "configuration")
+                if qualifier.is_some() && qualifier.as_deref() != Some("$LATEST") =>
+            {
+                let q = qualifier.clone().unwrap_or_default();
+                let v = match q.parse::<u32>() {
+                    Ok(v) => Some(v),
+                    Err(_) => f.aliases.get(&q).copied(),
+                };
+                let Some((v, c)) = v.and_then(|v| f.versions.get(&v).map(|c| (v, c.clone())))
+                else {
+                    return error(404, "ResourceNotFoundException", "no such qualifier");
+                };
+                let pending = f.version_pending.get(&v).copied().unwrap_or(0);
+                let state = if pending > 0 {
+                    f.version_pending.insert(v, pending - 1);
+                    "Pending"
+                } else {
+                    "Active"
+                };
+                let mut out = Self::config_json(&name, &c, &v.to_string(), "Successful");
+                out["State"] = json!(state);
+                out["Runtime"] = json!(f.runtime);
+                out["PackageType"] = json!(f.package_type);
+                ok(out)
+            }
             ("GET", "configuration") => {
                 let status = if f.pending_reads > 0 {
                     f.pending_reads -= 1;
@@ -209,8 +257,10 @@ impl LambdaSim {
                 } else {
                     "Successful"
                 };
-                ok(Self::config_json(&name, &f.latest, "$LATEST", status))
-                    .set_delay(model.control_latency)
+                let mut out = Self::config_json(&name, &f.latest, "$LATEST", status);
+                out["Runtime"] = json!(f.runtime);
+                out["PackageType"] = json!(f.package_type);
+                ok(out).set_delay(model.control_latency)
             }
             ("PUT", "configuration") => {
                 if f.pending_reads > 0 {
@@ -252,9 +302,17 @@ impl LambdaSim {
                 if f.pending_reads > 0 {
                     return error(409, "ResourceConflictException", "An update is in progress");
                 }
-                if body.get("ZipFile").is_none() && body.get("ImageUri").is_none() {
+                if body.get("ZipFile").is_none()
+                    && body.get("ImageUri").is_none()
+                    && body.get("S3Key").is_none()
+                {
                     return error(400, "InvalidParameterValueException", "code required");
                 }
+                let from = body
+                    .get("S3Key")
+                    .or(body.get("ImageUri"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 if let Some(a) = body
                     .get("Architectures")
                     .and_then(|a| a.get(0))
@@ -264,6 +322,11 @@ impl LambdaSim {
                         f.latest.arch = a.to_string();
                         f.changed_since_publish = true;
                     }
+                    // Code from a location is "built for" what its key names; the
+                    // current package re-deployed keeps its build.
+                    if let Some(from) = from {
+                        f.latest.code_sha = format!("sha-{from}");
+                    }
                 }
                 f.pending_reads = model.in_progress_reads;
                 st.updates += 1;
@@ -271,11 +334,10 @@ impl LambdaSim {
             }
             ("GET", "versions") => {
                 let mut versions = vec![json!({"Version": "$LATEST", "FunctionName": name})];
-                versions.extend(
-                    f.versions
-                        .keys()
-                        .map(|v| json!({"Version": v.to_string(), "FunctionName": name})),
-                );
+                versions.extend(f.versions.keys().map(|v| {
+                    json!({"Version": v.to_string(), "FunctionName": name,
+                        "Description": f.descriptions.get(v).cloned().unwrap_or_default()})
+                }));
                 ok(json!({"Versions": versions}))
             }
             ("POST", "versions") => {
@@ -294,6 +356,12 @@ impl LambdaSim {
                     last
                 } else {
                     f.versions.insert(last + 1, f.latest.clone());
+                    f.descriptions.insert(
+                        last + 1,
+                        body["Description"].as_str().unwrap_or("").to_string(),
+                    );
+                    f.version_pending
+                        .insert(last + 1, model.pending_version_reads);
                     f.changed_since_publish = false;
                     last + 1
                 };
@@ -372,6 +440,15 @@ impl LambdaSim {
                 }
                 ResponseTemplate::new(204)
             }
+            ("POST", "invocations")
+                if req
+                    .headers
+                    .get("X-Amz-Invocation-Type")
+                    .is_some_and(|v| v.as_bytes() == b"Event") =>
+            {
+                st.async_invokes.push((name.clone(), req.body.clone()));
+                ResponseTemplate::new(202)
+            }
             ("POST", "invocations") => {
                 st.invokes += 1;
                 let n = st.invokes;
@@ -394,6 +471,15 @@ impl LambdaSim {
                         }
                     }
                 };
+                if label
+                    .parse::<u32>()
+                    .is_ok_and(|v| f.version_pending.get(&v).copied().unwrap_or(0) > 0)
+                {
+                    st.invoked_pending += 1;
+                }
+                if label != "$LATEST" {
+                    st.payloads.push(req.body.clone());
+                }
                 let cold = f.invoked_versions.insert(label.clone());
                 let mem = config.memory;
                 let duration = model.duration_ms(mem)
@@ -472,31 +558,5 @@ pub async fn start(model: Model) -> (wiremock::MockServer, LambdaSim, aws_config
     (server, sim, sdk)
 }
 
-/// An in-memory S3 for the handler tests.
-pub type Objects = HashMap<(String, String), Vec<u8>>;
-
-#[derive(Clone, Default)]
-pub struct MemStore(pub Arc<Mutex<Objects>>);
-
-impl power_tuner::store::ObjectStore for MemStore {
-    async fn get(&self, l: &power_tuner::input::S3Location) -> Result<Vec<u8>, String> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(&(l.bucket.clone(), l.key.clone()))
-            .cloned()
-            .ok_or_else(|| "NoSuchKey".to_string())
-    }
-    async fn put(
-        &self,
-        l: &power_tuner::input::S3Location,
-        body: Vec<u8>,
-        _ct: &str,
-    ) -> Result<(), String> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert((l.bucket.clone(), l.key.clone()), body);
-        Ok(())
-    }
-}
+/// An in-memory S3 with conditional writes, for the handler tests.
+pub use power_tuner::store::MemStore;
