@@ -11,6 +11,17 @@ cd "$ROOT"
 
 mkdir -p "$LOCAL/boot"
 
+# One start-up failure a function (groundcrew::runtime): a malformed setting must fail the
+# init phase through the Runtime API's init error endpoint, naming the variable, and exit
+# non-zero, never end the process with Lambda's bare Runtime.ExitError. Prints
+# "NAME=VALUE NAME"; none for telegram-webhook, which starts on bad settings on purpose (it
+# answers CloudFormation FAILED with them instead).
+bad_setting() {
+  case $1 in
+    aurora-autopause) echo "IDLE_MINUTES=1 IDLE_MINUTES" ;;
+  esac
+}
+
 failed=0; passed=0
 for fn in $(functions); do
   # Exactly the command `sam build` runs (from the package folder, one binary), so that
@@ -32,6 +43,16 @@ for fn in $(functions); do
     passed=$((passed + ${#events[@]}))
   else
     failed=$((failed + 1))
+  fi
+  read -r setting named <<<"$(bad_setting "$fn")" || true
+  if [ -n "${setting:-}" ]; then
+    if python3 scripts/harness.py --function "$fn" --bootstrap "$bootstrap" --qemu \
+        --env-file "functions/$fn/local.env" --set "$setting" --expect-init-error "$named" \
+        --timeout 60 --report "$LOCAL/boot/$fn-init.json" --log "$LOCAL/boot/$fn-init.log"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
   fi
   # One more check a function: no secret value in what the function printed or answered.
   if "$VENV/bin/python" scripts/leak-check.py --function "$fn" --env-file "functions/$fn/local.env" \

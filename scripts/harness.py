@@ -9,6 +9,12 @@ Event files whose name starts with `bad-` must be answered with an invocation er
 (`POST .../error`) that names what was wrong; every other event must get a response.
 Writes a JSON report with each event's outcome, the cold start (process start to the
 first `GET .../invocation/next`) and the peak resident memory.
+
+With `--expect-init-error TEXT` (and `--set NAME=VALUE` to break a setting) the run checks
+a start-up failure instead: the function must report it to the Runtime API's init error
+endpoint (`POST .../init/error` with `{"errorType", "errorMessage"}`, the message naming
+TEXT), exit non-zero, and take no event. Exiting without that report is what Lambda shows
+as `Runtime.ExitError`, with no cause: that fails.
 """
 import argparse
 import http.server
@@ -131,6 +137,25 @@ def peak_rss_kb(pid):
     return None
 
 
+def check_init_error(init_error, exited, first_next_at, text):
+    """What is wrong with an expected start-up failure (empty: it was reported properly)."""
+    problems = []
+    if init_error is None:
+        problems.append("no init error was reported to the Runtime API "
+                        "(Lambda would show only Runtime.ExitError)")
+    else:
+        if not init_error.get("errorType"):
+            problems.append(f"the init error has no errorType: {init_error}")
+        if text not in str(init_error.get("errorMessage", "")):
+            problems.append(f"the init error does not name {text!r}: {init_error}")
+    if exited is None or exited <= 0:
+        # None: still running when stopped; negative: ended by a signal, not by itself.
+        problems.append(f"the process did not exit non-zero after its start-up failed (exit {exited})")
+    if first_next_at is not None:
+        problems.append("the process asked for an event after its start-up failed")
+    return problems
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--function", required=True)
@@ -143,6 +168,10 @@ def main():
     p.add_argument("--log", help="write the function's output here")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--show", action="store_true", help="print each response in full")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a variable of the env file (repeatable)")
+    p.add_argument("--expect-init-error", metavar="TEXT",
+                   help="expect a start-up failure reported to the init error endpoint, naming TEXT")
     args = p.parse_args()
 
     events = sorted(args.events)
@@ -164,6 +193,9 @@ def main():
         "_HANDLER": "bootstrap",
     })
     env.update(read_env_file(args.env_file) if args.env_file else {})
+    for item in args.set:
+        name, _, value = item.partition("=")
+        env[name] = value
     os.environ["GC_FUNCTION"] = args.function
     cmd = [args.bootstrap]
     if args.qemu:
@@ -176,6 +208,12 @@ def main():
     while not api.done.is_set() and proc.poll() is None and time.monotonic() < limit:
         api.done.wait(0.05)
     peak = peak_rss_kb(proc.pid)
+    if api.init_error is not None:
+        # A start-up failure was reported: the process should now exit on its own.
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
     exited = proc.poll()
     if exited is None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -185,6 +223,17 @@ def main():
     cold_ms = round((api.first_next_at - started) * 1000, 2) if api.first_next_at else None
     failures = []
     report_events = []
+    init_error = None
+    if api.init_error is not None:
+        try:
+            init_error = json.loads(api.init_error)
+        except ValueError:
+            init_error = {"unparsed": api.init_error}
+    if args.expect_init_error is not None:
+        failures.extend(check_init_error(init_error, exited, api.first_next_at, args.expect_init_error))
+        if not args.quiet:
+            mark = "FAIL" if failures else "ok  "
+            print(f"  {mark} {args.function:<24} {'init error':<36} exit {exited}  {api.init_error}")
     for path in events:
         name = os.path.basename(path)
         expect = "error" if name.startswith("bad-") else "response"
@@ -215,13 +264,15 @@ def main():
         "cold_start_ms": cold_ms,
         "peak_rss_kb": peak,
         "events": report_events,
+        "init_error": init_error,
+        "exit_code": exited,
         "failures": failures,
     }
     if args.report:
         with open(args.report, "w") as f:
             json.dump(report, f, indent=2)
     if failures:
-        print(f"  {args.function}: {len(failures)} event(s) failed:", file=sys.stderr)
+        print(f"  {args.function}: {len(failures)} check(s) failed:", file=sys.stderr)
         for failure in failures:
             print(f"    - {failure}", file=sys.stderr)
         if args.log:

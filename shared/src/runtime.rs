@@ -121,6 +121,12 @@ where
         Err(err) => err,
     };
     let diagnostic = redacted(err.into(), &std::env::vars().collect::<Vec<_>>());
+    // Logged first: once the Runtime API has the report, Lambda may end the process.
+    tracing::error!(
+        error_type = %diagnostic.error_type,
+        error = %diagnostic.error_message,
+        "start-up failed"
+    );
     let reported = match api {
         Some(api) => match report_init_error(api, &diagnostic).await {
             Ok(()) => true,
@@ -131,12 +137,6 @@ where
         },
         None => false,
     };
-    tracing::error!(
-        error_type = %diagnostic.error_type,
-        error = %diagnostic.error_message,
-        reported,
-        "start-up failed"
-    );
     Err(InitFailed {
         error_type: diagnostic.error_type,
         message: diagnostic.error_message,
