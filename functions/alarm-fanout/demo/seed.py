@@ -16,6 +16,7 @@ REGION = os.environ.get("AWS_REGION", "us-east-1")
 ddb = boto3.client("dynamodb", region_name=REGION)
 sm = boto3.client("secretsmanager", region_name=REGION)
 ssm = boto3.client("ssm", region_name=REGION)
+sqs = boto3.client("sqs", region_name=REGION)
 sns = boto3.client("sns", region_name=REGION)
 cw = boto3.client("cloudwatch", region_name=REGION)
 
@@ -68,6 +69,8 @@ parameter("/groundcrew/demo/google-chat-webhook",
           f"{STANDIN}/chat/v1/spaces/DEMO/messages?key=gc-canary-chat-key-5b622387d465cabe&token=gc-canary-chat-token-98a03410134968ab")
 parameter("/groundcrew/demo/pagerduty-routing-key", "gc-canary-pd-routing-key-42c17cc15402a401")
 email_topic = sns.create_topic(Name="groundcrew-demo-ops-email")["TopicArn"]
+# The dead-letter queue the `redrive` action reads (DEAD_LETTER_QUEUE_URL in local.env).
+sqs.create_queue(QueueName="groundcrew-demo-alarm-fanout-dlq")
 alarm_topic = sns.create_topic(Name="groundcrew-demo-alarms")["TopicArn"]
 
 routing = f"""# alarm-fanout demo routing document
@@ -120,4 +123,4 @@ for name, severity in [("demo-orders-db-cpu-critical", "critical"), ("demo-api-e
         Tags=[{"Key": "severity", "Value": severity}, {"Key": "team", "Value": "platform"}],
     )
 
-print(f"alarm-fanout: table {TABLE}, routing in {ROUTING_PARAMETER}, email topic {email_topic}, 3 tagged alarms")
+print(f"alarm-fanout: table {TABLE}, routing in {ROUTING_PARAMETER}, email topic {email_topic}, dead-letter queue, 3 tagged alarms")

@@ -33,7 +33,12 @@ items = ddb.scan(TableName=TABLE)["Items"]
 print(f"== {len(items)} delivery records in {TABLE}")
 for it in sorted(items, key=lambda i: i["pk"]["S"]):
     pk = it["pk"]["S"]
-    if pk.startswith("msg#"):
-        print(f"{pk}: {it.get('status', {}).get('S')} delivered={sorted(it.get('delivered', {}).get('SS', []))}")
-    else:
-        print(f"{pk}: last sent {it.get('state', {}).get('S')} to {sorted(it.get('receivers', {}).get('SS', []))}")
+    if pk.startswith("stale#"):
+        change = it.get("change", {}).get("M", {})
+        newest = it.get("newest", {}).get("M", {})
+        print(f"{pk}: stale {change.get('s', {}).get('S')} (newer: {newest.get('s', {}).get('S')})")
+        continue
+    newest = it.get("newest", {}).get("M", {})
+    shown = {r: v["M"]["s"]["S"] for r, v in sorted(it.get("rx", {}).get("M", {}).items())}
+    head = f"newest {newest['s']['S']} " if newest else ""
+    print(f"{pk}: {head}receivers show {shown}")

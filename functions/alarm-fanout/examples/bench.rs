@@ -9,20 +9,20 @@
 //!   `target/lambda/alarm-fanout/bootstrap` exists (cargo lambda build --release --arm64),
 //!   measured by scripts/harness.py under qemu against the local AWS.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alarm_fanout::app::{App, Policy, SystemClock};
 use alarm_fanout::format;
+use alarm_fanout::handler::{App, Policy};
 use alarm_fanout::notice::parse_event;
 use alarm_fanout::receivers::{Endpoints, Publisher, Receivers, SendError};
+use alarm_fanout::redrive::{DeadLetter, DeadLetters};
 use alarm_fanout::routing::{Facts, Routing};
 use alarm_fanout::severity::{Severity, SeverityResolver, TagLookup};
 use alarm_fanout::store::MemoryStore;
 use groundcrew::http::HttpSettings;
 use groundcrew::retry::RetryPolicy;
 use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use serde_json::{json, Value};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -31,6 +31,20 @@ struct NoTags;
 impl TagLookup for NoTags {
     async fn tag(&self, _arn: &str, _key: &str) -> Result<Option<String>, String> {
         Ok(None)
+    }
+}
+
+struct NoQueue;
+impl DeadLetters for NoQueue {
+    async fn receive(
+        &self,
+        _max: u32,
+        _v: Duration,
+    ) -> Result<Vec<DeadLetter>, alarm_fanout::Error> {
+        Ok(vec![])
+    }
+    async fn delete(&self, _r: &str) -> Result<(), alarm_fanout::Error> {
+        Ok(())
     }
 }
 
@@ -103,7 +117,6 @@ async fn concurrency_ratio(delay: Duration, runs: usize) -> f64 {
         },
         HttpSettings::default(),
         RetryPolicy::default(),
-        3,
     )
     .expect("client");
     let app = App {
@@ -116,16 +129,14 @@ async fn concurrency_ratio(delay: Duration, runs: usize) -> f64 {
             Severity::Warning,
             Duration::from_secs(600),
         ),
-        clock: Arc::new(SystemClock),
-        policy: Policy {
-            repeat_interval: Duration::ZERO,
-            ..Policy::default()
-        },
+        dead_letters: NoQueue,
+        policy: Policy::default(),
+        holders: Default::default(),
     };
     // Warm up connections and secrets once.
-    app.handle_event(
+    app.handle(
         &event("warm", "dev-warm"),
-        Deadline::after(Duration::from_secs(30)),
+        Invocation::with_budget("warm", Duration::from_secs(30)),
     )
     .await
     .expect("warm-up");
@@ -134,7 +145,10 @@ async fn concurrency_ratio(delay: Duration, runs: usize) -> f64 {
         let e = event(&format!("run-{i}"), &format!("dev-db-{i}"));
         let started = Instant::now();
         let report = app
-            .handle_event(&e, Deadline::after(Duration::from_secs(30)))
+            .handle(
+                &e,
+                Invocation::with_budget("bench", Duration::from_secs(30)),
+            )
             .await
             .expect("delivered");
         assert_eq!(report.notices[0].sent.len(), 5);

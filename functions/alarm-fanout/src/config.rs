@@ -6,8 +6,8 @@ use groundcrew::config::{ConfigError, Env, EnvSource};
 use groundcrew::http::HttpSettings;
 use groundcrew::retry::RetryPolicy;
 
-use crate::app::Policy;
 use crate::error::Error;
+use crate::handler::Policy;
 use crate::receivers::Endpoints;
 use crate::routing::Routing;
 use crate::severity::Severity;
@@ -32,7 +32,8 @@ pub struct Config {
     pub endpoints: Endpoints,
     pub http: HttpSettings,
     pub retry: RetryPolicy,
-    pub telegram_max_parts: usize,
+    /// `DEAD_LETTER_QUEUE_URL`: the queue the `redrive` action reads.
+    pub dead_letter_queue: Option<String>,
 }
 
 impl Config {
@@ -77,11 +78,10 @@ impl Config {
             routing,
             table: env.required("DELIVERY_TABLE")?,
             policy: Policy {
-                repeat_interval: env
-                    .seconds_or("REPEAT_INTERVAL_SECONDS", Duration::from_secs(4 * 3600))?,
                 record_ttl: env
                     .seconds_or("RECORD_TTL_SECONDS", Duration::from_secs(30 * 86_400))?,
                 default_severity,
+                telegram_max_parts: env.parse_or("TELEGRAM_MAX_PARTS", 3)?,
             },
             severity_tag: env
                 .optional("SEVERITY_TAG")
@@ -105,7 +105,7 @@ impl Config {
                 max_attempts: attempts,
                 ..RetryPolicy::default()
             },
-            telegram_max_parts: env.parse_or("TELEGRAM_MAX_PARTS", 3)?,
+            dead_letter_queue: env.optional("DEAD_LETTER_QUEUE_URL"),
         })
     }
 }
@@ -177,11 +177,12 @@ mod tests {
         let c = Config::from_env(&env(&[
             ("ROUTING_SSM_PARAMETER", "/p"),
             ("DELIVERY_TABLE", "t"),
-            ("REPEAT_INTERVAL_SECONDS", "60"),
+            ("RECORD_TTL_SECONDS", "60"),
         ]))
         .unwrap();
         assert_eq!(c.routing, RoutingSource::Ssm("/p".into()));
-        assert_eq!(c.policy.repeat_interval, Duration::from_secs(60));
+        assert_eq!(c.policy.record_ttl, Duration::from_secs(60));
+        assert_eq!(c.dead_letter_queue, None);
         assert_eq!(c.endpoints.telegram_api, "https://api.telegram.org");
         let err = Config::from_env(&env(&[
             ("ROUTING_SSM_PARAMETER", "/p"),

@@ -6,7 +6,98 @@ use sha2::{Digest, Sha256};
 
 use crate::html;
 use crate::notice::{Alarm, Body, Notice, State};
+use crate::routing::Receiver;
 use crate::severity::Severity;
+
+/// Google Chat's limit on a message, in bytes.
+pub const GOOGLE_CHAT_MAX_BYTES: usize = 32_000;
+/// SNS's limit on a message, in bytes (256 KiB).
+pub const SNS_MAX_BYTES: usize = 262_144;
+/// PagerDuty's limit on `dedup_key`, in characters.
+pub const PAGERDUTY_DEDUP_KEY_MAX: usize = 255;
+/// Telegram's limit on a message's text, in characters.
+pub const TELEGRAM_MAX_CHARS: usize = 4096;
+
+/// The complete outgoing message for one receiver; only secrets are added when sending
+/// (the Telegram bot token in the URL, the PagerDuty routing key in the body).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Telegram HTML, in parts sent in order (each within Telegram's limit).
+    Telegram {
+        parts: Vec<String>,
+    },
+    /// A JSON body for Slack, Google Chat or a webhook.
+    Json(Value),
+    /// A PagerDuty Events v2 event without its `routing_key`.
+    Pagerduty(Value),
+    Sns {
+        subject: String,
+        message: String,
+    },
+}
+
+impl Message {
+    /// How many requests sending it takes.
+    pub fn parts(&self) -> usize {
+        match self {
+            Self::Telegram { parts } => parts.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// The message made for `receiver`.
+pub fn message(
+    receiver: &Receiver,
+    notice: &Notice,
+    severity: Severity,
+    telegram_max_parts: usize,
+) -> Message {
+    match receiver {
+        Receiver::Telegram { .. } => Message::Telegram {
+            parts: html::split_at_most(
+                &telegram_html(notice, severity),
+                TELEGRAM_MAX_CHARS,
+                telegram_max_parts,
+            ),
+        },
+        Receiver::Slack { .. } => Message::Json(slack(notice, severity)),
+        Receiver::GoogleChat { .. } => Message::Json(google_chat(notice, severity)),
+        Receiver::Webhook { .. } => Message::Json(webhook(notice, severity)),
+        Receiver::Pagerduty { .. } => Message::Pagerduty(pagerduty_event(notice, severity)),
+        Receiver::Sns { .. } => {
+            let subject = sns_subject(notice);
+            let message = cut_bytes(&plain_text(notice, severity), SNS_MAX_BYTES);
+            Message::Sns { subject, message }
+        }
+    }
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary and marked with `…` when cut.
+pub fn cut_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// PagerDuty's `dedup_key` for an alarm: its key, or when that is longer than PagerDuty
+/// allows, a readable start and a SHA-256 of the whole (stable across ALARM and OK).
+pub fn dedup_key(key: &str) -> String {
+    if key.chars().count() <= PAGERDUTY_DEDUP_KEY_MAX {
+        return key.to_string();
+    }
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let head: String = key
+        .chars()
+        .take(PAGERDUTY_DEDUP_KEY_MAX - digest.len() - 1)
+        .collect();
+    format!("{head}#{digest}")
+}
 
 fn time_text(alarm: &Alarm) -> Option<String> {
     alarm
@@ -153,7 +244,8 @@ pub fn slack(notice: &Notice, severity: Severity) -> Value {
     if let Some(url) = console_url(notice) {
         blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in CloudWatch"}, "url": url}]}));
     }
-    json!({"text": cut(plain_text(notice, severity), 3000), "blocks": blocks})
+    // The fallback text is mrkdwn too: unescaped, `<!channel>` in a description would ping.
+    json!({"text": cut(slack_escape(&plain_text(notice, severity)), 3000), "blocks": blocks})
 }
 
 /// Google Chat's thread key: one thread per alarm, so its ALARM and OK sit together.
@@ -179,16 +271,24 @@ pub fn google_chat(notice: &Notice, severity: Severity) -> Value {
     if let Some(url) = console_url(notice) {
         text.push_str(&format!("\n<{url}|Open in CloudWatch>"));
     }
-    json!({"text": groundcrew::http::excerpt(&text, 30_000), "thread": {"threadKey": thread_key(notice)}})
+    json!({"text": cut_bytes(&text, GOOGLE_CHAT_MAX_BYTES), "thread": {"threadKey": thread_key(notice)}})
 }
 
-/// PagerDuty Events API v2: `trigger` on ALARM (and other notices), `resolve` on OK, the
-/// alarm ARN as `dedup_key`.
+/// PagerDuty Events API v2 with its routing key.
 pub fn pagerduty(notice: &Notice, severity: Severity, routing_key: &str) -> Value {
+    let mut event = pagerduty_event(notice, severity);
+    event["routing_key"] = Value::String(routing_key.to_string());
+    event
+}
+
+/// PagerDuty Events API v2 without the routing key: `trigger` on ALARM (and other
+/// notices), `resolve` on OK, the alarm ARN as `dedup_key` (so a re-sent trigger is one
+/// incident, and the resolve closes it).
+pub fn pagerduty_event(notice: &Notice, severity: Severity) -> Value {
     let (action, dedup_key) = match notice.alarm() {
-        Some(a) if a.state == State::Ok => ("resolve", a.key()),
-        Some(a) => ("trigger", a.key()),
-        None => ("trigger", notice.id.clone()),
+        Some(a) if a.state == State::Ok => ("resolve", dedup_key(&a.key())),
+        Some(a) => ("trigger", dedup_key(&a.key())),
+        None => ("trigger", dedup_key(&notice.id)),
     };
     let summary =
         groundcrew::http::excerpt(&plain_text(notice, severity).replace('\n', " · "), 1000);
@@ -203,7 +303,6 @@ pub fn pagerduty(notice: &Notice, severity: Severity, routing_key: &str) -> Valu
         .unwrap_or_else(|| "alarm-fanout".into());
     let timestamp = notice.alarm().and_then(|a| a.time).map(|t| t.to_rfc3339());
     let mut event = json!({
-        "routing_key": routing_key,
         "event_action": action,
         "dedup_key": dedup_key,
         "payload": {"summary": summary, "source": source, "severity": severity.as_str(), "custom_details": details},
@@ -308,7 +407,7 @@ mod tests {
         assert!(s["text"]
             .as_str()
             .unwrap()
-            .contains("ALARM: prod <db> & co"));
+            .contains("ALARM: prod &lt;db&gt; &amp; co"));
         assert!(s["blocks"][0]["text"]["text"]
             .as_str()
             .unwrap()
@@ -320,5 +419,75 @@ mod tests {
         let n = parse_message("m", Some("é\nline two"), "body");
         assert_eq!(sns_subject(&n), "line two");
         assert_eq!(sns_subject(&alarm("OK")), "OK: prod <db> & co");
+    }
+
+    #[test]
+    fn long_alarm_keys_get_a_stable_dedup_key_within_pagerdutys_limit() {
+        let name = "n".repeat(300);
+        let m = |state: &str| {
+            let m = json!({"AlarmName": name, "NewStateValue": state,
+                "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}")});
+            parse_message("m", None, &m.to_string())
+        };
+        let t = pagerduty(&m("ALARM"), Severity::Critical, "rk");
+        let r = pagerduty(&m("OK"), Severity::Critical, "rk");
+        let key = t["dedup_key"].as_str().unwrap();
+        assert!(
+            key.chars().count() <= PAGERDUTY_DEDUP_KEY_MAX,
+            "{}",
+            key.len()
+        );
+        assert_eq!(t["dedup_key"], r["dedup_key"]);
+        assert!(key.starts_with("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:nnn"));
+        assert_ne!(
+            dedup_key(&format!("{}x", "n".repeat(300))),
+            dedup_key(&"n".repeat(301))
+        );
+        assert_eq!(dedup_key("short"), "short");
+    }
+
+    #[test]
+    fn slack_fallback_text_is_escaped() {
+        let m = json!({"AlarmName": "a", "NewStateValue": "ALARM", "AlarmDescription": "<!channel> & <https://x|y>"});
+        let s = slack(&parse_message("m", None, &m.to_string()), Severity::Info);
+        let text = s["text"].as_str().unwrap();
+        assert!(
+            text.contains("&lt;!channel&gt; &amp; &lt;https://x|y&gt;"),
+            "{text}"
+        );
+        assert!(!text.contains('<'), "{text}");
+    }
+
+    #[test]
+    fn google_chat_and_sns_stay_within_their_byte_limits() {
+        let huge = "é".repeat(200_000);
+        let m = json!({"AlarmName": "a", "NewStateValue": "ALARM", "AlarmDescription": huge});
+        let n = parse_message("m", None, &m.to_string());
+        let chat = google_chat(&n, Severity::Info);
+        let text = chat["text"].as_str().unwrap();
+        assert!(
+            text.len() <= GOOGLE_CHAT_MAX_BYTES && text.len() > 31_000,
+            "{}",
+            text.len()
+        );
+        assert!(text.ends_with('…'));
+        let sns = Receiver::Sns {
+            topic_arn: "t".into(),
+        };
+        let Message::Sns {
+            subject,
+            message: body,
+        } = message(&sns, &n, Severity::Info, 3)
+        else {
+            panic!("not an SNS message");
+        };
+        assert!(
+            body.len() <= SNS_MAX_BYTES && body.len() > 250_000,
+            "{}",
+            body.len()
+        );
+        assert_eq!(subject, "ALARM: a");
+        assert_eq!(cut_bytes("abc", 3), "abc");
+        assert_eq!(cut_bytes("abcdef", 5), "ab…");
     }
 }

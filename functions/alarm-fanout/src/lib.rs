@@ -1,21 +1,30 @@
 //! `alarm-fanout`: routes CloudWatch alarms and other notices to Telegram, Slack, Google
-//! Chat, PagerDuty, SNS (email/SMS) and webhooks, without losing or repeating any.
+//! Chat, PagerDuty, SNS (email/SMS) and webhooks, without losing, repeating or reordering any.
 //!
-//! - [`notice`]: events (SNS, EventBridge, alarm actions) into notices
+//! - [`event`] and [`notice`]: events (SNS, EventBridge, alarm actions, `redrive`) into inputs
 //! - [`routing`]: the routing document and route matching
 //! - [`severity`]: severity from the alarm's tag or name
-//! - [`format`] and [`html`]: a message made for each receiver
+//! - [`order`]: stale, duplicate and per-receiver decisions
+//! - [`format`] and [`html`]: the complete message for each receiver, within its limits
 //! - [`receivers`]: sending, with retries within the deadline
-//! - [`store`]: deduplication, delivery and repeat records in DynamoDB
-//! - [`app`]: the handler's logic tying them together
+//! - [`store`]: leases and delivery records (the seam), [`aws`]: the SDK and HTTP adapters
+//! - [`handler`]: the handler tying them together, [`redrive`]: the dead-letter action
+//! - [`metrics`]: the embedded-metric line
 
-pub mod app;
+pub mod aws;
 pub mod config;
 pub mod error;
+pub mod event;
 pub mod format;
+pub mod handler;
+#[cfg(test)]
+mod handler_tests;
 pub mod html;
+pub mod metrics;
 pub mod notice;
+pub mod order;
 pub mod receivers;
+pub mod redrive;
 pub mod routing;
 pub mod severity;
 pub mod store;
@@ -26,10 +35,11 @@ use aws_config::SdkConfig;
 use groundcrew::secrets::{AwsSecretStore, CachedSecrets};
 
 /// The production wiring.
-pub type ProdApp = app::App<
-    store::DynamoStore,
-    receivers::Receivers<AwsSecretStore, aws_sdk_sns::Client>,
+pub type ProdApp = handler::App<
+    aws::DynamoStore,
+    receivers::Receivers<AwsSecretStore, aws_sdk_sns::Client, aws::ReqwestTransport>,
     severity::CloudWatchTags,
+    aws::SqsDeadLetters,
 >;
 
 /// Builds the production app from configuration (at start-up; an invalid routing document fails here).
@@ -42,12 +52,16 @@ pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, 
         config.endpoints.clone(),
         config.http,
         config.retry,
-        config.telegram_max_parts,
     )
-    .map_err(|e| Error::Routing(e.to_string()))?;
-    Ok(app::App {
+    .map_err(|e| {
+        Error::Config(groundcrew::config::ConfigError::Malformed {
+            name: "HTTP_TIMEOUT_SECONDS".into(),
+            reason: e.to_string(),
+        })
+    })?;
+    Ok(handler::App {
         routing,
-        store: store::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),
+        store: aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),
         deliver,
         severity: severity::SeverityResolver::new(
             severity::CloudWatchTags(aws_sdk_cloudwatch::Client::new(sdk)),
@@ -55,7 +69,11 @@ pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, 
             config.policy.default_severity,
             config.severity_cache,
         ),
-        clock: std::sync::Arc::new(app::SystemClock),
+        dead_letters: aws::SqsDeadLetters::new(
+            aws_sdk_sqs::Client::new(sdk),
+            config.dead_letter_queue.clone(),
+        ),
         policy: config.policy,
+        holders: Default::default(),
     })
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use alarm_fanout::config::Config;
 use groundcrew::config::Env;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
@@ -15,14 +15,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
         async move {
-            let deadline = Deadline::from_context(&event.context);
+            let invocation = Invocation::from_context(&event.context);
             let report = app
-                .handle_event(&event.payload, deadline)
+                .handle(&event.payload, invocation)
                 .await
-                .map_err(|e| Diagnostic {
-                    error_type: "AlarmFanoutError".into(),
-                    error_message: e.to_string(),
-                })?;
+                .map_err(Diagnostic::from)?;
             serde_json::to_value(report).map_err(|e| Diagnostic {
                 error_type: "AlarmFanoutError".into(),
                 error_message: e.to_string(),

@@ -150,6 +150,10 @@ pub struct Notice {
     pub id: String,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// When the envelope says the message was sent (SNS `Timestamp`, EventBridge `time`):
+    /// orders an alarm's changes when the alarm names no `StateChangeTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
     pub body: Body,
 }
 
@@ -235,6 +239,9 @@ fn parse_sns_record(record: &Value) -> Result<Notice, String> {
         .and_then(arn_region_account)
         .map_or((None, None), |(r, a)| (Some(r), Some(a)));
     let mut notice = parse_message(id, subject, message);
+    if notice.sent_at.is_none() {
+        notice.sent_at = str_field(sns, "Timestamp").and_then(parse_time);
+    }
     if notice.region.is_none() {
         notice.region = topic_region;
     }
@@ -294,6 +301,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
                 id: id.to_string(),
                 account,
                 region,
+                sent_at: None,
                 body: Body::Text {
                     kind: Kind::Rds,
                     title: format!("RDS {source} {source_id} {event_id}")
@@ -314,6 +322,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
         id: id.to_string(),
         account: None,
         region: None,
+        sent_at: None,
         body: Body::Text {
             kind: if is_budget { Kind::Budgets } else { Kind::Text },
             title: subject
@@ -333,6 +342,7 @@ fn alarm_notice(id: String, alarm: Alarm) -> Notice {
         id,
         account: alarm.account.clone(),
         region: alarm.region.clone(),
+        sent_at: None,
         body: Body::Alarm(alarm),
     }
 }
@@ -563,6 +573,12 @@ fn parse_alarm_detail(
 }
 
 fn parse_eventbridge(event: &Value, sns_id: Option<&str>) -> Result<Notice, String> {
+    let mut notice = parse_eventbridge_body(event, sns_id)?;
+    notice.sent_at = str_field(event, "time").and_then(parse_time);
+    Ok(notice)
+}
+
+fn parse_eventbridge_body(event: &Value, sns_id: Option<&str>) -> Result<Notice, String> {
     let id = sns_id
         .map(str::to_string)
         .or_else(|| owned(event, "id"))
@@ -609,6 +625,7 @@ fn parse_eventbridge(event: &Value, sns_id: Option<&str>) -> Result<Notice, Stri
         id,
         account,
         region,
+        sent_at: None,
         body: Body::Text { kind, title, text },
     })
 }

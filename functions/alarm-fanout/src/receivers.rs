@@ -1,21 +1,27 @@
-//! Sending to receivers: HTTP (Telegram, Slack, Google Chat, PagerDuty, webhooks) and SNS,
-//! each call retried within the invocation deadline (429 after its `retry_after`, 5xx and
-//! timeouts with backoff). Errors name the receiver, never its URL or key.
+//! Sending one request of a made message ([`crate::format::Message`]) to a receiver: the
+//! secret resolved, the request sent through a [`Transport`] (or SNS), retried within the
+//! invocation deadline (429 after its `retry_after`, 5xx and timeouts with backoff).
+//! Errors name the receiver, never its URL or key.
+//!
+//! A timeout can come after the receiver accepted the request: such an attempt is
+//! "uncertain", and a later attempt that succeeds may have delivered a second copy. Those
+//! are counted as possible duplicates, except for PagerDuty, whose `dedup_key` makes a
+//! re-sent event the same incident.
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use groundcrew::http::{HttpError, HttpSettings};
+use groundcrew::http::{HttpError, HttpSettings, BODY_EXCERPT_CHARS};
 use groundcrew::retry::{retry, RetryAdvice, RetryPolicy, Transient};
 use groundcrew::secrets::{reveal, CachedSecrets, SecretError, SecretStore};
 use groundcrew::Deadline;
 use serde_json::Value;
 
-use crate::format;
-use crate::html;
-use crate::notice::Notice;
+use crate::format::Message;
 use crate::routing::{ChatId, Receiver};
-use crate::severity::Severity;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -29,6 +35,21 @@ pub enum SendError {
     Sns { reason: String, retryable: bool },
     #[error("the invocation deadline passed before the receiver answered")]
     Deadline,
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+impl SendError {
+    /// Whether the receiver may have accepted the request although we saw a failure.
+    pub fn uncertain(&self) -> bool {
+        matches!(
+            self,
+            Self::Http(HttpError::Transport {
+                timed_out: true,
+                ..
+            }) | Self::Deadline
+        )
+    }
 }
 
 impl Transient for SendError {
@@ -43,16 +64,60 @@ impl Transient for SendError {
     }
 }
 
-/// Delivers one notice to one receiver (all its retries included).
+/// A request that got through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// Attempts that may have reached the receiver before the one that succeeded.
+    pub possible_duplicates: u32,
+    /// The Telegram chat the message went to instead of the configured one.
+    pub migrated_to: Option<i64>,
+}
+
+/// A request that did not get through.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: SendError,
+    /// An attempt may still have reached the receiver.
+    pub uncertain: bool,
+}
+
+/// Sends part `part` of a made message to one receiver (all its retries included).
 pub trait Deliver: Send + Sync {
-    fn deliver(
+    fn send(
         &self,
         name: &str,
         receiver: &Receiver,
-        notice: &Notice,
-        severity: Severity,
+        message: &Message,
+        part: usize,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<(), SendError>> + Send;
+    ) -> impl Future<Output = Result<Sent, Failed>> + Send;
+}
+
+/// An HTTP answer, as much of it as the retry logic needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    /// `Retry-After`, when the answer had one.
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}")]
+pub struct TransportError {
+    /// Why, without the URL.
+    pub reason: String,
+    pub timed_out: bool,
+}
+
+/// Sends one HTTP request: the seam under the retry logic (reqwest in production, wiremock
+/// behind it in tests, receiver models in the simulation).
+pub trait Transport: Send + Sync {
+    fn post_json(
+        &self,
+        url: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<HttpAnswer, TransportError>> + Send;
 }
 
 /// Publishes to an SNS topic.
@@ -63,33 +128,6 @@ pub trait Publisher: Send + Sync {
         subject: &str,
         message: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
-}
-
-impl Publisher for aws_sdk_sns::Client {
-    async fn publish(
-        &self,
-        topic_arn: &str,
-        subject: &str,
-        message: &str,
-    ) -> Result<(), SendError> {
-        aws_sdk_sns::Client::publish(self)
-            .topic_arn(topic_arn)
-            .subject(subject)
-            .message(message)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                // The SDK already retried throttling; what is left may still pass later.
-                let retryable = e.as_service_error().is_none_or(|s| {
-                    s.is_internal_error_exception() || s.meta().code() == Some("Throttling")
-                });
-                SendError::Sns {
-                    reason: groundcrew::aws::describe_sdk_error(&e),
-                    retryable,
-                }
-            })
-    }
 }
 
 /// External base URLs, configurable so that tests and the demo use local servers.
@@ -108,75 +146,31 @@ impl Default for Endpoints {
     }
 }
 
-pub struct Receivers<S, P> {
-    http: reqwest::Client,
+pub struct Receivers<S, P, T> {
+    transport: T,
     secrets: CachedSecrets<S>,
     publisher: P,
     endpoints: Endpoints,
     policy: RetryPolicy,
-    telegram_max_parts: usize,
+    /// Telegram chats that became supergroups, by receiver name, for the process's life.
+    migrations: Mutex<BTreeMap<String, i64>>,
 }
 
-impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P> {
+impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::aws::ReqwestTransport> {
     pub fn new(
         secrets: CachedSecrets<S>,
         publisher: P,
         endpoints: Endpoints,
         http: HttpSettings,
         policy: RetryPolicy,
-        telegram_max_parts: usize,
     ) -> Result<Self, HttpError> {
-        Ok(Self {
-            http: groundcrew::http::client(http)?,
+        Ok(Self::with_transport(
+            crate::aws::ReqwestTransport::new(http)?,
             secrets,
             publisher,
             endpoints,
             policy,
-            telegram_max_parts,
-        })
-    }
-
-    /// POSTs JSON, retrying; `check` can turn a 2xx answer into an error (Telegram's `ok`).
-    async fn post(
-        &self,
-        target: &str,
-        url: &str,
-        body: &Value,
-        secret: &str,
-        deadline: Deadline,
-    ) -> Result<String, SendError> {
-        retry(&self.policy, deadline, target, || async {
-            let response = self
-                .http
-                .post(url)
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| HttpError::transport(target, e))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| HttpError::transport(target, e))?;
-            if status.is_success() {
-                return Ok(text);
-            }
-            let mut err = HttpError::status(target, status.as_u16(), &headers, &text, &[secret]);
-            // Telegram names its wait in the body: {"parameters":{"retry_after":5}}.
-            if let HttpError::Status {
-                retry_after: slot @ None,
-                ..
-            } = &mut err
-            {
-                *slot = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| v.pointer("/parameters/retry_after").and_then(Value::as_u64))
-                    .map(Duration::from_secs);
-            }
-            Err(SendError::Http(err))
-        })
-        .await
+        ))
     }
 }
 
@@ -188,116 +182,282 @@ fn join_url(base: &str, path: &str) -> String {
     )
 }
 
-impl<S: SecretStore + 'static, P: Publisher> Deliver for Receivers<S, P> {
-    async fn deliver(
+/// Telegram's answers name their waits and migrations in the body.
+fn telegram_parameter(body: &str, name: &str) -> Option<i64> {
+    serde_json::from_str::<Value>(body)
+        .ok()?
+        .pointer(&format!("/parameters/{name}"))?
+        .as_i64()
+}
+
+impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
+    pub fn with_transport(
+        transport: T,
+        secrets: CachedSecrets<S>,
+        publisher: P,
+        endpoints: Endpoints,
+        policy: RetryPolicy,
+    ) -> Self {
+        Self {
+            transport,
+            secrets,
+            publisher,
+            endpoints,
+            policy,
+            migrations: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn migrated(&self, name: &str) -> Option<i64> {
+        self.migrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .copied()
+    }
+
+    /// POSTs `body()` (rebuilt for each attempt), retrying; returns the answer's body.
+    async fn post(
+        &self,
+        target: &str,
+        url: &str,
+        body: impl Fn() -> Value,
+        secret: &str,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+    ) -> Result<String, SendError> {
+        retry(&self.policy, deadline, target, || {
+            let body = body();
+            async move {
+                let answer = self.transport.post_json(url, &body).await.map_err(|e| {
+                    let err = HttpError::Transport {
+                        target: target.to_string(),
+                        reason: groundcrew::http::redact(&e.reason, &[secret]),
+                        timed_out: e.timed_out,
+                    };
+                    if e.timed_out {
+                        uncertain.fetch_add(1, Ordering::SeqCst);
+                    }
+                    SendError::Http(err)
+                })?;
+                if (200..300).contains(&answer.status) {
+                    return Ok(answer.body);
+                }
+                let retry_after = answer.retry_after.or_else(|| {
+                    telegram_parameter(&answer.body, "retry_after")
+                        .and_then(|s| u64::try_from(s).ok())
+                        .map(Duration::from_secs)
+                });
+                Err(SendError::Http(HttpError::Status {
+                    target: target.to_string(),
+                    status: answer.status,
+                    body: groundcrew::http::excerpt(
+                        &groundcrew::http::redact(&answer.body, &[secret]),
+                        BODY_EXCERPT_CHARS,
+                    ),
+                    retry_after,
+                }))
+            }
+        })
+        .await
+    }
+
+    async fn send_telegram(
+        &self,
+        name: &str,
+        target: &str,
+        receiver: &Receiver,
+        text: &str,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+    ) -> Result<Option<i64>, SendError> {
+        let Receiver::Telegram {
+            chat_id,
+            thread_id,
+            bot_token_secret,
+        } = receiver
+        else {
+            return Err(SendError::Mismatch(format!(
+                "{target}: not a Telegram receiver"
+            )));
+        };
+        let token = self.secrets.get_str(bot_token_secret).await?;
+        let token = reveal(&token);
+        let url = join_url(
+            &self.endpoints.telegram_api,
+            &format!("bot{token}/sendMessage"),
+        );
+        let body = || {
+            let chat = match (self.migrated(name), chat_id) {
+                (Some(id), _) => Value::from(id),
+                (None, ChatId::Id(id)) => Value::from(*id),
+                (None, ChatId::Name(n)) => Value::from(n.clone()),
+            };
+            let mut body = serde_json::json!({
+                "chat_id": chat,
+                "text": text,
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": true},
+            });
+            if let Some(t) = thread_id {
+                body["message_thread_id"] = Value::from(*t);
+            }
+            body
+        };
+        // A chat that became a supergroup is followed once, at once, to its new id.
+        let mut followed = false;
+        let answer = loop {
+            match self
+                .post(target, &url, body, token, uncertain, deadline)
+                .await
+            {
+                Err(SendError::Http(HttpError::Status {
+                    status: 400, body, ..
+                })) => match telegram_parameter(&body, "migrate_to_chat_id") {
+                    Some(chat_id) if !followed => {
+                        followed = true;
+                        self.migrations
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(name.to_string(), chat_id);
+                        tracing::warn!(
+                            receiver = name,
+                            chat_id,
+                            "the Telegram group became a supergroup: update the routing document"
+                        );
+                    }
+                    _ => {
+                        return Err(SendError::Rejected {
+                            target: target.to_string(),
+                            reason: format!("HTTP 400: {body}"),
+                        })
+                    }
+                },
+                other => break other?,
+            }
+        };
+        let ok = serde_json::from_str::<Value>(&answer)
+            .ok()
+            .and_then(|v| v.get("ok").and_then(Value::as_bool));
+        if ok == Some(false) {
+            return Err(SendError::Rejected {
+                target: target.to_string(),
+                reason: "Telegram answered ok=false".into(),
+            });
+        }
+        Ok(self.migrated(name))
+    }
+}
+
+impl<S: SecretStore + 'static, P: Publisher, T: Transport> Deliver for Receivers<S, P, T> {
+    async fn send(
         &self,
         name: &str,
         receiver: &Receiver,
-        notice: &Notice,
-        severity: Severity,
+        message: &Message,
+        part: usize,
         deadline: Deadline,
-    ) -> Result<(), SendError> {
+    ) -> Result<Sent, Failed> {
         let target = format!("{} receiver {name}", receiver.type_name());
-        match receiver {
-            Receiver::Telegram {
-                chat_id,
-                thread_id,
-                bot_token_secret,
-            } => {
-                let token = self.secrets.get_str(bot_token_secret).await?;
-                let token = reveal(&token);
-                let url = join_url(
-                    &self.endpoints.telegram_api,
-                    &format!("bot{token}/sendMessage"),
-                );
-                let text = format::telegram_html(notice, severity);
-                for part in html::split_at_most(&text, 4096, self.telegram_max_parts) {
-                    let mut body = serde_json::json!({
-                        "chat_id": match chat_id { ChatId::Id(i) => Value::from(*i), ChatId::Name(n) => Value::from(n.clone()) },
-                        "text": part,
-                        "parse_mode": "HTML",
-                        "link_preview_options": {"is_disabled": true},
-                    });
-                    if let Some(t) = thread_id {
-                        body["message_thread_id"] = Value::from(*t);
-                    }
-                    let answer = self.post(&target, &url, &body, token, deadline).await?;
-                    let ok = serde_json::from_str::<Value>(&answer)
-                        .ok()
-                        .and_then(|v| v.get("ok").and_then(Value::as_bool));
-                    if ok == Some(false) {
-                        return Err(SendError::Rejected {
-                            target,
-                            reason: "Telegram answered ok=false".into(),
-                        });
-                    }
-                }
-                Ok(())
+        let uncertain = AtomicU32::new(0);
+        let result = self
+            .send_inner(name, &target, receiver, message, part, &uncertain, deadline)
+            .await;
+        let uncertain = uncertain.load(Ordering::SeqCst);
+        let idempotent = matches!(receiver, Receiver::Pagerduty { .. });
+        match result {
+            Ok(migrated_to) => Ok(Sent {
+                possible_duplicates: if idempotent { 0 } else { uncertain },
+                migrated_to,
+            }),
+            Err(error) => Failed {
+                uncertain: uncertain > 0 || error.uncertain(),
+                error,
             }
-            Receiver::Slack { webhook_url_secret } => {
+            .into_err(),
+        }
+    }
+}
+
+impl Failed {
+    fn into_err<T>(self) -> Result<T, Self> {
+        Err(self)
+    }
+}
+
+impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
+    #[allow(clippy::too_many_arguments)]
+    async fn send_inner(
+        &self,
+        name: &str,
+        target: &str,
+        receiver: &Receiver,
+        message: &Message,
+        part: usize,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+    ) -> Result<Option<i64>, SendError> {
+        let mismatch = || SendError::Mismatch(format!("{target}: no message made for it"));
+        match (receiver, message) {
+            (Receiver::Telegram { .. }, Message::Telegram { parts }) => {
+                let text = parts.get(part).ok_or_else(mismatch)?;
+                self.send_telegram(name, target, receiver, text, uncertain, deadline)
+                    .await
+            }
+            (Receiver::Slack { webhook_url_secret }, Message::Json(body))
+            | (
+                Receiver::Webhook {
+                    url_secret: webhook_url_secret,
+                },
+                Message::Json(body),
+            ) => {
                 let url = self.secrets.get_str(webhook_url_secret).await?;
-                self.post(
-                    &target,
-                    reveal(&url),
-                    &format::slack(notice, severity),
-                    reveal(&url),
-                    deadline,
-                )
-                .await?;
-                Ok(())
+                let url = reveal(&url);
+                self.post(target, url, || body.clone(), url, uncertain, deadline)
+                    .await?;
+                Ok(None)
             }
-            Receiver::GoogleChat { webhook_url_secret } => {
+            (Receiver::GoogleChat { webhook_url_secret }, Message::Json(body)) => {
                 let secret = self.secrets.get_str(webhook_url_secret).await?;
                 let mut url =
                     url::Url::parse(reveal(&secret)).map_err(|_| SendError::Rejected {
-                        target: target.clone(),
+                        target: target.to_string(),
                         reason: "the webhook URL secret is not a URL".into(),
                     })?;
                 url.query_pairs_mut()
                     .append_pair("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
                 self.post(
-                    &target,
+                    target,
                     url.as_str(),
-                    &format::google_chat(notice, severity),
+                    || body.clone(),
                     reveal(&secret),
+                    uncertain,
                     deadline,
                 )
                 .await?;
-                Ok(())
+                Ok(None)
             }
-            Receiver::Pagerduty { routing_key_secret } => {
+            (Receiver::Pagerduty { routing_key_secret }, Message::Pagerduty(event)) => {
                 let key = self.secrets.get_str(routing_key_secret).await?;
+                let key = reveal(&key);
                 let url = join_url(&self.endpoints.pagerduty_events, "v2/enqueue");
-                self.post(
-                    &target,
-                    &url,
-                    &format::pagerduty(notice, severity, reveal(&key)),
-                    reveal(&key),
-                    deadline,
-                )
-                .await?;
-                Ok(())
+                let body = || {
+                    let mut body = event.clone();
+                    body["routing_key"] = Value::String(key.to_string());
+                    body
+                };
+                self.post(target, &url, body, key, uncertain, deadline)
+                    .await?;
+                Ok(None)
             }
-            Receiver::Webhook { url_secret } => {
-                let url = self.secrets.get_str(url_secret).await?;
-                self.post(
-                    &target,
-                    reveal(&url),
-                    &format::webhook(notice, severity),
-                    reveal(&url),
-                    deadline,
-                )
-                .await?;
-                Ok(())
-            }
-            Receiver::Sns { topic_arn } => {
-                let subject = format::sns_subject(notice);
-                let message = format::plain_text(notice, severity);
-                retry(&self.policy, deadline, &target, || {
-                    self.publisher.publish(topic_arn, &subject, &message)
+            (Receiver::Sns { topic_arn }, Message::Sns { subject, message }) => {
+                retry(&self.policy, deadline, target, || {
+                    self.publisher.publish(topic_arn, subject, message)
                 })
-                .await
+                .await?;
+                Ok(None)
             }
+            _ => Err(mismatch()),
         }
     }
 }

@@ -1,351 +1,281 @@
-//! Delivery records in DynamoDB: one per message (deduplication by message id and what
-//! was delivered to whom) and one per alarm (repeat suppression and the receivers its
-//! ALARM went to, so that its OK reaches them too). Every item has a TTL.
+//! Delivery records: what each receiver was last told about each subject (an alarm, or a
+//! notice that is not an alarm), the newest state change handled, and the lease that lets
+//! one invocation at a time act on a subject.
 //!
-//! Table: partition key `pk` (string), TTL attribute `expires_at` (epoch seconds).
-//! - `msg#<id>`: `status` (`pending`/`done`), `receivers` (list, the plan),
-//!   `delivered` (string set), `lease_until` (epoch seconds), `expires_at`.
-//! - `alarm#<arn>`: `state`, `sent_at`, `receivers` (string set), `expires_at`.
+//! The [`Store`] trait is the seam: one method per conditional write the handler depends
+//! on. [`crate::aws::DynamoStore`] implements it over DynamoDB (layout in its module
+//! documentation), [`MemoryStore`] in memory with the same semantics (unit tests, the
+//! benchmark and the simulation).
+//!
+//! Fencing: every write after [`Store::acquire`] names the holder and succeeds only while
+//! that holder still holds the lease; otherwise it fails with [`Error::LeaseLost`] and the
+//! holder stops.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-
-use aws_sdk_dynamodb::types::AttributeValue;
-use groundcrew::aws::describe_sdk_error;
 
 use crate::error::Error;
 use crate::notice::State;
 
+/// One state change of a subject: the alarm's state (none for other notices) and when it
+/// changed, in milliseconds since the epoch (zero for other notices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub state: Option<State>,
+    pub at_ms: i64,
+}
+
+/// The newest state change handled for a subject, and the message that carried it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub done: bool,
-    pub receivers: Vec<String>,
-    pub delivered: BTreeSet<String>,
-    pub lease_until: i64,
+pub struct Newest {
+    pub change: Change,
+    pub message_id: String,
+}
+
+/// How far a multi-part message got with one receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// The change the parts belong to.
+    pub at_ms: i64,
+    /// Parts delivered, from the first.
+    pub parts: u32,
+    /// The last attempt may have reached the receiver without our knowing (it timed out).
+    pub uncertain: bool,
+}
+
+/// A subject as the lease found it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Subject {
+    pub newest: Option<Newest>,
+    /// Per receiver: the last change delivered to it.
+    pub delivered: BTreeMap<String, Change>,
+    /// Per receiver: the parts of an unfinished multi-part message.
+    pub progress: BTreeMap<String, Progress>,
+}
+
+/// The right to write a subject's records, until `until_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub subject: String,
+    pub holder: String,
+    pub until_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlarmRecord {
-    pub state: State,
-    pub sent_at: i64,
-    pub receivers: BTreeSet<String>,
+pub enum Acquired {
+    Held(Subject),
+    /// Another holder's lease runs until then.
+    Busy {
+        until_ms: i64,
+    },
 }
 
-/// What a claim found.
+/// A notice older than the newest handled for its alarm, kept for the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// This invocation owns the message until the lease ends.
-    Owned(MessageRecord),
-    /// Already delivered everywhere.
-    Done,
-    /// Another invocation holds the lease.
-    Busy,
+pub struct StaleRecord {
+    pub message_id: String,
+    pub subject: String,
+    pub change: Change,
+    pub newest: Change,
 }
 
 pub trait Store: Send + Sync {
-    fn get_message(
+    /// Takes the subject's lease when it is free, expired or already this holder's, and
+    /// returns the subject as it stands (one conditional write).
+    fn acquire(
         &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<MessageRecord>, Error>> + Send;
-    /// Takes the message (new, or pending with an expired lease) with a conditional write;
-    /// `receivers` is stored only when the record is new.
-    fn claim(
-        &self,
-        id: &str,
-        receivers: &[String],
-        now: i64,
-        lease_until: i64,
+        lease: &Lease,
+        now_ms: i64,
         expires_at: i64,
-    ) -> impl Future<Output = Result<Claim, Error>> + Send;
-    fn mark_delivered(
+    ) -> impl Future<Output = Result<Acquired, Error>> + Send;
+    /// Records the newest change handled (fenced).
+    fn set_newest(
         &self,
-        id: &str,
+        lease: &Lease,
+        newest: &Newest,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Records a multi-part message's progress with one receiver (fenced).
+    fn record_progress(
+        &self,
+        lease: &Lease,
         receiver: &str,
+        progress: Progress,
     ) -> impl Future<Output = Result<(), Error>> + Send;
-    /// `done` true: delivered everywhere; false: gives up the lease so a retry can start at once.
-    fn finish(&self, id: &str, done: bool) -> impl Future<Output = Result<(), Error>> + Send;
-    fn get_alarm(
+    /// Records that `receiver` now shows `change`, and forgets its progress (fenced).
+    fn record_delivery(
         &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<AlarmRecord>, Error>> + Send;
-    fn put_alarm(
+        lease: &Lease,
+        receiver: &str,
+        change: Change,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Gives the lease up (fenced: a lease already taken over is left alone).
+    fn release(&self, lease: &Lease) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Keeps a stale notice on record (not fenced: it is a fact, written once per id).
+    fn record_stale(
         &self,
-        key: &str,
-        record: &AlarmRecord,
+        stale: &StaleRecord,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-#[derive(Debug, Clone)]
-pub struct DynamoStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+#[derive(Debug, Clone, Default)]
+struct Item {
+    holder: Option<String>,
+    until_ms: i64,
+    subject: Subject,
 }
 
-impl DynamoStore {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
-        Self {
-            client,
-            table: table.to_string(),
-        }
-    }
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn store_err<E: std::error::Error>(what: &str) -> impl Fn(E) -> Error + '_ {
-    move |e| Error::Store(format!("{what}: {}", describe_sdk_error(&e)))
-}
-
-fn read_message(item: &HashMap<String, AttributeValue>) -> MessageRecord {
-    MessageRecord {
-        done: item
-            .get("status")
-            .and_then(|v| v.as_s().ok())
-            .is_some_and(|s| s == "done"),
-        receivers: item
-            .get("receivers")
-            .and_then(|v| v.as_l().ok())
-            .map(|l| l.iter().filter_map(|x| x.as_s().ok().cloned()).collect())
-            .unwrap_or_default(),
-        delivered: item
-            .get("delivered")
-            .and_then(|v| v.as_ss().ok())
-            .map(|l| l.iter().cloned().collect())
-            .unwrap_or_default(),
-        lease_until: item
-            .get("lease_until")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
-    }
-}
-
-impl Store for DynamoStore {
-    async fn get_message(&self, id: &str) -> Result<Option<MessageRecord>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&format!("msg#{id}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem"))?;
-        Ok(out.item().map(read_message))
-    }
-
-    async fn claim(
-        &self,
-        id: &str,
-        receivers: &[String],
-        now: i64,
-        lease_until: i64,
-        expires_at: i64,
-    ) -> Result<Claim, Error> {
-        let plan = AttributeValue::L(receivers.iter().map(|r| s(r)).collect());
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(&format!("msg#{id}")))
-            .update_expression("SET #status = :pending, lease_until = :lease, receivers = if_not_exists(receivers, :plan), expires_at = :exp")
-            .condition_expression("attribute_not_exists(pk) OR (#status = :pending AND lease_until < :now)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":lease", n(lease_until))
-            .expression_attribute_values(":plan", plan)
-            .expression_attribute_values(":exp", n(expires_at))
-            .expression_attribute_values(":now", n(now))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(Claim::Owned(out.attributes().map(read_message).unwrap_or(
-                MessageRecord {
-                    done: false,
-                    receivers: receivers.to_vec(),
-                    delivered: BTreeSet::new(),
-                    lease_until,
-                },
-            ))),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                match self.get_message(id).await? {
-                    Some(r) if r.done => Ok(Claim::Done),
-                    _ => Ok(Claim::Busy),
-                }
-            }
-            Err(e) => Err(store_err("UpdateItem (claim)")(e)),
-        }
-    }
-
-    async fn mark_delivered(&self, id: &str, receiver: &str) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(&format!("msg#{id}")))
-            .update_expression("ADD delivered :r")
-            .expression_attribute_values(":r", AttributeValue::Ss(vec![receiver.to_string()]))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(store_err("UpdateItem (delivered)"))
-    }
-
-    async fn finish(&self, id: &str, done: bool) -> Result<(), Error> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(&format!("msg#{id}")));
-        let request = if done {
-            request
-                .update_expression("SET #status = :done REMOVE lease_until")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":done", s("done"))
-        } else {
-            request
-                .update_expression("SET lease_until = :zero")
-                .expression_attribute_values(":zero", n(0))
-        };
-        request
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(store_err("UpdateItem (finish)"))
-    }
-
-    async fn get_alarm(&self, key: &str) -> Result<Option<AlarmRecord>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(&format!("alarm#{key}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem"))?;
-        Ok(out.item().and_then(|item| {
-            Some(AlarmRecord {
-                state: State::parse(item.get("state")?.as_s().ok()?)?,
-                sent_at: item.get("sent_at")?.as_n().ok()?.parse().ok()?,
-                receivers: item
-                    .get("receivers")
-                    .and_then(|v| v.as_ss().ok())
-                    .map(|l| l.iter().cloned().collect())
-                    .unwrap_or_default(),
-            })
-        }))
-    }
-
-    async fn put_alarm(
-        &self,
-        key: &str,
-        record: &AlarmRecord,
-        expires_at: i64,
-    ) -> Result<(), Error> {
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&format!("alarm#{key}")))
-            .item("state", s(record.state.as_str()))
-            .item("sent_at", n(record.sent_at))
-            .item("expires_at", n(expires_at));
-        if !record.receivers.is_empty() {
-            put = put.item(
-                "receivers",
-                AttributeValue::Ss(record.receivers.iter().cloned().collect()),
-            );
-        }
-        put.send().await.map(|_| ()).map_err(store_err("PutItem"))
-    }
-}
-
-/// An in-memory store with the same semantics, for unit tests and the benchmark.
+/// An in-memory store with DynamoDB's semantics for the conditions above.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
-    pub messages: Arc<Mutex<HashMap<String, MessageRecord>>>,
-    pub alarms: Arc<Mutex<HashMap<String, AlarmRecord>>>,
+    items: Arc<Mutex<HashMap<String, Item>>>,
+    pub stale: Arc<Mutex<Vec<StaleRecord>>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+impl MemoryStore {
+    /// The subject as stored (tests and the simulation look at it).
+    pub fn subject(&self, key: &str) -> Option<Subject> {
+        locked(&self.items).get(key).map(|i| i.subject.clone())
+    }
+
+    /// Who holds a subject's lease, if anyone.
+    pub fn holder(&self, key: &str) -> Option<String> {
+        locked(&self.items).get(key).and_then(|i| i.holder.clone())
+    }
+
+    fn fenced<T>(&self, lease: &Lease, write: impl FnOnce(&mut Subject) -> T) -> Result<T, Error> {
+        let mut items = locked(&self.items);
+        match items.get_mut(&lease.subject) {
+            Some(item) if item.holder.as_deref() == Some(lease.holder.as_str()) => {
+                Ok(write(&mut item.subject))
+            }
+            _ => Err(Error::LeaseLost {
+                subject: lease.subject.clone(),
+            }),
+        }
+    }
+}
+
 impl Store for MemoryStore {
-    async fn get_message(&self, id: &str) -> Result<Option<MessageRecord>, Error> {
-        Ok(locked(&self.messages).get(id).cloned())
-    }
-
-    async fn claim(
+    async fn acquire(
         &self,
-        id: &str,
-        receivers: &[String],
-        now: i64,
-        lease_until: i64,
+        lease: &Lease,
+        now_ms: i64,
         _expires_at: i64,
-    ) -> Result<Claim, Error> {
-        let mut messages = locked(&self.messages);
-        match messages.get_mut(id) {
-            None => {
-                let r = MessageRecord {
-                    done: false,
-                    receivers: receivers.to_vec(),
-                    delivered: BTreeSet::new(),
-                    lease_until,
-                };
-                messages.insert(id.to_string(), r.clone());
-                Ok(Claim::Owned(r))
-            }
-            Some(r) if r.done => Ok(Claim::Done),
-            Some(r) if r.lease_until < now => {
-                r.lease_until = lease_until;
-                Ok(Claim::Owned(r.clone()))
-            }
-            Some(_) => Ok(Claim::Busy),
+    ) -> Result<Acquired, Error> {
+        let mut items = locked(&self.items);
+        let item = items.entry(lease.subject.clone()).or_default();
+        let free = item.holder.is_none()
+            || item.until_ms < now_ms
+            || item.holder.as_deref() == Some(lease.holder.as_str());
+        if !free {
+            return Ok(Acquired::Busy {
+                until_ms: item.until_ms,
+            });
         }
+        item.holder = Some(lease.holder.clone());
+        item.until_ms = lease.until_ms;
+        Ok(Acquired::Held(item.subject.clone()))
     }
 
-    async fn mark_delivered(&self, id: &str, receiver: &str) -> Result<(), Error> {
-        if let Some(r) = locked(&self.messages).get_mut(id) {
-            r.delivered.insert(receiver.to_string());
-        }
-        Ok(())
+    async fn set_newest(&self, lease: &Lease, newest: &Newest) -> Result<(), Error> {
+        self.fenced(lease, |s| s.newest = Some(newest.clone()))
     }
 
-    async fn finish(&self, id: &str, done: bool) -> Result<(), Error> {
-        if let Some(r) = locked(&self.messages).get_mut(id) {
-            if done {
-                r.done = true;
-            } else {
-                r.lease_until = 0;
-            }
-        }
-        Ok(())
-    }
-
-    async fn get_alarm(&self, key: &str) -> Result<Option<AlarmRecord>, Error> {
-        Ok(locked(&self.alarms).get(key).cloned())
-    }
-
-    async fn put_alarm(
+    async fn record_progress(
         &self,
-        key: &str,
-        record: &AlarmRecord,
-        _expires_at: i64,
+        lease: &Lease,
+        receiver: &str,
+        progress: Progress,
     ) -> Result<(), Error> {
-        locked(&self.alarms).insert(key.to_string(), record.clone());
+        self.fenced(lease, |s| {
+            s.progress.insert(receiver.to_string(), progress);
+        })
+    }
+
+    async fn record_delivery(
+        &self,
+        lease: &Lease,
+        receiver: &str,
+        change: Change,
+    ) -> Result<(), Error> {
+        self.fenced(lease, |s| {
+            s.delivered.insert(receiver.to_string(), change);
+            s.progress.remove(receiver);
+        })
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), Error> {
+        let mut items = locked(&self.items);
+        if let Some(item) = items.get_mut(&lease.subject) {
+            if item.holder.as_deref() == Some(lease.holder.as_str()) {
+                item.holder = None;
+                item.until_ms = 0;
+            }
+        }
         Ok(())
+    }
+
+    async fn record_stale(&self, stale: &StaleRecord, _expires_at: i64) -> Result<(), Error> {
+        let mut all = locked(&self.stale);
+        if !all.iter().any(|s| s.message_id == stale.message_id) {
+            all.push(stale.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(holder: &str, until_ms: i64) -> Lease {
+        Lease {
+            subject: "alarm#a".into(),
+            holder: holder.into(),
+            until_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lease_fences_every_later_write() {
+        let store = MemoryStore::default();
+        let first = lease("one", 1_000);
+        assert!(matches!(
+            store.acquire(&first, 0, 0).await.unwrap(),
+            Acquired::Held(_)
+        ));
+        assert_eq!(
+            store.acquire(&lease("two", 2_000), 500, 0).await.unwrap(),
+            Acquired::Busy { until_ms: 1_000 }
+        );
+        // The first holder's lease ends; the second takes over.
+        let second = lease("two", 3_000);
+        assert!(matches!(
+            store.acquire(&second, 1_001, 0).await.unwrap(),
+            Acquired::Held(_)
+        ));
+        let change = Change {
+            state: Some(State::Alarm),
+            at_ms: 5,
+        };
+        let err = store
+            .record_delivery(&first, "tg", change)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::LeaseLost { .. }), "{err}");
+        // The first holder's release leaves the second's lease alone.
+        store.release(&first).await.unwrap();
+        assert_eq!(store.holder("alarm#a").as_deref(), Some("two"));
+        store.record_delivery(&second, "tg", change).await.unwrap();
+        assert_eq!(
+            store.subject("alarm#a").unwrap().delivered.get("tg"),
+            Some(&change)
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use alarm_fanout::app::Outcome;
 use alarm_fanout::config::Config;
+use alarm_fanout::handler::Outcome;
 use alarm_fanout::severity::{CloudWatchTags, Severity, SeverityResolver};
 use alarm_fanout::{build, Error, ProdApp};
 use aws_config::SdkConfig;
@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 };
 use groundcrew::config::Env;
 use groundcrew::testing::unique_name;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -187,10 +187,15 @@ impl Estate {
 }
 
 fn alarm_message(name: &str, state: &str) -> Value {
+    alarm_at(name, state, "2026-11-21T21:30:42.236+0000")
+}
+
+/// An alarm's state change at `time` (`2026-11-21T21:30:42.236+0000`).
+fn alarm_at(name: &str, state: &str, time: &str) -> Value {
     json!({
         "AlarmName": name, "AlarmDescription": null, "AWSAccountId": ACCOUNT,
         "NewStateValue": state, "NewStateReason": "Threshold Crossed: 1 datapoint [93.0] was greater than the threshold (80.0).",
-        "StateChangeTime": "2026-11-21T21:30:42.236+0000", "Region": "US East (N. Virginia)",
+        "StateChangeTime": time, "Region": "US East (N. Virginia)",
         "AlarmArn": format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}"), "OldStateValue": "OK",
         "Trigger": {"MetricName": "CPUUtilization", "Namespace": "AWS/EC2", "Statistic": "AVERAGE", "Unit": null,
             "Dimensions": [{"name": "InstanceId", "value": "i-1"}], "Period": 300, "EvaluationPeriods": 1,
@@ -204,8 +209,8 @@ fn sns_event(message_id: &str, message: &Value) -> Value {
         "Subject": "ALARM", "Message": message.to_string(), "Timestamp": "2026-11-21T21:30:43.317Z"}}]})
 }
 
-fn deadline() -> Deadline {
-    Deadline::after(Duration::from_secs(25))
+fn deadline() -> Invocation {
+    Invocation::with_budget(unique_name("req"), Duration::from_secs(25))
 }
 
 async fn email_topic(sdk: &SdkConfig) -> (String, String) {
@@ -257,7 +262,7 @@ async fn delivers_to_every_receiver_type() {
     let app = e.app(&doc, &[]).await;
     let id = unique_name("msg");
     let report = app
-        .handle_event(
+        .handle(
             &sns_event(&id, &alarm_message("web-cpu", "ALARM")),
             deadline(),
         )
@@ -383,7 +388,7 @@ async fn routes_by_tagged_severity_with_continue() {
         Duration::from_secs(600),
     );
     let report = app
-        .handle_event(
+        .handle(
             &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
             deadline(),
         )
@@ -404,7 +409,7 @@ async fn routes_by_tagged_severity_with_continue() {
     );
     // The OK reads the cached tag (the stand-in expects one call).
     let ok = app
-        .handle_event(
+        .handle(
             &sns_event(&unique_name("msg"), &alarm_message(&name, "OK")),
             deadline(),
         )
@@ -413,7 +418,7 @@ async fn routes_by_tagged_severity_with_continue() {
     assert_eq!(ok.notices[0].severity.map(|s| s.as_str()), Some("critical"));
     // Plain text takes the default route.
     let text = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg"), "Message": "hello <world>"}}]});
-    let report = app.handle_event(&text, deadline()).await.unwrap();
+    let report = app.handle(&text, deadline()).await.unwrap();
     assert_eq!(report.notices[0].sent, vec!["hook"]);
     cloudwatch.verify().await;
 }
@@ -436,7 +441,7 @@ async fn retries_a_500_then_succeeds() {
     );
     let app = e.app(&doc, &[]).await;
     let report = app
-        .handle_event(
+        .handle(
             &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
             deadline(),
         )
@@ -465,7 +470,7 @@ async fn honours_telegrams_retry_after() {
     );
     let app = e.app(&doc, &[]).await;
     let started = Instant::now();
-    app.handle_event(
+    app.handle(
         &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
         deadline(),
     )
@@ -496,7 +501,7 @@ async fn a_receiver_down_for_good_fails_the_invocation_and_only_it_is_resent() {
     );
     let app = e.app(&doc, &[("RECEIVER_MAX_ATTEMPTS", "2")]).await;
     let event = sns_event(&unique_name("msg"), &alarm_message("api", "ALARM"));
-    let err = app.handle_event(&event, deadline()).await.unwrap_err();
+    let err = app.handle(&event, deadline()).await.unwrap_err();
     let text = err.to_string();
     assert!(
         matches!(err, Error::Delivery { ref failed, .. } if failed == &vec!["pd".to_string()]),
@@ -517,11 +522,11 @@ async fn a_receiver_down_for_good_fails_the_invocation_and_only_it_is_resent() {
     // Lambda retries the event once PagerDuty is back: only PagerDuty is sent again.
     drop(down);
     let report = app
-        .handle_event(&event, deadline())
+        .handle(&event, deadline())
         .await
         .expect("retry succeeds");
     assert_eq!(report.notices[0].sent, vec!["pd"]);
-    assert_eq!(report.notices[0].already_delivered, vec!["slack", "tg"]);
+    assert_eq!(report.notices[0].already_delivered, vec!["tg", "slack"]);
     assert_eq!(e.requests_to("/bot").await.len(), 1);
     assert_eq!(e.requests_to("/slack/").await.len(), 1);
     assert_eq!(e.requests_to("/v2/enqueue").await.len(), 3);
@@ -538,8 +543,8 @@ async fn a_duplicate_sns_delivery_is_sent_once() {
     );
     let app = e.app(&doc, &[]).await;
     let event = sns_event(&unique_name("msg"), &alarm_message("api", "ALARM"));
-    let first = app.handle_event(&event, deadline()).await.unwrap();
-    let second = app.handle_event(&event, deadline()).await.unwrap();
+    let first = app.handle(&event, deadline()).await.unwrap();
+    let second = app.handle(&event, deadline()).await.unwrap();
     assert_eq!(first.notices[0].outcome, Outcome::Delivered);
     assert_eq!(second.notices[0].outcome, Outcome::Duplicate);
     assert_eq!(e.requests_to("/bot").await.len(), 1);
@@ -547,7 +552,7 @@ async fn a_duplicate_sns_delivery_is_sent_once() {
 }
 
 #[tokio::test]
-async fn repeats_are_suppressed_and_recoveries_follow_the_alarm() {
+async fn duplicate_states_are_suppressed_and_recoveries_follow_the_alarm() {
     let sdk = groundcrew::require_local_aws!();
     let e = estate(sdk).await;
     e.mount_all_ok().await;
@@ -558,25 +563,19 @@ async fn repeats_are_suppressed_and_recoveries_follow_the_alarm() {
         e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
     );
     let app = e.app(&doc, &[]).await;
+    let send =
+        |state: &str, time: &str| sns_event(&unique_name("msg"), &alarm_at(&name, state, time));
     let alarm = app
-        .handle_event(
-            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
-            deadline(),
-        )
+        .handle(&send("ALARM", "2026-11-21T21:30:00.000+0000"), deadline())
         .await
         .unwrap();
+    // The same state change again under another message id (a second topic, EventBridge).
     let again = app
-        .handle_event(
-            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
-            deadline(),
-        )
+        .handle(&send("ALARM", "2026-11-21T21:30:00.000+0000"), deadline())
         .await
         .unwrap();
     let ok = app
-        .handle_event(
-            &sns_event(&unique_name("msg"), &alarm_message(&name, "OK")),
-            deadline(),
-        )
+        .handle(&send("OK", "2026-11-21T21:35:00.000+0000"), deadline())
         .await
         .unwrap();
     assert_eq!(alarm.notices[0].outcome, Outcome::Delivered);
@@ -591,15 +590,19 @@ async fn repeats_are_suppressed_and_recoveries_follow_the_alarm() {
         vec!["trigger", "resolve"]
     );
     assert_eq!(e.requests_to("/bot").await.len(), 2);
-    // A state change is always sent, even within the interval.
+    // A new ALARM right after the OK is never suppressed.
     let back = app
-        .handle_event(
-            &sns_event(&unique_name("msg"), &alarm_message(&name, "ALARM")),
-            deadline(),
-        )
+        .handle(&send("ALARM", "2026-11-21T21:36:00.000+0000"), deadline())
         .await
         .unwrap();
     assert_eq!(back.notices[0].outcome, Outcome::Delivered);
+    // The first ALARM's notice, re-delivered late, is stale: recorded, never sent.
+    let late = app
+        .handle(&send("ALARM", "2026-11-21T21:30:00.000+0000"), deadline())
+        .await
+        .unwrap();
+    assert_eq!(late.notices[0].outcome, Outcome::Stale);
+    assert_eq!(e.requests_to("/v2/enqueue").await.len(), 3);
 }
 
 #[tokio::test]
@@ -618,13 +621,13 @@ async fn malformed_events_are_rejected_before_anything_is_sent() {
         {"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg")}}
     ]});
     let err = app
-        .handle_event(&event, deadline())
+        .handle(&event, deadline())
         .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("Records[1]: Sns.Message is missing"), "{err}");
     let err = app
-        .handle_event(&json!([1, 2]), deadline())
+        .handle(&json!([1, 2]), deadline())
         .await
         .unwrap_err()
         .to_string();
@@ -632,7 +635,7 @@ async fn malformed_events_are_rejected_before_anything_is_sent() {
     assert!(e.server.received_requests().await.unwrap().is_empty());
     // A message that is not JSON at all is still delivered, as text.
     let text = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": unique_name("msg"), "Message": "{not json"}}]});
-    app.handle_event(&text, deadline()).await.unwrap();
+    app.handle(&text, deadline()).await.unwrap();
     assert!(e.requests_to("/bot").await[0]["text"]
         .as_str()
         .unwrap()
@@ -705,7 +708,7 @@ async fn a_missing_secret_fails_that_receiver_only() {
     .replace(&e.webhook, "groundcrew/test/af-no-such-secret");
     let app = e.app(&doc, &[]).await;
     let err = app
-        .handle_event(
+        .handle(
             &sns_event(&unique_name("msg"), &alarm_message("api", "ALARM")),
             deadline(),
         )
@@ -714,4 +717,251 @@ async fn a_missing_secret_fails_that_receiver_only() {
         .to_string();
     assert!(err.contains("could not be delivered to hook"), "{err}");
     assert_eq!(e.requests_to("/bot").await.len(), 1);
+}
+
+/// Starts `work` 150 ms late. moto's conditional writes are not atomic when two arrive at
+/// the same moment (a Python probe with two threads released together saw both
+/// `attribute_not_exists(lease_until) OR lease_until < :now` updates succeed in 2 to 12 of
+/// 40 tries; DynamoDB evaluates a condition and writes atomically), so the racing
+/// invocations start apart, the second while the first holds the lease and delivers.
+async fn later<F: std::future::Future>(work: F) -> F::Output {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    work.await
+}
+
+#[tokio::test]
+async fn two_invocations_racing_for_one_message_deliver_it_once() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    // Slow receivers, so that the second invocation arrives while the first holds the lease.
+    Mock::given(method("POST"))
+        .and(path("/hook/WEBHOOK-SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(700)))
+        .with_priority(1)
+        .mount(&e.server)
+        .await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [tg, hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    // Two apps: two Lambda execution environments sharing the table.
+    let first = e.app(&doc, &[]).await;
+    let second = e.app(&doc, &[]).await;
+    let event = sns_event(
+        &unique_name("msg"),
+        &alarm_message(&unique_name("race"), "ALARM"),
+    );
+    let (a, b) = tokio::join!(
+        first.handle(&event, deadline()),
+        later(second.handle(&event, deadline()))
+    );
+    let mut outcomes = vec![
+        a.unwrap().notices[0].outcome.clone(),
+        b.unwrap().notices[0].outcome.clone(),
+    ];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(outcomes, vec![Outcome::Delivered, Outcome::Duplicate]);
+    assert_eq!(e.requests_to("/hook/").await.len(), 1);
+    assert_eq!(e.requests_to("/bot").await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_alarm_and_its_ok_racing_end_on_the_ok_at_every_receiver() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    Mock::given(method("POST"))
+        .and(path("/hook/WEBHOOK-SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+        .with_priority(1)
+        .mount(&e.server)
+        .await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}default: [hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let first = e.app(&doc, &[]).await;
+    let second = e.app(&doc, &[]).await;
+    let name = unique_name("flap");
+    let alarm = sns_event(
+        &unique_name("msg"),
+        &alarm_at(&name, "ALARM", "2026-11-21T21:30:00.000+0000"),
+    );
+    let ok = sns_event(
+        &unique_name("msg"),
+        &alarm_at(&name, "OK", "2026-11-21T21:31:00.000+0000"),
+    );
+    let (a, b) = tokio::join!(
+        first.handle(&alarm, deadline()),
+        later(second.handle(&ok, deadline()))
+    );
+    a.unwrap();
+    b.unwrap();
+    let states: Vec<String> = e
+        .requests_to("/hook/")
+        .await
+        .iter()
+        .map(|h| {
+            h["notice"]["body"]["state"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect();
+    // Either both in order, or the ALARM was stale by the time it got the lease.
+    assert!(
+        states == vec!["ALARM", "OK"] || states == vec!["OK"],
+        "{states:?}"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_leases_fence_every_write() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::notice::State;
+    use alarm_fanout::store::{Acquired, Change, Lease, Store};
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    let lease = |holder: &str, until_ms: i64| Lease {
+        subject: "alarm#fenced".into(),
+        holder: holder.into(),
+        until_ms,
+    };
+    let first = lease("one", 10_000);
+    assert!(matches!(
+        store.acquire(&first, 1_000, 0).await.unwrap(),
+        Acquired::Held(_)
+    ));
+    assert_eq!(
+        store
+            .acquire(&lease("two", 20_000), 2_000, 0)
+            .await
+            .unwrap(),
+        Acquired::Busy { until_ms: 10_000 }
+    );
+    let change = Change {
+        state: Some(State::Alarm),
+        at_ms: 5,
+    };
+    store.record_delivery(&first, "tg", change).await.unwrap();
+    // The first lease ends; a second holder takes over and the first one's writes fail.
+    let second = lease("two", 30_000);
+    let Acquired::Held(found) = store.acquire(&second, 10_001, 0).await.unwrap() else {
+        panic!("an expired lease is free");
+    };
+    assert_eq!(found.delivered.get("tg"), Some(&change));
+    let err = store
+        .record_delivery(&first, "pd", change)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LeaseLost { .. }), "{err}");
+    store.release(&first).await.unwrap();
+    assert!(matches!(
+        store
+            .acquire(&lease("three", 40_000), 10_002, 0)
+            .await
+            .unwrap(),
+        Acquired::Busy { until_ms: 30_000 }
+    ));
+    store.release(&second).await.unwrap();
+    let Acquired::Held(found) = store
+        .acquire(&lease("three", 40_000), 10_003, 0)
+        .await
+        .unwrap()
+    else {
+        panic!("a released lease is free");
+    };
+    assert!(!found.delivered.contains_key("pd"));
+}
+
+#[tokio::test]
+async fn redrive_redelivers_the_dead_letters_once_and_keeps_what_fails() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let sqs = aws_sdk_sqs::Client::new(&e.sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique_name("af-dlq"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let doc = format!(
+        "{}default: [hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e
+        .app(&doc, &[("DEAD_LETTER_QUEUE_URL", queue.as_str())])
+        .await;
+    let name = unique_name("dead");
+    let delivered_before = sns_event(
+        &unique_name("msg"),
+        &alarm_at(&name, "OK", "2026-11-21T21:40:00.000+0000"),
+    );
+    app.handle(&delivered_before, deadline()).await.unwrap();
+    // Lambda put two events in the queue: an older ALARM (stale now) and a new one; plus junk.
+    let stale = sns_event(
+        &unique_name("msg"),
+        &alarm_at(&name, "ALARM", "2026-11-21T21:30:00.000+0000"),
+    );
+    let fresh = sns_event(
+        &unique_name("msg"),
+        &alarm_at(&name, "ALARM", "2026-11-21T21:50:00.000+0000"),
+    );
+    for body in [
+        stale.to_string(),
+        fresh.to_string(),
+        "not an event".to_string(),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let report = app
+        .handle(&json!({"action": "redrive"}), deadline())
+        .await
+        .unwrap();
+    let redrive = report.redrive.expect("a redrive report");
+    assert_eq!(redrive.received, 3);
+    assert_eq!(redrive.redelivered, 2);
+    assert_eq!(redrive.left.len(), 1);
+    assert!(
+        redrive.left[0].reason.contains("not JSON"),
+        "{:?}",
+        redrive.left
+    );
+    let mut outcomes: Vec<String> = report
+        .notices
+        .iter()
+        .map(|n| format!("{:?}", n.outcome))
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, vec!["Delivered", "Stale"]);
+    let states: Vec<String> = e
+        .requests_to("/hook/")
+        .await
+        .iter()
+        .map(|h| {
+            h["notice"]["body"]["state"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(states, vec!["OK", "ALARM"]);
+    // A second redrive finds only the junk (hidden for now) and re-sends nothing.
+    let again = app
+        .handle(&json!({"action": "redrive"}), deadline())
+        .await
+        .unwrap();
+    assert_eq!(again.redrive.unwrap().redelivered, 0);
+    assert_eq!(e.requests_to("/hook/").await.len(), 2);
 }

@@ -1,0 +1,480 @@
+//! Adapters from the crate's traits to the outside: DynamoDB ([`crate::store::Store`]),
+//! SNS ([`Publisher`]), SQS (the dead-letter queue, [`crate::redrive::DeadLetters`]) and
+//! HTTP over reqwest ([`Transport`]).
+//!
+//! DynamoDB table: partition key `pk` (string), TTL attribute `expires_at` (epoch seconds).
+//! One item per subject, `alarm#<alarm ARN or account:region:name>` or `msg#<message id>`:
+//! - `lease_holder` (string) and `lease_until` (epoch milliseconds): who may write it;
+//! - `newest` (map `s`, `at`, `id`): the newest state change handled and its message;
+//! - `rx` (map receiver -> map `s`, `at`): the last change each receiver was given;
+//! - `progress` (map receiver -> map `at`, `parts`, `uncertain`): unfinished multi-part sends.
+//!
+//! and `stale#<message id>` items recording stale notices. States are `ALARM`, `OK`,
+//! `INSUFFICIENT_DATA`, or `-` for notices that are not alarms.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use groundcrew::aws::describe_sdk_error;
+use groundcrew::http::{HttpError, HttpSettings};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::notice::State;
+use crate::receivers::{HttpAnswer, Publisher, SendError, Transport, TransportError};
+use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+        Self {
+            client,
+            table: table.to_string(),
+        }
+    }
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn num(v: Option<&AttributeValue>) -> Option<i64> {
+    v?.as_n().ok()?.parse().ok()
+}
+
+fn state_text(state: Option<State>) -> &'static str {
+    state.map_or("-", State::as_str)
+}
+
+fn change_value(change: Change) -> AttributeValue {
+    AttributeValue::M(
+        [
+            ("s".to_string(), s(state_text(change.state))),
+            ("at".to_string(), n(change.at_ms)),
+        ]
+        .into(),
+    )
+}
+
+fn read_change(v: &AttributeValue) -> Option<Change> {
+    let m = v.as_m().ok()?;
+    Some(Change {
+        state: State::parse(m.get("s")?.as_s().ok()?),
+        at_ms: num(m.get("at"))?,
+    })
+}
+
+fn read_subject(item: &Item) -> Subject {
+    let mut subject = Subject::default();
+    if let Some(m) = item.get("newest").and_then(|v| v.as_m().ok()) {
+        if let Some(change) = read_change(&AttributeValue::M(m.clone())) {
+            subject.newest = Some(Newest {
+                change,
+                message_id: m
+                    .get("id")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    if let Some(rx) = item.get("rx").and_then(|v| v.as_m().ok()) {
+        for (receiver, v) in rx {
+            if let Some(change) = read_change(v) {
+                subject.delivered.insert(receiver.clone(), change);
+            }
+        }
+    }
+    if let Some(progress) = item.get("progress").and_then(|v| v.as_m().ok()) {
+        for (receiver, v) in progress {
+            let Ok(m) = v.as_m() else { continue };
+            subject.progress.insert(
+                receiver.clone(),
+                Progress {
+                    at_ms: num(m.get("at")).unwrap_or(0),
+                    parts: num(m.get("parts"))
+                        .and_then(|p| u32::try_from(p).ok())
+                        .unwrap_or(0),
+                    uncertain: m.get("uncertain").and_then(|v| v.as_bool().ok()).copied()
+                        == Some(true),
+                },
+            );
+        }
+    }
+    read_legacy(item, &mut subject);
+    subject
+}
+
+/// Records written before per-receiver records existed: an alarm's `state`, `sent_at` and
+/// `receivers` (set), a message's `delivered` (set). Read so that an OK after an upgrade
+/// still follows its ALARM and a retried message is not re-sent.
+fn read_legacy(item: &Item, subject: &mut Subject) {
+    if !subject.delivered.is_empty() || subject.newest.is_some() {
+        return;
+    }
+    let set = |key: &str| -> Vec<String> {
+        item.get(key)
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let legacy_state = item
+        .get("state")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|t| State::parse(t));
+    if let (Some(state), Some(sent_at)) = (legacy_state, num(item.get("sent_at"))) {
+        let change = Change {
+            state: Some(state),
+            at_ms: sent_at.saturating_mul(1000),
+        };
+        subject.newest = Some(Newest {
+            change,
+            message_id: String::new(),
+        });
+        for r in set("receivers") {
+            subject.delivered.insert(r, change);
+        }
+    }
+    for r in set("delivered") {
+        subject.delivered.insert(
+            r,
+            Change {
+                state: None,
+                at_ms: 0,
+            },
+        );
+    }
+}
+
+fn store_err<E: std::error::Error>(what: &'static str) -> impl Fn(E) -> Error {
+    move |e| Error::Store(format!("{what}: {}", describe_sdk_error(&e)))
+}
+
+impl DynamoStore {
+    /// An UpdateItem that succeeds only while `lease` is held.
+    async fn fenced(
+        &self,
+        lease: &Lease,
+        what: &'static str,
+        update: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<(), Error> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&lease.subject))
+            .update_expression(update)
+            .condition_expression("lease_holder = :me")
+            .expression_attribute_values(":me", s(&lease.holder));
+        for (k, v) in names {
+            request = request.expression_attribute_names(*k, *v);
+        }
+        for (k, v) in values {
+            request = request.expression_attribute_values(k, v);
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(Error::LeaseLost {
+                    subject: lease.subject.clone(),
+                })
+            }
+            Err(e) => Err(store_err(what)(e)),
+        }
+    }
+}
+
+impl Store for DynamoStore {
+    async fn acquire(
+        &self,
+        lease: &Lease,
+        now_ms: i64,
+        expires_at: i64,
+    ) -> Result<Acquired, Error> {
+        let empty = AttributeValue::M(HashMap::new());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&lease.subject))
+            .update_expression("SET lease_holder = :me, lease_until = :until, expires_at = :exp, rx = if_not_exists(rx, :empty), progress = if_not_exists(progress, :empty)")
+            .condition_expression("attribute_not_exists(lease_until) OR lease_until < :now OR lease_holder = :me")
+            .expression_attribute_values(":me", s(&lease.holder))
+            .expression_attribute_values(":until", n(lease.until_ms))
+            .expression_attribute_values(":exp", n(expires_at))
+            .expression_attribute_values(":empty", empty)
+            .expression_attribute_values(":now", n(now_ms))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Acquired::Held(
+                out.attributes().map(read_subject).unwrap_or_default(),
+            )),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                let out = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("pk", s(&lease.subject))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(store_err("GetItem (lease)"))?;
+                Ok(Acquired::Busy {
+                    until_ms: out
+                        .item()
+                        .and_then(|i| num(i.get("lease_until")))
+                        .unwrap_or(0),
+                })
+            }
+            Err(e) => Err(store_err("UpdateItem (lease)")(e)),
+        }
+    }
+
+    async fn set_newest(&self, lease: &Lease, newest: &Newest) -> Result<(), Error> {
+        let value = AttributeValue::M(
+            [
+                ("s".to_string(), s(state_text(newest.change.state))),
+                ("at".to_string(), n(newest.change.at_ms)),
+                ("id".to_string(), s(&newest.message_id)),
+            ]
+            .into(),
+        );
+        self.fenced(
+            lease,
+            "UpdateItem (newest)",
+            "SET newest = :newest",
+            &[],
+            vec![(":newest", value)],
+        )
+        .await
+    }
+
+    async fn record_progress(
+        &self,
+        lease: &Lease,
+        receiver: &str,
+        progress: Progress,
+    ) -> Result<(), Error> {
+        let value = AttributeValue::M(
+            [
+                ("at".to_string(), n(progress.at_ms)),
+                ("parts".to_string(), n(i64::from(progress.parts))),
+                (
+                    "uncertain".to_string(),
+                    AttributeValue::Bool(progress.uncertain),
+                ),
+            ]
+            .into(),
+        );
+        self.fenced(
+            lease,
+            "UpdateItem (progress)",
+            "SET progress.#r = :p",
+            &[("#r", receiver)],
+            vec![(":p", value)],
+        )
+        .await
+    }
+
+    async fn record_delivery(
+        &self,
+        lease: &Lease,
+        receiver: &str,
+        change: Change,
+    ) -> Result<(), Error> {
+        self.fenced(
+            lease,
+            "UpdateItem (delivered)",
+            "SET rx.#r = :d REMOVE progress.#r",
+            &[("#r", receiver)],
+            vec![(":d", change_value(change))],
+        )
+        .await
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), Error> {
+        match self
+            .fenced(
+                lease,
+                "UpdateItem (release)",
+                "REMOVE lease_holder, lease_until",
+                &[],
+                vec![],
+            )
+            .await
+        {
+            // Already taken over: nothing of ours to give up.
+            Err(Error::LeaseLost { .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn record_stale(&self, stale: &StaleRecord, expires_at: i64) -> Result<(), Error> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&format!("stale#{}", stale.message_id)))
+            .item("subject", s(&stale.subject))
+            .item("change", change_value(stale.change))
+            .item("newest", change_value(stale.newest))
+            .item("expires_at", n(expires_at))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(store_err("PutItem (stale)"))
+    }
+}
+
+impl Publisher for aws_sdk_sns::Client {
+    async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), SendError> {
+        aws_sdk_sns::Client::publish(self)
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                // The SDK already retried throttling; what is left may still pass later.
+                let retryable = e.as_service_error().is_none_or(|s| {
+                    s.is_internal_error_exception() || s.meta().code() == Some("Throttling")
+                });
+                SendError::Sns {
+                    reason: describe_sdk_error(&e),
+                    retryable,
+                }
+            })
+    }
+}
+
+/// [`Transport`] over reqwest (rustls, timeouts), built once per cold start.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport(reqwest::Client);
+
+impl ReqwestTransport {
+    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        groundcrew::http::client(settings).map(Self)
+    }
+}
+
+fn transport_error(err: reqwest::Error) -> TransportError {
+    match HttpError::transport("", err) {
+        HttpError::Transport {
+            reason, timed_out, ..
+        } => TransportError { reason, timed_out },
+        other => TransportError {
+            reason: other.to_string(),
+            timed_out: false,
+        },
+    }
+}
+
+impl Transport for ReqwestTransport {
+    async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
+        let response = self
+            .0
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = groundcrew::http::retry_after(response.headers());
+        let body = response.text().await.map_err(transport_error)?;
+        Ok(HttpAnswer {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// The dead-letter queue over SQS; without a queue URL, `redrive` says so.
+#[derive(Debug, Clone)]
+pub struct SqsDeadLetters {
+    client: aws_sdk_sqs::Client,
+    queue_url: Option<String>,
+}
+
+impl SqsDeadLetters {
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: Option<String>) -> Self {
+        Self { client, queue_url }
+    }
+
+    fn url(&self) -> Result<&str, Error> {
+        self.queue_url.as_deref().ok_or_else(|| {
+            Error::DeadLetters(
+                "DEAD_LETTER_QUEUE_URL is not set, so there is nothing to redrive".into(),
+            )
+        })
+    }
+}
+
+impl crate::redrive::DeadLetters for SqsDeadLetters {
+    async fn receive(
+        &self,
+        max: u32,
+        visibility: std::time::Duration,
+    ) -> Result<Vec<crate::redrive::DeadLetter>, Error> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(self.url()?)
+            .max_number_of_messages(max.clamp(1, 10) as i32)
+            .visibility_timeout(visibility.as_secs().min(43_200) as i32)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::DeadLetters(format!("ReceiveMessage: {}", describe_sdk_error(&e)))
+            })?;
+        Ok(out
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                Some(crate::redrive::DeadLetter {
+                    message_id: m.message_id()?.to_string(),
+                    receipt_handle: m.receipt_handle()?.to_string(),
+                    body: m.body().unwrap_or_default().to_string(),
+                })
+            })
+            .collect())
+    }
+
+    async fn delete(&self, receipt_handle: &str) -> Result<(), Error> {
+        self.client
+            .delete_message()
+            .queue_url(self.url()?)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::DeadLetters(format!("DeleteMessage: {}", describe_sdk_error(&e))))
+    }
+}

@@ -1,0 +1,85 @@
+//! Typed inputs: the notices of an SNS, EventBridge or alarm-action event ([`crate::notice`]),
+//! or an action invoked directly (`{"action": "redrive", ...}`).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::notice::{parse_event, Notice};
+
+/// What an invocation asks for.
+#[derive(Debug)]
+pub enum Input {
+    Notices(Vec<Notice>),
+    Redrive(RedriveRequest),
+}
+
+/// `{"action": "redrive", "max_messages": 100}`: re-deliver what waits in the dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedriveRequest {
+    /// At most this many dead letters in one invocation (default 100).
+    #[serde(default = "default_max_messages")]
+    pub max_messages: u32,
+}
+
+fn default_max_messages() -> u32 {
+    100
+}
+
+impl Default for RedriveRequest {
+    fn default() -> Self {
+        Self {
+            max_messages: default_max_messages(),
+        }
+    }
+}
+
+/// Reads the `action` field first, so that an unknown action is named as such.
+pub fn parse_input(event: &Value) -> Result<Input, Error> {
+    let bad = |reason: String| Error::BadEvent { reason };
+    let Some(action) = event.get("action") else {
+        return parse_event(event).map(Input::Notices);
+    };
+    match action.as_str() {
+        Some("redrive") => {
+            let mut fields = event.as_object().cloned().unwrap_or_default();
+            fields.remove("action");
+            serde_json::from_value(Value::Object(fields))
+                .map(Input::Redrive)
+                .map_err(|e| bad(format!("redrive: {e}")))
+        }
+        Some(other) => Err(bad(format!(
+            "unknown action {other:?}: expected \"redrive\""
+        ))),
+        None => Err(bad("action is not a string".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn actions_are_typed_and_errors_name_the_field() {
+        assert!(matches!(
+            parse_input(&json!({"action": "redrive"})).unwrap(),
+            Input::Redrive(RedriveRequest { max_messages: 100 })
+        ));
+        assert!(matches!(
+            parse_input(&json!({"action": "redrive", "max_messages": 5})).unwrap(),
+            Input::Redrive(RedriveRequest { max_messages: 5 })
+        ));
+        let err = parse_input(&json!({"action": "redrive", "max": 5}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `max`"), "{err}");
+        let err = parse_input(&json!({"action": "flush"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown action \"flush\""), "{err}");
+        let err = parse_input(&json!({"action": 1})).unwrap_err().to_string();
+        assert!(err.contains("action is not a string"), "{err}");
+    }
+}

@@ -1,0 +1,484 @@
+//! The handler: an event's notices, each under its subject's lease, decided by
+//! [`crate::order`], delivered to receivers concurrently, each delivery recorded as it
+//! succeeds; and the `redrive` action, which puts the dead-letter queue's events through
+//! the same path.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::future::join_all;
+use groundcrew::{Deadline, Invocation};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::event::{parse_input, Input};
+use crate::format;
+use crate::notice::{Kind, Notice};
+use crate::order::{decide, Decision};
+use crate::receivers::Deliver;
+use crate::redrive::{DeadLetters, RedriveReport};
+use crate::routing::{Facts, Receiver, Routing};
+use crate::severity::{Severity, SeverityResolver, TagLookup};
+use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
+
+/// A lease outlives the invocation's deadline by this much (the response still has to go).
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// Waiting for another invocation's lease stops when less than this would be left to deliver.
+const MIN_WORK_TIME: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long delivery records are kept (DynamoDB TTL).
+    pub record_ttl: Duration,
+    /// Severity of notices that are not alarms.
+    pub default_severity: Severity,
+    /// Telegram messages longer than one message are sent in at most this many parts.
+    pub telegram_max_parts: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            record_ttl: Duration::from_secs(30 * 86_400),
+            default_severity: Severity::Warning,
+            telegram_max_parts: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sent to every receiver of its plan that lacked it.
+    Delivered,
+    /// This message was already delivered everywhere.
+    Duplicate,
+    /// The same state change of the alarm was handled under another message id.
+    Suppressed,
+    /// Older than a state change already handled for the alarm: recorded, not delivered.
+    Stale,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeReport {
+    pub id: String,
+    pub kind: Kind,
+    pub headline: String,
+    pub outcome: Outcome,
+    pub severity: Option<Severity>,
+    /// Receivers reached by this invocation.
+    pub sent: Vec<String>,
+    /// Receivers that already showed this change (or a newer one).
+    pub already_delivered: Vec<String>,
+    /// Requests that may have reached a receiver twice (a timeout after it accepted).
+    pub possible_duplicates: u32,
+    /// For a stale notice: the newer state that superseded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// Telegram receivers whose group became a supergroup: the chat id to put in the
+    /// routing document.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub chat_migrations: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub notices: Vec<NoticeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive: Option<RedriveReport>,
+}
+
+pub struct App<St, D, T, Q> {
+    pub routing: Routing,
+    pub store: St,
+    pub deliver: D,
+    pub severity: SeverityResolver<T>,
+    pub dead_letters: Q,
+    pub policy: Policy,
+    /// Makes every lease holder's name unique within the process.
+    pub holders: AtomicU64,
+}
+
+/// How one receiver's delivery ended.
+enum Sending {
+    Sent {
+        duplicates: u32,
+        migrated: Option<i64>,
+    },
+    Failed(String),
+    LeaseLost,
+}
+
+impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
+    /// Handles one Lambda event: notices (SNS, EventBridge, alarm actions) or an action.
+    pub async fn handle(&self, event: &Value, invocation: Invocation) -> Result<Report, Error> {
+        match parse_input(event)? {
+            Input::Notices(notices) => {
+                let (reports, errors) = self.handle_notices(&notices, &invocation).await;
+                crate::metrics::emit(&reports, errors.len(), invocation.now().timestamp_millis());
+                match fold_errors(errors) {
+                    None => Ok(Report {
+                        notices: reports,
+                        redrive: None,
+                    }),
+                    Some(e) => Err(e),
+                }
+            }
+            Input::Redrive(request) => crate::redrive::run(self, &request, &invocation).await,
+        }
+    }
+
+    /// Every notice is handled on its own; failures are returned after the others went.
+    pub async fn handle_notices(
+        &self,
+        notices: &[Notice],
+        invocation: &Invocation,
+    ) -> (Vec<NoticeReport>, Vec<Error>) {
+        let mut reports = Vec::with_capacity(notices.len());
+        let mut errors = Vec::new();
+        for notice in notices {
+            match self.handle_notice(notice, invocation).await {
+                Ok(r) => {
+                    tracing::info!(id = %r.id, outcome = ?r.outcome, sent = ?r.sent, possible_duplicates = r.possible_duplicates, "notice handled");
+                    reports.push(r);
+                }
+                Err(e) => {
+                    tracing::error!(id = %notice.id, error = %e, "notice not delivered");
+                    errors.push(e);
+                }
+            }
+        }
+        (reports, errors)
+    }
+
+    pub async fn handle_notice(
+        &self,
+        notice: &Notice,
+        invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        let alarm = notice.alarm();
+        let severity = match alarm {
+            Some(a) => Some(self.severity.resolve(a).await),
+            None => None,
+        };
+        let (subject_key, change) = match alarm {
+            Some(a) => {
+                // StateChangeTime; else when the envelope was sent; else now.
+                let at = a
+                    .time
+                    .or(notice.sent_at)
+                    .unwrap_or_else(|| invocation.now());
+                (
+                    format!("alarm#{}", a.key()),
+                    Change {
+                        state: Some(a.state),
+                        at_ms: at.timestamp_millis(),
+                    },
+                )
+            }
+            None => (
+                format!("msg#{}", notice.id),
+                Change {
+                    state: None,
+                    at_ms: 0,
+                },
+            ),
+        };
+        let (lease, subject) = self.acquire(&subject_key, notice, invocation).await?;
+        let result = self
+            .handle_held(notice, severity, change, &lease, &subject, invocation)
+            .await;
+        if let Err(e) = self.store.release(&lease).await {
+            tracing::warn!(error = %e, subject = %lease.subject, "could not release the lease; it expires by itself");
+        }
+        result
+    }
+
+    /// Takes the subject's lease, waiting for another holder while the deadline leaves
+    /// time to deliver afterwards. The lease runs to the deadline (plus a margin), taken
+    /// with the clock read just before the write.
+    async fn acquire(
+        &self,
+        subject: &str,
+        notice: &Notice,
+        invocation: &Invocation,
+    ) -> Result<(Lease, Subject), Error> {
+        let deadline = invocation.deadline;
+        let holder = format!(
+            "{}/{}",
+            invocation.request_id,
+            self.holders.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut wait = Duration::from_millis(200);
+        loop {
+            let now = invocation.now();
+            let now_ms = now.timestamp_millis();
+            let lease = Lease {
+                subject: subject.to_string(),
+                holder: holder.clone(),
+                until_ms: now_ms + (deadline.remaining() + LEASE_MARGIN).as_millis() as i64,
+            };
+            let expires_at = now.timestamp() + self.policy.record_ttl.as_secs() as i64;
+            match self.store.acquire(&lease, now_ms, expires_at).await? {
+                Acquired::Held(found) => return Ok((lease, found)),
+                Acquired::Busy { until_ms } => {
+                    let left = Duration::from_millis(until_ms.saturating_sub(now_ms).max(0) as u64);
+                    let pause = wait.min(left.max(Duration::from_millis(50)));
+                    if !deadline.allows(pause + MIN_WORK_TIME) {
+                        return Err(Error::Busy {
+                            id: notice.id.clone(),
+                        });
+                    }
+                    tokio::time::sleep(pause).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    async fn handle_held(
+        &self,
+        notice: &Notice,
+        severity: Option<Severity>,
+        change: Change,
+        lease: &Lease,
+        subject: &Subject,
+        invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        let mut report = NoticeReport {
+            id: notice.id.clone(),
+            kind: notice.kind(),
+            headline: format::headline(notice),
+            outcome: Outcome::Delivered,
+            severity,
+            sent: vec![],
+            already_delivered: vec![],
+            possible_duplicates: 0,
+            superseded_by: None,
+            chat_migrations: BTreeMap::new(),
+        };
+        let routed = self.routing.route(&Facts::of(notice, severity));
+        let decision = decide(change, &notice.id, &routed, subject, |r| {
+            self.routing.receivers.contains_key(r)
+        });
+        let (to, already, duplicate_state, advances) = match decision {
+            Decision::Stale { newest } => {
+                let now = invocation.now().timestamp();
+                self.store
+                    .record_stale(
+                        &StaleRecord {
+                            message_id: notice.id.clone(),
+                            subject: lease.subject.clone(),
+                            change,
+                            newest,
+                        },
+                        now + self.policy.record_ttl.as_secs() as i64,
+                    )
+                    .await?;
+                report.outcome = Outcome::Stale;
+                report.superseded_by = Some(describe(newest));
+                tracing::warn!(id = %notice.id, superseded_by = ?report.superseded_by, "stale notice recorded, not delivered");
+                return Ok(report);
+            }
+            Decision::Deliver {
+                to,
+                already,
+                duplicate_state,
+                advances,
+            } => (to, already, duplicate_state, advances),
+        };
+        if advances && notice.alarm().is_some() {
+            self.store
+                .set_newest(
+                    lease,
+                    &Newest {
+                        change,
+                        message_id: notice.id.clone(),
+                    },
+                )
+                .await?;
+        }
+        // An alarm is new when it advances its newest change; another notice, when no
+        // receiver has it yet.
+        let first_time = match notice.alarm() {
+            Some(_) => advances,
+            None => already.is_empty(),
+        };
+        report.already_delivered = already;
+        if to.is_empty() && !first_time {
+            report.outcome = if duplicate_state {
+                Outcome::Suppressed
+            } else {
+                Outcome::Duplicate
+            };
+            return Ok(report);
+        }
+        let sev = severity.unwrap_or(self.policy.default_severity);
+        let stop = AtomicBool::new(false);
+        let results = join_all(to.iter().map(|name| {
+            let progress = subject.progress.get(name).copied();
+            self.deliver_one(
+                name,
+                notice,
+                sev,
+                change,
+                progress,
+                lease,
+                invocation.deadline,
+                &stop,
+            )
+        }))
+        .await;
+        let mut failed = Vec::new();
+        let mut reasons = Vec::new();
+        let mut lost = false;
+        for (name, result) in to.into_iter().zip(results) {
+            match result {
+                Sending::Sent {
+                    duplicates,
+                    migrated,
+                } => {
+                    report.possible_duplicates += duplicates;
+                    if let Some(chat) = migrated {
+                        report.chat_migrations.insert(name.clone(), chat);
+                    }
+                    report.sent.push(name);
+                }
+                Sending::Failed(reason) => {
+                    tracing::warn!(receiver = %name, error = %reason, "delivery failed");
+                    failed.push(name);
+                    reasons.push(reason);
+                }
+                Sending::LeaseLost => lost = true,
+            }
+        }
+        if lost {
+            return Err(Error::LeaseLost {
+                subject: lease.subject.clone(),
+            });
+        }
+        if !failed.is_empty() {
+            return Err(Error::Delivery {
+                id: notice.id.clone(),
+                failed,
+                reasons,
+            });
+        }
+        Ok(report)
+    }
+
+    /// Sends the receiver's message from its first undelivered part, recording progress
+    /// after each part of a multi-part message and the delivery at the end.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_one(
+        &self,
+        name: &str,
+        notice: &Notice,
+        severity: Severity,
+        change: Change,
+        progress: Option<Progress>,
+        lease: &Lease,
+        deadline: Deadline,
+        stop: &AtomicBool,
+    ) -> Sending {
+        let Some(receiver) = self.routing.receivers.get(name) else {
+            return Sending::Failed(format!("{name}: not in the routing document any more"));
+        };
+        let message = format::message(receiver, notice, severity, self.policy.telegram_max_parts);
+        let idempotent = matches!(receiver, Receiver::Pagerduty { .. });
+        let start = progress
+            .filter(|p| p.at_ms == change.at_ms)
+            .unwrap_or(Progress {
+                at_ms: change.at_ms,
+                ..Progress::default()
+            });
+        let mut uncertain = start.uncertain;
+        let mut duplicates = 0;
+        let mut migrated = None;
+        for part in start.parts as usize..message.parts() {
+            if stop.load(Ordering::SeqCst) {
+                return Sending::LeaseLost;
+            }
+            let (failure, maybe_arrived) = match deadline
+                .run(self.deliver.send(name, receiver, &message, part, deadline))
+                .await
+            {
+                Ok(Ok(sent)) => {
+                    duplicates += sent.possible_duplicates;
+                    if uncertain && !idempotent {
+                        duplicates += 1;
+                    }
+                    uncertain = false;
+                    migrated = sent.migrated_to.or(migrated);
+                    if part + 1 < message.parts() {
+                        let done = Progress {
+                            at_ms: change.at_ms,
+                            parts: part as u32 + 1,
+                            uncertain: false,
+                        };
+                        if let Err(e) = self.store.record_progress(lease, name, done).await {
+                            return self.lost_or_failed(name, e, stop);
+                        }
+                    }
+                    continue;
+                }
+                Ok(Err(failed)) => (failed.error.to_string(), failed.uncertain),
+                Err(_) => (crate::receivers::SendError::Deadline.to_string(), true),
+            };
+            if maybe_arrived {
+                // The next attempt of this part (here or in a retry) may be a second copy.
+                let at = Progress {
+                    at_ms: change.at_ms,
+                    parts: part as u32,
+                    uncertain: true,
+                };
+                if let Err(e) = self.store.record_progress(lease, name, at).await {
+                    tracing::warn!(receiver = name, error = %e, "could not record an uncertain send");
+                }
+            }
+            return Sending::Failed(failure);
+        }
+        match self.store.record_delivery(lease, name, change).await {
+            Ok(()) => Sending::Sent {
+                duplicates,
+                migrated,
+            },
+            Err(e) => self.lost_or_failed(name, e, stop),
+        }
+    }
+
+    fn lost_or_failed(&self, name: &str, err: Error, stop: &AtomicBool) -> Sending {
+        match err {
+            Error::LeaseLost { .. } => {
+                stop.store(true, Ordering::SeqCst);
+                Sending::LeaseLost
+            }
+            other => Sending::Failed(format!("{name}: delivered, but not recorded: {other}")),
+        }
+    }
+}
+
+fn describe(change: Change) -> String {
+    let state = change.state.map_or("-", |s| s.as_str());
+    match chrono::DateTime::from_timestamp_millis(change.at_ms) {
+        Some(t) => format!("{state} at {}", t.to_rfc3339()),
+        None => state.to_string(),
+    }
+}
+
+/// One error for the invocation (several are joined), or none.
+pub fn fold_errors(mut errors: Vec<Error>) -> Option<Error> {
+    match errors.len() {
+        0 => None,
+        1 => Some(errors.remove(0)),
+        _ => Some(Error::Several(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" | "),
+        )),
+    }
+}

@@ -1,0 +1,179 @@
+//! HTTP-peer tests: the receivers' retry logic over the reqwest transport against wiremock
+//! (no AWS needed): Telegram's supergroup migration, and sends whose answer timed out after
+//! the receiver accepted them (possible duplicates, except PagerDuty's).
+
+use std::time::Duration;
+
+use alarm_fanout::aws::ReqwestTransport;
+use alarm_fanout::format::{self, Message};
+use alarm_fanout::notice::parse_message;
+use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError};
+use alarm_fanout::routing::{ChatId, Receiver};
+use alarm_fanout::severity::Severity;
+use groundcrew::http::HttpSettings;
+use groundcrew::retry::RetryPolicy;
+use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
+use groundcrew::Deadline;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct NoSns;
+impl Publisher for NoSns {
+    async fn publish(&self, _t: &str, _s: &str, _m: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+fn receivers(server: &MockServer) -> Receivers<InMemorySecretStore, NoSns, ReqwestTransport> {
+    let uri = server.uri();
+    let secrets = InMemorySecretStore::default()
+        .with("t", "123:TOKEN-SECRET")
+        .with("w", &format!("{uri}/hook/WEBHOOK-SECRET"))
+        .with("p", "PD-KEY-SECRET");
+    Receivers::with_transport(
+        ReqwestTransport::new(HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_millis(500),
+        })
+        .unwrap(),
+        CachedSecrets::new(secrets, Duration::from_secs(60)),
+        NoSns,
+        Endpoints {
+            telegram_api: uri.clone(),
+            pagerduty_events: uri,
+        },
+        RetryPolicy {
+            max_attempts: 3,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        },
+    )
+}
+
+fn alarm() -> alarm_fanout::notice::Notice {
+    let m = json!({"AlarmName": "api", "NewStateValue": "ALARM", "AlarmArn": "arn:aws:cloudwatch:eu-west-1:1:alarm:api"});
+    parse_message("m-1", None, &m.to_string())
+}
+
+fn deadline() -> Deadline {
+    Deadline::after(Duration::from_secs(20))
+}
+
+async fn bodies(server: &MockServer, prefix: &str) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path().starts_with(prefix))
+        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_migrated_telegram_group_is_followed_and_reported() {
+    let server = MockServer::start().await;
+    let migrated = json!({"ok": false, "error_code": 400, "description": "Bad Request: group chat was upgraded to a supergroup chat", "parameters": {"migrate_to_chat_id": -1_001_234_567_890_i64}});
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(migrated))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let tg = Receiver::Telegram {
+        chat_id: ChatId::Id(-100),
+        thread_id: None,
+        bot_token_secret: "t".into(),
+    };
+    let message = format::message(&tg, &alarm(), Severity::Info, 3);
+    let sent = r.send("tg", &tg, &message, 0, deadline()).await.unwrap();
+    assert_eq!(sent.migrated_to, Some(-1_001_234_567_890));
+    let sent = bodies(&server, "/bot").await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["chat_id"], -100);
+    assert_eq!(sent[1]["chat_id"], -1_001_234_567_890_i64);
+    // Later messages in this process go to the new chat at once.
+    r.send("tg", &tg, &message, 0, deadline()).await.unwrap();
+    assert_eq!(
+        bodies(&server, "/bot").await[2]["chat_id"],
+        -1_001_234_567_890_i64
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_timed_out_after_acceptance_counts_as_a_possible_duplicate() {
+    let server = MockServer::start().await;
+    for prefix in ["/hook/WEBHOOK-SECRET", "/v2/enqueue"] {
+        // The first request is taken in but answered too late.
+        Mock::given(method("POST"))
+            .and(path(prefix))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(prefix))
+            .respond_with(ResponseTemplate::new(202))
+            .mount(&server)
+            .await;
+    }
+    let r = receivers(&server);
+    let hook = Receiver::Webhook {
+        url_secret: "w".into(),
+    };
+    let message = format::message(&hook, &alarm(), Severity::Info, 3);
+    let sent = r
+        .send("hook", &hook, &message, 0, deadline())
+        .await
+        .unwrap();
+    assert_eq!(sent.possible_duplicates, 1);
+    assert_eq!(bodies(&server, "/hook/").await.len(), 2);
+    // PagerDuty deduplicates on dedup_key: the second trigger is the same incident.
+    let pd = Receiver::Pagerduty {
+        routing_key_secret: "p".into(),
+    };
+    let message = format::message(&pd, &alarm(), Severity::Info, 3);
+    assert!(matches!(message, Message::Pagerduty(ref v) if v.get("routing_key").is_none()));
+    let sent = r.send("pd", &pd, &message, 0, deadline()).await.unwrap();
+    assert_eq!(sent.possible_duplicates, 0);
+    let events = bodies(&server, "/v2/enqueue").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["dedup_key"], events[1]["dedup_key"]);
+    assert_eq!(events[1]["routing_key"], "PD-KEY-SECRET");
+}
+
+#[tokio::test]
+async fn a_failure_after_a_timeout_is_uncertain_and_names_no_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook/WEBHOOK-SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let hook = Receiver::Webhook {
+        url_secret: "w".into(),
+    };
+    let message = format::message(&hook, &alarm(), Severity::Info, 3);
+    let failed = r
+        .send("hook", &hook, &message, 0, deadline())
+        .await
+        .unwrap_err();
+    assert!(failed.uncertain);
+    let text = failed.error.to_string();
+    assert!(text.contains("webhook receiver hook"), "{text}");
+    assert!(
+        !text.contains("SECRET") && !text.contains(&server.uri()),
+        "{text}"
+    );
+}
