@@ -120,6 +120,10 @@ ACTION_EXCEPTIONS = {
     ("s3", "ListObjects"): "s3:ListBucket",
     # HEAD on an object needs the permission to GET it.
     ("s3", "HeadObject"): "s3:GetObject",
+    # A write transaction is authorised item by item: a put, an update or a delete in it
+    # needs that item action. (A ConditionCheck item would need dynamodb:ConditionCheckItem;
+    # no crate uses one.)
+    ("dynamodb", "TransactWriteItems"): ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
 }
 
 # Actions a function's code calls but its policy deliberately does not grant, per
@@ -880,8 +884,10 @@ def iam_known(db: dict, action: str):
     return db.get(prefix, {}).get("Actions", {}).get(name.lower())
 
 
-def to_action(svc: str, op: str) -> str:
-    return ACTION_EXCEPTIONS.get((svc, op), f"{IAM_PREFIX[svc]}:{op}")
+def to_actions(svc: str, op: str) -> tuple:
+    """The IAM actions an operation needs (one, except for a few in ACTION_EXCEPTIONS)."""
+    mapped = ACTION_EXCEPTIONS.get((svc, op), f"{IAM_PREFIX[svc]}:{op}")
+    return (mapped,) if isinstance(mapped, str) else tuple(mapped)
 
 
 # --------------------------------------------------------------------------- main
@@ -912,9 +918,9 @@ def check_function(logical_id: str, props: dict, ctx: dict, verbose: bool) -> tu
     called: dict = {}  # action (lower) -> [Call]
     shown: dict = {}  # action (lower) -> as written
     for c in calls:
-        action = to_action(c.svc, c.op)
-        called.setdefault(action.lower(), []).append(c)
-        shown.setdefault(action.lower(), action)
+        for action in to_actions(c.svc, c.op):
+            called.setdefault(action.lower(), []).append(c)
+            shown.setdefault(action.lower(), action)
     for key, cs in called.items():
         if iam_known(db, shown[key]) is None:
             problems.append(f"{cs[0].svc} {cs[0].op} ({cs[0].file}:{cs[0].line}) maps to "

@@ -2,13 +2,20 @@
 
 Creates two CloudFront distributions with aliases and tags (the Next.js app and the docs
 site) and the static-site bucket behind the app, holding a small Next.js export, so that
-planning can use the bucket as the site inventory. moto has no CodePipeline job API
-(PutJobSuccessResult/PutJobFailureResult); the demo points CodePipeline at the stand-in.
+planning can use the bucket as the site inventory; the pending-deploy table and the deploy
+queue that S3 notifications are gathered through (names as in local.env). moto has no
+CodePipeline job API (PutJobSuccessResult/PutJobFailureResult); the demo points CodePipeline
+at the stand-in.
 """
 import boto3
 
 cf = boto3.client("cloudfront")
 s3 = boto3.client("s3")
+ddb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
+
+TABLE = "groundcrew-demo-cloudfront-invalidate"
+QUEUE = "groundcrew-demo-cloudfront-invalidate-deploys"
 
 BUCKET = "groundcrew-demo-site"
 SITES = [
@@ -71,3 +78,17 @@ keys += ["_next/static/css/app-71be.css", "_next/data/build-42/blog/launch.json"
 for key in keys:
     s3.put_object(Bucket=BUCKET, Key=f"www/{key}", Body=b"demo")
 print(f"bucket {BUCKET}: {len(keys)} objects under www/")
+
+try:
+    ddb.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    print(f"created table {TABLE}")
+except ddb.exceptions.ResourceInUseException:
+    print(f"table {TABLE} exists")
+url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+print(f"deploy queue {url}")

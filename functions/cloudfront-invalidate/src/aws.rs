@@ -314,3 +314,36 @@ impl Pipeline for SdkPipeline {
         Ok(())
     }
 }
+
+/// Sends the flush trigger of a pending deploy: a message that comes back through the
+/// deploy queue after `delay_seconds` (SQS delays a message at most 900 s; a longer wait
+/// is several hops).
+pub trait FlushTrigger: Send + Sync {
+    fn send(
+        &self,
+        body: &str,
+        delay_seconds: u32,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// SQS's longest message delay.
+pub const MAX_DELAY_SECONDS: u32 = 900;
+
+pub struct SdkQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub queue_url: String,
+}
+
+impl FlushTrigger for SdkQueue {
+    async fn send(&self, body: &str, delay_seconds: u32) -> Result<(), AwsError> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .delay_seconds(delay_seconds.min(MAX_DELAY_SECONDS) as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SendMessage", e))?;
+        Ok(())
+    }
+}

@@ -36,6 +36,16 @@ pub struct Config {
     pub wait_poll: Duration,
     /// Retries of `CreateInvalidation` (TooManyInvalidationsInProgress, Throttling).
     pub submit_retry: RetryPolicy,
+    /// The DynamoDB table holding pending deploys (S3 notifications gathered per
+    /// distribution); `None` refuses S3 notifications with an error naming the variable.
+    pub pending_table: Option<String>,
+    /// The SQS queue the S3 notifications arrive on; flush triggers are sent to it with a
+    /// delay (at most 15 minutes a hop).
+    pub flush_queue_url: Option<String>,
+    /// A deploy is flushed once it has been quiet this long...
+    pub quiet: Duration,
+    /// ...or once its first change is this old.
+    pub max_wait: Duration,
 }
 
 impl Default for Config {
@@ -58,6 +68,10 @@ impl Default for Config {
                 max_delay: Duration::from_secs(30),
                 max_retry_after: Duration::from_secs(60),
             },
+            pending_table: None,
+            flush_queue_url: None,
+            quiet: Duration::from_secs(60),
+            max_wait: Duration::from_secs(300),
         }
     }
 }
@@ -136,7 +150,23 @@ impl Config {
         if attempts == 0 {
             return Err(malformed("SUBMIT_MAX_ATTEMPTS", "at least 1"));
         }
+        let quiet = env.seconds_or("QUIET_SECONDS", d.quiet)?;
+        let max_wait = env.seconds_or("MAX_WAIT_SECONDS", d.max_wait)?;
+        if quiet.is_zero() {
+            return Err(malformed("QUIET_SECONDS", "at least 1"));
+        }
+        if max_wait < quiet {
+            return Err(malformed("MAX_WAIT_SECONDS", "at least QUIET_SECONDS"));
+        }
         Ok(Self {
+            pending_table: env
+                .optional("PENDING_TABLE")
+                .filter(|v| !v.trim().is_empty()),
+            flush_queue_url: env
+                .optional("FLUSH_QUEUE_URL")
+                .filter(|v| !v.trim().is_empty()),
+            quiet,
+            max_wait,
             distributions: env.list("DISTRIBUTIONS"),
             plan: PlanOptions {
                 max_wildcards,
@@ -216,6 +246,8 @@ mod tests {
             ("MAX_SHARE", "1.5"),
             ("SITE_BUCKETS", "nodistribution"),
             ("WAIT_POLL_SECONDS", "0"),
+            ("QUIET_SECONDS", "0"),
+            ("MAX_WAIT_SECONDS", "30"),
         ] {
             let err = Config::from_env(&env(&[(name, value)])).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

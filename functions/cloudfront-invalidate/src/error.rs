@@ -98,6 +98,10 @@ pub enum Error {
     ReportedToPipeline(String),
     #[error("could not report the job result to CodePipeline: {0}")]
     PipelineReport(String),
+    #[error("S3 notifications and flushes need {0}, which is not set")]
+    NotConfigured(&'static str),
+    #[error("the pending deploy of {0} kept changing under this invocation; retried later")]
+    Contention(String),
 }
 
 impl Error {
@@ -114,6 +118,8 @@ impl Error {
             Error::Incomplete(_) => "IncompleteInvalidation",
             Error::ReportedToPipeline(_) => "JobFailed",
             Error::PipelineReport(_) => "PipelineReportFailed",
+            Error::NotConfigured(_) => "NotConfigured",
+            Error::Contention(_) => "Contention",
         }
     }
 }

@@ -7,8 +7,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use aws_lambda_events::event::sqs::SqsEvent;
+
 use crate::config::Config;
 use crate::error::Error;
+use crate::notice::FlushTarget;
 use crate::paths::{
     cache_tag_item, index_directory, normalize, normalize_prefix, Encoding, NormPath,
 };
@@ -24,6 +27,9 @@ pub struct Request {
     pub wait: bool,
     /// Every path the site serves, when the event says.
     pub site_paths: Option<Vec<String>>,
+    /// A flush's id: the `CallerReference` of its first batch (`<id>-2`, ... for more).
+    /// `None`: references are derived from the deployment id and the batch's paths.
+    pub caller_reference: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +38,10 @@ pub enum Parsed {
     Single(Request),
     /// S3 notifications: one request per distribution (none for S3's test event).
     S3(Vec<Request>),
+    /// A batch from the deploy queue (S3 notifications and flush triggers).
+    Sqs(SqsEvent),
+    /// A direct `{"action": "flush"}`.
+    Flush(FlushTarget),
     /// A CodePipeline job: the job id is known, the parameters may still be bad (which is
     /// reported to CodePipeline).
     CodePipeline {
@@ -86,7 +96,21 @@ pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed,
     if obj.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(Parsed::S3(Vec::new()));
     }
+    if obj.contains_key("action") {
+        let target: FlushTarget = serde_json::from_value(event.clone())
+            .map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
+        return Ok(Parsed::Flush(target));
+    }
     if let Some(records) = obj.get("Records") {
+        let first_source = records
+            .get(0)
+            .and_then(|r| r.get("eventSource"))
+            .and_then(Value::as_str);
+        if first_source == Some("aws:sqs") {
+            let sqs: SqsEvent = serde_json::from_value(event.clone())
+                .map_err(|e| bad(format!("the SQS event is not valid: {e}")))?;
+            return Ok(Parsed::Sqs(sqs));
+        }
         return s3_records(records, config).map(Parsed::S3);
     }
     if let (Some(source), Some(detail_type)) = (obj.get("source"), obj.get("detail-type")) {
@@ -188,6 +212,7 @@ fn request_from(spec: Spec, default_deployment: &str, config: &Config) -> Result
         deployment_id,
         wait: spec.wait.unwrap_or(config.wait_default),
         site_paths,
+        caller_reference: None,
     })
 }
 
@@ -236,7 +261,7 @@ fn s3_records(records: &Value, config: &Config) -> Result<Vec<Request>, Error> {
 }
 
 /// Maps S3 objects to paths of the distributions serving their buckets.
-fn s3_requests(
+pub fn s3_requests(
     objects: &[(&str, &str)],
     deployment: &str,
     config: &Config,
@@ -277,6 +302,7 @@ fn s3_requests(
             deployment_id: deployment.to_string(),
             wait: false,
             site_paths: None,
+            caller_reference: None,
         })
         .collect())
 }
@@ -398,9 +424,14 @@ mod tests {
                 "SITE_BUCKETS",
             ),
             (
-                json!({"Records": [{"eventSource": "aws:sqs"}]}),
+                json!({"Records": [{"eventSource": "aws:sns"}]}),
                 "not an S3 notification",
             ),
+            (
+                json!({"Records": [{"eventSource": "aws:sqs", "messageId": 7}]}),
+                "SQS event is not valid",
+            ),
+            (json!({"action": "flush", "paths": []}), "paths"),
             (json!({"CodePipeline.job": {"data": {}}}), "no `id`"),
         ];
         for (event, expected) in cases {

@@ -1,43 +1,54 @@
-//! The Lambda handler: an event in, invalidations out; CodePipeline jobs always get
-//! their result reported.
+//! The Lambda handler: an event in, invalidations out. A deploy that arrives whole (direct
+//! invoke, deploy event, CodePipeline job) is invalidated at once; S3 notifications are
+//! gathered per distribution ([`crate::gather`]) and flushed as one invalidation when the
+//! deploy is quiet ([`crate::flush`]). CodePipeline jobs always get their result reported.
 
 use std::time::Duration;
 
 use groundcrew::retry::retry;
-use groundcrew::Deadline;
+use groundcrew::{Deadline, Invocation};
 use serde_json::{json, Value};
 
-use crate::aws::{CloudFront, Pipeline, SiteListing};
+use crate::aws::{CloudFront, FlushTrigger, Pipeline, SiteListing};
 use crate::error::Error;
 use crate::event::{parse, Parsed};
 use crate::invalidate::Invalidator;
+use crate::store::PendingStore;
 
 /// Time kept back for reporting a CodePipeline job's result.
 const REPORT_RESERVE: Duration = Duration::from_secs(3);
 
-pub struct Handler<C, S, P> {
+pub struct Handler<C, S, P, D, T> {
     pub invalidator: Invalidator<C, S>,
     pub pipeline: P,
+    /// Pending deploys (S3 notifications gathered until quiet).
+    pub store: D,
+    /// Sends the delayed flush trigger through the deploy queue.
+    pub trigger: T,
 }
 
-impl<C: CloudFront, S: SiteListing, P: Pipeline> Handler<C, S, P> {
-    pub async fn handle(
-        &self,
-        event: &Value,
-        request_id: &str,
-        deadline: Deadline,
-    ) -> Result<Value, Error> {
-        match parse(event, request_id, &self.invalidator.config)? {
+impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigger>
+    Handler<C, S, P, D, T>
+{
+    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
+        let deadline = invocation.deadline;
+        match parse(event, &invocation.request_id, &self.invalidator.config)? {
             Parsed::Single(request) => {
                 let outcome = self.invalidator.run(&request, deadline).await?;
                 Ok(json!(outcome))
             }
             Parsed::S3(requests) => {
-                let mut results = Vec::with_capacity(requests.len());
-                for request in &requests {
-                    results.push(self.invalidator.run(request, deadline).await?);
-                }
-                Ok(json!({ "results": results }))
+                // Boxed: the SDK's futures are large, and nested ones would fill a thread's stack.
+                let gathered = Box::pin(self.gather_requests(&requests, invocation)).await?;
+                Ok(json!({ "gathered": gathered }))
+            }
+            Parsed::Sqs(batch) => {
+                let response = Box::pin(self.handle_batch(&batch, invocation)).await?;
+                Ok(json!(response))
+            }
+            Parsed::Flush(target) => {
+                let flushed = Box::pin(self.flush(&target, true, invocation)).await?;
+                Ok(json!({ "flushed": flushed }))
             }
             Parsed::CodePipeline { job_id, request } => {
                 let work = deadline.less(REPORT_RESERVE);

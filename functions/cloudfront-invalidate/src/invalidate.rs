@@ -77,7 +77,7 @@ pub struct Invalidator<C, S> {
 }
 
 /// Runs one AWS call with retries, never past the deadline.
-async fn call<T, F, Fut>(
+pub(crate) async fn call<T, F, Fut>(
     policy: &RetryPolicy,
     deadline: Deadline,
     what: &'static str,
@@ -363,7 +363,11 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
         outcome.batches = batches.len();
         let mut created: Vec<InvalidationInfo> = Vec::new();
         for (i, batch) in batches.iter().enumerate() {
-            let reference = caller_reference(&dist.id, &request.deployment_id, batch);
+            let reference = match &request.caller_reference {
+                Some(id) if i == 0 => id.clone(),
+                Some(id) => format!("{id}-{}", i + 1),
+                None => caller_reference(&dist.id, &request.deployment_id, batch),
+            };
             let result = call(
                 &self.config.submit_retry,
                 deadline,
@@ -593,6 +597,7 @@ mod tests {
             deployment_id: "deploy-1".into(),
             wait: false,
             site_paths: None,
+            caller_reference: None,
         }
     }
 

@@ -7,13 +7,17 @@ use aws_sdk_cloudfront::types::{
     Aliases, DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, Origin, Origins,
     S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
 };
-use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkS3};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkQueue, SdkS3};
+use cloudfront_invalidate::aws_dynamo::SdkPending;
 use cloudfront_invalidate::config::{Config, SiteBucket};
 use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
 use groundcrew::testing::unique_name;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use serde_json::{json, Value};
 
 struct NoPipeline;
@@ -80,15 +84,68 @@ async fn create_distribution(
     out.distribution().unwrap().id().to_string()
 }
 
-fn handler(
-    sdk: &aws_config::SdkConfig,
-    config: Config,
-) -> Handler<SdkCloudFront, SdkS3, NoPipeline> {
+type LocalHandler = Handler<SdkCloudFront, SdkS3, NoPipeline, SdkPending, SdkQueue>;
+
+/// A pending-deploy table and a deploy queue of this test's own in the local AWS.
+async fn pending_resources(sdk: &aws_config::SdkConfig) -> (String, String) {
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let table = unique_name("pending");
+    ddb.create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sk")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("sk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("moto creates the table");
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique_name("deploys"))
+        .send()
+        .await
+        .expect("moto creates the queue");
+    (table, queue.queue_url().unwrap().to_string())
+}
+
+async fn handler(sdk: &aws_config::SdkConfig, config: Config) -> LocalHandler {
+    let (table, queue_url) = pending_resources(sdk).await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(true)
             .build(),
     );
+    let config = Config {
+        pending_table: Some(table.clone()),
+        flush_queue_url: Some(queue_url.clone()),
+        ..config
+    };
     Handler {
         invalidator: Invalidator::new(
             SdkCloudFront(aws_sdk_cloudfront::Client::new(sdk)),
@@ -96,11 +153,19 @@ fn handler(
             config,
         ),
         pipeline: NoPipeline,
+        store: SdkPending {
+            client: aws_sdk_dynamodb::Client::new(sdk),
+            table,
+        },
+        trigger: SdkQueue {
+            client: aws_sdk_sqs::Client::new(sdk),
+            queue_url,
+        },
     }
 }
 
-fn deadline() -> Deadline {
-    Deadline::after(Duration::from_secs(60))
+fn invocation(id: &str) -> Invocation {
+    Invocation::with_budget(id, Duration::from_secs(60))
 }
 
 async fn caller_reference_of(
@@ -129,10 +194,10 @@ async fn resolves_by_alias_and_tag_and_invalidates_a_small_deploy() {
     let alias = format!("{}.example.test", unique_name("app"));
     let tag_value = unique_name("site");
     let id = create_distribution(&cf, &alias, ("groundcrew:site", &tag_value)).await;
-    let h = handler(&sdk, Config::default());
+    let h = handler(&sdk, Config::default()).await;
 
     let event = json!({"distribution": alias, "paths": ["/index.html", "/blog/post.html", "/_next/static/chunks/a.js"], "deployment_id": "d1", "wait": true});
-    let out = h.handle(&event, "req-1", deadline()).await.unwrap();
+    let out = h.handle(&event, &invocation("req-1")).await.unwrap();
     assert_eq!(out["distribution_id"], id);
     assert_eq!(out["status"], "Completed");
     assert_eq!(out["paths_billed"], 3, "{out}");
@@ -146,7 +211,7 @@ async fn resolves_by_alias_and_tag_and_invalidates_a_small_deploy() {
 
     let by_tag =
         json!({"distribution": format!("tag:groundcrew:site={tag_value}"), "paths": ["/a.html"]});
-    let out = h.handle(&by_tag, "req-2", deadline()).await.unwrap();
+    let out = h.handle(&by_tag, &invocation("req-2")).await.unwrap();
     assert_eq!(out["distribution_id"], id);
 }
 
@@ -156,13 +221,13 @@ async fn a_retried_event_sends_the_same_caller_reference() {
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
     let alias = format!("{}.example.test", unique_name("retry"));
     let id = create_distribution(&cf, &alias, ("k", "v")).await;
-    let h = handler(&sdk, Config::default());
+    let h = handler(&sdk, Config::default()).await;
     let event = json!({
         "id": "ev-1", "source": "groundcrew.deploy", "detail-type": "Deploy Completed",
         "detail": {"distribution": alias, "deployment_id": "web-7", "paths": ["/index.html", "/about.html"]}
     });
-    let first = h.handle(&event, "req-a", deadline()).await.unwrap();
-    let second = h.handle(&event, "req-b", deadline()).await.unwrap();
+    let first = h.handle(&event, &invocation("req-a")).await.unwrap();
+    let second = h.handle(&event, &invocation("req-b")).await.unwrap();
     assert_eq!(first["caller_references"], second["caller_references"]);
     // What CloudFront received both times carries the same reference, so real CloudFront
     // answers the retry with the first invalidation (moto does not implement that and
@@ -180,7 +245,7 @@ async fn a_ten_thousand_file_deploy_fits_the_limits() {
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
     let alias = format!("{}.example.test", unique_name("big"));
     let id = create_distribution(&cf, &alias, ("k", "v")).await;
-    let h = handler(&sdk, Config::default());
+    let h = handler(&sdk, Config::default()).await;
     let mut paths: Vec<String> = Vec::new();
     for n in 0..4000 {
         paths.push(format!("/_next/static/chunks/{n}-abc.js"));
@@ -193,8 +258,7 @@ async fn a_ten_thousand_file_deploy_fits_the_limits() {
     let out = h
         .handle(
             &json!({"distribution": alias, "paths": paths, "deployment_id": "big-1"}),
-            "req",
-            deadline(),
+            &invocation("req"),
         )
         .await
         .unwrap();
@@ -247,14 +311,24 @@ async fn bucket_inventory_from_s3_shapes_the_plan() {
         }],
         ..Config::default()
     };
-    let h = handler(&sdk, config);
+    let h = handler(&sdk, config).await;
     let event = json!({"Records": [
         {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/docs/a.html", "sequencer": "1"}}},
         {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/docs/b.html", "sequencer": "2"}}},
         {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/shop/x.html", "sequencer": "3"}}}
     ]});
-    let out = h.handle(&event, "req", deadline()).await.unwrap();
-    let result = &out["results"][0];
+    // Notifications invoked directly are gathered like the queue's, then flushed.
+    let out = h.handle(&event, &invocation("req")).await.unwrap();
+    assert_eq!(out["gathered"][0]["appended"], 1, "{out}");
+    let out = h
+        .handle(
+            &json!({"action": "flush", "distribution": alias}),
+            &invocation("flush"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["flushed"][0]["status"], "flushed", "{out}");
+    let result = &out["flushed"][0]["outcome"];
     assert_eq!(result["inventory"], "bucket");
     // Every file in /docs/ changed: one wildcard; /shop/ only partly: exact path.
     assert_eq!(result["wildcards"], json!(["/docs/*"]), "{out}");
@@ -268,7 +342,7 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
     let alias = format!("{}.example.test", unique_name("bad"));
     let id = create_distribution(&cf, &alias, ("k", "v")).await;
-    let h = handler(&sdk, Config::default());
+    let h = handler(&sdk, Config::default()).await;
     let cases: Vec<(Value, &str)> = vec![
         (json!({"distribution": alias, "paths": ["/a*b"]}), "`*`"),
         (
@@ -290,7 +364,7 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
     ];
     for (event, expected) in cases {
         let err = h
-            .handle(&event, "req", deadline())
+            .handle(&event, &invocation("req"))
             .await
             .unwrap_err()
             .to_string();
@@ -310,12 +384,12 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
             distributions: vec!["EOTHER1234567".into()],
             ..Config::default()
         },
-    );
+    )
+    .await;
     let err = restricted
         .handle(
             &json!({"distribution": id, "paths": ["/a"]}),
-            "req",
-            deadline(),
+            &invocation("req"),
         )
         .await
         .unwrap_err();
@@ -324,4 +398,125 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
             .contains("not among the configured DISTRIBUTIONS"),
         "{err}"
     );
+}
+
+fn s3_body(bucket: &str, key: &str) -> String {
+    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-12-01T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": 12, "sequencer": "0065"}}}]})
+    .to_string()
+}
+
+/// Receives what the queue holds now as the SQS event Lambda would deliver.
+async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, wait: i32) -> Value {
+    let mut records = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(if records.is_empty() { wait } else { 0 })
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            records.push(
+                json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+                "body": m.body(), "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": "us-east-1"}),
+            );
+        }
+    }
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn an_s3_sync_through_the_queue_is_one_invalidation_billed_once() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let alias = format!("{}.example.test", unique_name("sync"));
+    let id = create_distribution(&cf, &alias, ("k", "v")).await;
+    let bucket = unique_name("sync").to_lowercase();
+    let config = Config {
+        site_buckets: vec![SiteBucket {
+            bucket: bucket.clone(),
+            prefix: String::new(),
+            distribution: alias.clone(),
+        }],
+        bucket_inventory: false,
+        quiet: Duration::from_secs(1),
+        max_wait: Duration::from_secs(2),
+        ..Config::default()
+    };
+    let h = handler(&sdk, config).await;
+    let queue_url = h.trigger.queue_url.clone();
+    // An `aws s3 sync` of 25 objects: 25 notifications on the queue, two of them for
+    // immutable assets.
+    let mut keys: Vec<String> = (0..23).map(|n| format!("blog/post-{n}.html")).collect();
+    keys.push("_next/static/chunks/a-1.js".into());
+    keys.push("_next/static/chunks/b-2.js".into());
+    for key in &keys {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(s3_body(&bucket, key))
+            .send()
+            .await
+            .unwrap();
+    }
+    let batch = receive(&sqs, &queue_url, 1).await;
+    assert_eq!(batch["Records"].as_array().unwrap().len(), 25);
+    let out = h.handle(&batch, &invocation("batch-1")).await.unwrap();
+    assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+    // Lambda timed out before deleting the batch: it comes again; nothing is added.
+    let again = h.handle(&batch, &invocation("batch-1b")).await.unwrap();
+    assert_eq!(again["batchItemFailures"], json!([]), "{again}");
+
+    // The flush trigger comes back through the queue once the deploy is quiet.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let trigger = receive(&sqs, &queue_url, 3).await;
+    let triggers = trigger["Records"].as_array().unwrap().len();
+    assert_eq!(triggers, 1, "{trigger}");
+    let flushed = h.handle(&trigger, &invocation("trigger")).await.unwrap();
+    assert_eq!(flushed["batchItemFailures"], json!([]), "{flushed}");
+    // The trigger delivered twice (SQS is at least once) changes nothing.
+    let twice = h.handle(&trigger, &invocation("trigger-2")).await.unwrap();
+    assert_eq!(twice["batchItemFailures"], json!([]), "{twice}");
+
+    let list = cf
+        .list_invalidations()
+        .distribution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let items = list.invalidation_list().unwrap().items().to_vec();
+    assert_eq!(items.len(), 1, "one invalidation for the whole sync");
+    let (reference, mut paths) = caller_reference_of(&cf, &id, items[0].id()).await;
+    assert!(reference.starts_with(&format!("gc-{id}-")), "{reference}");
+    paths.sort();
+    let mut expected: Vec<String> = keys[..23].iter().map(|k| format!("/{k}")).collect();
+    expected.sort();
+    // Without an inventory, 23 files in one directory become one wildcard.
+    assert_eq!(paths, vec!["/blog/*".to_string()], "{expected:?}");
+    // A later re-delivery of the same batch (a new generation would bill it again).
+    let late = h.handle(&batch, &invocation("late")).await.unwrap();
+    assert_eq!(late["batchItemFailures"], json!([]));
+    let flush_all = h
+        .handle(&json!({"action": "flush"}), &invocation("op"))
+        .await
+        .unwrap();
+    assert_eq!(flush_all["flushed"], json!([]), "{flush_all}");
+    let after = cf
+        .list_invalidations()
+        .distribution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.invalidation_list().unwrap().items().len(), 1);
 }

@@ -10,9 +10,10 @@ use cloudfront_invalidate::config::Config;
 use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
+use cloudfront_invalidate::memory::{MemoryStore, RecordedTrigger};
 use groundcrew::aws::load_sdk_config_for_endpoint;
 use groundcrew::retry::RetryPolicy;
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -57,7 +58,9 @@ async fn mount_distribution(server: &MockServer) {
         .await;
 }
 
-async fn handler(server: &MockServer) -> Handler<SdkCloudFront, NoListing, SdkPipeline> {
+type StandinHandler = Handler<SdkCloudFront, NoListing, SdkPipeline, MemoryStore, RecordedTrigger>;
+
+async fn handler(server: &MockServer) -> StandinHandler {
     let uri = server.uri();
     // The real SDK clients, pointed at the stand-in.
     let sdk = load_sdk_config_for_endpoint(&uri, "us-east-1").await;
@@ -82,7 +85,13 @@ async fn handler(server: &MockServer) -> Handler<SdkCloudFront, NoListing, SdkPi
     Handler {
         invalidator,
         pipeline: SdkPipeline(aws_sdk_codepipeline::Client::new(&sdk)),
+        store: MemoryStore::default(),
+        trigger: RecordedTrigger::default(),
     }
+}
+
+fn invocation(budget: Duration) -> Invocation {
+    Invocation::with_budget("req", budget)
 }
 
 fn caller_reference(body: &[u8]) -> String {
@@ -116,7 +125,7 @@ async fn too_many_invalidations_in_progress_is_waited_out() {
     let h = handler(&server).await;
     let event = json!({"distribution": DIST, "paths": ["/index.html"], "deployment_id": "web-1"});
     let out = h
-        .handle(&event, "req", Deadline::after(Duration::from_secs(20)))
+        .handle(&event, &invocation(Duration::from_secs(20)))
         .await
         .unwrap();
     assert_eq!(out["invalidation_ids"], json!(["I2J0I21PCUYOIK"]));
@@ -150,7 +159,7 @@ async fn batches_left_at_the_deadline_fail_the_invocation_naming_them() {
     h.invalidator.config.submit_retry.max_attempts = 100;
     let event = json!({"distribution": DIST, "paths": ["/index.html", "/about.html"], "deployment_id": "web-2"});
     let err = h
-        .handle(&event, "req", Deadline::after(Duration::from_secs(2)))
+        .handle(&event, &invocation(Duration::from_secs(2)))
         .await
         .unwrap_err()
         .to_string();
@@ -195,22 +204,21 @@ async fn codepipeline_jobs_are_always_reported() {
             "actionConfiguration": {"configuration": {"FunctionName": "f", "UserParameters": params}},
             "inputArtifacts": [], "outputArtifacts": [], "artifactCredentials": {}}}})
     };
-    let deadline = Deadline::after(Duration::from_secs(20));
+    let deadline = invocation(Duration::from_secs(20));
     let ok = h
         .handle(
             &job(
                 "job-ok",
                 &json!({"distribution": DIST, "paths": ["/index.html"]}).to_string(),
             ),
-            "req",
-            deadline,
+            &deadline,
         )
         .await
         .unwrap();
     assert_eq!(ok["reported"], "PutJobSuccessResult");
     assert_eq!(ok["result"]["deployment_id"], "job-ok");
     let err = h
-        .handle(&job("job-bad", r#"{"distribution": "x"}"#), "req", deadline)
+        .handle(&job("job-bad", r#"{"distribution": "x"}"#), &deadline)
         .await
         .unwrap_err();
     assert!(
