@@ -121,7 +121,7 @@ pub async fn cleanup<L: LambdaApi>(
     report
 }
 
-/// Puts memory, architecture and environment back as they were.
+/// Puts architecture, memory, log settings and environment back as they were.
 pub async fn restore<L: LambdaApi>(
     lambda: &L,
     function: &str,
@@ -145,6 +145,15 @@ pub async fn restore<L: LambdaApi>(
         })
         .await?;
         until_updated(lambda, function, deadline).await?;
+    }
+    if now.logging.is_some() && now.logging != original.logging {
+        if let Some(logging) = &original.logging {
+            call(deadline, "UpdateFunctionConfiguration", || {
+                lambda.update_logging(function, logging)
+            })
+            .await?;
+            until_updated(lambda, function, deadline).await?;
+        }
     }
     if now.environment != original.environment {
         let vars = original.environment.clone().unwrap_or_default();

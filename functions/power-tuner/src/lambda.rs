@@ -8,7 +8,8 @@ use std::time::Duration;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus, LogType,
+    ApplicationLogLevel, Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus,
+    LogFormat, LogType, LoggingConfig, SystemLogLevel,
 };
 use groundcrew::retry::{RetryAdvice, Transient};
 
@@ -95,6 +96,50 @@ pub struct FunctionState {
     pub package_type: Option<String>,
     #[serde(default)]
     pub code_sha256: Option<String>,
+    /// `LoggingConfig`; `None` when Lambda reports none.
+    #[serde(default)]
+    pub logging: Option<LogSettings>,
+}
+
+/// A function's `LoggingConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogSettings {
+    /// `Text` or `JSON`.
+    pub format: String,
+    pub application_level: Option<String>,
+    /// `DEBUG`, `INFO` or `WARN` (JSON format only).
+    pub system_level: Option<String>,
+    pub log_group: Option<String>,
+}
+
+impl LogSettings {
+    /// Whether Lambda writes the `platform.report` record (the REPORT line) at all.
+    ///
+    /// Lambda's log-level filtering (AWS Lambda Developer Guide, "Log-level filtering",
+    /// docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html; and
+    /// the API's `LoggingConfig.SystemLogLevel`: "Lambda only sends system logs at the
+    /// selected level of detail and lower, where DEBUG is the highest level and WARN is the
+    /// lowest") applies to the JSON format only, and `platform.report` is a system log
+    /// event at INFO. So with JSON logs at `SystemLogLevel` WARN no REPORT record is
+    /// written. AWS does not say whether the `LogType=Tail` tail is filtered the same way;
+    /// we assume it is (it is the same log stream), and raise the level to INFO for the
+    /// run either way.
+    pub fn hides_reports(&self) -> bool {
+        self.format.eq_ignore_ascii_case("json")
+            && self
+                .system_level
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case("warn"))
+    }
+
+    /// The same settings with system logs at INFO, so that reports are written.
+    pub fn with_reports(&self) -> Self {
+        Self {
+            system_level: Some("INFO".into()),
+            ..self.clone()
+        }
+    }
 }
 
 impl FunctionState {
@@ -169,6 +214,12 @@ pub trait LambdaApi: Send + Sync {
         &self,
         function: &str,
         vars: HashMap<String, String>,
+    ) -> impl Future<Output = Res<()>> + Send;
+    /// `UpdateFunctionConfiguration` of `LoggingConfig`.
+    fn update_logging(
+        &self,
+        function: &str,
+        logging: &LogSettings,
     ) -> impl Future<Output = Res<()>> + Send;
     /// `UpdateFunctionCode` for another architecture, from `code`.
     fn update_architecture(
@@ -312,6 +363,15 @@ impl LambdaApi for SdkLambda {
             runtime: out.runtime().map(|r| r.as_str().to_string()),
             package_type: out.package_type().map(|p| p.as_str().to_string()),
             code_sha256: out.code_sha256().map(str::to_string),
+            logging: out.logging_config().map(|l| LogSettings {
+                format: l
+                    .log_format()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+                application_level: l.application_log_level().map(|a| a.as_str().to_string()),
+                system_level: l.system_log_level().map(|a| a.as_str().to_string()),
+                log_group: l.log_group().map(str::to_string),
+            }),
         })
     }
 
@@ -331,6 +391,31 @@ impl LambdaApi for SdkLambda {
             .update_function_configuration()
             .function_name(function)
             .environment(Environment::builder().set_variables(Some(vars)).build())
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_logging(&self, function: &str, logging: &LogSettings) -> Res<()> {
+        let mut config =
+            LoggingConfig::builder().log_format(LogFormat::from(logging.format.as_str()));
+        // The levels may be set only with the JSON format.
+        if logging.format.eq_ignore_ascii_case("json") {
+            config = config
+                .set_application_log_level(
+                    logging
+                        .application_level
+                        .as_deref()
+                        .map(ApplicationLogLevel::from),
+                )
+                .set_system_log_level(logging.system_level.as_deref().map(SystemLogLevel::from));
+        }
+        config = config.set_log_group(logging.log_group.clone());
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .logging_config(config.build())
             .send()
             .await
             .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;

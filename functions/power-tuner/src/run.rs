@@ -296,7 +296,10 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
         }
         let report = out.log_result.as_deref().and_then(parse_log_result);
         if report.is_none() && !allowed {
-            return Err("the log tail held no REPORT line".to_string());
+            return Err(
+                "the log tail held no REPORT line (neither text nor a JSON platform.report record)"
+                    .to_string(),
+            );
         }
         Ok((report, allowed))
     }
@@ -351,6 +354,23 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
         }
     }
 
+    /// Makes sure the function writes a REPORT record for every invocation: with JSON
+    /// logs at system level WARN it writes none (see `LogSettings::hides_reports`), so the
+    /// run raises it to INFO; the cleanup puts the original back.
+    async fn reports_visible(&self) -> Result<(), LambdaError> {
+        let (f, d, lambda) = (self.function, self.m.deadline, self.m.lambda);
+        let now = until_updated(lambda, f, d).await?;
+        let Some(logging) = now.logging.filter(|l| l.hides_reports()) else {
+            return Ok(());
+        };
+        let raised = logging.with_reports();
+        call(d, "UpdateFunctionConfiguration", || {
+            lambda.update_logging(f, &raised)
+        })
+        .await?;
+        until_updated(lambda, f, d).await.map(|_| ())
+    }
+
     /// Switches the architecture when the next target needs another.
     async fn switch(&self, arch: Architecture) -> Result<(), LambdaError> {
         let (f, d, lambda) = (self.function, self.m.deadline, self.m.lambda);
@@ -371,6 +391,10 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Target, Vec<String>, usize)>();
         let producer = async move {
             let plan = lock(&self.state).plan.clone();
+            if let Err(e) = self.reports_visible().await {
+                // Measured anyway: a value without a REPORT record fails with the reason.
+                tracing::warn!(error = %e, "raising the system log level for the run failed");
+            }
             let mut started = false;
             let mut current_arch: Option<Architecture> = None;
             for target in plan {

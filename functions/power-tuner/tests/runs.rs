@@ -470,3 +470,37 @@ async fn a_native_binary_is_not_switched_without_a_build_for_the_other_architect
     );
     w.clean();
 }
+
+#[tokio::test]
+async fn json_logs_at_system_level_warn_are_raised_for_the_run_and_put_back() {
+    let model = Model {
+        json_logs: true,
+        ..Model::default()
+    };
+    let w = world(model, settings()).await;
+    w.sim
+        .state
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut(FN)
+        .unwrap()
+        .latest
+        .system_log_level = "WARN".into();
+    let mut req = input();
+    req["powerValues"] = json!([256, 1024]);
+    let out = w.invoke(&req, "logs").await.unwrap();
+    assert!(
+        out["report"]["failed"].as_array().unwrap().is_empty(),
+        "every value had its REPORT record: {out:#}"
+    );
+    assert_eq!(out["power"], json!(256));
+    w.clean();
+    assert_eq!(
+        w.sim.state.lock().unwrap().functions[FN]
+            .latest
+            .system_log_level,
+        "WARN",
+        "the log settings are put back"
+    );
+}

@@ -75,6 +75,8 @@ pub struct Config {
     pub arch: String,
     pub env: BTreeMap<String, String>,
     pub code_sha: String,
+    /// `LoggingConfig.SystemLogLevel` (with the model's JSON logs).
+    pub system_log_level: String,
 }
 
 #[derive(Debug)]
@@ -150,6 +152,7 @@ impl LambdaSim {
             arch: arch.to_string(),
             env: BTreeMap::from([("MODE".to_string(), "demo".to_string())]),
             code_sha: format!("sha-{arch}"),
+            system_log_level: "INFO".into(),
         };
         let sim = FunctionSim {
             latest: config.clone(),
@@ -175,6 +178,13 @@ impl LambdaSim {
     }
 
     fn config_json(name: &str, c: &Config, version: &str, status: &str) -> Value {
+        let mut out = Self::config_json_without_logging(name, c, version, status);
+        out["LoggingConfig"] = json!({"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+            "SystemLogLevel": c.system_log_level, "LogGroup": format!("/aws/lambda/{name}")});
+        out
+    }
+
+    fn config_json_without_logging(name: &str, c: &Config, version: &str, status: &str) -> Value {
         json!({
             "FunctionName": name,
             "FunctionArn": Self::arn(name),
@@ -269,6 +279,16 @@ impl LambdaSim {
                 if let Some(m) = body.get("MemorySize").and_then(Value::as_u64) {
                     if f.latest.memory != m as u32 {
                         f.latest.memory = m as u32;
+                        f.changed_since_publish = true;
+                    }
+                }
+                if let Some(level) = body
+                    .get("LoggingConfig")
+                    .and_then(|l| l.get("SystemLogLevel"))
+                    .and_then(Value::as_str)
+                {
+                    if f.latest.system_log_level != level {
+                        f.latest.system_log_level = level.to_string();
                         f.changed_since_publish = true;
                     }
                 }
@@ -490,7 +510,10 @@ impl LambdaSim {
                     };
                 let init = cold.then_some(model.init_ms);
                 let billed = (duration + init.unwrap_or(0.0)).ceil();
-                let log = if model.json_logs {
+                let log = if model.json_logs && config.system_log_level == "WARN" {
+                    // platform.report is a system log at INFO: filtered out.
+                    format!("{}\n", json!({"level": "WARN", "message": "app warning"}))
+                } else if model.json_logs {
                     let mut metrics = json!({"durationMs": duration, "billedDurationMs": billed, "memorySizeMB": mem, "maxMemoryUsedMB": 40});
                     if let Some(i) = init {
                         metrics["initDurationMs"] = json!(i);
