@@ -1,5 +1,6 @@
 //! Against the local AWS (moto): Secrets Manager and SSM through the real SDK clients
-//! (the secret token created when absent), SNS alerts, and a Create end to end with
+//! (the secret token created when absent; the registration records in SSM), SNS alerts,
+//! and a Create end to end with
 //! wiremock as Telegram and as the ResponseURL.
 
 mod common;
@@ -203,4 +204,22 @@ async fn create_and_delete_end_to_end_with_secrets_in_the_local_aws() {
     assert_eq!(out["Status"], "SUCCESS");
     assert_eq!(fake.calls("deleteWebhook").len(), 1);
     assert_eq!(cfn_bodies(&cfn).await.len(), 2);
+}
+
+#[tokio::test]
+async fn registration_records_are_stored_replaced_and_removed_in_ssm() {
+    let sdk = groundcrew::require_local_aws!();
+    let vault = AwsVault::new(&sdk);
+    let name = format!("/{}/registered/7000000001", unique_name("tw-records"));
+    assert_eq!(vault.load_record(&name).await.unwrap(), None);
+    vault.store_record(&name, r#"{"a":1}"#).await.unwrap();
+    vault.store_record(&name, r#"{"a":2}"#).await.unwrap();
+    assert_eq!(
+        vault.load_record(&name).await.unwrap().as_deref(),
+        Some(r#"{"a":2}"#)
+    );
+    vault.delete_record(&name).await.unwrap();
+    assert_eq!(vault.load_record(&name).await.unwrap(), None);
+    // Deleting what is not there is not an error (a second Delete, a record never made).
+    vault.delete_record(&name).await.unwrap();
 }
