@@ -1,7 +1,6 @@
 //! Against the local AWS (moto): Secrets Manager and SSM through the real SDK clients
 //! (the secret token created when absent; the registration records in SSM), SNS alerts,
-//! and a Create end to end with
-//! wiremock as Telegram and as the ResponseURL.
+//! and a Create end to end with wiremock as Telegram and as the ResponseURL.
 
 mod common;
 
