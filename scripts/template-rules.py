@@ -628,6 +628,14 @@ def check_metadata(template: dict, sam: dict, problems: list[str], notes: list[s
             problems.append(f"metadata: {key} {app[key]} does not exist")
     if len(app.get("Labels") or []) > 10:
         problems.append("metadata: at most 10 Labels")
+    # The README's count of guided-deploy questions (sam deploy --guided asks every parameter).
+    claimed = re.search(r"asks for every parameter: (\d+) questions", (ROOT / "README.md").read_text())
+    count = len(template.get("Parameters") or {})
+    if not claimed:
+        problems.append("metadata: README.md no longer says how many questions sam deploy --guided asks")
+    elif int(claimed.group(1)) != count:
+        problems.append(f"metadata: README.md says sam deploy --guided asks {claimed.group(1)} questions; "
+                        f"the template has {count} parameters")
     # Every parameter in exactly one console group, with a label.
     iface = meta.get("AWS::CloudFormation::Interface") or {}
     grouped = [p for g in iface.get("ParameterGroups", []) for p in g.get("Parameters", [])]

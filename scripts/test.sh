@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: set-up, fmt, clippy, unit and local-AWS tests,
-# the arm64 build and boot check, the benchmarks (short setting), the template checks,
-# then a one-line summary.
+# the README's local run, the arm64 build and boot check, the benchmarks (short setting),
+# the template checks, then a one-line summary.
 # With CI=true a missing tool or service is a failure, never a skip.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -61,6 +61,14 @@ benchmarks() {
   return "$rc"
 }
 
+localrun() {
+  # The README's "Run one function locally" (cargo lambda watch and invoke), for real.
+  scripts/local-run-check.sh 2>&1 | tee "$LOCAL/local-run.log"
+  local rc=${PIPESTATUS[0]}
+  count_from "$LOCAL/local-run.log"
+  return "$rc"
+}
+
 templates() {
   scripts/template-check.sh 2>&1 | tee "$LOCAL/template.log"
   local rc=${PIPESTATUS[0]}
@@ -78,6 +86,7 @@ stage "local AWS" scripts/local-aws.sh start
 stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --quiet -- -D warnings
 stage "unit and local-AWS tests (nextest)" nextest
+stage "README local run (cargo lambda watch and invoke)" localrun
 stage "arm64 build and boot check" boot
 stage "benchmarks, short setting" benchmarks
 stage "template checks" templates
