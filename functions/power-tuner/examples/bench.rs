@@ -135,7 +135,7 @@ async fn main() {
         "power_tuning_step_functions_cost_usd",
         theirs,
         "USD",
-        "(6 + 3 x 6) state transitions x 0.000025 USD (REFERENCE.md), excluding its own Lambda functions' charges",
+        "(6 + 3 x 6) state transitions x 0.000025 USD (docs/reference.md), excluding its own Lambda functions' charges",
     );
     figure(
         "cost_ratio_ours_to_power_tuning",

@@ -1,6 +1,6 @@
 //! The price model: duration per GB-second by architecture, plus the per-request charge.
 //!
-//! Defaults are us-east-1's first tier (REFERENCE.md); the input's `pricing` overrides
+//! Defaults are us-east-1's first tier (docs/reference.md); the input's `pricing` overrides
 //! them for other regions or negotiated prices. Volume tiers are not modelled: a tuning
 //! run compares configurations at the same volume, and the first tier is the upper bound.
 
