@@ -23,6 +23,8 @@ check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
 rm -rf .local/template-variants
 check "template rules (stage isolation, names, topic policy, IAM conditions, switches, metadata)" \
   "$VENV/bin/python" scripts/template-rules.py --variants .local/template-variants
+check "template rules self-test (each rule fails on a template broken its way)" \
+  "$VENV/bin/python" scripts/template-rules.py --self-test
 check "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1
 check "cfn-lint (template and each function switched off)" cfn-lint template.yaml .local/template-variants/*.yaml
 check "sam build" sam build --template template.yaml --beta-features

@@ -660,30 +660,84 @@ def check_metadata(template: dict, sam: dict, problems: list[str], notes: list[s
                             f"(scripts/sar-supported-resources.txt)")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--template", default=str(ROOT / "template.yaml"))
-    ap.add_argument("--variants", type=Path, help="write one template per disabled function here")
-    args = ap.parse_args()
-    template = load_template(Path(args.template))
+def run_rules(path: Path, variants: Path | None) -> tuple[dict[str, list[str]], list[str]]:
+    """Each rule's problems (empty: it passed), and the notes."""
+    template = load_template(path)
     sam = sam_transform(template)
+    notes: list[str] = []
     rules = [
         ("isolation", lambda p: (check_isolation(sam, p), check_power_tuner_not_itself(sam, p))),
         ("names", lambda p: check_name_lengths(sam, p)),
         ("topic policy", lambda p: check_topic_policy(sam, p)),
         ("routing document", lambda p: check_routing_document(sam, p)),
-        ("iam conditions", lambda p: check_iam_conditions(template, p, Path(args.template))),
-        ("switches", lambda p: check_switches(template, p, args.variants, Path(args.template))),
+        ("iam conditions", lambda p: check_iam_conditions(template, p, path)),
+        ("switches", lambda p: check_switches(template, p, variants, path)),
         ("metadata", lambda p: check_metadata(template, sam, p, notes)),
     ]
-    notes: list[str] = []
-    failed = 0
+    results = {}
     for name, rule in rules:
         problems: list[str] = []
         try:
             rule(problems)
         except (CheckError, KeyError) as e:
             problems.append(f"{name}: cannot evaluate the template: {e!r}")
+        results[name] = problems
+    return results, notes
+
+
+# --self-test: each rule must fail on a template broken the way it guards against.
+# (rule, text in template.yaml, replacement)
+BREAKAGES = [
+    ("isolation", "secret:${Name}/*", "secret:groundcrew*"),
+    ("isolation", "                - lambda:DeleteAlias\n                - lambda:DeleteFunction\n              Resource:\n"
+                  "                - !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}-power-tuner\n",
+     "                - lambda:DeleteFunction\n              Resource:\n"
+     "                - !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}-power-tuner\n"),
+    ("names", "    MaxLength: 28\n", "    MaxLength: 40\n"),
+    ("topic policy", "budgets.amazonaws.com", "budget.amazonaws.com"),
+    ("routing document", "default: [fallback-email]", "default: [nobody]"),
+    ("iam conditions", "StringEqualsIgnoreCase:\n                  aws:ResourceTag/groundcrew:autopause",
+     "StringEquals:\n                  aws:ResourceTag/groundcrew:autopause"),
+    ("iam conditions", "                  aws:ResourceTag/stage: [prod, production, prd, live]",
+     "                  aws:ResourceTag/stage: [prod, production]"),
+    ("switches", "  PowerTunerLogGroup:\n    Condition: PowerTunerEnabled\n", "  PowerTunerLogGroup:\n"),
+    ("metadata", "    SemanticVersion: 0.1.0\n", "    SemanticVersion: 0.2.0\n"),
+]
+
+
+def self_test(path: Path) -> int:
+    text = path.read_text()
+    failed = 0
+    scratch = ROOT / ".local" / "template-rules-self-test.yaml"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    for rule, old, new in BREAKAGES:
+        if text.count(old) < 1:
+            print(f"FAIL self-test {rule}: the template no longer contains {old[:60]!r}; update BREAKAGES")
+            failed += 1
+            continue
+        scratch.write_text(text.replace(old, new, 1))
+        results, _ = run_rules(scratch, None)
+        if results[rule]:
+            print(f"ok   self-test {rule}: caught {new[:50]!r} ({results[rule][0][:90]})")
+        else:
+            print(f"FAIL self-test {rule}: did not notice {old[:50]!r} -> {new[:50]!r}")
+            failed += 1
+    scratch.unlink(missing_ok=True)
+    print(f"template-rules self-test: {len(BREAKAGES) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--template", default=str(ROOT / "template.yaml"))
+    ap.add_argument("--variants", type=Path, help="write one template per disabled function here")
+    ap.add_argument("--self-test", action="store_true", help="check that each rule fails on a broken template")
+    args = ap.parse_args()
+    if args.self_test:
+        return self_test(Path(args.template))
+    results, notes = run_rules(Path(args.template), args.variants)
+    failed = 0
+    for name, problems in results.items():
         if problems:
             failed += 1
             print(f"FAIL {name}")
@@ -693,7 +747,7 @@ def main() -> int:
             print(f"ok   {name}")
     for note in notes:
         print(f"note: {note}")
-    print(f"template-rules: {len(rules) - failed} passed, {failed} failed")
+    print(f"template-rules: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
