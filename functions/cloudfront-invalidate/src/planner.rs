@@ -5,15 +5,17 @@
 //! billed paths that cover every changed path under `D` using at most `k` wildcards. A
 //! directory may become the wildcard `D*` only when that is admissible:
 //!
+//! - never when `D*` would cover an immutable prefix (hashed assets cached for a year),
+//!   with or without an inventory: an inventory may say every file under `/` changed, yet
+//!   `/*` would still evict `/_next/static/`;
 //! - with a site inventory (every file the site serves): when every file under `D`
 //!   changed, or when `D` holds at most `max_share` of the site's files;
-//! - without one: when at least `blind_min_files` changed files lie under `D` and `D`
-//!   does not contain an immutable prefix (hashed assets cached for a year are never
-//!   evicted blindly).
+//! - without one: when at least `blind_min_files` changed files lie under `D`.
 //!
 //! The result never bills more than the naive list (every changed path as it is), never
-//! uses more than `max_wildcards` wildcards, and covers every changed path outside the
-//! immutable prefixes.
+//! uses more than `max_wildcards` wildcards, covers every changed path outside the
+//! immutable prefixes, and no path or wildcard of it covers an immutable prefix (a
+//! wildcard given by the caller that would is refused).
 
 use std::collections::BTreeMap;
 
@@ -81,6 +83,20 @@ pub struct Plan {
 pub enum PlanError {
     #[error("the input names {given} wildcard paths; the limit is {limit}")]
     TooManyWildcards { given: usize, limit: usize },
+    #[error(
+        "the wildcard {wildcard}* would also invalidate the immutable prefix {prefix}; \
+         name the directories that changed instead (or change IMMUTABLE_PREFIXES)"
+    )]
+    CoversImmutable { wildcard: String, prefix: String },
+}
+
+/// The immutable prefix a wildcard `dir*` would cover, if any.
+fn covered_immutable<'a>(dir: &str, options: &'a PlanOptions) -> Option<&'a str> {
+    options
+        .immutable_prefixes
+        .iter()
+        .find(|p| p.starts_with(dir))
+        .map(String::as_str)
 }
 
 impl Plan {
@@ -148,6 +164,15 @@ pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError>
             forced.push(w.to_string());
         }
     }
+    if let Some((wildcard, prefix)) = forced
+        .iter()
+        .find_map(|w| covered_immutable(w, options).map(|p| (w, p)))
+    {
+        return Err(PlanError::CoversImmutable {
+            wildcard: wildcard.clone(),
+            prefix: prefix.to_string(),
+        });
+    }
     if forced.len() > options.max_wildcards {
         return Err(PlanError::TooManyWildcards {
             given: forced.len(),
@@ -197,18 +222,15 @@ pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError>
 }
 
 fn admissible(dir: &str, changed_under: usize, site: Option<&Site>, options: &PlanOptions) -> bool {
+    if covered_immutable(dir, options).is_some() {
+        return false;
+    }
     match site {
         Some(site) => {
             let under = site.under(dir);
             under == changed_under || (under as f64) <= options.max_share * site.total as f64
         }
-        None => {
-            changed_under >= options.blind_min_files.max(2)
-                && !options
-                    .immutable_prefixes
-                    .iter()
-                    .any(|p| p.starts_with(dir))
-        }
+        None => changed_under >= options.blind_min_files.max(2),
     }
 }
 
@@ -503,6 +525,56 @@ mod tests {
     }
 
     #[test]
+    fn an_inventory_never_opens_an_immutable_prefix() {
+        // Every mutable file of the site changed: the inventory alone would allow `/*`,
+        // which would also evict every hashed asset under /_next/static/.
+        let changed: Vec<String> = (0..40).map(|n| format!("/p{n}.html")).collect();
+        let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
+        let mut i = input(&refs);
+        let mut inventory = changed.clone();
+        inventory.extend((0..500).map(|n| format!("/_next/static/chunks/{n}.js")));
+        i.inventory = Some(inventory);
+        let plan = plan(
+            &i,
+            &PlanOptions {
+                max_share: 1.0,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(plan.wildcards.is_empty(), "{plan:?}");
+        assert_eq!(plan.billed(), 40);
+        // Nor `/_next/*` for changed data files beside the static ones: a wildcard stays
+        // beside the prefix.
+        let data: Vec<String> = (0..40).map(|n| format!("/_next/data/b/{n}.json")).collect();
+        let refs: Vec<&str> = data.iter().map(String::as_str).collect();
+        let mut i = input(&refs);
+        i.inventory = Some(data.clone());
+        let plan = super::plan(&i, &PlanOptions::default()).unwrap();
+        assert_eq!(plan.wildcards, vec!["/_next/data/b/*"]);
+    }
+
+    #[test]
+    fn a_given_wildcard_over_an_immutable_prefix_is_refused() {
+        for given in ["/*", "/_next/*", "/_next/st*"] {
+            let err = plan(&input(&[given, "/a.html"]), &PlanOptions::default()).unwrap_err();
+            assert!(
+                matches!(&err, PlanError::CoversImmutable { prefix, .. } if prefix == "/_next/static/"),
+                "{given}: {err}"
+            );
+            assert!(err.to_string().contains("immutable prefix /_next/static/"));
+        }
+        // Inside the prefix it is simply dropped; beside it, kept.
+        let p = plan(
+            &input(&["/_next/static/*", "/_next/data/*"]),
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(p.wildcards, vec!["/_next/data/*"]);
+        assert_eq!(p.immutable_dropped, 1);
+    }
+
+    #[test]
     fn the_wildcard_budget_goes_where_it_saves_most() {
         let mut paths = Vec::new();
         for (dir, n) in [("a", 50), ("b", 40), ("c", 30)] {
@@ -614,6 +686,64 @@ mod tests {
                 for w in &plan.wildcards {
                     prop_assert!(!"/_next/static/".starts_with(w.trim_end_matches('*')), "{}", w);
                 }
+            }
+        }
+
+        #[test]
+        fn no_path_or_wildcard_ever_covers_an_immutable_prefix(
+            raw in prop::collection::vec(arb_path(), 0..120),
+            given in prop::collection::vec(arb_path(), 0..3),
+            inventory in prop::option::of(prop::collection::vec(arb_path(), 0..200)),
+            immutable in prop::collection::vec(arb_path(), 1..3),
+            max_wildcards in 0usize..16,
+            max_share in 0.0f64..1.0,
+            blind_min in 0usize..10,
+        ) {
+            // Immutable prefixes are directories or file-name prefixes anywhere in the tree.
+            let immutable: Vec<String> = immutable.iter().map(|p| normalize(p, Encoding::Raw).unwrap().text).collect();
+            let options = PlanOptions {
+                max_wildcards,
+                max_share,
+                blind_min_files: blind_min,
+                immutable_prefixes: immutable.clone(),
+                ..PlanOptions::default()
+            };
+            let mut paths: Vec<NormPath> = raw.iter().map(|p| normalize(p, Encoding::Raw).unwrap()).collect();
+            // Caller-given wildcards: the directory of a random path.
+            paths.extend(given.iter().map(|p| {
+                let text = normalize(p, Encoding::Raw).unwrap().text;
+                let dir = &text[..text.rfind('/').unwrap_or(0) + 1];
+                NormPath { text: dir.to_string(), wildcard: true }
+            }));
+            let i = PlanInput {
+                paths,
+                inventory: inventory.map(|inv| inv.iter().map(|p| normalize(p, Encoding::Raw).unwrap().text).collect()),
+                ..PlanInput::default()
+            };
+            match plan(&i, &options) {
+                Ok(plan) => {
+                    for w in &plan.wildcards {
+                        let dir = w.trim_end_matches('*');
+                        for p in &immutable {
+                            prop_assert!(!p.starts_with(dir) && !dir.starts_with(p.as_str()), "{} covers {}", w, p);
+                        }
+                    }
+                    for e in &plan.exact {
+                        prop_assert!(!immutable.iter().any(|p| e.starts_with(p.as_str())), "{} is immutable", e);
+                    }
+                    // Every changed mutable path is still covered.
+                    for p in i.paths.iter().filter(|p| !immutable.iter().any(|m| p.text.starts_with(m.as_str()))) {
+                        let target = if p.wildcard { format!("{}*", p.text) } else { p.text.clone() };
+                        prop_assert!(
+                            covers(&plan, &p.text) || plan.wildcards.contains(&target),
+                            "{} not covered by {:?}", p.text, plan
+                        );
+                    }
+                }
+                Err(PlanError::CoversImmutable { wildcard, prefix }) => {
+                    prop_assert!(prefix.starts_with(wildcard.as_str()));
+                }
+                Err(PlanError::TooManyWildcards { .. }) => {}
             }
         }
 
