@@ -12,6 +12,7 @@ use groundcrew::Deadline;
 use power_tuner::architecture::Architecture;
 use power_tuner::lambda::{CodeSource, LambdaApi, SdkLambda};
 use power_tuner::run::{self, Target};
+use serde_json::json;
 
 /// An empty zip archive: enough for moto to accept a function.
 const EMPTY_ZIP: [u8; 22] = [
@@ -246,4 +247,201 @@ async fn missing_function_is_a_clear_not_found() {
         power_tuner::lambda::LambdaErrorKind::NotFound,
         "{err}"
     );
+}
+
+async fn bucket(sdk: &aws_config::SdkConfig) -> String {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let name = unique_name("pt-state");
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("CreateBucket");
+    name
+}
+
+fn at(min: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        + chrono::Duration::minutes(min)
+}
+
+/// The lock's conditional writes against S3 itself (moto implements `If-None-Match: *`
+/// and `If-Match`).
+#[tokio::test]
+async fn the_lock_holds_with_real_conditional_writes() {
+    use power_tuner::lock::{self, Acquired, LockError};
+    let sdk = groundcrew::require_local_aws!();
+    let store = power_tuner::store::S3Store::new(&sdk);
+    let b = bucket(&sdk).await;
+    let loc = lock::location(
+        &b,
+        "arn:aws:lambda:us-east-1:123456789012:function:groundcrew-dev-x",
+    );
+    assert_eq!(
+        lock::acquire(&store, &loc, "run-a", "req-1", at(0), at(20)).await,
+        Ok(Acquired::Fresh)
+    );
+    assert!(matches!(
+        lock::acquire(&store, &loc, "run-b", "req-2", at(1), at(21)).await,
+        Err(LockError::Held { run_id, .. }) if run_id == "run-a"
+    ));
+    assert_eq!(
+        lock::acquire(&store, &loc, "run-b", "req-2", at(30), at(50)).await,
+        Ok(Acquired::TookOver {
+            dead_run: "run-a".into()
+        })
+    );
+    lock::release(&store, &loc, "run-b", at(31)).await.unwrap();
+    assert_eq!(
+        lock::acquire(&store, &loc, "run-c", "req-3", at(32), at(52)).await,
+        Ok(Acquired::AfterRelease)
+    );
+    // a write conditioned on a stale ETag is refused by S3
+    use power_tuner::store::{Condition, ObjectStore, StoreError};
+    assert_eq!(
+        store
+            .put(
+                &loc,
+                b"{}".to_vec(),
+                "application/json",
+                Condition::IfMatch("\"stale\"".into())
+            )
+            .await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(
+        store
+            .put(
+                &loc,
+                b"{}".to_vec(),
+                "application/json",
+                Condition::IfAbsent
+            )
+            .await,
+        Err(StoreError::Conflict)
+    );
+}
+
+/// A run killed mid-value left a changed memory size, an alias it had recorded and a
+/// version it had not: the `cleanup` action finds all three from the state in S3.
+#[tokio::test]
+async fn cleanup_after_a_kill_from_the_state_in_s3() {
+    use power_tuner::lambda::FunctionState;
+    use power_tuner::state::{self, Ledger, Phase, RunState};
+    let sdk = groundcrew::require_local_aws!();
+    let client = aws_sdk_lambda::Client::new(&sdk);
+    let name = unique_name("groundcrew-dev-killed");
+    let role = create_role(&unique_name("pt-role")).await;
+    let arn = create_function(&client, &name, &role).await;
+    let lambda = SdkLambda::new(&sdk);
+    let b = bucket(&sdk).await;
+    let deadline = Deadline::after(Duration::from_secs(60));
+    let original: FunctionState = power_tuner::wait::until_updated(&lambda, &arn, deadline)
+        .await
+        .unwrap();
+    let existing: Vec<String> = lambda
+        .list_versions(&arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    let marker = "power-tuner run killed-1";
+    // moto lists versions only by name (an ARN lists none), so the run names the
+    // function by name here; AWS takes either.
+    let st = RunState {
+        run_id: "killed-1".into(),
+        function: name.clone(),
+        request: json!({"lambdaARN": arn, "num": 5}),
+        phase: Phase::Measuring,
+        started_at: at(0),
+        updated_at: at(0),
+        original: original.clone(),
+        existing_versions: existing,
+        marker: marker.into(),
+        ledger: Ledger {
+            aliases: vec!["RAM256".into()],
+            versions: vec![],
+        },
+        plan: vec![Target {
+            architecture: Architecture::Arm64,
+            memory_mb: 256,
+        }],
+        values: vec![],
+        estimate: None,
+        tuner_invocations: 0,
+        invocations: 0,
+        tuner_seconds: 0.0,
+        warnings: vec![],
+        failure: None,
+        result: None,
+    };
+    let store = power_tuner::store::S3Store::new(&sdk);
+    state::save(&store, &b, &st).await.unwrap();
+    // what the run did before it was killed
+    lambda.update_memory(&arn, 256).await.unwrap();
+    power_tuner::wait::until_updated(&lambda, &arn, deadline)
+        .await
+        .unwrap();
+    let v = lambda.publish_version(&arn, marker).await.unwrap();
+    lambda.put_alias(&arn, "RAM256", &v).await.unwrap();
+    // its lock, expired long ago
+    power_tuner::lock::acquire(
+        &store,
+        &power_tuner::lock::location(&b, &name),
+        "killed-1",
+        "req-killed",
+        at(0),
+        at(15),
+    )
+    .await
+    .unwrap();
+
+    let tuner = power_tuner::handler::Tuner {
+        lambda: SdkLambda::new(&sdk),
+        store: power_tuner::store::S3Store::new(&sdk),
+        settings: power_tuner::Settings {
+            default_report_s3: Some(format!("s3://{b}/reports")),
+            ..power_tuner::Settings::default()
+        },
+    };
+    let out = tuner
+        .handle(
+            &json!({"action": "cleanup", "runId": "killed-1"}),
+            &groundcrew::Invocation::with_budget("ops", Duration::from_secs(60)),
+        )
+        .await
+        .expect("cleanup");
+    assert_eq!(out["cleanup"]["complete"], json!(true), "{out:#}");
+    assert_eq!(out["cleanup"]["aliasesDeleted"], json!(1));
+    assert_eq!(
+        out["cleanup"]["versionsDeleted"],
+        json!(1),
+        "found by its marker"
+    );
+    let now = lambda.get_configuration(&arn, None).await.unwrap();
+    assert_eq!(now.memory_mb, 1024);
+    let left: Vec<String> = lambda
+        .list_versions(&name)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(left, vec!["$LATEST".to_string()]);
+    let st = state::load(&store, &b, "killed-1").await.unwrap().unwrap();
+    assert_eq!(st.phase, Phase::Failed);
+    assert!(st.ledger.is_empty());
+    client
+        .delete_function()
+        .function_name(&arn)
+        .send()
+        .await
+        .expect("delete function");
 }
