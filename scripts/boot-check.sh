@@ -18,7 +18,10 @@ mkdir -p "$LOCAL/boot"
 # answers CloudFormation FAILED with them instead).
 bad_setting() {
   case $1 in
+    alarm-fanout) echo "RECEIVER_MAX_ATTEMPTS=many RECEIVER_MAX_ATTEMPTS" ;;
     aurora-autopause) echo "IDLE_MINUTES=1 IDLE_MINUTES" ;;
+    cloudfront-invalidate) echo "MAX_SHARE=half MAX_SHARE" ;;
+    power-tuner) echo "GC_MAX_CONCURRENCY=lots GC_MAX_CONCURRENCY" ;;
   esac
 }
 

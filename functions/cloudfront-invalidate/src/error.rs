@@ -124,6 +124,16 @@ impl Error {
     }
 }
 
+/// The invocation error Lambda reports: the kind as `errorType`, the message as it is.
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(e: Error) -> Self {
+        Self {
+            error_type: e.kind().to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

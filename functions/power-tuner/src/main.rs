@@ -1,8 +1,7 @@
-//! `power-tuner` Lambda entry point: wiring only.
+//! `power-tuner` Lambda entry point: wiring only. `groundcrew::runtime` owns the logs, the
+//! start-up (a bad setting is reported to Lambda as an init error) and the runtime loop.
 
-use groundcrew::config::Env;
-use groundcrew::Invocation;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use groundcrew::config::{ConfigError, Env};
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
 use power_tuner::store::S3Store;
@@ -10,25 +9,18 @@ use power_tuner::Settings;
 use serde_json::Value;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    groundcrew::logging::init();
-    let settings = Settings::from_env(&Env::process())?;
-    let sdk = groundcrew::aws::load_sdk_config().await;
-    let tuner = Tuner {
-        lambda: SdkLambda::new(&sdk),
-        store: S3Store::new(&sdk),
-        settings,
-    };
-    let tuner = &tuner;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation::from_context(&event.context);
-        tuner
-            .handle(&event.payload, &invocation)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "tuning failed");
-                lambda_runtime::Diagnostic::from(e)
+async fn main() -> Result<(), lambda_runtime::Error> {
+    groundcrew::runtime::run(
+        async {
+            let settings = Settings::from_env(&Env::process())?;
+            let sdk = groundcrew::aws::load_sdk_config().await;
+            Ok::<_, ConfigError>(Tuner {
+                lambda: SdkLambda::new(&sdk),
+                store: S3Store::new(&sdk),
+                settings,
             })
-    }))
+        },
+        |tuner, event: Value, invocation| async move { tuner.handle(&event, &invocation).await },
+    )
     .await
 }
