@@ -1,2 +1,4 @@
 //! The scenarios: an estate, a stretch of simulated time, what happens in it, and the
 //! invariants checked after every step.
+
+pub mod alarm_fanout;

@@ -1,0 +1,242 @@
+//! alarm-fanout's receivers (Telegram, Slack, Google Chat, PagerDuty, a webhook, an SNS
+//! email topic) as one model under the function's own HTTP transport and SNS publisher
+//! seams, so that the function's retry, 429 and timeout handling run for real.
+//!
+//! Each request draws a fault keyed by (receiver, "send", nth call):
+//! - `ServerError`: HTTP 500, nothing shown;
+//! - `Throttle`: HTTP 429 with Telegram's `parameters.retry_after` of 1 s (Telegram's
+//!   documented error shape; the value is an assumption), nothing shown;
+//! - `TimeoutBeforeAction`: no answer within the function's 10 s request timeout, nothing
+//!   shown;
+//! - `TimeoutAfterAction`: the receiver shows the message, and the answer is lost after the
+//!   10 s timeout (the ambiguous case).
+//!
+//! An outage makes one receiver answer 503 to everything for a while (the dead-letter path).
+//!
+//! What a receiver shows is read back from the message as a person would: the alarm's name
+//! (`storm-NN`), its state (the headline's emoji; PagerDuty: `trigger` or `resolve`) and its state change time
+//! (the `YYYY-MM-DD HH:MM:SS UTC` line every format carries).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alarm_fanout::receivers::{HttpAnswer, Publisher, SendError, Transport, TransportError};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::kernel::{lock, Fault, Sim};
+
+/// The request timeout the scenario configures (the function's default, `HTTP_TIMEOUT_SECONDS`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One message a receiver showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub alarm: String,
+    /// `ALARM`, `OK`, `INSUFFICIENT_DATA`; PagerDuty: `trigger` or `resolve`.
+    pub state: String,
+    /// The state change time, as the message prints it (second precision).
+    pub time: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Logs {
+    /// What each receiver showed, in order.
+    pub shown: BTreeMap<String, Vec<Shown>>,
+    /// Requests a receiver showed but whose answer was lost, per (receiver, alarm, time).
+    pub ambiguous: BTreeMap<(String, String, String), u32>,
+    /// Order violations seen as they happened: (receiver, alarm, older shown after newer).
+    pub out_of_order: Vec<String>,
+    /// Messages shown per (receiver, minute of simulated time).
+    pub per_minute: BTreeMap<(String, i64), u64>,
+}
+
+/// Every receiver of the scenario, told apart by the request's URL (the path names it).
+#[derive(Clone)]
+pub struct ReceiverModel {
+    sim: Arc<Sim>,
+    pub logs: Arc<Mutex<Logs>>,
+    /// A receiver down (HTTP 503 to everything) from one time to another.
+    pub outage: Option<(&'static str, DateTime<Utc>, DateTime<Utc>)>,
+}
+
+fn receiver_of(url: &str) -> &'static str {
+    if url.contains("/bot") {
+        "tg"
+    } else if url.contains("/slack/") {
+        "slack"
+    } else if url.contains("/chat/") {
+        "chat"
+    } else if url.contains("/v2/enqueue") {
+        "pd"
+    } else {
+        "hook"
+    }
+}
+
+/// `storm-NN`, the state and the time line, from any format's text.
+pub fn read_shown(receiver: &str, text: &str) -> Option<Shown> {
+    let at = text.find("storm-")?;
+    let alarm: String = text[at..].chars().take(8).collect();
+    let state = if receiver == "pd" {
+        if text.contains("\"resolve\"") {
+            "resolve"
+        } else {
+            "trigger"
+        }
+    } else {
+        // The headline's emoji (a composite rule's text names ALARM whatever the state).
+        [("🔴", "ALARM"), ("✅", "OK"), ("⚪", "INSUFFICIENT_DATA")]
+            .iter()
+            .filter_map(|(emoji, state)| text.find(emoji).map(|at| (at, *state)))
+            .min()?
+            .1
+    };
+    let time_at = text.find(" UTC")?;
+    let time = text.get(time_at.checked_sub(19)?..time_at)?.to_string();
+    Some(Shown {
+        alarm,
+        state: state.to_string(),
+        time,
+    })
+}
+
+impl ReceiverModel {
+    pub fn new(sim: Arc<Sim>) -> Self {
+        Self {
+            sim,
+            logs: Arc::new(Mutex::new(Logs::default())),
+            outage: None,
+        }
+    }
+
+    /// The receiver shows the message.
+    fn show(&self, receiver: &str, text: &str, ambiguous: bool) {
+        let Some(shown) = read_shown(receiver, text) else {
+            return;
+        };
+        let mut logs = lock(&self.logs);
+        let list = logs.shown.entry(receiver.to_string()).or_default();
+        let older = list
+            .iter()
+            .rev()
+            .find(|s| s.alarm == shown.alarm)
+            .is_some_and(|last| shown.time < last.time);
+        list.push(shown.clone());
+        let minute = self.sim.now().timestamp() / 60;
+        *logs
+            .per_minute
+            .entry((receiver.to_string(), minute))
+            .or_default() += 1;
+        self.sim.check(
+            "alarm-fanout: no receiver shows an older state after a newer",
+            !older,
+            || format!("{receiver} {} {} {}", shown.alarm, shown.state, shown.time),
+        );
+        if older {
+            logs.out_of_order.push(format!(
+                "{receiver} {} {} {}",
+                shown.alarm, shown.state, shown.time
+            ));
+        }
+        if ambiguous {
+            *logs
+                .ambiguous
+                .entry((
+                    receiver.to_string(),
+                    shown.alarm.clone(),
+                    shown.time.clone(),
+                ))
+                .or_default() += 1;
+        }
+        self.sim.trace(format!(
+            "{receiver} shows {} {} {}",
+            shown.alarm, shown.state, shown.time
+        ));
+    }
+
+    async fn request(&self, receiver: &str, text: &str) -> Result<(), Fault> {
+        let now = self.sim.now();
+        if self
+            .outage
+            .is_some_and(|(down, from, to)| down == receiver && from <= now && now < to)
+        {
+            return Err(Fault::ServerError);
+        }
+        match self.sim.fault(receiver, "send") {
+            Fault::None => {
+                self.show(receiver, text, false);
+                Ok(())
+            }
+            Fault::TimeoutAfterAction => {
+                self.show(receiver, text, true);
+                tokio::time::sleep(REQUEST_TIMEOUT).await;
+                Err(Fault::TimeoutAfterAction)
+            }
+            Fault::TimeoutBeforeAction => {
+                tokio::time::sleep(REQUEST_TIMEOUT).await;
+                Err(Fault::TimeoutBeforeAction)
+            }
+            other => Err(other),
+        }
+    }
+}
+
+impl Transport for ReceiverModel {
+    async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
+        let receiver = receiver_of(url);
+        let answer = |status: u16, body: &str| HttpAnswer {
+            status,
+            retry_after: None,
+            body: body.to_string(),
+        };
+        match self.request(receiver, &body.to_string()).await {
+            Ok(()) => Ok(answer(200, r#"{"ok":true}"#)),
+            Err(Fault::Throttle) => Ok(answer(
+                429,
+                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#,
+            )),
+            Err(Fault::ServerError) => Ok(answer(500, "internal error")),
+            Err(_) => Err(TransportError {
+                reason: "operation timed out".into(),
+                timed_out: true,
+            }),
+        }
+    }
+}
+
+impl Publisher for ReceiverModel {
+    async fn publish(&self, _topic: &str, subject: &str, message: &str) -> Result<(), SendError> {
+        match self.request("mail", &format!("{subject}\n{message}")).await {
+            Ok(()) => Ok(()),
+            Err(f) => Err(SendError::Sns {
+                reason: format!("{f:?}"),
+                retryable: true,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_each_format_shows() {
+        let tg = "🔴 <b>ALARM</b> · <b>storm-07</b>\n<b>Time:</b> 2026-11-21 21:30:42 UTC";
+        let ok = "✅ OK: storm-07\nRule: ALARM(a) OR ALARM(b)\nTime: 2026-11-21 21:30:42 UTC";
+        assert_eq!(read_shown("mail", ok).unwrap().state, "OK");
+        assert_eq!(
+            read_shown("tg", tg),
+            Some(Shown {
+                alarm: "storm-07".into(),
+                state: "ALARM".into(),
+                time: "2026-11-21 21:30:42".into()
+            })
+        );
+        let pd = r#"{"event_action":"resolve","payload":{"summary":"✅ OK: storm-07 · Time: 2026-11-21 21:30:42 UTC"}}"#;
+        assert_eq!(read_shown("pd", pd).unwrap().state, "resolve");
+        assert_eq!(read_shown("hook", "no alarm here"), None);
+    }
+}
