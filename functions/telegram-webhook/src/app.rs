@@ -527,6 +527,12 @@ impl<V: Vault, A: Alerts> App<V, A> {
                 info.pending_update_count, self.config.pending_threshold
             ));
         }
+        if self.config.probe_endpoint {
+            for (finding, why) in self.probe_endpoint(desired, deadline).await {
+                findings.push(finding);
+                problems.push(why);
+            }
+        }
         let problems: Vec<String> = problems
             .iter()
             .map(|p| self.clean(p, &[&bot.token]))
@@ -572,6 +578,40 @@ impl<V: Vault, A: Alerts> App<V, A> {
             alert_published,
             findings,
         })
+    }
+
+    /// The endpoint probe, with the secret token read (never created) for it.
+    async fn probe_endpoint(
+        &self,
+        desired: &Desired,
+        deadline: Deadline,
+    ) -> Vec<(Finding, String)> {
+        let token = match SecretRef::parse(&desired.secret_token_secret) {
+            Ok(reference) => self.vault.read(&reference).await.map_err(Error::from),
+            Err(e) => Err(Error::from(e)),
+        };
+        let token = match token {
+            Ok(token) => token,
+            Err(e) => {
+                return vec![(
+                    Finding::SecretUnreadable,
+                    format!("the endpoint probe needs the secret token: {e}"),
+                )]
+            }
+        };
+        let url = self
+            .config
+            .probe_url
+            .as_deref()
+            .unwrap_or(&desired.webhook_url);
+        crate::probe::probe(
+            &self.http,
+            url,
+            reveal(&token),
+            self.config.health_url.as_deref(),
+            deadline,
+        )
+        .await
     }
 
     /// `{"action": "register" | "info" | "delete" | "check", ...settings}`.

@@ -33,6 +33,27 @@ pub struct Config {
     /// what it registered (one parameter per bot), for the health check to compare and
     /// repair against; unset means the health check compares with the settings above.
     pub registration_prefix: Option<String>,
+    /// `PROBE_ENDPOINT`: also probe the bot's endpoint (see `probe`); off by default because
+    /// the bot sees the probe requests.
+    pub probe_endpoint: bool,
+    /// `PROBE_URL`: where to probe, when the endpoint is reachable from the function at
+    /// another address than the webhook URL; default the webhook URL.
+    pub probe_url: Option<String>,
+    /// `HEALTH_URL`: the application's health URL, checked for `"mode": "webhook"`.
+    pub health_url: Option<String>,
+}
+
+fn http_url<S: EnvSource>(env: &Env<S>, name: &str) -> Result<Option<String>, ConfigError> {
+    match env.optional(name) {
+        None => Ok(None),
+        Some(raw) => match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(raw)),
+            _ => Err(ConfigError::Malformed {
+                name: name.into(),
+                reason: "expected an http(s) URL".into(),
+            }),
+        },
+    }
 }
 
 /// Default namespace of the health check's metrics.
@@ -109,6 +130,9 @@ impl Config {
                 }
                 p => p.map(|p| p.trim_end_matches('/').to_string()),
             },
+            probe_endpoint: env.bool_or("PROBE_ENDPOINT", false)?,
+            probe_url: http_url(env, "PROBE_URL")?,
+            health_url: http_url(env, "HEALTH_URL")?,
         })
     }
 
@@ -127,6 +151,9 @@ impl Config {
             metrics_namespace: DEFAULT_METRICS_NAMESPACE.to_string(),
             function_name: "telegram-webhook".to_string(),
             registration_prefix: None,
+            probe_endpoint: false,
+            probe_url: None,
+            health_url: None,
         })
     }
 }

@@ -36,13 +36,18 @@ pub enum Finding {
     AlertUndelivered,
     /// Anything else that stopped the check.
     CheckFailed,
+    /// The bot's endpoint did not answer a signed probe update with a 2xx, or its health
+    /// URL is not healthy in webhook mode (`PROBE_ENDPOINT`).
+    EndpointProbeFailed,
+    /// The bot's endpoint accepted an update with a wrong secret token: a security problem.
+    EndpointAcceptsUnsigned,
 }
 
 /// The metric that is 1 when a check found nothing.
 pub const HEALTH_CHECK_OK: &str = "HealthCheckOk";
 
 impl Finding {
-    pub const ALL: [Finding; 9] = [
+    pub const ALL: [Finding; 11] = [
         Finding::TokenRevoked,
         Finding::SecretUnreadable,
         Finding::TelegramUnreachable,
@@ -52,6 +57,8 @@ impl Finding {
         Finding::ConfigInvalid,
         Finding::AlertUndelivered,
         Finding::CheckFailed,
+        Finding::EndpointProbeFailed,
+        Finding::EndpointAcceptsUnsigned,
     ];
 
     pub fn metric(self) -> &'static str {
@@ -65,6 +72,8 @@ impl Finding {
             Finding::ConfigInvalid => "ConfigInvalid",
             Finding::AlertUndelivered => "AlertUndelivered",
             Finding::CheckFailed => "CheckFailed",
+            Finding::EndpointProbeFailed => "EndpointProbeFailed",
+            Finding::EndpointAcceptsUnsigned => "EndpointAcceptsUnsigned",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod probe;
 pub mod registration;
 pub mod settings;
 pub mod telegram;

@@ -312,3 +312,118 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
         .record(&format!("{PREFIX}/registered/7000000001"))
         .is_none());
 }
+
+/// A bot endpoint: `checks` decides whether it refuses a wrong secret token.
+async fn endpoint(token: &str, checks: bool, mode: &str) -> wiremock::MockServer {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .and(header("X-Telegram-Bot-Api-Secret-Token", token))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(if checks { 401 } else { 200 }))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/health"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "healthy", "mode": mode})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Registers (so that the secret token exists), then runs one scheduled check with the
+/// endpoint probe against `server`.
+async fn probed(
+    tg: &str,
+    v: &MemoryVault,
+    server: Option<&wiremock::MockServer>,
+) -> (Value, Value) {
+    let base = server.map_or("http://127.0.0.1:9".to_string(), |s| s.uri());
+    let probe_url = format!("{base}/hook");
+    let health_url = format!("{base}/health");
+    let app = app(
+        config(
+            tg,
+            &[
+                ("PROBE_ENDPOINT", "true"),
+                ("PROBE_URL", &probe_url),
+                ("HEALTH_URL", &health_url),
+            ],
+        ),
+        v.clone(),
+        RecordedAlerts::default(),
+    );
+    app.handle(json!({"action": "register"}), long(), NOW)
+        .await
+        .unwrap();
+    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    (report, only_metrics(&app))
+}
+
+#[tokio::test]
+async fn the_endpoint_probe_signs_a_harmless_update_and_expects_a_refusal_without_the_token() {
+    let (tg, _fake) = telegram_server().await;
+    let v = vault();
+    // The secret token the register will create, known in advance for the endpoint.
+    let v = v.with(WEBHOOK_SECRET, "probe-secret-token_0123456789");
+    let good = endpoint("probe-secret-token_0123456789", true, "webhook").await;
+    let (report, m) = probed(&tg.uri(), &v, Some(&good)).await;
+    assert_eq!(report["findings"], json!([]), "{report}");
+    assert_eq!(m["EndpointProbeFailed"], 0);
+    assert_eq!(m["EndpointAcceptsUnsigned"], 0);
+    let posts: Vec<_> = good
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .collect();
+    assert_eq!(posts.len(), 2);
+    for p in &posts {
+        let body: Value = serde_json::from_slice(&p.body).unwrap();
+        assert_eq!(body, json!({"update_id": 0}));
+    }
+    assert_eq!(
+        posts[0]
+            .headers
+            .get("X-Telegram-Bot-Api-Secret-Token")
+            .unwrap(),
+        "probe-secret-token_0123456789"
+    );
+    assert_ne!(
+        posts[1]
+            .headers
+            .get("X-Telegram-Bot-Api-Secret-Token")
+            .unwrap(),
+        "probe-secret-token_0123456789"
+    );
+
+    // An endpoint that takes anything, and an application in polling mode.
+    let open = endpoint("probe-secret-token_0123456789", false, "polling").await;
+    let (report, m) = probed(&tg.uri(), &v, Some(&open)).await;
+    assert_eq!(
+        report["findings"],
+        json!(["EndpointProbeFailed", "EndpointAcceptsUnsigned"]),
+        "{report}"
+    );
+    assert_eq!(m["EndpointAcceptsUnsigned"], 1);
+    assert_eq!(m["HealthCheckOk"], 0);
+    assert!(!report.to_string().contains("probe-secret-token"));
+
+    // Nothing listening.
+    let (report, m) = probed(&tg.uri(), &v, None).await;
+    assert_eq!(
+        report["findings"],
+        json!(["EndpointProbeFailed"]),
+        "{report}"
+    );
+    assert_eq!(m["EndpointProbeFailed"], 1);
+}
