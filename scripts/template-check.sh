@@ -21,7 +21,7 @@ check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
 # Also writes one template per function switched off (Enable<Function>=false), which
 # cfn-lint then checks in the same run as template.yaml.
 rm -rf .local/template-variants
-check "template rules (stage isolation, names, topic policy, IAM conditions, switches, metadata)" \
+check "template rules (stage isolation, names, topic policy, every function watched, IAM conditions, switches, metadata)" \
   "$VENV/bin/python" scripts/template-rules.py --variants .local/template-variants
 check "template rules self-test (each rule fails on a template broken its way)" \
   "$VENV/bin/python" scripts/template-rules.py --self-test

@@ -27,6 +27,12 @@ Rules (each failure names the rule and what broke it):
   physical name fits its service's limit (functions and schedules 64, buckets 63, ...).
 - topic policy: the alarms topic admits CloudWatch, AWS Budgets and EventBridge, each for
   sns:Publish on the topic, only from this account (aws:SourceAccount).
+- watched: every function has an alarm on Lambda's `Errors` and one on `Throttles` (under
+  the function's condition), notifying alarm-fanout's topic, or for alarm-fanout itself the
+  fallback topic; every function has a dead-letter queue or an on-failure destination (all
+  are invoked asynchronously by some trigger), and every dead-letter queue an alarm on its
+  depth; each telegram-webhook health finding (the metric names in its `health.rs`) has an
+  alarm, and `HealthCheckOk`'s treats missing data as breaching.
 - routing document: the one the stack creates is what the function reads, has the shape
   alarm-fanout accepts and sends everything to the fallback topic.
 - iam conditions: every condition on the opt-in tag (`OPT_IN_TAG`) compares its value
@@ -441,6 +447,56 @@ def check_name_lengths(sam: dict, problems: list[str]) -> None:
                                 f"Name in {LONGEST_REGION} (limit {limit}): {stack.names[lid]}")
 
 
+def check_watched(template: dict, problems: list[str]) -> None:
+    resources = template.get("Resources") or {}
+    alarms = {lid: r for lid, r in resources.items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+
+    def alarms_on(namespace, metric, dimension=None):
+        found = []
+        for lid, r in alarms.items():
+            props = r.get("Properties") or {}
+            if props.get("Namespace") != namespace or props.get("MetricName") != metric:
+                continue
+            dims = [(d.get("Name"), d.get("Value")) for d in as_list(props.get("Dimensions"))]
+            if dimension is None or dimension in dims:
+                found.append((lid, r))
+        return found
+
+    for lid, r in resources.items():
+        if r.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = r.get("Properties") or {}
+        want = {"Ref": "AlarmFanoutFallbackTopic" if lid == "AlarmFanoutFunction" else "AlarmFanoutTopic"}
+        for metric in ("Errors", "Throttles"):
+            found = alarms_on("AWS/Lambda", metric, ("FunctionName", {"Ref": lid}))
+            if not found:
+                problems.append(f"watched: {lid} has no alarm on {metric}")
+            for alid, alarm in found:
+                if alarm.get("Condition") != r.get("Condition"):
+                    problems.append(f"watched: {alid} has condition {alarm.get('Condition')}, {lid} {r.get('Condition')}")
+                if want not in as_list((alarm.get("Properties") or {}).get("AlarmActions")):
+                    problems.append(f"watched: {alid} does not notify {want['Ref']}")
+        on_failure = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure")
+        if not props.get("DeadLetterQueue") and not on_failure:
+            problems.append(f"watched: {lid} has neither a dead-letter queue nor an on-failure destination")
+        dlq = (props.get("DeadLetterQueue") or {}).get("TargetArn")
+        if isinstance(dlq, dict) and "Fn::GetAtt" in dlq:
+            queue = dlq["Fn::GetAtt"][0]
+            if not alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                             ("QueueName", {"Fn::GetAtt": [queue, "QueueName"]})):
+                problems.append(f"watched: {lid}'s dead-letter queue {queue} has no depth alarm")
+    health = (ROOT / "functions" / "telegram-webhook" / "src" / "health.rs").read_text()
+    metrics = re.findall(r'Finding::\w+ => "(\w+)"', health)
+    if not metrics:
+        problems.append("watched: no finding metrics found in functions/telegram-webhook/src/health.rs")
+    for metric in metrics + ["HealthCheckOk"]:
+        if not alarms_on("groundcrew/telegram-webhook", metric):
+            problems.append(f"watched: no alarm on telegram-webhook's {metric}")
+    for alid, alarm in alarms_on("groundcrew/telegram-webhook", "HealthCheckOk"):
+        if (alarm.get("Properties") or {}).get("TreatMissingData") != "breaching":
+            problems.append(f"watched: {alid} must treat missing data as breaching (a check that stops is an alarm)")
+
+
 def check_topic_policy(sam: dict, problems: list[str]) -> None:
     stack = Stack(sam, {})
     topic = stack.arn("AlarmFanoutTopic")
@@ -669,6 +725,7 @@ def run_rules(path: Path, variants: Path | None) -> tuple[dict[str, list[str]], 
         ("isolation", lambda p: (check_isolation(sam, p), check_power_tuner_not_itself(sam, p))),
         ("names", lambda p: check_name_lengths(sam, p)),
         ("topic policy", lambda p: check_topic_policy(sam, p)),
+        ("watched", lambda p: check_watched(template, p)),
         ("routing document", lambda p: check_routing_document(sam, p)),
         ("iam conditions", lambda p: check_iam_conditions(template, p, path)),
         ("switches", lambda p: check_switches(template, p, variants, path)),
@@ -702,6 +759,9 @@ BREAKAGES = [
      "                  aws:ResourceTag/stage: [prod, production]"),
     ("switches", "  PowerTunerLogGroup:\n    Condition: PowerTunerEnabled\n", "  PowerTunerLogGroup:\n"),
     ("metadata", "    SemanticVersion: 0.1.0\n", "    SemanticVersion: 0.2.0\n"),
+    ("watched", "      MetricName: Throttles\n", "      MetricName: Throttle\n"),
+    ("watched", "      TreatMissingData: breaching\n", "      TreatMissingData: notBreaching\n"),
+    ("watched", "      DeadLetterQueue:\n        Type: SQS\n        TargetArn: !GetAtt PowerTunerDeadLetterQueue.Arn\n", ""),
 ]
 
 
