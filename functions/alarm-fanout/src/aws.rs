@@ -1,6 +1,6 @@
-//! Adapters from the crate's traits to the outside: DynamoDB ([`crate::store::Store`]),
-//! SNS ([`Publisher`]), SQS (the dead-letter queue, [`crate::redrive::DeadLetters`]) and
-//! HTTP over reqwest ([`Transport`]).
+//! Adapters from the crate's traits to the AWS SDK: DynamoDB ([`crate::store::Store`]),
+//! SNS ([`Publisher`]) and SQS (the dead-letter queue, [`crate::redrive::DeadLetters`]).
+//! HTTP over reqwest is in [`crate::transport`].
 //!
 //! DynamoDB table: partition key `pk` (string), TTL attribute `expires_at` (epoch seconds).
 //! One item per subject, `alarm#<alarm ARN or account:region:name>` or `msg#<message id>`:
@@ -16,12 +16,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use groundcrew::aws::describe_sdk_error;
-use groundcrew::http::{HttpError, HttpSettings};
-use serde_json::Value;
 
 use crate::error::Error;
 use crate::notice::State;
-use crate::receivers::{HttpAnswer, Publisher, SendError, Transport, TransportError};
+use crate::receivers::{Publisher, SendError};
 use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
 
 type Item = HashMap<String, AttributeValue>;
@@ -370,48 +368,6 @@ impl Publisher for aws_sdk_sns::Client {
                     retryable,
                 }
             })
-    }
-}
-
-/// [`Transport`] over reqwest (rustls, timeouts), built once per cold start.
-#[derive(Debug, Clone)]
-pub struct ReqwestTransport(reqwest::Client);
-
-impl ReqwestTransport {
-    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
-        groundcrew::http::client(settings).map(Self)
-    }
-}
-
-fn transport_error(err: reqwest::Error) -> TransportError {
-    match HttpError::transport("", err) {
-        HttpError::Transport {
-            reason, timed_out, ..
-        } => TransportError { reason, timed_out },
-        other => TransportError {
-            reason: other.to_string(),
-            timed_out: false,
-        },
-    }
-}
-
-impl Transport for ReqwestTransport {
-    async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
-        let response = self
-            .0
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let retry_after = groundcrew::http::retry_after(response.headers());
-        let body = response.text().await.map_err(transport_error)?;
-        Ok(HttpAnswer {
-            status,
-            retry_after,
-            body,
-        })
     }
 }
 

@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
-use groundcrew::{Deadline, Invocation};
+use groundcrew::Invocation;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::delivery::Sending;
 use crate::error::Error;
 use crate::event::{parse_input, Input};
 use crate::format;
@@ -19,9 +20,9 @@ use crate::notice::{Kind, Notice};
 use crate::order::{decide, Decision};
 use crate::receivers::Deliver;
 use crate::redrive::{DeadLetters, RedriveReport};
-use crate::routing::{Facts, Receiver, Routing};
+use crate::routing::{Facts, Routing};
 use crate::severity::{Severity, SeverityResolver, TagLookup};
-use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
+use crate::store::{Acquired, Change, Lease, Newest, StaleRecord, Store, Subject};
 
 /// A lease outlives the invocation's deadline by this much (the response still has to go).
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
@@ -99,16 +100,6 @@ pub struct App<St, D, T, Q> {
     pub policy: Policy,
     /// Makes every lease holder's name unique within the process.
     pub holders: AtomicU64,
-}
-
-/// How one receiver's delivery ended.
-enum Sending {
-    Sent {
-        duplicates: u32,
-        migrated: Option<i64>,
-    },
-    Failed(String),
-    LeaseLost,
 }
 
 impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
@@ -367,96 +358,6 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
             });
         }
         Ok(report)
-    }
-
-    /// Sends the receiver's message from its first undelivered part, recording progress
-    /// after each part of a multi-part message and the delivery at the end.
-    #[allow(clippy::too_many_arguments)]
-    async fn deliver_one(
-        &self,
-        name: &str,
-        notice: &Notice,
-        severity: Severity,
-        change: Change,
-        progress: Option<Progress>,
-        lease: &Lease,
-        deadline: Deadline,
-        stop: &AtomicBool,
-    ) -> Sending {
-        let Some(receiver) = self.routing.receivers.get(name) else {
-            return Sending::Failed(format!("{name}: not in the routing document any more"));
-        };
-        let message = format::message(receiver, notice, severity, self.policy.telegram_max_parts);
-        let idempotent = matches!(receiver, Receiver::Pagerduty { .. });
-        let start = progress
-            .filter(|p| p.at_ms == change.at_ms)
-            .unwrap_or(Progress {
-                at_ms: change.at_ms,
-                ..Progress::default()
-            });
-        let mut uncertain = start.uncertain;
-        let mut duplicates = 0;
-        let mut migrated = None;
-        for part in start.parts as usize..message.parts() {
-            if stop.load(Ordering::SeqCst) {
-                return Sending::LeaseLost;
-            }
-            let (failure, maybe_arrived) = match deadline
-                .run(self.deliver.send(name, receiver, &message, part, deadline))
-                .await
-            {
-                Ok(Ok(sent)) => {
-                    duplicates += sent.possible_duplicates;
-                    if uncertain && !idempotent {
-                        duplicates += 1;
-                    }
-                    uncertain = false;
-                    migrated = sent.migrated_to.or(migrated);
-                    if part + 1 < message.parts() {
-                        let done = Progress {
-                            at_ms: change.at_ms,
-                            parts: part as u32 + 1,
-                            uncertain: false,
-                        };
-                        if let Err(e) = self.store.record_progress(lease, name, done).await {
-                            return self.lost_or_failed(name, e, stop);
-                        }
-                    }
-                    continue;
-                }
-                Ok(Err(failed)) => (failed.error.to_string(), failed.uncertain),
-                Err(_) => (crate::receivers::SendError::Deadline.to_string(), true),
-            };
-            if maybe_arrived {
-                // The next attempt of this part (here or in a retry) may be a second copy.
-                let at = Progress {
-                    at_ms: change.at_ms,
-                    parts: part as u32,
-                    uncertain: true,
-                };
-                if let Err(e) = self.store.record_progress(lease, name, at).await {
-                    tracing::warn!(receiver = name, error = %e, "could not record an uncertain send");
-                }
-            }
-            return Sending::Failed(failure);
-        }
-        match self.store.record_delivery(lease, name, change).await {
-            Ok(()) => Sending::Sent {
-                duplicates,
-                migrated,
-            },
-            Err(e) => self.lost_or_failed(name, e, stop),
-        }
-    }
-
-    fn lost_or_failed(&self, name: &str, err: Error, stop: &AtomicBool) -> Sending {
-        match err {
-            Error::LeaseLost { .. } => {
-                stop.store(true, Ordering::SeqCst);
-                Sending::LeaseLost
-            }
-            other => Sending::Failed(format!("{name}: delivered, but not recorded: {other}")),
-        }
     }
 }
 

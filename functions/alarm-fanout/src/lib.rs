@@ -7,12 +7,14 @@
 //! - [`order`]: stale, duplicate and per-receiver decisions
 //! - [`format`] and [`html`]: the complete message for each receiver, within its limits
 //! - [`receivers`]: sending, with retries within the deadline
-//! - [`store`]: leases and delivery records (the seam), [`aws`]: the SDK and HTTP adapters
+//! - [`store`]: leases and delivery records (the seam), [`aws`]: the SDK adapters,
+//!   [`transport`]: HTTP over reqwest
 //! - [`handler`]: the handler tying them together, [`redrive`]: the dead-letter action
 //! - [`metrics`]: the embedded-metric line
 
 pub mod aws;
 pub mod config;
+mod delivery;
 pub mod error;
 pub mod event;
 pub mod format;
@@ -28,6 +30,7 @@ pub mod redrive;
 pub mod routing;
 pub mod severity;
 pub mod store;
+pub mod transport;
 
 pub use error::Error;
 
@@ -37,7 +40,7 @@ use groundcrew::secrets::{AwsSecretStore, CachedSecrets};
 /// The production wiring.
 pub type ProdApp = handler::App<
     aws::DynamoStore,
-    receivers::Receivers<AwsSecretStore, aws_sdk_sns::Client, aws::ReqwestTransport>,
+    receivers::Receivers<AwsSecretStore, aws_sdk_sns::Client, transport::ReqwestTransport>,
     severity::CloudWatchTags,
     aws::SqsDeadLetters,
 >;

@@ -156,7 +156,7 @@ pub struct Receivers<S, P, T> {
     migrations: Mutex<BTreeMap<String, i64>>,
 }
 
-impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::aws::ReqwestTransport> {
+impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::transport::ReqwestTransport> {
     pub fn new(
         secrets: CachedSecrets<S>,
         publisher: P,
@@ -165,7 +165,7 @@ impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::aws::Reqwest
         policy: RetryPolicy,
     ) -> Result<Self, HttpError> {
         Ok(Self::with_transport(
-            crate::aws::ReqwestTransport::new(http)?,
+            crate::transport::ReqwestTransport::new(http)?,
             secrets,
             publisher,
             endpoints,

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use alarm_fanout::aws::ReqwestTransport;
 use alarm_fanout::format::{self, Message};
 use alarm_fanout::notice::parse_message;
 use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError};
 use alarm_fanout::routing::{ChatId, Receiver};
 use alarm_fanout::severity::Severity;
+use alarm_fanout::transport::ReqwestTransport;
 use groundcrew::http::HttpSettings;
 use groundcrew::retry::RetryPolicy;
 use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
