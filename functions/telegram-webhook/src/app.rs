@@ -351,6 +351,27 @@ impl<V: Vault, A: Alerts> App<V, A> {
         if physical_id(&bot.id, url) != physical {
             return done("the secret now holds another bot or the URL changed; this resource's webhook is left alone");
         }
+        let outcome = self
+            .delete_webhook(&bot, url, settings.drop_pending_updates, physical, deadline)
+            .await?;
+        // This resource is gone, whatever Telegram still had: its record goes too (unless a
+        // newer registration of the bot replaced it), so that no repair brings it back.
+        self.forget(&bot, url)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))?;
+        Ok(outcome)
+    }
+
+    /// `deleteWebhook` when the bot's webhook is still this resource's URL.
+    async fn delete_webhook(
+        &self,
+        bot: &Bot,
+        url: &str,
+        drop_pending_updates: bool,
+        physical: &str,
+        deadline: Deadline,
+    ) -> Result<Outcome, Failure> {
+        let done = |why: &str| Ok(Outcome::new(physical.to_string()).with_reason(why.to_string()));
         let info = match self.telegram.get_webhook_info(&bot.token, deadline).await {
             Ok(info) => info,
             Err(e) if e.bot_gone() => {
@@ -364,7 +385,7 @@ impl<V: Vault, A: Alerts> App<V, A> {
         if info.url != url {
             return done("the webhook now points elsewhere (a newer resource); left alone");
         }
-        let params = json!({"drop_pending_updates": settings.drop_pending_updates});
+        let params = json!({"drop_pending_updates": drop_pending_updates});
         match self
             .telegram
             .call(&bot.token, "deleteWebhook", &params, deadline)
@@ -372,9 +393,6 @@ impl<V: Vault, A: Alerts> App<V, A> {
         {
             Ok(_) => {
                 tracing::info!(bot_id = %bot.id, "webhook deleted");
-                self.forget(&bot, url)
-                    .await
-                    .map_err(|e| Failure::new(e.to_string()))?;
                 done("webhook deleted")
             }
             Err(e) if e.bot_gone() => {

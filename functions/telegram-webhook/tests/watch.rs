@@ -311,6 +311,34 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
     assert!(v
         .record(&format!("{PREFIX}/registered/7000000001"))
         .is_none());
+
+    // Registered again, then the webhook removed by hand: the Delete still removes the
+    // record, so that no later repair brings the webhook back.
+    app.handle(
+        cr_event("Create", &url, props(json!({})), None),
+        long(),
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert!(v
+        .record(&format!("{PREFIX}/registered/7000000001"))
+        .is_some());
+    fake.set(|s| {
+        s.webhooks.remove(TOKEN);
+    });
+    let out = app
+        .handle(
+            cr_event("Delete", &url, props(json!({})), Some(&id)),
+            long(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["Reason"], "the bot already has no webhook", "{out}");
+    assert!(v
+        .record(&format!("{PREFIX}/registered/7000000001"))
+        .is_none());
 }
 
 /// A bot endpoint: `checks` decides whether it refuses a wrong secret token.
