@@ -19,3 +19,19 @@ fn alarm_fanout_storm_hour() {
         "no invariant was checked"
     );
 }
+
+/// 500 alarms within a minute to one Telegram group (which enforces its limits) and four
+/// other receivers: how long until the group has shown them, and how many end as dead
+/// letters (alarm-fanout has no shared rate budget or digest yet).
+#[test]
+fn alarm_fanout_telegram_burst() {
+    let (summary, f) = alarm_fanout::burst(1, 500);
+    println!(
+        "alarm-fanout-telegram-burst figures: alarms {}, shown in the group {}, dead letters {}, group's last message {} s after the first alarm, peak {} messages/minute, 429s {}",
+        f.alarms, f.shown_on_telegram, f.dead_letters, f.seconds_to_last_shown, f.peak_per_minute, f.telegram_429,
+    );
+    assert!(
+        summary.seeds == 0 || summary.checks > 0,
+        "no invariant was checked"
+    );
+}

@@ -13,8 +13,11 @@
 //!
 //! An outage makes one receiver answer 503 to everything for a while (the dead-letter path).
 //!
+//! With `telegram_limits`, the `tg` chat answers 429 with `retry_after` beyond a group's
+//! limits (see [`TG_PER_MINUTE`]).
+//!
 //! What a receiver shows is read back from the message as a person would: the alarm's name
-//! (`storm-NN`), its state (the headline's emoji; PagerDuty: `trigger` or `resolve`) and its state change time
+//! (`storm-N…`), its state (the headline's emoji; PagerDuty: `trigger` or `resolve`) and its state change time
 //! (the `YYYY-MM-DD HH:MM:SS UTC` line every format carries).
 
 use std::collections::BTreeMap;
@@ -50,6 +53,10 @@ pub struct Logs {
     pub out_of_order: Vec<String>,
     /// Messages shown per (receiver, minute of simulated time).
     pub per_minute: BTreeMap<(String, i64), u64>,
+    /// 429s Telegram's limits answered.
+    pub telegram_429: u64,
+    /// When each receiver last showed a message.
+    pub last_at: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// Every receiver of the scenario, told apart by the request's URL (the path names it).
@@ -59,7 +66,16 @@ pub struct ReceiverModel {
     pub logs: Arc<Mutex<Logs>>,
     /// A receiver down (HTTP 503 to everything) from one time to another.
     pub outage: Option<(&'static str, DateTime<Utc>, DateTime<Utc>)>,
+    /// Telegram enforces its group limits (below) on the `tg` chat.
+    pub telegram_limits: bool,
+    /// When the `tg` chat accepted its messages.
+    tg_accepted: Arc<Mutex<Vec<DateTime<Utc>>>>,
 }
+
+/// Telegram's limits for one group chat: about 1 message a second and 20 a minute (Bot API
+/// FAQ, "My bot is hitting limits"); beyond them it answers 429 with `retry_after`. The
+/// sliding one-minute window is this model's assumption about how the limit is counted.
+const TG_PER_MINUTE: usize = 20;
 
 fn receiver_of(url: &str) -> &'static str {
     if url.contains("/bot") {
@@ -78,7 +94,11 @@ fn receiver_of(url: &str) -> &'static str {
 /// `storm-NN`, the state and the time line, from any format's text.
 pub fn read_shown(receiver: &str, text: &str) -> Option<Shown> {
     let at = text.find("storm-")?;
-    let alarm: String = text[at..].chars().take(8).collect();
+    let digits = text[at + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    let alarm = text.get(at..at + 6 + digits)?.to_string();
     let state = if receiver == "pd" {
         if text.contains("\"resolve\"") {
             "resolve"
@@ -108,6 +128,8 @@ impl ReceiverModel {
             sim,
             logs: Arc::new(Mutex::new(Logs::default())),
             outage: None,
+            telegram_limits: false,
+            tg_accepted: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -124,6 +146,7 @@ impl ReceiverModel {
             .find(|s| s.alarm == shown.alarm)
             .is_some_and(|last| shown.time < last.time);
         list.push(shown.clone());
+        logs.last_at.insert(receiver.to_string(), self.sim.now());
         let minute = self.sim.now().timestamp() / 60;
         *logs
             .per_minute
@@ -154,6 +177,27 @@ impl ReceiverModel {
             "{receiver} shows {} {} {}",
             shown.alarm, shown.state, shown.time
         ));
+    }
+
+    /// Seconds until the `tg` chat may take another message (zero: now), and takes it.
+    fn telegram_wait(&self) -> u64 {
+        let now = self.sim.now();
+        let mut accepted = lock(&self.tg_accepted);
+        accepted.retain(|t| now - *t < chrono::Duration::seconds(60));
+        let last_second = accepted
+            .last()
+            .is_some_and(|t| now - *t < chrono::Duration::seconds(1));
+        if accepted.len() >= TG_PER_MINUTE {
+            let oldest = accepted[0];
+            return (oldest + chrono::Duration::seconds(60) - now)
+                .num_seconds()
+                .max(1) as u64;
+        }
+        if last_second {
+            return 1;
+        }
+        accepted.push(now);
+        0
     }
 
     async fn request(&self, receiver: &str, text: &str) -> Result<(), Fault> {
@@ -191,6 +235,18 @@ impl Transport for ReceiverModel {
             retry_after: None,
             body: body.to_string(),
         };
+        if receiver == "tg" && self.telegram_limits {
+            let wait = self.telegram_wait();
+            if wait > 0 {
+                lock(&self.logs).telegram_429 += 1;
+                return Ok(answer(
+                    429,
+                    &format!(
+                        r#"{{"ok":false,"error_code":429,"description":"Too Many Requests: retry after {wait}","parameters":{{"retry_after":{wait}}}}}"#
+                    ),
+                ));
+            }
+        }
         match self.request(receiver, &body.to_string()).await {
             Ok(()) => Ok(answer(200, r#"{"ok":true}"#)),
             Err(Fault::Throttle) => Ok(answer(
