@@ -46,6 +46,12 @@ pub struct Config {
     pub quiet: Duration,
     /// ...or once its first change is this old.
     pub max_wait: Duration,
+    /// Dollars charged, in planning, per unchanged object a wildcard evicts.
+    pub eviction_weight: f64,
+    /// CloudFront's free invalidation paths a month (per account).
+    pub free_paths_per_month: u64,
+    /// Of those, paths other tools use each month (the function counts only its own).
+    pub paths_used_elsewhere: u64,
 }
 
 impl Default for Config {
@@ -72,6 +78,12 @@ impl Default for Config {
             flush_queue_url: None,
             quiet: Duration::from_secs(60),
             max_wait: Duration::from_secs(300),
+            // An evicted object costs an origin fetch, not a billed path: 50 of them weigh
+            // as much as one path at $0.005 (an assumption; set per deploy or in the
+            // template).
+            eviction_weight: 0.0001,
+            free_paths_per_month: 1000,
+            paths_used_elsewhere: 0,
         }
     }
 }
@@ -158,7 +170,17 @@ impl Config {
         if max_wait < quiet {
             return Err(malformed("MAX_WAIT_SECONDS", "at least QUIET_SECONDS"));
         }
+        let eviction_weight: f64 = env.parse_or("EVICTION_WEIGHT", d.eviction_weight)?;
+        if !(eviction_weight.is_finite() && eviction_weight >= 0.0) {
+            return Err(malformed(
+                "EVICTION_WEIGHT",
+                "dollars per evicted object, 0 or more",
+            ));
+        }
         Ok(Self {
+            eviction_weight,
+            free_paths_per_month: env.parse_or("FREE_PATHS_PER_MONTH", d.free_paths_per_month)?,
+            paths_used_elsewhere: env.parse_or("PATHS_USED_ELSEWHERE", d.paths_used_elsewhere)?,
             pending_table: env
                 .optional("PENDING_TABLE")
                 .filter(|v| !v.trim().is_empty()),
@@ -248,6 +270,8 @@ mod tests {
             ("WAIT_POLL_SECONDS", "0"),
             ("QUIET_SECONDS", "0"),
             ("MAX_WAIT_SECONDS", "30"),
+            ("EVICTION_WEIGHT", "-1"),
+            ("PATHS_USED_ELSEWHERE", "many"),
         ] {
             let err = Config::from_env(&env(&[(name, value)])).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

@@ -30,6 +30,16 @@ pub struct Request {
     /// A flush's id: the `CallerReference` of its first batch (`<id>-2`, ... for more).
     /// `None`: references are derived from the deployment id and the batch's paths.
     pub caller_reference: Option<String>,
+    pub overrides: Overrides,
+}
+
+/// Per-deploy settings a direct invoke or deploy event may give.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Overrides {
+    /// Dollars per unchanged object a wildcard evicts (`EVICTION_WEIGHT`).
+    pub eviction_weight: Option<f64>,
+    /// Share of the unchanged site all wildcards together may evict (`MAX_SHARE`).
+    pub max_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +76,10 @@ struct Spec {
     wait: Option<bool>,
     #[serde(default)]
     site_paths: Option<Vec<String>>,
+    #[serde(default)]
+    eviction_weight: Option<f64>,
+    #[serde(default)]
+    max_share: Option<f64>,
 }
 
 pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed, Error> {
@@ -166,6 +180,22 @@ fn request_from(spec: Spec, default_deployment: &str, config: &Config) -> Result
             "the event names no `paths` and no `tags` to invalidate".into(),
         ));
     }
+    if let Some(w) = spec.eviction_weight {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(bad(
+                "`eviction_weight` must be a number of dollars, 0 or more".into(),
+            ));
+        }
+    }
+    if let Some(m) = spec.max_share {
+        if !(0.0..=1.0).contains(&m) {
+            return Err(bad("`max_share` must be a fraction from 0 to 1".into()));
+        }
+    }
+    let overrides = Overrides {
+        eviction_weight: spec.eviction_weight,
+        max_share: spec.max_share,
+    };
     let deployment_id = match spec.deployment_id {
         Some(d) if d.trim().is_empty() => return Err(bad("`deployment_id` is empty".into())),
         Some(d) if d.len() > 256 => {
@@ -213,6 +243,7 @@ fn request_from(spec: Spec, default_deployment: &str, config: &Config) -> Result
         wait: spec.wait.unwrap_or(config.wait_default),
         site_paths,
         caller_reference: None,
+        overrides,
     })
 }
 
@@ -303,6 +334,7 @@ pub fn s3_requests(
             wait: false,
             site_paths: None,
             caller_reference: None,
+            overrides: Overrides::default(),
         })
         .collect())
 }
@@ -432,6 +464,14 @@ mod tests {
                 "SQS event is not valid",
             ),
             (json!({"action": "flush", "paths": []}), "paths"),
+            (
+                json!({"distribution": "d", "paths": ["/a"], "max_share": 2}),
+                "`max_share`",
+            ),
+            (
+                json!({"distribution": "d", "paths": ["/a"], "eviction_weight": -1}),
+                "`eviction_weight`",
+            ),
             (json!({"CodePipeline.job": {"data": {}}}), "no `id`"),
         ];
         for (event, expected) in cases {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::aws::{CloudFront, FlushTrigger, Pipeline, SiteListing};
 use crate::error::Error;
 use crate::event::{parse, Parsed};
-use crate::invalidate::Invalidator;
+use crate::invalidate::{call, Invalidator};
 use crate::store::PendingStore;
 
 /// Time kept back for reporting a CodePipeline job's result.
@@ -34,7 +34,8 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
         let deadline = invocation.deadline;
         match parse(event, &invocation.request_id, &self.invalidator.config)? {
             Parsed::Single(request) => {
-                let outcome = self.invalidator.run(&request, deadline).await?;
+                let free = self.free_paths_left(invocation).await;
+                let outcome = self.invalidator.run(&request, deadline, free).await?;
                 Ok(json!(outcome))
             }
             Parsed::S3(requests) => {
@@ -53,7 +54,10 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
             Parsed::CodePipeline { job_id, request } => {
                 let work = deadline.less(REPORT_RESERVE);
                 let result = match request {
-                    Ok(request) => self.invalidator.run(&request, work).await,
+                    Ok(request) => {
+                        let free = self.free_paths_left(invocation).await;
+                        self.invalidator.run(&request, work, free).await
+                    }
                     Err(message) => Err(Error::BadEvent(message)),
                 };
                 match result {
@@ -69,6 +73,34 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
                         Err(Error::ReportedToPipeline(message))
                     }
                 }
+            }
+        }
+    }
+
+    /// This month's free invalidation paths left: the 1,000 a month, less what this
+    /// function's flushes billed (the counter in the pending table) and what the
+    /// configuration says other tools use. Unknown counts as none left.
+    pub async fn free_paths_left(&self, invocation: &Invocation) -> u64 {
+        let config = &self.invalidator.config;
+        let allowance = config
+            .free_paths_per_month
+            .saturating_sub(config.paths_used_elsewhere);
+        if config.pending_table.is_none() {
+            return allowance;
+        }
+        let month = invocation.now().format("%Y-%m").to_string();
+        let used = call(
+            &self.invalidator.read_retry,
+            invocation.deadline,
+            "GetItem",
+            || self.store.usage(&month),
+        )
+        .await;
+        match used {
+            Ok(used) => allowance.saturating_sub(used),
+            Err(e) => {
+                tracing::warn!(error = %e, "the month's billed paths cannot be read; planning as if no free path were left");
+                0
             }
         }
     }

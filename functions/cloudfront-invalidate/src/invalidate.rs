@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::error::{AwsError, Error, Incomplete};
 use crate::event::Request;
 use crate::paths::{index_directory, key_to_path, normalize, Encoding};
-use crate::planner::{plan, Plan, PlanInput};
+use crate::planner::{plan, Plan, PlanInput, PlanOptions};
+use crate::price::{choose, round_usd, Comparison, Pricing};
 
 /// How long a resolved distribution is remembered by a warm container.
 const RESOLVE_TTL: Duration = Duration::from_secs(300);
@@ -46,8 +47,12 @@ pub struct Outcome {
     pub inventory: &'static str,
     /// With an inventory: unchanged files the wildcards also invalidate.
     pub collateral_files: Option<usize>,
+    /// What the chosen paths cost past the month's free paths.
     pub estimated_cost_usd: f64,
+    /// Every changed path at the path price (free paths not counted).
     pub naive_cost_usd: f64,
+    /// The chosen plan against the exact list and `/*`: paths billed, cost, evictions.
+    pub comparison: Comparison,
     /// The first planned paths (all when few).
     pub paths: Vec<String>,
 }
@@ -92,7 +97,9 @@ where
     let last_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
     let mut op = op;
     let attempt = || {
-        let pending = op();
+        // Boxed: SDK futures are large, and nested in the handler's they would fill the
+        // stack of a thread (debug builds especially).
+        let pending = Box::pin(op());
         let last_error = &last_error;
         async move {
             let result = pending.await;
@@ -102,7 +109,7 @@ where
             result
         }
     };
-    match deadline.run(retry(policy, deadline, what, attempt)).await {
+    match Box::pin(deadline.run(retry(policy, deadline, what, attempt))).await {
         Ok(result) => result.map_err(Error::from),
         Err(_) => {
             let last = last_error.lock().ok().and_then(|slot| slot.clone());
@@ -305,27 +312,62 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
         Ok((Some(files), "bucket"))
     }
 
-    /// Plans without calling CloudFront (tests, dry runs).
+    /// The pricing of a request: the configured defaults, its overrides, the free paths.
+    pub fn pricing(&self, request: &Request, free_paths_left: u64) -> Pricing {
+        Pricing {
+            price_per_path_usd: self.config.price_per_path_usd,
+            free_paths_left,
+            eviction_weight: request
+                .overrides
+                .eviction_weight
+                .unwrap_or(self.config.eviction_weight),
+            max_share: request
+                .overrides
+                .max_share
+                .unwrap_or(self.config.plan.max_share),
+        }
+    }
+
+    /// Plans and prices without calling CloudFront (tests, dry runs).
     pub fn plan_for(
         &self,
         request: &Request,
         inventory: Option<Vec<String>>,
-    ) -> Result<Plan, Error> {
+        pricing: &Pricing,
+    ) -> Result<(Plan, Comparison), Error> {
         let input = PlanInput {
             paths: request.paths.clone(),
             tags: request.tags.clone(),
             inventory,
         };
-        Ok(plan(&input, &self.config.plan)?)
+        let options = PlanOptions {
+            max_share: pricing.max_share,
+            ..self.config.plan.clone()
+        };
+        Ok(choose(plan(&input, &options)?, pricing))
     }
 
-    pub async fn run(&self, request: &Request, deadline: Deadline) -> Result<Outcome, Error> {
+    /// Plans, prices and submits; `free_paths_left` is this month's free paths (a lower
+    /// bound). The bucket is listed only when a wildcard could be worth it: when even
+    /// the whole changed list is free, the exact list is the plan.
+    pub async fn run(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+        free_paths_left: u64,
+    ) -> Result<Outcome, Error> {
         let dist = self.resolve(&request.distribution, deadline).await?;
         if !self.config.distributions.is_empty() && !self.config.distributions.contains(&dist.id) {
             return Err(Error::NotAllowed(dist.id));
         }
-        let (inventory, inventory_source) = self.inventory(request, &dist, deadline).await?;
-        let plan = self.plan_for(request, inventory)?;
+        let pricing = self.pricing(request, free_paths_left);
+        let naive = (request.paths.len() + request.tags.len()) as u64;
+        let (inventory, inventory_source) = if naive <= free_paths_left {
+            (None, "not needed")
+        } else {
+            self.inventory(request, &dist, deadline).await?
+        };
+        let (plan, comparison) = self.plan_for(request, inventory, &pricing)?;
         let price = self.config.price_per_path_usd;
         let all_paths: Vec<String> = plan
             .wildcards
@@ -351,8 +393,9 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
             wildcards: plan.wildcards.clone(),
             inventory: inventory_source,
             collateral_files: plan.collateral_files,
-            estimated_cost_usd: round_usd(plan.billed() as f64 * price),
+            estimated_cost_usd: comparison.chosen.cost_usd,
             naive_cost_usd: round_usd(plan.naive_paths as f64 * price),
+            comparison,
             paths: all_paths.iter().take(SHOWN_PATHS).cloned().collect(),
         };
         if plan.is_empty() {
@@ -462,10 +505,6 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
             tokio::time::sleep(self.config.wait_poll).await;
         }
     }
-}
-
-fn round_usd(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]
@@ -598,6 +637,7 @@ mod tests {
             wait: false,
             site_paths: None,
             caller_reference: None,
+            overrides: Default::default(),
         }
     }
 
@@ -660,8 +700,8 @@ mod tests {
             "app.example.com",
             &["/index.html", "/about.html", "/_next/static/x.js"],
         );
-        let first = inv.run(&req, deadline()).await.unwrap();
-        let second = inv.run(&req, deadline()).await.unwrap();
+        let first = inv.run(&req, deadline(), 0).await.unwrap();
+        let second = inv.run(&req, deadline(), 0).await.unwrap();
         assert_eq!(first.invalidation_ids, second.invalidation_ids);
         assert_eq!(first.caller_references, second.caller_references);
         assert_eq!(inv.cloudfront.created.lock().unwrap().len(), 1);
@@ -673,7 +713,7 @@ mod tests {
             deployment_id: "deploy-2".into(),
             ..req
         };
-        let third = inv.run(&other, deadline()).await.unwrap();
+        let third = inv.run(&other, deadline(), 0).await.unwrap();
         assert_ne!(third.caller_references, first.caller_references);
     }
 
@@ -696,6 +736,7 @@ mod tests {
             .run(
                 &request("EAAAAAAAAAAAA", &["/blog/a.html", "/blog/b.html"]),
                 deadline(),
+                0,
             )
             .await
             .unwrap();
@@ -713,7 +754,7 @@ mod tests {
             wait: true,
             ..request("app.example.com", &["/a.html"])
         };
-        let out = inv.run(&req, deadline()).await.unwrap();
+        let out = inv.run(&req, deadline(), 0).await.unwrap();
         assert_eq!(out.status, "Completed");
         assert!(out.waited && !out.wait_timed_out);
         assert_eq!(inv.cloudfront.polls.load(Ordering::SeqCst), 3);
@@ -729,7 +770,7 @@ mod tests {
         // The first batch goes through, then CloudFront stays busy.
         inv.cloudfront.create_limit = Some(1);
         let req = request("app.example.com", &["/a", "/b", "/c", "/d", "/e"]);
-        let err = inv.run(&req, deadline()).await.unwrap_err().to_string();
+        let err = inv.run(&req, deadline(), 0).await.unwrap_err().to_string();
         assert!(err.contains("submitted 1 of 3"), "{err}");
         assert!(
             err.contains("(I0); 2 remain (3 paths, first /c /d)"),
@@ -745,6 +786,7 @@ mod tests {
             .run(
                 &request("app.example.com", &["/_next/static/a.js"]),
                 deadline(),
+                0,
             )
             .await
             .unwrap();

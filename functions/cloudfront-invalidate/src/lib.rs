@@ -23,6 +23,7 @@ pub mod memory;
 pub mod notice;
 pub mod paths;
 pub mod planner;
+pub mod price;
 pub mod store;
 
 pub use error::Error;

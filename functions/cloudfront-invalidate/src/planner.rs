@@ -77,6 +77,25 @@ pub struct Plan {
     pub immutable_dropped: usize,
     /// With an inventory: unchanged files the chosen wildcards also invalidate.
     pub collateral_files: Option<usize>,
+    /// The wildcards the planner chose (not those given), with what each covers, so that
+    /// pricing can turn one back into its exact paths.
+    pub collapses: Vec<Collapse>,
+    /// Paths the exact list bills: every mutable changed path and tag (a given wildcard
+    /// counts once).
+    pub exact_billed: usize,
+    /// With an inventory: the site's files that did not change (what `/*` would evict).
+    pub unchanged_site: Option<usize>,
+}
+
+/// A directory the planner turned into a wildcard.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Collapse {
+    /// The wildcard path (`/blog/*`).
+    pub wildcard: String,
+    /// The changed paths it covers.
+    pub paths: Vec<String>,
+    /// With an inventory: unchanged files it evicts too.
+    pub unchanged: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -199,15 +218,28 @@ pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError>
             exact.push(path.to_string());
         }
     }
-    let collateral_files = site.as_ref().map(|s| {
-        chosen
-            .iter()
-            .map(|d| {
-                s.under(d)
-                    .saturating_sub(changed.iter().filter(|p| p.starts_with(d.as_str())).count())
-            })
-            .sum()
-    });
+    let collapses: Vec<Collapse> = chosen
+        .iter()
+        .map(|d| {
+            let paths: Vec<String> = changed
+                .iter()
+                .filter(|p| p.starts_with(d.as_str()))
+                .map(|p| p.to_string())
+                .collect();
+            Collapse {
+                wildcard: format!("{d}*"),
+                unchanged: site
+                    .as_ref()
+                    .map(|s| s.under(d).saturating_sub(paths.len())),
+                paths,
+            }
+        })
+        .collect();
+    let collateral_files = site
+        .as_ref()
+        .map(|_| collapses.iter().filter_map(|c| c.unchanged).sum());
+    let unchanged_site = site.as_ref().map(|s| s.total.saturating_sub(changed.len()));
+    let exact_billed = kept.len() + tags.len();
     wildcards.extend(chosen.iter().map(|d| format!("{d}*")));
     wildcards.sort();
     exact.sort();
@@ -218,6 +250,9 @@ pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError>
         naive_paths,
         immutable_dropped,
         collateral_files,
+        collapses,
+        exact_billed,
+        unchanged_site,
     })
 }
 
