@@ -198,7 +198,12 @@ impl cloud::Rds for Aws {
         Ok(out)
     }
 
-    async fn restarted_by_aws_since(&self, id: &str, since: DateTime<Utc>) -> Result<bool, Error> {
+    async fn events_since(
+        &self,
+        id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, String)>, Error> {
+        let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             self.count("DescribeEvents");
@@ -212,16 +217,21 @@ impl cloud::Rds for Aws {
                 .send()
                 .await
                 .map_err(|e| err("DescribeEvents", e))?;
-            let restarted = page.events().iter().any(|e| {
-                e.message()
-                    .is_some_and(crate::model::is_aws_restart_message)
-            });
-            if restarted {
-                return Ok(true);
+            for e in page.events() {
+                let at = e
+                    .date()
+                    .and_then(|d| SystemTime::try_from(*d).ok())
+                    .map(DateTime::<Utc>::from);
+                if let (Some(at), Some(message)) = (at, e.message()) {
+                    out.push((at, message.to_string()));
+                }
             }
             match page.marker() {
                 Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(false),
+                _ => {
+                    out.sort();
+                    return Ok(out);
+                }
             }
         }
     }

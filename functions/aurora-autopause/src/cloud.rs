@@ -22,13 +22,13 @@ pub trait Rds: Send + Sync {
         &self,
         cluster_ids: &[String],
     ) -> impl Future<Output = Result<HashMap<String, Vec<String>>, Error>> + Send;
-    /// Whether RDS recorded that AWS started this cluster after seven days stopped
-    /// (RDS-EVENT-0153) at or after `since` (`DescribeEvents`, which keeps 14 days).
-    fn restarted_by_aws_since(
+    /// The events RDS recorded for this cluster at or after `since` (`DescribeEvents`,
+    /// which keeps 14 days): (time, message), oldest first.
+    fn events_since(
         &self,
         id: &str,
         since: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, String)>, Error>> + Send;
     fn stop(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
     fn start(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
     fn set_scaling(

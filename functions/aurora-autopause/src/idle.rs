@@ -100,7 +100,9 @@ pub fn requests(
         .collect()
 }
 
-/// Whether the series shows the database idle for the whole window.
+/// Whether the series shows the database idle for the whole window. Datapoints after the
+/// window (the minutes of the publication lag that happen to be published already) count
+/// too: a connection seen there is a connection, even if its minute is not required.
 pub fn verdict(series: Option<&Series>, window: &IdleWindow, threshold: f64) -> Result<(), String> {
     // Keyed by the minute each datapoint falls in, whatever timestamp the service gave it.
     let mut by_minute = Series::new();
@@ -114,6 +116,15 @@ pub fn verdict(series: Option<&Series>, window: &IdleWindow, threshold: f64) -> 
         }
     }
     let series = &by_minute;
+    if let Some((minute, v)) = series
+        .range(window.end..)
+        .find(|(_, v)| v.is_nan() || **v > threshold)
+    {
+        return Err(format!(
+            "busy: {v} connections at {}, just after the idle window",
+            minute.format("%H:%M")
+        ));
+    }
     let mut missing = 0usize;
     let mut first_missing = None;
     for minute in window.periods() {
@@ -204,6 +215,14 @@ mod tests {
             t("2026-03-02T08:03:00Z"),
             Duration::from_secs(180),
             Duration::from_secs(1800),
+        );
+        let mut late = series_upto(32);
+        late.insert(t("2026-03-02T08:01:00Z"), 1.0);
+        assert!(
+            verdict(Some(&late), &w, 0.0)
+                .unwrap_err()
+                .contains("just after the idle window"),
+            "a published connection in the lag's minutes is seen"
         );
         let mut s = series_upto(30);
         s.insert(t("2026-03-02T07:41:00Z"), 2.0);

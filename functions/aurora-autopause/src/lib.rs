@@ -56,6 +56,12 @@ impl Error {
 }
 
 impl Error {
+    /// RDS said no (a state or parameter fault): nothing was changed. Timeouts, throttling
+    /// and service errors are not refusals: the change may or may not have happened.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self.code(), Some(c) if c.starts_with("Invalid") || c.ends_with("NotFoundFault"))
+    }
+
     /// Throttling and service-side errors: worth trying again later.
     pub fn is_transient(&self) -> bool {
         matches!(self.code(), Some(c) if c.contains("Throttl")

@@ -7,7 +7,8 @@ use crate::config::Config;
 
 /// Tag holding what groundcrew changed, so that a wake can restore it exactly.
 pub const RECORD_TAG: &str = "groundcrew:autopause:record";
-/// Tag holding when groundcrew paused the resource (RFC 3339, UTC).
+/// Tag holding when groundcrew last paused or stopped the resource (RFC 3339, UTC); a
+/// re-stop after AWS's seven-day start moves it on, so that only a later AWS start counts.
 pub const PAUSED_AT_TAG: &str = "groundcrew:autopause:paused-at";
 
 /// Serverless v2 scaling (ACUs; `seconds` = `SecondsUntilAutoPause`).
@@ -228,6 +229,30 @@ pub fn is_aws_restart_message(message: &str) -> bool {
     message
         .to_ascii_lowercase()
         .contains("exceeding the maximum allowed time being stopped")
+}
+
+/// Whether a message says the cluster stopped (RDS-EVENT-0150, "DB cluster stopped").
+pub fn is_stopped_message(message: &str) -> bool {
+    message
+        .trim()
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case("DB cluster stopped")
+}
+
+/// Whether the cluster runs because AWS started it: among its events, the last automatic
+/// start (RDS-EVENT-0153) is not followed by a stop. A stop after it (a re-stop whose
+/// answer was lost, or anyone's) makes that start history, so that a person who starts
+/// the cluster later is never overruled.
+pub fn started_by_aws(events: &[(chrono::DateTime<chrono::Utc>, String)]) -> bool {
+    let mut last = None;
+    for (at, message) in events {
+        if is_aws_restart_message(message) {
+            last = Some((at, true));
+        } else if is_stopped_message(message) {
+            last = Some((at, false));
+        }
+    }
+    last.is_some_and(|(_, aws)| aws)
 }
 
 /// Whether this engine version supports Serverless v2 auto-pause (`MinCapacity 0`):
@@ -453,6 +478,23 @@ mod tests {
     }
 
     const OPT: (&str, &str) = ("groundcrew:autopause", "true");
+
+    #[test]
+    fn only_an_aws_start_not_followed_by_a_stop_counts() {
+        let t = |m: i64| chrono::DateTime::<chrono::Utc>::from_timestamp(m * 60, 0).unwrap();
+        let auto = "DB cluster is being started due to it exceeding the maximum allowed time being stopped.".to_string();
+        assert!(started_by_aws(&[(t(1), auto.clone())]));
+        assert!(!started_by_aws(&[
+            (t(1), auto.clone()),
+            (t(5), "DB cluster stopped".into())
+        ]));
+        assert!(started_by_aws(&[
+            (t(1), "DB cluster stopped".into()),
+            (t(2), auto.clone()),
+            (t(3), "DB cluster started".into())
+        ]));
+        assert!(!started_by_aws(&[]));
+    }
 
     #[test]
     fn aws_restart_messages_are_recognised() {

@@ -3,4 +3,8 @@
 //! and labels as an assumption what AWS's documentation does not state.
 
 pub mod alarm_receivers;
+pub mod cloudwatch;
 pub mod dead_letters;
+pub mod ecs;
+pub mod rds;
+pub mod sqs;

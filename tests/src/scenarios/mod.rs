@@ -2,3 +2,5 @@
 //! invariants checked after every step.
 
 pub mod alarm_fanout;
+pub mod aurora;
+pub mod aurora_cloud;

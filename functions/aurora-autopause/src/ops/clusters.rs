@@ -45,14 +45,32 @@ impl<C: Cloud> Ops<'_, C> {
                             item.paused_at = Some(self.stamp());
                             item.recorded = Some(Record::Stopped.encode());
                         } else {
+                            // When groundcrew last stopped it: an AWS start before this
+                            // is history for the next sweep's DescribeEvents.
+                            item.paused_at =
+                                super::restop::stamp_paused_at(rds, &c.arn, &c.id, self.now).await;
                             item =
                                 item.with_reason("started again after being paused; stopped again");
                         }
                         item
                     }
                     Err(e) => {
-                        if record {
-                            // Best effort: the cluster was not stopped, so it carries no record.
+                        if !record && !e.is_refusal() {
+                            // A re-stop whose answer was lost: if the cluster is stopping
+                            // after all, AWS's start is history (see above).
+                            if let Ok(Some(now)) = rds.cluster(&c.id).await {
+                                if matches!(now.status.as_str(), "stopping" | "stopped") {
+                                    super::restop::stamp_paused_at(rds, &c.arn, &c.id, self.now)
+                                        .await;
+                                }
+                            }
+                        }
+                        if record && e.is_refusal() {
+                            // RDS refused: the cluster was not stopped, so it carries no
+                            // record. After a timeout or a service error the stop may have
+                            // happened: the record stays, so that a wake and the 7-day
+                            // re-stop still know the cluster (a running cluster with a
+                            // stale record is cleared by the next sweep).
                             let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
                         }
                         match e.code() {
@@ -94,7 +112,9 @@ impl<C: Cloud> Ops<'_, C> {
                     }
                     .with_reason(format!("MinCapacity 0, SecondsUntilAutoPause {seconds}")),
                     Err(e) => {
-                        let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
+                        if e.is_refusal() {
+                            let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
+                        }
                         item.failed("auto-pause", e.to_string())
                     }
                 }

@@ -86,6 +86,19 @@ pub async fn run<C: Cloud>(
         Action::Pause => ops.pause(env).await?,
         Action::Wake => {
             let (items, follow_up) = ops.wake(env).await?;
+            let left_down = items.iter().any(retry_after_wake);
+            if left_down && follow_up.is_none() && config.follow_up_queue_url.is_some() {
+                // Services would stay at 0 and no follow-up could be queued: fail the
+                // invocation, so that Lambda's asynchronous retries run the wake again.
+                return Err(Error::Aws {
+                    op: "wake",
+                    code: None,
+                    message: format!(
+                        "services of {} are still down and no follow-up could be queued",
+                        env.unwrap_or("?")
+                    ),
+                });
+            }
             follow_ups.extend(follow_up);
             items
         }
@@ -96,9 +109,16 @@ pub async fn run<C: Cloud>(
                 .as_deref()
                 .ok_or_else(|| Error::BadEvent("RDS event names no cluster".into()))?;
             vec![
-                restop(cloud, config, id, invocation.deadline, dry_run)
-                    .await?
-                    .item,
+                restop(
+                    cloud,
+                    config,
+                    id,
+                    invocation.deadline,
+                    dry_run,
+                    invocation.now(),
+                )
+                .await?
+                .item,
             ]
         }
     };
@@ -146,7 +166,7 @@ async fn run_batch<C: Cloud>(
                 };
                 let attempt = invocation.deadline.less(RESERVE).min_with(RESTOP_ATTEMPT);
                 let dry_run = request.dry_run.unwrap_or(config.dry_run);
-                match restop(cloud, config, id, attempt, dry_run).await {
+                match restop(cloud, config, id, attempt, dry_run, invocation.now()).await {
                     Ok(r) => {
                         if r.not_yet.is_some() {
                             if let Err(e) = cloud
@@ -287,15 +307,24 @@ impl<C: Cloud> Ops<'_, C> {
                         sc => Some((s, sc)),
                     }
                 })),
-                Err(e) => failures.push(
-                    Item::new(
-                        Kind::EcsCluster,
-                        &cluster,
-                        env.map(str::to_string),
-                        "unknown",
+                Err(e) => {
+                    // A configured cluster that does not exist is reported (a setting to
+                    // fix), but not tried again; any other error is.
+                    let action = if e.code() == Some("ClusterNotFoundException") {
+                        "missing"
+                    } else {
+                        "describe"
+                    };
+                    failures.push(
+                        Item::new(
+                            Kind::EcsCluster,
+                            &cluster,
+                            env.map(str::to_string),
+                            "unknown",
+                        )
+                        .failed(action, e.to_string()),
                     )
-                    .failed("describe", e.to_string()),
-                ),
+                }
             }
         }
         found
@@ -364,9 +393,14 @@ impl<C: Cloud> Ops<'_, C> {
                 }
             }
         }
+        // Everything published up to now: the windows, and the lag's minutes after them.
         let (Some(start), Some(end)) = (
             windows.values().map(|w| w.start).min(),
-            windows.values().map(|w| w.end).max(),
+            windows
+                .values()
+                .map(|w| w.end)
+                .max()
+                .map(|end| end.max(self.now) + chrono::Duration::minutes(1)),
         ) else {
             return verdicts;
         };
@@ -460,8 +494,9 @@ impl<C: Cloud> Ops<'_, C> {
             return false;
         };
         self.cloud
-            .restarted_by_aws_since(&c.id, since.with_timezone(&Utc))
+            .events_since(&c.id, since.with_timezone(&Utc))
             .await
+            .map(|events| model::started_by_aws(&events))
             .unwrap_or_else(|e| {
                 tracing::warn!(cluster = %c.id, error = %e, "DescribeEvents failed; treated as started by a person");
                 false
@@ -506,7 +541,19 @@ impl<C: Cloud> Ops<'_, C> {
         let mut items = Vec::new();
         let clusters = self.clusters(env, &mut items).await;
         let services = self.services(env, &mut items).await;
-        let mut waiting_for: Vec<String> = Vec::new();
+        // The databases the services must wait for: every in-scope one of the environment
+        // that groundcrew stopped or that is on its way up or down. One that someone else
+        // stopped is not ours to start, nor to wait for.
+        let waiting_for: Vec<String> = clusters
+            .iter()
+            .filter(|(c, scope)| {
+                *scope == Scope::InScope
+                    && c.status != "available"
+                    && (matches!(Record::of(&c.tags), Some(Ok(Record::Stopped)))
+                        || matches!(c.status.as_str(), "starting" | "stopping"))
+            })
+            .map(|(c, _)| c.id.clone())
+            .collect();
         let woken: Vec<Item> = self
             .each(clusters, |(c, scope)| async move {
                 match scope {
@@ -515,12 +562,6 @@ impl<C: Cloud> Ops<'_, C> {
                 }
             })
             .await;
-        for item in &woken {
-            let started = item.action == "start" && item.outcome == crate::report::Outcome::Done;
-            if started || item.state == "starting" {
-                waiting_for.push(item.id.clone());
-            }
-        }
         items.extend(woken);
         let to_wake: Vec<(Service, Scope)> = services
             .into_iter()
@@ -528,30 +569,37 @@ impl<C: Cloud> Ops<'_, C> {
                 *scope == Scope::InScope && matches!(Record::of(&s.tags), Some(Ok(_)))
             })
             .collect();
-        if to_wake.is_empty() || self.dry_run {
+        let unread_services = items
+            .iter()
+            .any(|i| i.kind == Kind::EcsCluster && retry_after_wake(i));
+        if self.dry_run || (to_wake.is_empty() && !unread_services) {
             return Ok((self.wake_services(to_wake, items).await, None));
         }
-        let not_ready = self.wait_available(&waiting_for).await;
+        let mut not_ready = self.wait_available(&waiting_for).await;
+        // Without the databases' list their states are unknown: the services wait too.
+        if items
+            .iter()
+            .any(|i| i.kind == Kind::AuroraCluster && i.id == "*")
+        {
+            not_ready.push("(the DB cluster list could not be read)".to_string());
+        }
         if not_ready.is_empty() {
-            return Ok((self.wake_services(to_wake, items).await, None));
+            let items = self.wake_services(to_wake, items).await;
+            // A service whose restore failed, or an ECS cluster whose services could not be
+            // read, is not left at 0: the follow-up tries again.
+            let retry = items.iter().any(retry_after_wake);
+            let follow_up = if retry {
+                self.follow_up(env).await
+            } else {
+                None
+            };
+            return Ok((items, follow_up));
         }
         let reason = format!(
             "waiting for its databases to be available ({})",
             not_ready.join(", ")
         );
-        let follow_up = match (env, &self.config.follow_up_queue_url) {
-            (Some(env), Some(_)) => {
-                let body = serde_json::json!({"action": "wake", "environment": env}).to_string();
-                match self.cloud.send_later(&body, WAKE_FOLLOW_UP).await {
-                    Ok(()) => Some(format!("wake {env} in {} s", WAKE_FOLLOW_UP.as_secs())),
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not queue the wake's follow-up");
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let follow_up = self.follow_up(env).await;
         for (s, _) in to_wake {
             let item = self.service_item(&s);
             items.push(match &follow_up {
@@ -563,6 +611,21 @@ impl<C: Cloud> Ops<'_, C> {
             });
         }
         Ok((items, follow_up))
+    }
+
+    /// Queues a wake of `env` a few minutes from now (at most SQS's 15-minute delay).
+    async fn follow_up(&self, env: Option<&str>) -> Option<String> {
+        let (Some(env), Some(_)) = (env, &self.config.follow_up_queue_url) else {
+            return None;
+        };
+        let body = serde_json::json!({"action": "wake", "environment": env}).to_string();
+        match self.cloud.send_later(&body, WAKE_FOLLOW_UP).await {
+            Ok(()) => Some(format!("wake {env} in {} s", WAKE_FOLLOW_UP.as_secs())),
+            Err(e) => {
+                tracing::error!(error = %e, "could not queue the wake's follow-up");
+                None
+            }
+        }
     }
 
     async fn wake_services(
@@ -581,7 +644,8 @@ impl<C: Cloud> Ops<'_, C> {
     }
 
     /// Waits (polling) until every cluster in `ids` is `available`, while the deadline
-    /// allows; returns those that are not.
+    /// allows, starting any that has meanwhile finished stopping with groundcrew's record;
+    /// returns those that are not available.
     async fn wait_available(&self, ids: &[String]) -> Vec<String> {
         let mut pending: Vec<String> = ids.to_vec();
         loop {
@@ -590,6 +654,14 @@ impl<C: Cloud> Ops<'_, C> {
                 match self.cloud.cluster(id).await {
                     Ok(Some(c)) if c.status == "available" => {}
                     Ok(None) => {}
+                    Ok(Some(c)) if c.status == "stopped" => {
+                        let plan = model::plan_wake(&c);
+                        if plan == model::ClusterPlan::Start {
+                            let item = self.execute(&c, plan).await;
+                            tracing::info!(cluster = %c.id, outcome = ?item.outcome, "started once it had stopped");
+                        }
+                        still.push(id.clone());
+                    }
                     _ => still.push(id.clone()),
                 }
             }
@@ -642,6 +714,14 @@ impl<C: Cloud> Ops<'_, C> {
         }
         nothing_done(items)
     }
+}
+
+/// Whether a wake's item leaves services possibly down, so that a follow-up must try again:
+/// a service that failed, or an ECS cluster whose services could not be read (one that
+/// does not exist is a setting to fix, not something to retry).
+fn retry_after_wake(i: &Item) -> bool {
+    i.outcome == crate::report::Outcome::Failed
+        && (i.kind == Kind::EcsService || (i.kind == Kind::EcsCluster && i.action != "missing"))
 }
 
 /// An invocation fails only when everything it tried failed: a listing that could not be

@@ -12,6 +12,28 @@ use crate::Error;
 
 use super::{environment_of, RESERVE};
 
+/// Moves `paused-at` to `now`: when groundcrew last stopped the cluster, so that an AWS
+/// start before it no longer counts as the reason it runs (the sweep asks DescribeEvents
+/// for AWS starts since `paused-at`).
+pub(super) async fn stamp_paused_at<R: Rds>(
+    rds: &R,
+    arn: &str,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    match rds
+        .tag(arn, &[(PAUSED_AT_TAG.to_string(), stamp.clone())])
+        .await
+    {
+        Ok(()) => Some(stamp),
+        Err(e) => {
+            tracing::warn!(cluster = %id, error = %e, "stopped again, but its paused-at stays");
+            None
+        }
+    }
+}
+
 /// What a re-stop attempt came to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Restop {
@@ -42,6 +64,7 @@ pub async fn restop<R: Rds>(
     id: &str,
     deadline: Deadline,
     dry_run: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Restop, Error> {
     let Some(c) = rds.cluster(id).await? else {
         return Ok(Restop::done(
@@ -78,14 +101,18 @@ pub async fn restop<R: Rds>(
     loop {
         match rds.stop(&c.id).await {
             Ok(()) => {
+                item.paused_at = stamp_paused_at(rds, &c.arn, &c.id, now).await;
                 return Ok(Restop::done(item.acted("stop", false).with_reason(
                     "started by AWS after 7 days stopped; stopped again",
-                )))
+                )));
             }
             Err(e) if e.code() == Some("InvalidDBClusterStateFault") => {
                 let state = model::state_from_message(e.aws_message())
                     .unwrap_or_else(|| "unknown".to_string());
                 if matches!(state.as_str(), "stopped" | "stopping") {
+                    // Stopped since AWS's start (by an earlier attempt whose answer was
+                    // lost, or by anyone): that start is history from now on.
+                    stamp_paused_at(rds, &c.arn, &c.id, now).await;
                     return Ok(Restop::done(
                         Item { state, ..item }.skipped("already stopped or stopping"),
                     ));
@@ -104,7 +131,9 @@ pub async fn restop<R: Rds>(
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(config.restop_max_delay.max(Duration::from_secs(1)));
             }
-            Err(e) if e.is_transient() => {
+            // Throttled, a service error or a timeout: the stop may or may not have
+            // happened. Try again later; the next attempt sees which.
+            Err(e) if e.is_transient() || e.code().is_none() => {
                 return Ok(Restop {
                     item: item.failed("stop", e.to_string()),
                     not_yet: Some(c.status.clone()),
@@ -142,12 +171,12 @@ mod tests {
         ) -> Result<HashMap<String, Vec<String>>, Error> {
             Ok(HashMap::new())
         }
-        async fn restarted_by_aws_since(
+        async fn events_since(
             &self,
             _: &str,
             _: chrono::DateTime<chrono::Utc>,
-        ) -> Result<bool, Error> {
-            Ok(true)
+        ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, String)>, Error> {
+            Ok(Vec::new())
         }
         async fn stop(&self, id: &str) -> Result<(), Error> {
             *self.stops.lock().unwrap() += 1;
@@ -210,6 +239,7 @@ mod tests {
             "dev-1",
             Deadline::after(Duration::from_secs(60)),
             false,
+            chrono::Utc::now(),
         )
         .await
         .unwrap()
@@ -231,6 +261,7 @@ mod tests {
             "dev-1",
             Deadline::after(Duration::from_secs(20)),
             false,
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -259,6 +290,7 @@ mod tests {
                 "dev-1",
                 Deadline::after(Duration::from_secs(60)),
                 false,
+                chrono::Utc::now(),
             )
             .await
             .unwrap()
@@ -273,6 +305,7 @@ mod tests {
             "dev-1",
             Deadline::after(Duration::from_secs(60)),
             true,
+            chrono::Utc::now(),
         )
         .await
         .unwrap()
@@ -290,6 +323,7 @@ mod tests {
             "dev-1",
             Deadline::after(Duration::from_secs(60)),
             false,
+            chrono::Utc::now(),
         )
         .await
         .unwrap()
