@@ -116,25 +116,37 @@ pub fn normalize_prefix(raw: &str) -> Result<String, String> {
     Ok(path.text)
 }
 
-/// A cache tag, as the `#tag` item CloudFront invalidates.
+/// Longest cache tag CloudFront accepts.
+pub const MAX_TAG_CHARS: usize = 256;
+
+/// A cache tag, as the `#tag` item CloudFront invalidates. CloudFront's rules: at most 256
+/// characters, printable ASCII (33 to 126) without commas, no wildcards; tags are
+/// case-insensitive, so the item is lower-cased (and `#Home` and `#home` are one item).
 pub fn cache_tag_item(raw: &str) -> Result<String, String> {
-    let tag = raw.trim().trim_start_matches('#');
+    let trimmed = raw.trim();
+    let tag = trimmed.strip_prefix('#').unwrap_or(trimmed);
     if tag.is_empty() {
         return Err("a cache tag is empty".to_string());
     }
-    if tag
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == ',')
-    {
+    if let Some(c) = tag.chars().find(|c| !('!'..='~').contains(c) || *c == ',') {
         return Err(format!(
-            "cache tag {} has whitespace, a comma or control characters",
+            "cache tag {} has {c:?}: tags are printable ASCII without spaces or commas",
             short(raw)
         ));
     }
-    if tag.len() + 1 > MAX_PATH_CHARS {
-        return Err(format!("cache tag {} is too long", short(raw)));
+    if tag.contains('*') {
+        return Err(format!(
+            "cache tag {} has a `*`: cache tags take no wildcards",
+            short(raw)
+        ));
     }
-    Ok(format!("#{tag}"))
+    if tag.len() > MAX_TAG_CHARS {
+        return Err(format!(
+            "cache tag {} is longer than CloudFront's {MAX_TAG_CHARS} characters",
+            short(raw)
+        ));
+    }
+    Ok(format!("#{}", tag.to_ascii_lowercase()))
 }
 
 /// The directory path an index document stands for: `/blog/index.html` → `/blog/`.
@@ -243,7 +255,20 @@ mod tests {
     fn cache_tags() {
         assert_eq!(cache_tag_item("product-42").unwrap(), "#product-42");
         assert_eq!(cache_tag_item("#home").unwrap(), "#home");
-        assert!(cache_tag_item("#").is_err());
-        assert!(cache_tag_item("a b").is_err());
+        assert_eq!(cache_tag_item("Home").unwrap(), "#home", "case-insensitive");
+        assert_eq!(cache_tag_item(&"a".repeat(256)).unwrap().len(), 257);
+        for (bad, why) in [
+            ("#", "empty"),
+            ("a b", "' '"),
+            ("a,b", "','"),
+            ("prod*", "wildcards"),
+            ("caf\u{e9}", "'\u{e9}'"),
+            ("tab\there", "'\\t'"),
+        ] {
+            let err = cache_tag_item(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        let err = cache_tag_item(&"a".repeat(257)).unwrap_err();
+        assert!(err.contains("256"), "{err}");
     }
 }
