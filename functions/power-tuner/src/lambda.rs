@@ -23,6 +23,8 @@ pub enum LambdaErrorKind {
     Conflict,
     /// `ResourceNotFoundException`.
     NotFound,
+    /// The invocation's deadline came first (ours, not Lambda's): the work is handed on.
+    Deadline,
     /// Anything else: permanent.
     Other,
 }

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::architecture::Architecture;
 use crate::input::TuneRequest;
-use crate::lambda::{CodeSource, LambdaApi, LambdaError};
+use crate::lambda::{CodeSource, LambdaApi, LambdaError, LambdaErrorKind};
 use crate::logs::{parse_log_result, Report};
 use crate::state::{self, RunState};
 use crate::store::ObjectStore;
@@ -126,6 +126,10 @@ pub struct Measurement<'a, L, S> {
     pub tag: u32,
 }
 
+/// Qualifiers ready to invoke for a target, and the index of their first payload.
+type Batch = (Target, Vec<String>, usize);
+type Sender = tokio::sync::mpsc::UnboundedSender<Batch>;
+
 struct Shared<'a, 'm, L, S> {
     m: &'m Measurement<'a, L, S>,
     function: &'m str,
@@ -185,8 +189,18 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
         Ok(version)
     }
 
-    /// Configures one target; returns the qualifiers to invoke, one per invocation.
-    async fn setup(&self, target: Target, remaining: usize) -> Result<Vec<String>, LambdaError> {
+    /// Configures one target and sends its qualifiers to the measurement as they are
+    /// ready: one alias for all its invocations, or with `onlyColdStarts` one version per
+    /// invocation, each sent as soon as it is `Active` (a SnapStart version can take
+    /// minutes: the ones ready are measured while the next is made, and what the deadline
+    /// cuts off is left to the next invocation).
+    async fn setup(
+        &self,
+        target: Target,
+        remaining: usize,
+        offset: usize,
+        tx: &Sender,
+    ) -> Result<(), LambdaError> {
         let (f, d, lambda) = (self.function, self.m.deadline, self.m.lambda);
         until_updated(lambda, f, d).await?;
         call(d, "UpdateFunctionConfiguration", || {
@@ -199,7 +213,6 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
                 .environment
                 .clone()
                 .unwrap_or_default();
-            let mut versions = Vec::with_capacity(remaining);
             for i in 0..remaining {
                 let mut vars: HashMap<String, String> = base.clone();
                 vars.insert(
@@ -216,9 +229,10 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
                     lambda.update_environment(f, vars.clone())
                 })
                 .await?;
-                versions.push(self.publish().await?);
+                let version = self.publish().await?;
+                let _ = tx.send((target, vec![version], offset + i));
             }
-            Ok(versions)
+            Ok(())
         } else {
             let version = self.publish().await?;
             let alias = {
@@ -232,7 +246,8 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
             // Recorded before it is created.
             self.save().await?;
             call(d, "CreateAlias", || lambda.put_alias(f, &alias, &version)).await?;
-            Ok(vec![alias; remaining])
+            let _ = tx.send((target, vec![alias; remaining], offset));
+            Ok(())
         }
     }
 
@@ -388,7 +403,7 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
 
     /// Configures targets one after another while the configured ones are measured.
     async fn measure_all(&self) {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Target, Vec<String>, usize)>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Batch>();
         let producer = async move {
             let plan = lock(&self.state).plan.clone();
             if let Err(e) = self.reports_visible().await {
@@ -427,11 +442,16 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
                         continue;
                     }
                 }
-                match self.setup(target, remaining).await {
-                    Ok(qualifiers) => {
-                        let _ = tx.send((target, qualifiers, planned - remaining));
+                match self
+                    .setup(target, remaining, planned - remaining, &tx)
+                    .await
+                {
+                    Ok(()) => {}
+                    // Out of time, not broken: the next invocation goes on from here.
+                    Err(e) if e.kind == LambdaErrorKind::Deadline || self.m.deadline.is_past() => {
+                        self.stopped_early.store(true, Ordering::Relaxed);
+                        break;
                     }
-                    Err(_) if self.m.deadline.is_past() => break,
                     Err(e) => self.fail(
                         target,
                         format!("configuring {} MB failed: {e}", target.memory_mb),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use groundcrew::retry::{retry, RetryPolicy};
 use groundcrew::Deadline;
 
-use crate::lambda::{FunctionState, LambdaApi, LambdaError};
+use crate::lambda::{FunctionState, LambdaApi, LambdaError, LambdaErrorKind};
 
 /// Throttling and `ResourceConflictException` are retried with backoff (see
 /// `LambdaError`'s `Transient`), within the deadline.
@@ -33,7 +33,10 @@ where
         .await
     {
         Ok(r) => r,
-        Err(_) => Err(LambdaError::other(format!("{what}: the deadline passed"))),
+        Err(_) => Err(LambdaError {
+            kind: LambdaErrorKind::Deadline,
+            message: format!("{what}: the deadline passed"),
+        }),
     }
 }
 
@@ -57,9 +60,10 @@ async fn poll<L: LambdaApi>(
             return Ok(state);
         }
         if !deadline.allows(delay) {
-            return Err(LambdaError::other(format!(
-                "{waiting_for} did not happen before the deadline"
-            )));
+            return Err(LambdaError {
+                kind: LambdaErrorKind::Deadline,
+                message: format!("{waiting_for} did not happen before the deadline"),
+            });
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
