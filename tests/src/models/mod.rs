@@ -6,5 +6,6 @@ pub mod alarm_receivers;
 pub mod cloudwatch;
 pub mod dead_letters;
 pub mod ecs;
+pub mod lambda_control;
 pub mod rds;
 pub mod sqs;

@@ -4,3 +4,4 @@
 pub mod alarm_fanout;
 pub mod aurora;
 pub mod aurora_cloud;
+pub mod power_tuner;
