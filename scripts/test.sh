@@ -34,7 +34,8 @@ count_from() { # file: adds a runner's "N passed, M failed" to the totals
 }
 
 nextest() {
-  cargo nextest run --workspace --profile ci --no-fail-fast 2>&1 | tee "$LOCAL/nextest.log"
+  # The simulation tier has its own stage (its figures are worth reading).
+  cargo nextest run --workspace --profile ci --no-fail-fast -E 'not package(groundcrew-sim)' 2>&1 | tee "$LOCAL/nextest.log"
   local rc=${PIPESTATUS[0]}
   # "Summary [...] 57 tests run: 57 passed, 2 skipped" / "... 55 passed, 2 failed"
   local summary; summary=$(grep -E 'tests? run:' "$LOCAL/nextest.log" | tail -n 1)
@@ -43,6 +44,13 @@ nextest() {
   f=$(echo "$summary" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
   tests_passed=$((tests_passed + ${p:-0})); tests_failed=$((tests_failed + ${f:-0}))
   if [ "${p:-0}" = 0 ]; then echo "nextest ran no test"; return 1; fi
+  return "$rc"
+}
+
+simulation() {
+  scripts/sim.sh 2>&1 | tee "$LOCAL/sim-stage.log"
+  local rc=${PIPESTATUS[0]}
+  count_from "$LOCAL/sim-stage.log"
   return "$rc"
 }
 
@@ -86,6 +94,7 @@ stage "local AWS" scripts/local-aws.sh start
 stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --quiet -- -D warnings
 stage "unit and local-AWS tests (nextest)" nextest
+stage "simulation (scripts/sim.sh)" simulation
 stage "README local run (cargo lambda watch and invoke)" localrun
 stage "arm64 build and boot check" boot
 stage "benchmarks, short setting" benchmarks

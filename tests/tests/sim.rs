@@ -1,7 +1,7 @@
 //! The simulation tier: every scenario with its default seeds. `scripts/sim.sh` runs more
 //! seeds or replays one (`SIM_SEED`, `SIM_SEEDS`, `SIM_SCENARIO`).
 
-use sim::kernel::FaultRates;
+use sim::kernel::{run_seed, FaultRates};
 use sim::scenarios::aurora;
 
 /// Four simulated weeks of the aurora estate, with 2% of API calls failing.
@@ -27,4 +27,33 @@ fn aurora_weeks() {
         summary.seeds == 0 || summary.checks > 0,
         "no invariant was checked"
     );
+}
+
+/// A deliberately broken CloudWatch (every minute reads idle) makes the function stop a
+/// busy database; the invariant says so, and the same seed fails at the same step, at the
+/// same simulated time, with the same report, every time.
+#[test]
+fn a_failing_seed_replays_exactly() {
+    let run = || {
+        run_seed(
+            aurora::SCENARIO,
+            7,
+            aurora::start(),
+            FaultRates::uniform(0.02),
+            |sim| async move {
+                aurora::run_with(sim, 28, true).await;
+            },
+        )
+    };
+    let first = run().expect_err("a broken idle check must violate an invariant");
+    let second = run().expect_err("and again");
+    assert!(
+        first.contains(
+            "INVARIANT VIOLATED: no stop while the published data of the window had a connection"
+        ),
+        "{first}"
+    );
+    assert!(first.contains("replay: scripts/sim.sh --scenario aurora-weeks --seed 7"));
+    assert_eq!(first, second, "the same seed replays identically");
+    println!("replayed identically:\n{first}");
 }

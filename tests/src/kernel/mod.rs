@@ -269,6 +269,39 @@ where
     total
 }
 
+/// Runs one seed and returns its violation report instead of panicking: for tests that
+/// prove a failure replays exactly.
+pub fn run_seed<F, Fut>(
+    scenario: &str,
+    seed: u64,
+    start: DateTime<Utc>,
+    rates: FaultRates,
+    body: F,
+) -> Result<Summary, String>
+where
+    F: FnOnce(Arc<Sim>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build the simulation runtime: {e}"));
+        runtime.block_on(async {
+            let sim = Arc::new(Sim::new(scenario, seed, start, rates));
+            body(Arc::clone(&sim)).await;
+            sim.totals()
+        })
+    }));
+    outcome.map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -773,6 +773,12 @@ fn capture(active: &[bool], paused: &[bool], window_minutes: usize) -> (u64, u64
 
 /// Runs the scenario for `days` simulated days on `sim`; returns its figures.
 pub async fn run_one(sim: Arc<Sim>, days: i64) -> Figures {
+    run_with(sim, days, false).await
+}
+
+/// The scenario with a deliberately broken CloudWatch (`broken_metrics`): every minute
+/// reads idle, so the function stops busy databases and an invariant must say so.
+pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures {
     let config = config();
     let world = World {
         rds: RdsModel::default(),
@@ -787,6 +793,7 @@ pub async fn run_one(sim: Arc<Sim>, days: i64) -> Figures {
         sweep_stops: 0,
         restops: 0,
         api_calls: BTreeMap::new(),
+        broken_metrics,
     };
     let aws = SimAws {
         sim: Arc::clone(&sim),

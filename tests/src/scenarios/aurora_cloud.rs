@@ -64,6 +64,9 @@ pub struct World {
     pub sweep_stops: u64,
     pub restops: u64,
     pub api_calls: BTreeMap<&'static str, u64>,
+    /// A deliberately broken CloudWatch (every minute reads 0 connections), to prove
+    /// that the invariants catch a wrong idle check and that a failure replays exactly.
+    pub broken_metrics: bool,
 }
 
 #[derive(Clone)]
@@ -326,6 +329,19 @@ impl cloud::Metrics for SimAws {
         request: &MetricRequest,
     ) -> Result<BTreeMap<String, Series>, Error> {
         self.call("GetMetricData", "*", |w, now| {
+            if w.broken_metrics {
+                let minutes = (request.end - request.start).num_minutes();
+                return Ok(request
+                    .queries
+                    .iter()
+                    .map(|q| {
+                        let quiet = (0..minutes)
+                            .map(|m| (request.start + chrono::Duration::minutes(m), 0.0))
+                            .collect();
+                        (q.id.clone(), quiet)
+                    })
+                    .collect());
+            }
             w.cw.get_metric_data(request, now)
                 .map_err(|(code, message)| aws_error("GetMetricData", code, message))
         })
