@@ -3,6 +3,7 @@
 //! and labels as an assumption what AWS's documentation does not state.
 
 pub mod alarm_receivers;
+pub mod cloudfront;
 pub mod cloudwatch;
 pub mod dead_letters;
 pub mod ecs;

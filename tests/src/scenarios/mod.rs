@@ -4,4 +4,5 @@
 pub mod alarm_fanout;
 pub mod aurora;
 pub mod aurora_cloud;
+pub mod cloudfront_invalidate;
 pub mod power_tuner;
