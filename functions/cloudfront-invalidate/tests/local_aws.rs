@@ -16,6 +16,8 @@ use cloudfront_invalidate::config::{Config, SiteBucket};
 use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
+use cloudfront_invalidate::memory::MemoryStore;
+use cloudfront_invalidate::store::{Chunk, Head, PendingStore};
 use groundcrew::testing::unique_name;
 use groundcrew::Invocation;
 use serde_json::{json, Value};
@@ -522,4 +524,159 @@ async fn an_s3_sync_through_the_queue_is_one_invalidation_billed_once() {
         .await
         .unwrap();
     assert_eq!(after.invalidation_list().unwrap().items().len(), 1);
+}
+
+/// The same sequence against the DynamoDB adapter (moto) and the in-memory store: both
+/// keep the store's contract (conditions, sealing, finishing once, the month's counter).
+async fn store_contract<S: PendingStore>(store: &S) -> Vec<String> {
+    let mut seen = Vec::new();
+    let chunk = |keys: &[&str], paths: &[&str], now: i64, create: bool| Chunk {
+        distribution: "E1".into(),
+        flush_id: "f1".into(),
+        chunk_id: keys[0].to_string(),
+        message_keys: keys.iter().map(|k| k.to_string()).collect(),
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        now,
+        create,
+    };
+    let mut note = |what: &str, v: String| seen.push(format!("{what}: {v}"));
+    note(
+        "head before",
+        format!("{:?}", store.head("E1").await.unwrap()),
+    );
+    let c1 = chunk(&["E1#m1", "E1#m2"], &["/a", "/b"], 100, true);
+    note(
+        "append creating",
+        format!("{}", store.append(&c1).await.unwrap()),
+    );
+    note(
+        "append creating again",
+        format!(
+            "{}",
+            store
+                .append(&chunk(&["E1#m3"], &["/c"], 101, true))
+                .await
+                .unwrap()
+        ),
+    );
+    note(
+        "append a taken message",
+        format!(
+            "{}",
+            store
+                .append(&chunk(&["E1#m2", "E1#m4"], &["/d"], 102, false))
+                .await
+                .unwrap()
+        ),
+    );
+    note(
+        "append",
+        format!(
+            "{}",
+            store
+                .append(&chunk(&["E1#m4"], &["/d", "/a"], 110, false))
+                .await
+                .unwrap()
+        ),
+    );
+    let keys: Vec<String> = ["E1#m1", "E1#m2", "E1#m4", "E1#m9"]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    note("taken", format!("{:?}", store.taken(&keys).await.unwrap()));
+    store.arm("E1", "f1").await.unwrap();
+    let head = store.head("E1").await.unwrap().unwrap();
+    note(
+        "head",
+        format!(
+            "{} {} {} {} {}",
+            head.flush_id, head.first_at, head.last_at, head.messages, head.armed
+        ),
+    );
+    note("heads", format!("{}", store.heads().await.unwrap().len()));
+    let stale = Head {
+        flush_id: "f0".into(),
+        ..head.clone()
+    };
+    note(
+        "seal a stale head",
+        format!("{}", store.seal(&stale, 200).await.unwrap()),
+    );
+    note("seal", format!("{}", store.seal(&head, 200).await.unwrap()));
+    note(
+        "seal again",
+        format!("{}", store.seal(&head, 201).await.unwrap()),
+    );
+    note(
+        "append after sealing",
+        format!(
+            "{}",
+            store
+                .append(&chunk(&["E1#m5"], &["/e"], 202, false))
+                .await
+                .unwrap()
+        ),
+    );
+    note("paths", format!("{:?}", store.paths("f1").await.unwrap()));
+    let record = store.flush_record("f1").await.unwrap().unwrap();
+    note(
+        "record",
+        format!(
+            "{:?} {} {}",
+            record.state, record.first_at, record.sealed_at
+        ),
+    );
+    note(
+        "finish",
+        format!("{}", store.finish("f1", "{}", "2026-12", 3).await.unwrap()),
+    );
+    note(
+        "finish again",
+        format!("{}", store.finish("f1", "{}", "2026-12", 3).await.unwrap()),
+    );
+    note(
+        "usage",
+        format!("{}", store.usage("2026-12").await.unwrap()),
+    );
+    note(
+        "state",
+        format!(
+            "{:?}",
+            store.flush_record("f1").await.unwrap().unwrap().state
+        ),
+    );
+    seen
+}
+
+#[tokio::test]
+async fn the_dynamodb_store_keeps_the_same_contract_as_the_memory_store() {
+    let sdk = groundcrew::require_local_aws!();
+    let (table, _) = pending_resources(&sdk).await;
+    let dynamo = SdkPending {
+        client: aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+    };
+    let on_moto = store_contract(&dynamo).await;
+    let in_memory = store_contract(&MemoryStore::default()).await;
+    assert_eq!(on_moto, in_memory);
+    // And the answers are the contract's (not merely equal).
+    let expected_false = [
+        "append creating again",
+        "append a taken message",
+        "seal a stale head",
+        "seal again",
+        "append after sealing",
+        "finish again",
+    ];
+    for line in &on_moto {
+        let (what, value) = line.split_once(": ").unwrap();
+        if expected_false.contains(&what) {
+            assert_eq!(value, "false", "{line}");
+        }
+    }
+    assert!(
+        on_moto.contains(&"paths: [\"/a\", \"/b\", \"/d\"]".to_string()),
+        "{on_moto:?}"
+    );
+    assert!(on_moto.contains(&"usage: 3".to_string()), "{on_moto:?}");
 }
