@@ -69,10 +69,12 @@ def seed_cluster(cid, spec):
 
 
 def seed_connections(cid, value):
+    # One datapoint a minute for the last 40 minutes, as CloudWatch publishes them for a
+    # running database: the idle check wants every minute of its window to have data.
     now = datetime.datetime.now(datetime.timezone.utc)
     cw.put_metric_data(Namespace="AWS/RDS", MetricData=[
         {"MetricName": "DatabaseConnections", "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cid}],
-         "Timestamp": now - datetime.timedelta(minutes=m), "Value": value, "Unit": "Count"} for m in (1, 6, 11, 16, 21, 26)
+         "Timestamp": now - datetime.timedelta(minutes=m), "Value": value, "Unit": "Count"} for m in range(1, 41)
     ])
 
 

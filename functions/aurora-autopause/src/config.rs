@@ -378,3 +378,49 @@ mod tests {
         assert!(c.protected_by(&tags).is_none());
     }
 }
+
+#[cfg(test)]
+mod template_agreement {
+    use super::*;
+
+    /// The template's IAM Deny statements protect exactly what the function protects by
+    /// default: CloudFormation cannot turn a runtime list into condition keys, so the two
+    /// are kept in step by this test.
+    #[test]
+    fn the_templates_deny_protects_the_default_keys_and_values() {
+        let template = include_str!("../../../template.yaml");
+        let mut denied: Vec<(String, Vec<String>)> = template
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("aws:ResourceTag/"))
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(_, values)| values.trim().starts_with('['))
+            .map(|(key, values)| {
+                let values = values
+                    .trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .split(',')
+                    .map(|v| v.trim().to_string())
+                    .collect();
+                (key.to_string(), values)
+            })
+            .collect();
+        denied.sort();
+        let mut expected: Vec<(String, Vec<String>)> = DEFAULT_PROTECT_KEYS
+            .iter()
+            .map(|k| {
+                (
+                    k.to_string(),
+                    DEFAULT_PROTECT_VALUES.iter().map(|v| v.to_string()).collect(),
+                )
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(denied, expected);
+        let protect_line = format!("PROTECT_TAGS: {DEFAULT_PROTECT}");
+        assert!(
+            template.contains(&protect_line),
+            "the template sets PROTECT_TAGS to the default: {protect_line}"
+        );
+    }
+}
