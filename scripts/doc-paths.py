@@ -96,7 +96,8 @@ def check(path: Path, tops: set[str], crates: list[Path], verbose: bool) -> list
             continue
         first = w.split("/", 1)[0]
         if w.startswith(CRATE_DIRS):
-            places = [path.parent, *crates]
+            # `tests/` is also the simulation crate at the top of the repository.
+            places = [path.parent, ROOT, *crates]
             if not any((p / w).exists() for p in places):
                 problems.append(f"{rel_doc}:{n}: {w} exists in no crate (nor beside the document)")
             elif verbose:
