@@ -12,12 +12,13 @@
 //! - [`run`]: one invocation's share of the measurement; [`cleanup`]: the ledger's
 //!   removal and the restore; [`apply`]: `autoOptimize`.
 //! - [`analysis`]: per-value statistics, the winner and the noise verdict.
-//! - [`output`]: Power Tuning's output shape plus our report, and the SVG chart.
+//! - [`output`]: Power Tuning's output shape plus our report; [`chart`]: the SVG chart.
 //! - [`handler`]: the Lambda handler: starts, continues, reports on and cleans up runs.
 
 pub mod analysis;
 pub mod apply;
 pub mod architecture;
+pub mod chart;
 pub mod cleanup;
 pub mod event;
 pub mod handler;

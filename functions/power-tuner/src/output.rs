@@ -1,12 +1,9 @@
 //! The response: Power Tuning's output shape plus our report, and the SVG chart.
 
-use std::fmt::Write as _;
-
 use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::analysis::{Analysis, ValueStats};
-use crate::architecture::Architecture;
 use crate::input::TuneRequest;
 use crate::price;
 use crate::run::RunOutcome;
@@ -131,190 +128,16 @@ pub fn response(
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn color(a: Architecture) -> &'static str {
-    match a {
-        Architecture::Arm64 => "#1f77b4",
-        Architecture::X86_64 => "#d62728",
-    }
-}
-
-fn nice_max(x: f64) -> f64 {
-    if x <= 0.0 || !x.is_finite() {
-        return 1.0;
-    }
-    let mag = 10f64.powf(x.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if step * mag >= x {
-            return step * mag;
-        }
-    }
-    10.0 * mag
-}
-
-/// A self-contained SVG (no scripts, fonts or links): average duration (top) and cost per
-/// million invocations (bottom) against memory, one line per architecture, the
-/// recommendation ringed.
+/// The report's SVG chart (see [`crate::chart`]).
 pub fn svg_chart(function: &str, analysis: &Analysis) -> String {
-    const W: f64 = 760.0;
-    const PANEL_H: f64 = 190.0;
-    const LEFT: f64 = 90.0;
-    const RIGHT: f64 = 150.0;
-    let plot_w = W - LEFT - RIGHT;
-    let tops = [50.0, 50.0 + PANEL_H + 50.0];
-    let h = tops[1] + PANEL_H + 60.0;
-    let mems: Vec<u32> = analysis.values.iter().map(|v| v.value).collect();
-    let (min_m, max_m) = (
-        f64::from(mems.iter().copied().min().unwrap_or(128)),
-        f64::from(mems.iter().copied().max().unwrap_or(3008)),
-    );
-    let span = if max_m > min_m { max_m - min_m } else { 1.0 };
-    let x = |m: u32| LEFT + (f64::from(m) - min_m) / span * plot_w;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="sans-serif" font-size="12"><title>power-tuner: {f}</title><rect width="100%" height="100%" fill="white"/><text x="{LEFT}" y="24" font-size="16" font-weight="bold">power-tuner: {f}</text>"#,
-        f = esc(function)
-    );
-    type Metric = fn(&ValueStats) -> f64;
-    let panels: [(&str, Metric); 2] = [
-        ("average duration (ms)", |v| v.average_duration),
-        ("cost per million invocations (USD)", |v| v.cost_per_million),
-    ];
-    let mut archs: Vec<Architecture> = analysis.values.iter().map(|v| v.architecture).collect();
-    archs.sort();
-    archs.dedup();
-    for (panel, (label, metric)) in panels.iter().enumerate() {
-        let top = tops[panel];
-        let max_v = nice_max(analysis.values.iter().map(metric).fold(0.0, f64::max));
-        let y = |v: f64| top + PANEL_H - v / max_v * PANEL_H;
-        let _ = write!(
-            s,
-            r##"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"##,
-            top - 8.0,
-            esc(label)
-        );
-        let _ = write!(
-            s,
-            r##"<rect x="{LEFT}" y="{top}" width="{plot_w}" height="{PANEL_H}" fill="none" stroke="#999"/>"##
-        );
-        for i in 0..=4 {
-            let v = max_v * f64::from(i) / 4.0;
-            let yy = y(v);
-            let _ = write!(
-                s,
-                r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{}" y2="{yy:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-                LEFT + plot_w,
-                LEFT - 6.0,
-                yy + 4.0,
-                if max_v >= 10.0 {
-                    format!("{v:.0}")
-                } else {
-                    format!("{v:.3}")
-                }
-            );
-        }
-        for &m in &mems {
-            let _ = write!(
-                s,
-                r##"<text x="{:.1}" y="{}" text-anchor="middle">{m}</text>"##,
-                x(m),
-                top + PANEL_H + 16.0
-            );
-        }
-        for &arch in &archs {
-            let mut pts: Vec<&ValueStats> = analysis
-                .values
-                .iter()
-                .filter(|v| v.architecture == arch)
-                .collect();
-            pts.sort_by_key(|v| v.value);
-            let path: Vec<String> = pts
-                .iter()
-                .map(|v| format!("{:.1},{:.1}", x(v.value), y(metric(v))))
-                .collect();
-            let _ = write!(
-                s,
-                r##"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>"##,
-                path.join(" "),
-                color(arch)
-            );
-            for v in pts {
-                let _ = write!(
-                    s,
-                    r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{}"/>"##,
-                    x(v.value),
-                    y(metric(v)),
-                    color(arch)
-                );
-                if analysis
-                    .recommendation
-                    .as_ref()
-                    .is_some_and(|r| r.power == v.value && r.architecture == arch)
-                {
-                    let _ = write!(
-                        s,
-                        r##"<circle cx="{:.1}" cy="{:.1}" r="8" fill="none" stroke="#2ca02c" stroke-width="2"/>"##,
-                        x(v.value),
-                        y(metric(v))
-                    );
-                }
-            }
-        }
-    }
-    let _ = write!(
-        s,
-        r##"<text x="{}" y="{}" text-anchor="middle">memory (MB)</text>"##,
-        LEFT + plot_w / 2.0,
-        h - 18.0
-    );
-    let lx = LEFT + plot_w + 16.0;
-    for (i, &arch) in archs.iter().enumerate() {
-        let ly = 60.0 + i as f64 * 20.0;
-        let _ = write!(
-            s,
-            r##"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"/><text x="{}" y="{}">{}</text>"##,
-            lx + 20.0,
-            color(arch),
-            lx + 26.0,
-            ly + 4.0,
-            arch.as_str()
-        );
-    }
-    if let Some(r) = &analysis.recommendation {
-        let ly = 60.0 + archs.len() as f64 * 20.0 + 10.0;
-        let _ = write!(
-            s,
-            r##"<circle cx="{}" cy="{ly}" r="6" fill="none" stroke="#2ca02c" stroke-width="2"/><text x="{}" y="{}">best: {} MB</text>"##,
-            lx + 10.0,
-            lx + 26.0,
-            ly + 4.0,
-            r.power
-        );
-    }
-    for (i, f) in analysis.failed.iter().enumerate() {
-        let ly = 140.0 + i as f64 * 16.0;
-        let _ = write!(
-            s,
-            r##"<text x="{lx}" y="{ly}" fill="#d62728">failed: {} MB {}</text>"##,
-            f.value,
-            f.architecture.as_str()
-        );
-    }
-    s.push_str("</svg>");
-    s
+    crate::chart::render(function, analysis).svg
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::analyse;
+    use crate::architecture::Architecture;
     use crate::logs::Report;
     use crate::price::PriceModel;
     use crate::run::{Target, ValueRun};
