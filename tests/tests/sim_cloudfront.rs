@@ -9,11 +9,11 @@ use sim::scenarios::cloudfront_invalidate;
 /// makes few CloudFront calls, so the rate is high enough to hit some.
 #[test]
 fn cloudfront_sync() {
-    let (summary, figures) = cloudfront_invalidate::run(5, FaultRates::uniform(0.3));
+    let (summary, figures) = cloudfront_invalidate::run(3, FaultRates::uniform(0.3));
     for f in &figures {
         println!(
-            "cloudfront-sync figures: {} objects ({} mutable paths), {} invalidation(s), {} paths billed, {} batches ({} items returned, {} dead letters), last invalidation {} s after the sync, handler time {} ms (wall clock)",
-            f.objects, f.mutable_paths, f.invalidations, f.paths_billed, f.batches, f.failed_items,
+            "cloudfront-sync figures: {} objects synced of a {}-object site ({} mutable paths), {} invalidation(s), {} paths billed, {} unchanged objects evicted, {} batches ({} items returned, {} dead letters), last invalidation {} s after the sync, handler time {} ms (wall clock)",
+            f.objects, f.site_objects, f.mutable_paths, f.invalidations, f.paths_billed, f.objects_evicted, f.batches, f.failed_items,
             f.dead_letters, f.seconds_after_sync, f.handler_ms
         );
     }

@@ -7,7 +7,8 @@
 //! one at a time (no concurrency: an ASSUMPTION that makes interleavings fewer than
 //! Lambda's); a message returned by the partial batch response becomes visible again
 //! after the queue's 1,800 s visibility timeout; delayed messages (the flush triggers)
-//! become visible after their delay. The pending store is the crate's in-memory store
+//! become visible after their delay. The site bucket holds the synced objects and 15,000
+//! unchanged ones (a quarter of them old hashed assets). The pending store is the crate's in-memory store
 //! (the same contract as the DynamoDB adapter); CloudFront is [`CloudFrontModel`] with
 //! its in-progress limits and faults.
 //!
@@ -42,10 +43,19 @@ const MAX_RECEIVES: u32 = 5;
 /// The function's timeout (template): each batch's invocation budget.
 const BUDGET: Duration = Duration::from_secs(300);
 
-struct NoListing;
-impl SiteListing for NoListing {
-    async fn keys(&self, _: &str, _: &str, _: usize) -> Result<Option<Vec<String>>, AwsError> {
-        Ok(None)
+/// The site bucket: the synced keys and the unchanged rest of the site.
+struct SiteModel {
+    keys: Vec<String>,
+}
+
+impl SiteListing for SiteModel {
+    async fn keys(
+        &self,
+        _: &str,
+        _: &str,
+        max_keys: usize,
+    ) -> Result<Option<Vec<String>>, AwsError> {
+        Ok((self.keys.len() <= max_keys).then(|| self.keys.clone()))
     }
 }
 
@@ -65,7 +75,7 @@ impl Pipeline for NoPipeline {
     }
 }
 
-type App = Handler<CloudFrontModel, NoListing, NoPipeline, MemoryStore, RecordedTrigger>;
+type App = Handler<CloudFrontModel, SiteModel, NoPipeline, MemoryStore, RecordedTrigger>;
 
 struct Message {
     id: String,
@@ -82,6 +92,9 @@ pub struct Figures {
     pub mutable_paths: usize,
     pub invalidations: usize,
     pub paths_billed: usize,
+    /// Unchanged objects of the site the invalidations also evicted.
+    pub objects_evicted: usize,
+    pub site_objects: usize,
     pub batches: u64,
     pub failed_items: u64,
     pub dead_letters: u64,
@@ -96,21 +109,21 @@ fn start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn app(sim: &Arc<Sim>) -> App {
+fn app(sim: &Arc<Sim>, site: Vec<String>) -> App {
     let config = Config {
         site_buckets: vec![SiteBucket {
             bucket: "site".into(),
             prefix: String::new(),
             distribution: ALIAS.into(),
         }],
-        bucket_inventory: false,
+        bucket_inventory: true,
         pending_table: Some("pending".into()),
         flush_queue_url: Some("deploys".into()),
         ..Config::default()
     };
     let mut invalidator = Invalidator::new(
         CloudFrontModel::new(sim.clone(), DIST, ALIAS),
-        NoListing,
+        SiteModel { keys: site },
         config,
     );
     invalidator.read_retry = RetryPolicy::default();
@@ -145,9 +158,17 @@ fn s3_body(key: &str) -> String {
 }
 
 /// One sync of `n` objects, run to the end.
-pub async fn sync(sim: Arc<Sim>, n: usize) -> Figures {
-    let app = app(&sim);
+pub async fn sync(sim: Arc<Sim>, n: usize, unchanged: usize) -> Figures {
     let keys = keys(&sim, n);
+    // The rest of the site: pages beside the synced ones, and older hashed assets.
+    let mut site = keys.clone();
+    site.extend((0..unchanged).map(|i| match i % 4 {
+        0 => format!("_next/static/chunks/old-{i}.js"),
+        1 => format!("blog/2019/old{i}/index.html"),
+        2 => format!("docs/api/old{i}.html"),
+        _ => format!("products/p{i}.html"),
+    }));
+    let app = app(&sim, site.clone());
     let t0 = sim.now();
     let mut queue: Vec<Message> = Vec::new();
     let mut figures = Figures {
@@ -241,6 +262,21 @@ pub async fn sync(sim: Arc<Sim>, n: usize) -> Figures {
         }
     }
     check(&sim, &app, &keys, sync_end, &mut figures);
+    let changed: std::collections::BTreeSet<String> =
+        keys.iter().map(|k| format!("/{k}")).collect();
+    figures.site_objects = site.len();
+    figures.objects_evicted = site
+        .iter()
+        .map(|k| format!("/{k}"))
+        .filter(|p| !changed.contains(p))
+        .filter(|p| {
+            app.invalidator.cloudfront.created().iter().any(|c| {
+                c.paths
+                    .iter()
+                    .any(|item| item.strip_suffix('*').is_some_and(|w| p.starts_with(w)))
+            })
+        })
+        .count();
     figures
 }
 
@@ -304,7 +340,7 @@ pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Vec<Figures>) {
     let summary = kernel::run("cloudfront-sync", seeds, start(), rates, move |sim| {
         let collected = collected.clone();
         async move {
-            let f = sync(sim, 5000).await;
+            let f = sync(sim, 5000, 15_000).await;
             crate::kernel::lock(&collected).push(f);
         }
     });
