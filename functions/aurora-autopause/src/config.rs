@@ -411,7 +411,10 @@ mod template_agreement {
             .map(|k| {
                 (
                     k.to_string(),
-                    DEFAULT_PROTECT_VALUES.iter().map(|v| v.to_string()).collect(),
+                    DEFAULT_PROTECT_VALUES
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect(),
                 )
             })
             .collect();
