@@ -1,0 +1,188 @@
+//! The end of a run: the analysis, `autoOptimize` (a complete run only), the report, the
+//! state marked done and the lock released.
+
+use serde_json::{json, Value};
+
+use groundcrew::Invocation;
+
+use super::{code_for, Tuner};
+use crate::analysis::analyse;
+use crate::apply::apply;
+use crate::cleanup::CleanupReport;
+use crate::input::{S3Location, TuneRequest};
+use crate::lambda::LambdaApi;
+use crate::lock;
+use crate::output;
+use crate::run::{RunOutcome, Target};
+use crate::state::{self, Phase, RunState};
+use crate::store::{Condition, ObjectStore};
+use crate::TunerError;
+
+impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
+    pub(super) async fn finish(
+        &self,
+        bucket: &str,
+        mut st: RunState,
+        req: &TuneRequest,
+        cleanup: CleanupReport,
+        deadline_reached: bool,
+        invocation: &Invocation,
+    ) -> Result<Value, TunerError> {
+        let wall = (invocation.now() - st.started_at)
+            .to_std()
+            .unwrap_or_default();
+        let outcome = RunOutcome::from_state(&st, cleanup, deadline_reached, wall);
+        let complete = st.complete();
+        let result = self.conclude(req, &outcome, complete, invocation).await;
+        st.phase = if result.is_ok() {
+            Phase::Done
+        } else {
+            Phase::Failed
+        };
+        match &result {
+            Ok(v) => st.result = Some(v.clone()),
+            Err(e) => st.failure = Some(e.to_string()),
+        }
+        st.updated_at = invocation.now();
+        if let Err(e) = state::save(&self.store, bucket, &st).await {
+            tracing::error!(error = %e, "saving the finished run failed");
+        }
+        if st.ledger.is_empty() {
+            let at = lock::location(bucket, &st.function);
+            if let Err(e) = lock::release(&self.store, &at, &st.run_id, invocation.now()).await {
+                tracing::error!(error = %e, "releasing the lock failed (it expires by itself)");
+            }
+        }
+        result
+    }
+
+    /// The analysis, `autoOptimize` (a complete run only) and the report.
+    async fn conclude(
+        &self,
+        req: &TuneRequest,
+        outcome: &RunOutcome,
+        complete: bool,
+        invocation: &Invocation,
+    ) -> Result<Value, TunerError> {
+        let mut analysis = analyse(
+            &outcome.order,
+            &outcome.values,
+            req.strategy,
+            req.balanced_weight,
+            req.discard_top_bottom,
+            &req.pricing,
+        );
+        if analysis.values.is_empty() {
+            let reasons: Vec<String> = analysis
+                .failed
+                .iter()
+                .map(|f| format!("{} MB {}: {}", f.value, f.architecture.as_str(), f.reason))
+                .collect();
+            let mut why = reasons.join("; ");
+            if !outcome.cleanup.complete {
+                why.push_str(&format!(
+                    "; cleanup incomplete: {}",
+                    outcome.cleanup.problems.join("; ")
+                ));
+            }
+            return Err(TunerError::AllFailed(why));
+        }
+        if req.dry_run {
+            analysis.recommendation = None;
+        }
+        let mut report = output::report(req, outcome, &analysis, self.settings.self_memory_mb);
+        if req.auto_optimize && !req.dry_run {
+            report["autoOptimize"] = match (&analysis.recommendation, complete) {
+                (_, false) => {
+                    json!({"applied": false, "error": "the run is incomplete: autoOptimize applies only a complete run's result"})
+                }
+                (None, true) => json!({"applied": false, "error": "no recommendation"}),
+                (Some(r), true) => {
+                    let target = Target {
+                        architecture: r.architecture,
+                        memory_mb: r.power,
+                    };
+                    match apply(
+                        &self.lambda,
+                        &req.lambda_arn,
+                        target,
+                        &code_for(req, r.architecture),
+                        req.auto_optimize_alias.as_deref(),
+                        invocation.deadline,
+                    )
+                    .await
+                    {
+                        Ok(version) => {
+                            json!({"applied": true, "power": r.power, "architecture": r.architecture, "alias": req.auto_optimize_alias, "version": version})
+                        }
+                        Err(e) => json!({"applied": false, "error": e.to_string()}),
+                    }
+                }
+            };
+        }
+        let report_s3 = match (&req.report_s3, &self.settings.default_report_s3) {
+            (Some(l), _) => Some(l.clone()),
+            (None, Some(raw)) => S3Location::parse(raw),
+            (None, None) => None,
+        };
+        let keys = match &report_s3 {
+            None => None,
+            Some(base) => Some(
+                self.write_report(base, req, &analysis, &report, &outcome.run_id, invocation)
+                    .await,
+            ),
+        };
+        Ok(output::response(req, outcome, &analysis, report, keys))
+    }
+
+    async fn write_report(
+        &self,
+        base: &S3Location,
+        req: &TuneRequest,
+        analysis: &crate::analysis::Analysis,
+        report: &Value,
+        run_id: &str,
+        invocation: &Invocation,
+    ) -> Value {
+        let stamp = invocation.now().format("%Y%m%dT%H%M%SZ");
+        let stem = format!("{}/{stamp}-{run_id}", req.function_name());
+        let key = |ext: &str| {
+            if base.key.is_empty() {
+                format!("{stem}.{ext}")
+            } else {
+                format!("{}/{stem}.{ext}", base.key)
+            }
+        };
+        let json_loc = S3Location {
+            bucket: base.bucket.clone(),
+            key: key("json"),
+        };
+        let svg_loc = S3Location {
+            bucket: base.bucket.clone(),
+            key: key("svg"),
+        };
+        let body = serde_json::to_vec_pretty(report).unwrap_or_default();
+        let svg = output::svg_chart(&req.lambda_arn, analysis);
+        let (a, b) = futures::join!(
+            self.store
+                .put(&json_loc, body, "application/json", Condition::Always),
+            self.store.put(
+                &svg_loc,
+                svg.into_bytes(),
+                "image/svg+xml",
+                Condition::Always
+            )
+        );
+        let mut out = json!({"bucket": base.bucket, "json": json_loc.key, "svg": svg_loc.key});
+        let errors: Vec<String> = [a.err(), b.err()]
+            .into_iter()
+            .flatten()
+            .map(|e| e.to_string())
+            .collect();
+        if !errors.is_empty() {
+            tracing::error!(errors = ?errors, "writing the report failed");
+            out["error"] = json!(errors.join("; "));
+        }
+        out
+    }
+}
