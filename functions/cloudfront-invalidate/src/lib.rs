@@ -5,10 +5,11 @@
 //! notifications into [`event::Request`]s; [`notice`] reads the messages of the deploy
 //! queue; [`gather`] appends S3 notifications to the distribution's pending deploy in
 //! the [`store`] and [`flush`] turns a quiet one into one invalidation; [`planner`]
-//! chooses the cover (pure logic); [`invalidate`] resolves the distribution, submits the
-//! batches with stable `CallerReference`s and waits; [`handler`] ties them together and
-//! reports CodePipeline jobs. AWS is reached through the small traits in [`aws`] and
-//! [`store`] (adapters in [`aws`] and [`aws_dynamo`]).
+//! chooses the cover (pure logic) and [`price`] weighs it; [`resolve`] finds the
+//! distribution; [`invalidate`] submits the batches with stable `CallerReference`s and
+//! waits; [`handler`] ties them together and reports CodePipeline jobs. AWS is reached
+//! through the small traits in [`aws`] and [`store`] (adapters in [`aws`] and
+//! [`aws_dynamo`]; in-memory ones with the same contracts in [`memory`]).
 
 pub mod aws;
 pub mod aws_dynamo;
@@ -24,6 +25,7 @@ pub mod notice;
 pub mod paths;
 pub mod planner;
 pub mod price;
+pub mod resolve;
 pub mod store;
 
 pub use error::Error;
