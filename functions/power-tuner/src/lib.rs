@@ -6,7 +6,7 @@
 //! - [`logs`]: the REPORT record of an invocation's log tail.
 //! - [`stats`], [`price`], [`strategy`]: the analysis, pure.
 //! - [`lambda`]: the Lambda API behind a trait; [`store`]: S3 (payloadS3, reports, the
-//!   run's state and lock) behind a trait.
+//!   run's state and lock) behind a trait; [`aws`]: both over the AWS SDK.
 //! - [`state`]: a run's state in S3; [`lock`]: one run per function.
 //! - [`wait`]: retries and the waits AWS requires between changes.
 //! - [`run`]: one invocation's share of the measurement; [`cleanup`]: the ledger's
@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod apply;
 pub mod architecture;
+pub mod aws;
 pub mod chart;
 pub mod cleanup;
 pub mod event;

@@ -1,0 +1,370 @@
+//! The Lambda API through the AWS SDK: [`LambdaApi`] for real.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    ApplicationLogLevel, Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus,
+    LogFormat, LogType, LoggingConfig, SystemLogLevel,
+};
+
+use crate::architecture::Architecture;
+use crate::lambda::{
+    CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LogSettings, VersionInfo,
+};
+
+type Res<T> = Result<T, LambdaError>;
+
+/// The AWS SDK implementation.
+#[derive(Clone)]
+pub struct SdkLambda {
+    client: aws_sdk_lambda::Client,
+    http: reqwest::Client,
+}
+
+impl SdkLambda {
+    /// A client whose attempts may last as long as a Lambda invocation can (15 min).
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(905))
+            .build();
+        let conf = aws_sdk_lambda::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap_or_default();
+        Self {
+            client: aws_sdk_lambda::Client::from_conf(conf),
+            http,
+        }
+    }
+}
+
+/// A reqwest error with its causes, without the URL (a presigned URL is a credential).
+fn describe_download(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    format!("downloading the code package failed: {text}")
+}
+
+fn sdk_arch(a: Architecture) -> SdkArch {
+    match a {
+        Architecture::Arm64 => SdkArch::Arm64,
+        Architecture::X86_64 => SdkArch::X8664,
+    }
+}
+
+impl SdkLambda {
+    /// The current package, from its presigned URL (a credential: never in an error).
+    async fn download(&self, location: &str) -> Res<Vec<u8>> {
+        let resp = self
+            .http
+            .get(location)
+            .send()
+            .await
+            .map_err(|e| LambdaError::other(describe_download(e)))?;
+        if !resp.status().is_success() {
+            return Err(LambdaError::other(format!(
+                "downloading the code package failed: HTTP {}",
+                resp.status()
+            )));
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| LambdaError::other(describe_download(e)))?;
+        Ok(bytes.to_vec())
+    }
+}
+
+impl LambdaApi for SdkLambda {
+    async fn get_configuration(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Res<FunctionState> {
+        let out = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("GetFunctionConfiguration", &e))?;
+        let architecture = match out.architectures().first() {
+            Some(SdkArch::Arm64) => Architecture::Arm64,
+            _ => Architecture::X86_64,
+        };
+        Ok(FunctionState {
+            memory_mb: out.memory_size().unwrap_or(128).max(0) as u32,
+            architecture,
+            last_update_status: out
+                .last_update_status()
+                .map(|s: &LastUpdateStatus| s.as_str().to_string()),
+            environment: out.environment().and_then(|e| e.variables()).cloned(),
+            state: out.state().map(|s| s.as_str().to_string()),
+            reason: out
+                .state_reason()
+                .or(out.last_update_status_reason())
+                .map(str::to_string),
+            runtime: out.runtime().map(|r| r.as_str().to_string()),
+            package_type: out.package_type().map(|p| p.as_str().to_string()),
+            code_sha256: out.code_sha256().map(str::to_string),
+            logging: out.logging_config().map(|l| LogSettings {
+                format: l
+                    .log_format()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+                application_level: l.application_log_level().map(|a| a.as_str().to_string()),
+                system_level: l.system_log_level().map(|a| a.as_str().to_string()),
+                log_group: l.log_group().map(str::to_string),
+            }),
+        })
+    }
+
+    async fn update_memory(&self, function: &str, memory_mb: u32) -> Res<()> {
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .memory_size(memory_mb as i32)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_environment(&self, function: &str, vars: HashMap<String, String>) -> Res<()> {
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .environment(Environment::builder().set_variables(Some(vars)).build())
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_logging(&self, function: &str, logging: &LogSettings) -> Res<()> {
+        let mut config =
+            LoggingConfig::builder().log_format(LogFormat::from(logging.format.as_str()));
+        // The levels may be set only with the JSON format.
+        if logging.format.eq_ignore_ascii_case("json") {
+            config = config
+                .set_application_log_level(
+                    logging
+                        .application_level
+                        .as_deref()
+                        .map(ApplicationLogLevel::from),
+                )
+                .set_system_log_level(logging.system_level.as_deref().map(SystemLogLevel::from));
+        }
+        config = config.set_log_group(logging.log_group.clone());
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .logging_config(config.build())
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+        Ok(())
+    }
+
+    async fn update_architecture(
+        &self,
+        function: &str,
+        arch: Architecture,
+        code: &CodeSource,
+    ) -> Res<()> {
+        let update = self
+            .client
+            .update_function_code()
+            .function_name(function)
+            .architectures(sdk_arch(arch));
+        let update = match code {
+            CodeSource::S3 {
+                bucket,
+                key,
+                object_version,
+            } => update
+                .s3_bucket(bucket)
+                .s3_key(key)
+                .set_s3_object_version(object_version.clone()),
+            CodeSource::Image(uri) => update.image_uri(uri),
+            CodeSource::Current => {
+                let got = self
+                    .client
+                    .get_function()
+                    .function_name(function)
+                    .send()
+                    .await
+                    .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
+                let current = got
+                    .code()
+                    .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
+                if let Some(image) = current.image_uri() {
+                    update.image_uri(image)
+                } else {
+                    let location = current.location().ok_or_else(|| {
+                        LambdaError::other("the code package has no download location")
+                    })?;
+                    update.zip_file(Blob::new(self.download(location).await?))
+                }
+            }
+        };
+        update
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("UpdateFunctionCode", &e))?;
+        Ok(())
+    }
+
+    async fn list_versions(&self, function: &str) -> Res<Vec<VersionInfo>> {
+        let mut versions = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_versions_by_function()
+                .function_name(function)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| LambdaError::from_sdk("ListVersionsByFunction", &e))?;
+            versions.extend(out.versions().iter().filter_map(|v| {
+                v.version().map(|version| VersionInfo {
+                    version: version.to_string(),
+                    description: v.description().unwrap_or_default().to_string(),
+                })
+            }));
+            match out.next_marker() {
+                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => {
+                    marker = Some(m.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn publish_version(&self, function: &str, description: &str) -> Res<String> {
+        let out = self
+            .client
+            .publish_version()
+            .function_name(function)
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("PublishVersion", &e))?;
+        out.version()
+            .map(str::to_string)
+            .ok_or_else(|| LambdaError::other("PublishVersion returned no version"))
+    }
+
+    async fn put_alias(&self, function: &str, alias: &str, version: &str) -> Res<()> {
+        let updated = self
+            .client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.client
+                    .create_alias()
+                    .function_name(function)
+                    .name(alias)
+                    .function_version(version)
+                    .send()
+                    .await
+                    .map_err(|e| LambdaError::from_sdk("CreateAlias", &e))?;
+                Ok(())
+            }
+            Err(e) => Err(LambdaError::from_sdk("UpdateAlias", &e)),
+        }
+    }
+
+    async fn delete_alias(&self, function: &str, alias: &str) -> Res<()> {
+        match self
+            .client
+            .delete_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(LambdaError::from_sdk("DeleteAlias", &e)),
+        }
+    }
+
+    async fn delete_version(&self, function: &str, version: &str) -> Res<()> {
+        match self
+            .client
+            .delete_function()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(LambdaError::from_sdk("DeleteFunction", &e)),
+        }
+    }
+
+    async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Vec<u8>,
+    ) -> Res<Invocation> {
+        let mut call = self
+            .client
+            .invoke()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .log_type(LogType::Tail);
+        if !payload.is_empty() {
+            call = call.payload(Blob::new(payload));
+        }
+        let out = call
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+        Ok(Invocation {
+            function_error: out.function_error().map(str::to_string),
+            log_result: out.log_result().map(str::to_string),
+            payload: out
+                .payload()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn invoke_async(&self, function: &str, payload: Vec<u8>) -> Res<()> {
+        self.client
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+        Ok(())
+    }
+}
