@@ -29,12 +29,14 @@ t0=$(date +%s)
 cargo test -p groundcrew-sim --no-run --quiet 2>&1 | tail -n 20
 compiled=$(date +%s)
 out="$LOCAL/sim.log"
-cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 2 2>&1 | tee "$out" | grep -E '^(sim |[a-z-]+ figures:|INVARIANT|  |replay)' 
+cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 2 2>&1 | tee "$out" | grep -E '^(sim |[a-z-]+ figures:|INVARIANT|replay)' 
 rc=${PIPESTATUS[0]}
 done_at=$(date +%s)
-# cargo test prints "test result: ok. N passed; M failed; ..." per test binary.
-passed=$(grep -Eo '[0-9]+ passed' "$out" | awk '{s += $1} END {print s + 0}')
-failed=$(grep -Eo '[0-9]+ failed' "$out" | awk '{s += $1} END {print s + 0}')
+# cargo test prints "test result: ok. N passed; M failed; ..." per test binary (the
+# scenarios' own figures also say "failed": only those lines count).
+passed=$(grep -E '^test result:' "$out" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
+failed=$(grep -E '^test result:' "$out" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+[ "$rc" = 0 ] || echo "sim: a scenario failed; its report (seed, step, replay line) is in $out"
 echo "sim: compile $((compiled - t0)) s, run $((done_at - compiled)) s"
 echo "sim: $passed passed, $failed failed"
 exit "$rc"
