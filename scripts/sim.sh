@@ -25,11 +25,12 @@ while [ $# -gt 0 ]; do
 done
 
 t0=$(date +%s)
-# Compile apart from running, so that the run time below is the tier's own.
+# Compile apart from running, so that the run time below is the tier's own. One test at a
+# time, so that each scenario's lines come out whole.
 cargo test -p groundcrew-sim --no-run --quiet 2>&1 | tail -n 20
 compiled=$(date +%s)
 out="$LOCAL/sim.log"
-cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 2 2>&1 | tee "$out" | grep -E '^(sim |[a-z-]+ figures:|INVARIANT|replay)' 
+cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 1 2>&1 | tee "$out" | grep -E '^(sim |[a-z-]+ figures:|INVARIANT|replay)' 
 rc=${PIPESTATUS[0]}
 done_at=$(date +%s)
 # cargo test prints "test result: ok. N passed; M failed; ..." per test binary (the
