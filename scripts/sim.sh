@@ -30,8 +30,13 @@ t0=$(date +%s)
 cargo test -p groundcrew-sim --no-run --quiet 2>&1 | tail -n 20
 compiled=$(date +%s)
 out="$LOCAL/sim.log"
-cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 1 2>&1 | tee "$out" | grep -E '^(sim |[a-z-]+ figures:|INVARIANT|replay)' 
-rc=${PIPESTATUS[0]}
+cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 1 > "$out" 2>&1
+rc=$?
+# Each scenario's summary and figures (cargo's progress dots may precede a line).
+grep -E '^\.*(sim |[a-z-]+ figures:)' "$out" | sed -E 's/^\.+//'
+# A failure's report: what broke, at which seed and step, and the replay line. (The tests
+# that prove a violation is reported and replays exactly print one on purpose.)
+[ "$rc" = 0 ] || grep -E -A 8 '^\.*INVARIANT VIOLATED' "$out" | grep -v 'on purpose' | head -n 60
 done_at=$(date +%s)
 # cargo test prints "test result: ok. N passed; M failed; ..." per test binary (the
 # scenarios' own figures also say "failed": only those lines count).
