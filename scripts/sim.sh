@@ -25,24 +25,31 @@ while [ $# -gt 0 ]; do
 done
 
 t0=$(date +%s)
-# Compile apart from running, so that the run time below is the tier's own. One test at a
-# time, so that each scenario's lines come out whole.
-cargo test -p groundcrew-sim --no-run --quiet 2>&1 | tail -n 20
+# Built with the workspace's feature set (as the nextest stage builds it), so that on a
+# cold machine nothing is compiled twice; then run apart, so the run time is the tier's own.
+# One test at a time, so that each scenario's lines come out whole.
+filter='package(groundcrew-sim)'
+# Seeds or a scenario given: the scenarios only (the kernel's own tests and the replay proof
+# run fixed seeds and would read the same variables).
+if [ -n "${SIM_SEED:-}${SIM_SEEDS:-}${SIM_SCENARIO:-}${SIM_FIRST_SEED:-}" ]; then
+  filter="$filter & not test(/^kernel::/) & not test(a_failing_seed_replays_exactly)"
+fi
+cargo nextest run --workspace -E "$filter" --no-run --cargo-quiet 2>&1 | tail -n 20
 compiled=$(date +%s)
 out="$LOCAL/sim.log"
-cargo test -p groundcrew-sim --quiet -- --nocapture --test-threads 1 > "$out" 2>&1
+cargo nextest run --workspace -E "$filter" --no-capture --test-threads 1 --no-fail-fast --cargo-quiet > "$out" 2>&1
 rc=$?
-# Each scenario's summary and figures (cargo's progress dots may precede a line).
-grep -E '^\.*(sim |[a-z-]+ figures:)' "$out" | sed -E 's/^\.+//'
+# Each scenario's summary and figures.
+grep -E '^(sim |[a-z-]+ figures:)' "$out"
 # A failure's report: what broke, at which seed and step, and the replay line. (The tests
 # that prove a violation is reported and replays exactly print one on purpose.)
-[ "$rc" = 0 ] || grep -E -A 8 '^\.*INVARIANT VIOLATED' "$out" | grep -v 'on purpose' | head -n 60
+[ "$rc" = 0 ] || grep -E -A 8 '^INVARIANT VIOLATED' "$out" | grep -v 'on purpose' | head -n 60
 done_at=$(date +%s)
-# cargo test prints "test result: ok. N passed; M failed; ..." per test binary (the
-# scenarios' own figures also say "failed": only those lines count).
-passed=$(grep -E '^test result:' "$out" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
-failed=$(grep -E '^test result:' "$out" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+# nextest's closing line: "Summary [ 30.1s] 32 tests run: 32 passed, 0 skipped" (or "..., 1 failed").
+summary=$(grep -E 'tests? run:' "$out" | tail -n 1)
+passed=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
+failed=$(echo "$summary" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
 [ "$rc" = 0 ] || echo "sim: a scenario failed; its report (seed, step, replay line) is in $out"
 echo "sim: compile $((compiled - t0)) s, run $((done_at - compiled)) s"
-echo "sim: $passed passed, $failed failed"
+echo "sim: ${passed:-0} passed, ${failed:-0} failed"
 exit "$rc"
