@@ -28,15 +28,17 @@ start_one() { # name url command...
   die "$name did not answer at $url within 30 s"
 }
 
-stop_one() { # name pattern-of-its-command-line
+# Stops only what `start` started, by the pid it recorded: a moto or stand-in started by
+# hand (or by another checkout) on the same ports is not ours to end.
+stop_one() { # name
   local pidfile="$LOCAL/$1.pid"
   if [ -f "$pidfile" ]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
+    echo "$1: stopped"
+  else
+    echo "$1: not started by this checkout; left alone"
   fi
-  # Also one started by hand or by an earlier run whose pid file is gone.
-  pkill -f "$2" 2>/dev/null || true
-  echo "$1: stopped"
 }
 
 case "${1:-}" in
@@ -48,8 +50,8 @@ case "${1:-}" in
       "$VENV/bin/python" "$ROOT/scripts/standin.py" --port "$STANDIN_PORT"
     ;;
   stop)
-    stop_one moto "moto_server -H 127.0.0.1 -p $LOCAL_AWS_PORT"
-    stop_one standin "standin.py --port $STANDIN_PORT"
+    stop_one moto
+    stop_one standin
     ;;
   status)
     answers "http://127.0.0.1:$LOCAL_AWS_PORT/moto-api/" && echo "moto: running" || echo "moto: stopped"

@@ -29,11 +29,6 @@ t0=$(date +%s)
 # cold machine nothing is compiled twice; then run apart, so the run time is the tier's own.
 # One test at a time, so that each scenario's lines come out whole.
 filter='package(groundcrew-sim)'
-# Seeds or a scenario given: the scenarios only (the kernel's own tests and the replay proof
-# run fixed seeds and would read the same variables).
-if [ -n "${SIM_SEED:-}${SIM_SEEDS:-}${SIM_SCENARIO:-}${SIM_FIRST_SEED:-}" ]; then
-  filter="$filter & not test(/^kernel::/) & not test(a_failing_seed_replays_exactly)"
-fi
 cargo nextest run --workspace -E "$filter" --no-run --cargo-quiet 2>&1 | tail -n 20
 compiled=$(date +%s)
 out="$LOCAL/sim.log"

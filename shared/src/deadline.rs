@@ -85,6 +85,17 @@ impl Deadline {
         }
     }
 
+    /// The earlier of this deadline and `budget` from now: a bound for one piece of work
+    /// that must also end with the invocation.
+    pub fn within(&self, budget: Duration) -> Self {
+        let other = Self::after(budget);
+        if other.at < self.at {
+            other
+        } else {
+            *self
+        }
+    }
+
     /// Runs `work`, abandoning it when the deadline passes.
     pub async fn run<F: Future>(&self, work: F) -> Result<F::Output, DeadlineExceeded> {
         tokio::time::timeout_at(self.at, work)
@@ -105,6 +116,16 @@ mod tests {
             .await;
         assert_eq!(slow, Err(DeadlineExceeded));
         assert!(deadline.is_past());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn within_takes_the_earlier_of_the_two() {
+        let deadline = Deadline::after(Duration::from_secs(60));
+        assert_eq!(
+            deadline.within(Duration::from_secs(10)).remaining(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(deadline.within(Duration::from_secs(600)), deadline);
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@ use sim::scenarios::aurora;
 fn aurora_weeks() {
     let (summary, figures) = aurora::run(2, 28, FaultRates::uniform(0.02));
     println!(
-        "aurora-weeks figures: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}, AWS 7-day starts {}, stops with a connection in the unpublished tail {}, service-minutes crash-looping {}, invocations {} ({} failed), follow-ups {}, dead letters {}",
+        "aurora-weeks figures: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}, AWS 7-day starts {}, stops with a connection in the unpublished tail {}, service-minutes crash-looping {}, invocations {} ({} failed), follow-ups {}, dead letters {}, GetMetricData calls {} in {} sweeps",
         figures.captured_minutes,
         figures.capturable_minutes,
         figures.capture_share() * 100.0,
@@ -22,6 +22,8 @@ fn aurora_weeks() {
         figures.failed_invocations,
         figures.follow_ups,
         figures.dead_letters,
+        figures.get_metric_data_calls,
+        figures.sweeps,
     );
     assert!(
         summary.seeds == 0 || summary.checks > 0,

@@ -384,15 +384,19 @@ pub struct SqsQueue {
     pub url: Option<String>,
 }
 
+impl SqsQueue {
+    fn url(&self, op: &'static str) -> Result<&str, Error> {
+        self.url.as_deref().ok_or_else(|| Error::Aws {
+            op,
+            code: None,
+            message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
+        })
+    }
+}
+
 impl cloud::Queue for Aws {
     async fn send_later(&self, body: &str, delay: Duration) -> Result<(), Error> {
-        let Some(url) = &self.queue.url else {
-            return Err(Error::Aws {
-                op: "SendMessage",
-                code: None,
-                message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
-            });
-        };
+        let url = self.queue.url("SendMessage")?;
         self.count("SendMessage");
         self.queue
             .client
@@ -408,13 +412,7 @@ impl cloud::Queue for Aws {
     }
 
     async fn retry_later(&self, receipt_handle: &str, after: Duration) -> Result<(), Error> {
-        let Some(url) = &self.queue.url else {
-            return Err(Error::Aws {
-                op: "ChangeMessageVisibility",
-                code: None,
-                message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
-            });
-        };
+        let url = self.queue.url("ChangeMessageVisibility")?;
         self.count("ChangeMessageVisibility");
         self.queue
             .client

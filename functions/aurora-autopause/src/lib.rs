@@ -75,16 +75,10 @@ impl Error {
 
 impl groundcrew::retry::Transient for Error {
     fn retry_advice(&self) -> groundcrew::retry::RetryAdvice {
-        use groundcrew::retry::RetryAdvice;
-        match self.code() {
-            Some(c)
-                if c.contains("Throttl")
-                    || c == "TooManyRequestsException"
-                    || c == "RequestLimitExceeded" =>
-            {
-                RetryAdvice::Retry
-            }
-            _ => RetryAdvice::Stop,
+        if self.is_transient() {
+            groundcrew::retry::RetryAdvice::Retry
+        } else {
+            groundcrew::retry::RetryAdvice::Stop
         }
     }
 }

@@ -249,24 +249,54 @@ where
         println!("sim {scenario}: not selected (SIM_SCENARIO)");
         return Summary::default();
     }
+    run_seeds(scenario, &seeds(default_seeds), start, rates, body)
+}
+
+/// Runs `body` once for each of `seeds` (no environment variables read), and prints the
+/// summary: [`run`] without the selection, for the kernel's own tests.
+pub fn run_seeds<F, Fut>(
+    scenario: &str,
+    seeds: &[u64],
+    start: DateTime<Utc>,
+    rates: FaultRates,
+    body: F,
+) -> Summary
+where
+    F: Fn(Arc<Sim>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let wall = std::time::Instant::now();
     let mut total = Summary::default();
-    for seed in seeds(default_seeds) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build the simulation runtime: {e}"));
-        let one = runtime.block_on(async {
-            let sim = Arc::new(Sim::new(scenario, seed, start, rates));
-            body(Arc::clone(&sim)).await;
-            sim.totals()
-        });
-        total.add(&one);
+    for &seed in seeds {
+        total.add(&run_one(scenario, seed, start, rates, &body));
     }
     total.wall = wall.elapsed();
     println!("{}", total.line(scenario));
     total
+}
+
+/// One seed on its own current-thread runtime with paused time.
+fn run_one<F, Fut>(
+    scenario: &str,
+    seed: u64,
+    start: DateTime<Utc>,
+    rates: FaultRates,
+    body: F,
+) -> Summary
+where
+    F: FnOnce(Arc<Sim>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build the simulation runtime: {e}"));
+    runtime.block_on(async {
+        let sim = Arc::new(Sim::new(scenario, seed, start, rates));
+        body(Arc::clone(&sim)).await;
+        sim.totals()
+    })
 }
 
 /// Runs one seed and returns its violation report instead of panicking: for tests that
@@ -283,16 +313,7 @@ where
     Fut: Future<Output = ()>,
 {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build the simulation runtime: {e}"));
-        runtime.block_on(async {
-            let sim = Arc::new(Sim::new(scenario, seed, start, rates));
-            body(Arc::clone(&sim)).await;
-            sim.totals()
-        })
+        run_one(scenario, seed, start, rates, body)
     }));
     outcome.map_err(|e| {
         e.downcast_ref::<String>()
@@ -314,9 +335,9 @@ mod tests {
 
     #[test]
     fn a_run_covers_its_simulated_time_and_counts() {
-        let s = run(
+        let s = run_seeds(
             "kernel-smoke",
-            3,
+            &(1..=3).collect::<Vec<_>>(),
             start(),
             FaultRates::NONE,
             |sim| async move {
@@ -336,9 +357,9 @@ mod tests {
     #[test]
     fn a_violation_names_seed_step_time_and_replay() {
         let result = std::panic::catch_unwind(|| {
-            run(
+            run_seeds(
                 "kernel-violation",
-                1,
+                &(1..=1).collect::<Vec<_>>(),
                 start(),
                 FaultRates::NONE,
                 |sim| async move {
@@ -361,9 +382,9 @@ mod tests {
 
     #[test]
     fn invocations_get_a_deadline_on_the_virtual_clock() {
-        run(
+        run_seeds(
             "kernel-deadline",
-            1,
+            &(1..=1).collect::<Vec<_>>(),
             start(),
             FaultRates::NONE,
             |sim| async move {

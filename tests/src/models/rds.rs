@@ -201,14 +201,20 @@ impl RdsModel {
         }
     }
 
-    pub fn stop(&mut self, id: &str, now: DateTime<Utc>, rng: &mut SimRng) -> Result<(), RdsError> {
+    /// The one cluster `id`, in state `from`: the precondition of a stop or a start.
+    fn in_state(&mut self, id: &str, from: &str) -> Result<&mut ClusterState, RdsError> {
         let c = self
             .clusters
             .get_mut(id)
             .ok_or_else(|| Self::not_found(id))?;
-        if c.cluster.status != "available" {
-            return Err(Self::invalid_state(id, &c.cluster.status, "available"));
+        if c.cluster.status != from {
+            return Err(Self::invalid_state(id, &c.cluster.status, from));
         }
+        Ok(c)
+    }
+
+    pub fn stop(&mut self, id: &str, now: DateTime<Utc>, rng: &mut SimRng) -> Result<(), RdsError> {
+        let c = self.in_state(id, "available")?;
         c.set(now, "stopping");
         c.available_since = None;
         c.pending = Some((now + secs(rng.between(STOPPING.0, STOPPING.1)), "stopped"));
@@ -222,13 +228,7 @@ impl RdsModel {
         by: Starter,
         rng: &mut SimRng,
     ) -> Result<(), RdsError> {
-        let c = self
-            .clusters
-            .get_mut(id)
-            .ok_or_else(|| Self::not_found(id))?;
-        if c.cluster.status != "stopped" {
-            return Err(Self::invalid_state(id, &c.cluster.status, "stopped"));
-        }
+        let c = self.in_state(id, "stopped")?;
         c.set(now, "starting");
         c.last_start = by;
         c.pending = Some((now + secs(rng.between(STARTING.0, STARTING.1)), "available"));
@@ -236,14 +236,7 @@ impl RdsModel {
     }
 
     pub fn set_scaling(&mut self, id: &str, scaling: ScalingV2) -> Result<(), RdsError> {
-        let c = self
-            .clusters
-            .get_mut(id)
-            .ok_or_else(|| Self::not_found(id))?;
-        if c.cluster.status != "available" {
-            return Err(Self::invalid_state(id, &c.cluster.status, "available"));
-        }
-        c.cluster.serverless_v2 = Some(scaling);
+        self.in_state(id, "available")?.cluster.serverless_v2 = Some(scaling);
         Ok(())
     }
 

@@ -51,6 +51,8 @@ pub struct Figures {
     pub failed_invocations: u64,
     pub follow_ups: u64,
     pub dead_letters: u64,
+    pub sweeps: u64,
+    pub get_metric_data_calls: u64,
 }
 
 impl Figures {
@@ -66,6 +68,8 @@ impl Figures {
         self.failed_invocations += o.failed_invocations;
         self.follow_ups += o.follow_ups;
         self.dead_letters += o.dead_letters;
+        self.sweeps += o.sweeps;
+        self.get_metric_data_calls += o.get_metric_data_calls;
     }
 
     pub fn capture_share(&self) -> f64 {
@@ -343,7 +347,6 @@ struct Run {
     aws: SimAws,
     config: Config,
     timeline: Timeline<Happening>,
-    schedules: Vec<(Schedule, Happening)>,
     /// Minutes each database has a developer session, by minute index.
     active: BTreeMap<String, Vec<bool>>,
     paused: BTreeMap<String, Vec<bool>>,
@@ -351,7 +354,6 @@ struct Run {
     open: BTreeMap<String, DateTime<Utc>>,
     /// AWS restarts of databases groundcrew had paused: (db, when).
     restarts: Vec<(String, DateTime<Utc>)>,
-    wake_pending: BTreeMap<String, bool>,
     figures: Figures,
     minute: DateTime<Utc>,
 }
@@ -528,6 +530,9 @@ impl Run {
     ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
         self.aws.world().acting = Some(acting);
         self.figures.invocations += 1;
+        if acting == Acting::Sweep {
+            self.figures.sweeps += 1;
+        }
         let invocation = self.sim.invocation(FUNCTION_TIMEOUT);
         let result = aurora_autopause::handle(&self.aws, &self.config, &event, &invocation).await;
         self.aws.world().acting = None;
@@ -621,10 +626,8 @@ impl Run {
             .iter()
             .any(|b| b.contains(&format!("\"environment\":\"{env}\"")));
         if queued {
-            self.wake_pending.insert(env.to_string(), true);
             return;
         }
-        self.wake_pending.remove(env);
         for ((cluster, name), truth) in w
             .services
             .iter()
@@ -809,7 +812,6 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
         aws,
         config,
         timeline: Timeline::default(),
-        schedules: Vec::new(),
         active: ids
             .iter()
             .map(|id| (id.clone(), vec![false; minutes]))
@@ -820,20 +822,19 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
             .collect(),
         open: BTreeMap::new(),
         restarts: Vec::new(),
-        wake_pending: BTreeMap::new(),
         figures: Figures::default(),
         minute: start,
     };
-    run.schedules.push((
+    let mut schedules = vec![(
         Schedule::Rate {
             period: SWEEP_EVERY,
             start,
         },
         Happening::Sweep,
-    ));
+    )];
     for office in &OFFICES {
         let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
-        run.schedules.push((
+        schedules.push((
             Schedule::DailyAt {
                 at: at(19, 0),
                 weekdays: WEEKDAYS.to_vec(),
@@ -841,7 +842,7 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
             },
             Happening::Sleep(office.env.to_string()),
         ));
-        run.schedules.push((
+        schedules.push((
             Schedule::DailyAt {
                 at: at(7, 30),
                 weekdays: WEEKDAYS.to_vec(),
@@ -850,7 +851,7 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
             Happening::Wake(office.env.to_string()),
         ));
     }
-    for (schedule, happening) in &run.schedules {
+    for (schedule, happening) in &schedules {
         let mut t = start;
         while let Some(next) = schedule.next_after(t) {
             if next > end {
@@ -900,6 +901,7 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
     f.restops = w.restops;
     f.stops_with_unpublished_connection = w.stops_with_unpublished_connection;
     f.dead_letters = w.queue.dead_letters.len() as u64;
+    f.get_metric_data_calls = w.api_calls.get("GetMetricData").copied().unwrap_or(0);
     for (id, truth) in &w.dbs {
         let sv2_auto = id.ends_with("sv2-new");
         if !truth.in_scope || sv2_auto {

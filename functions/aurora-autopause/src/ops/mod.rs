@@ -164,7 +164,7 @@ async fn run_batch<C: Cloud>(
                     failures.push(message.message_id);
                     continue;
                 };
-                let attempt = invocation.deadline.less(RESERVE).min_with(RESTOP_ATTEMPT);
+                let attempt = invocation.deadline.less(RESERVE).within(RESTOP_ATTEMPT);
                 let dry_run = request.dry_run.unwrap_or(config.dry_run);
                 match restop(cloud, config, id, attempt, dry_run, invocation.now()).await {
                     Ok(r) => {
@@ -207,22 +207,6 @@ async fn run_batch<C: Cloud>(
     report.follow_ups = follow_ups;
     report.batch_item_failures = Some(failures);
     Ok(report)
-}
-
-trait DeadlineExt {
-    fn min_with(self, budget: Duration) -> Deadline;
-}
-
-impl DeadlineExt for Deadline {
-    /// The earlier of this deadline and `budget` from now.
-    fn min_with(self, budget: Duration) -> Deadline {
-        let other = Deadline::after(budget);
-        if other.instant() < self.instant() {
-            other
-        } else {
-            self
-        }
-    }
 }
 
 impl<C: Cloud> Ops<'_, C> {

@@ -227,23 +227,27 @@ mod tests {
 
     const OURS: [(&str, &str); 2] = [("groundcrew:autopause", "true"), (RECORD_TAG, "mode=stop")];
 
+    /// A re-stop of `dev-1` with `secs` left and the default settings.
+    async fn run(rds: &FakeRds, secs: u64, dry_run: bool) -> Restop {
+        restop(
+            rds,
+            &Config::default(),
+            "dev-1",
+            Deadline::after(Duration::from_secs(secs)),
+            dry_run,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn restop_retries_through_starting() {
         let rds = fake(
             &OURS,
             vec!["starting", "starting", "configuring-enhanced-monitoring"],
         );
-        let item = restop(
-            &rds,
-            &Config::default(),
-            "dev-1",
-            Deadline::after(Duration::from_secs(60)),
-            false,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap()
-        .item;
+        let item = run(&rds, 60, false).await.item;
         assert_eq!(
             (item.action, item.outcome),
             ("stop", crate::report::Outcome::Done)
@@ -255,16 +259,7 @@ mod tests {
     async fn restop_says_not_yet_at_the_deadline() {
         let rds = fake(&OURS, vec!["starting"; 100]);
         let start = tokio::time::Instant::now();
-        let r = restop(
-            &rds,
-            &Config::default(),
-            "dev-1",
-            Deadline::after(Duration::from_secs(20)),
-            false,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+        let r = run(&rds, 20, false).await;
         assert_eq!(r.not_yet.as_deref(), Some("starting"));
         let item = r.item;
         assert_eq!(item.outcome, crate::report::Outcome::Skipped);
@@ -284,32 +279,12 @@ mod tests {
             ],
         ] {
             let rds = fake(&tags, vec![]);
-            let item = restop(
-                &rds,
-                &Config::default(),
-                "dev-1",
-                Deadline::after(Duration::from_secs(60)),
-                false,
-                chrono::Utc::now(),
-            )
-            .await
-            .unwrap()
-            .item;
+            let item = run(&rds, 60, false).await.item;
             assert_eq!(item.outcome, crate::report::Outcome::Skipped, "{tags:?}");
             assert_eq!(*rds.stops.lock().unwrap(), 0);
         }
         let rds = fake(&OURS, vec![]);
-        let item = restop(
-            &rds,
-            &Config::default(),
-            "dev-1",
-            Deadline::after(Duration::from_secs(60)),
-            true,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap()
-        .item;
+        let item = run(&rds, 60, true).await.item;
         assert_eq!(item.outcome, crate::report::Outcome::DryRun);
         assert_eq!(*rds.stops.lock().unwrap(), 0);
     }
@@ -317,17 +292,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn restop_of_an_already_stopped_cluster_is_a_no_op() {
         let rds = fake(&OURS, vec!["stopped"]);
-        let item = restop(
-            &rds,
-            &Config::default(),
-            "dev-1",
-            Deadline::after(Duration::from_secs(60)),
-            false,
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap()
-        .item;
+        let item = run(&rds, 60, false).await.item;
         assert_eq!(
             (item.outcome, item.state.as_str()),
             (crate::report::Outcome::Skipped, "stopped")
