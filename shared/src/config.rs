@@ -154,10 +154,7 @@ impl<S: EnvSource> Env<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
-        Env::new(pairs.iter().copied().collect())
-    }
+    use crate::testing::env;
 
     #[test]
     fn missing_required_variable_names_it() {

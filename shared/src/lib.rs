@@ -5,9 +5,12 @@
 //! request id ([`logging`]), the invocation deadline ([`deadline`]), retries with
 //! backoff that honour `retry_after` and the deadline ([`retry`]), an HTTP client whose
 //! errors never carry a secret ([`http`]) and cached secrets from Secrets Manager or SSM
-//! ([`secrets`]), and one start-up and runtime loop for every `main.rs` ([`runtime`]).
+//! ([`secrets`]), one start-up and runtime loop for every `main.rs` ([`runtime`]), one
+//! classification of AWS errors, transient or not ([`aws_error`]), and, for tests only,
+//! the local AWS, env pairs and log capture (`testing`, feature `test-support`).
 
 pub mod aws;
+pub mod aws_error;
 pub mod config;
 pub mod custom_resource;
 pub mod deadline;

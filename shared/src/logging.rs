@@ -48,30 +48,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Capture {
-        type Writer = Capture;
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
+    use crate::testing::LogCapture;
 
     #[test]
     fn raw_events_are_never_logged_even_at_trace() {
-        let capture = Capture::default();
+        let capture = LogCapture::default();
         tracing::subscriber::with_default(subscriber(capture.clone(), "trace"), || {
             tracing::trace!(
                 target: "lambda_runtime::layers::api_response",
@@ -80,14 +61,14 @@ mod tests {
             );
             tracing::trace!("kept at trace");
         });
-        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let text = capture.text();
         assert!(text.contains("kept at trace"), "{text}");
         assert!(!text.contains("canary-key"), "{text}");
     }
 
     #[test]
     fn lines_are_json_with_the_request_id() {
-        let capture = Capture::default();
+        let capture = LogCapture::default();
         let subscriber = subscriber(capture.clone(), "info");
         tracing::subscriber::with_default(subscriber, || {
             // The span lambda_runtime opens around every invocation.
@@ -96,7 +77,7 @@ mod tests {
             tracing::info!(alarm = "cpu-high", "delivered");
             tracing::debug!("filtered out");
         });
-        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let text = capture.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1, "{text}");
         let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();

@@ -1,12 +1,86 @@
-//! Test-tier helpers: finding the local AWS (moto) that the test script starts.
+//! Test-tier helpers shared by every crate's tests (the `test-support` feature, enabled
+//! from dev-dependencies only):
+//!
+//! - [`env`]: an [`Env`] over literal pairs, for configuration tests;
+//! - [`LogCapture`]: the JSON log lines a piece of code writes, through the production
+//!   subscriber ([`crate::logging::subscriber`]);
+//! - the local AWS (moto, [`local_aws`], [`require_local_aws!`](crate::require_local_aws))
+//!   and the stand-ins beside it ([`standin_endpoint`], [`with_endpoint`]);
+//! - a wiremock server standing in for an AWS API ([`mock_aws`]);
+//! - [`unique_name`] for resources in the shared local AWS.
 //!
 //! Outside CI a missing local AWS skips the test with a message; with `CI=true` it fails
 //! the test, so a broken set-up can never pass as green.
 
+use std::collections::HashMap;
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::config::Env;
+
+/// An [`Env`] reading only these pairs, as if they were the process environment.
+pub fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
+    Env::new(pairs.iter().copied().collect())
+}
+
+/// A log writer that keeps what is written, for tests that check what reaches the logs
+/// (and what never may: secrets).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// The production JSON subscriber writing here, filtered by `directives`; use with
+    /// `tracing::subscriber::with_default` (or `set_default` in async tests).
+    pub fn subscriber(&self, directives: &str) -> impl tracing::Subscriber + Send + Sync {
+        crate::logging::subscriber(self.clone(), directives)
+    }
+
+    fn bytes(&self) -> MutexGuard<'_, Vec<u8>> {
+        // A test that panicked while writing must not hide the other tests' logs.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes()).into_owned()
+    }
+
+    /// Each line written so far, parsed as JSON (panics on a line that is not JSON: the
+    /// production subscriber writes nothing else).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"))
+            })
+            .collect()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
 
 /// Where the test script runs moto; `GROUNDCREW_LOCAL_AWS` overrides it.
 pub const DEFAULT_LOCAL_AWS: &str = "http://127.0.0.1:4566";
@@ -44,6 +118,29 @@ pub async fn local_aws() -> Option<SdkConfig> {
     Some(crate::aws::load_sdk_config_for_endpoint(&endpoint, "us-east-1").await)
 }
 
+/// Where `scripts/local-aws.sh` runs the stand-ins (`scripts/standin.py`: CloudWatch in
+/// the SDK's rpc-v2-cbor protocol, which moto lacks, CodePipeline job results, the Lambda
+/// API for power-tuner, the HTTP receivers); `GROUNDCREW_LOCAL_CLOUDWATCH` overrides it.
+pub const DEFAULT_STANDIN: &str = "http://127.0.0.1:4580";
+
+pub fn standin_endpoint() -> String {
+    std::env::var("GROUNDCREW_LOCAL_CLOUDWATCH").unwrap_or_else(|_| DEFAULT_STANDIN.to_string())
+}
+
+/// The same configuration (region, credentials, retries) with another endpoint: a
+/// service moto lacks pointed at the stand-in, or at a wiremock server.
+pub fn with_endpoint(sdk: &SdkConfig, endpoint: &str) -> SdkConfig {
+    sdk.to_builder().endpoint_url(endpoint).build()
+}
+
+/// A wiremock server standing in for an AWS API, and an SDK configuration (static test
+/// credentials, `us-east-1`) whose clients call it. Mount the answers on the server.
+pub async fn mock_aws() -> (wiremock::MockServer, SdkConfig) {
+    let server = wiremock::MockServer::start().await;
+    let sdk = crate::aws::load_sdk_config_for_endpoint(&server.uri(), "us-east-1").await;
+    (server, sdk)
+}
+
 /// A name no other test run will use, for resources in the shared local AWS.
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -68,4 +165,69 @@ macro_rules! require_local_aws {
             None => return,
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_reads_only_the_pairs() {
+        let e = env(&[("GC_A", "1"), ("GC_B", " ")]);
+        assert_eq!(e.optional("GC_A").as_deref(), Some("1"));
+        assert_eq!(e.optional("GC_B"), None, "blank counts as unset");
+        assert_eq!(
+            e.optional("PATH"),
+            None,
+            "the process environment is not read"
+        );
+    }
+
+    #[test]
+    fn log_capture_keeps_the_json_lines() {
+        let capture = LogCapture::default();
+        tracing::subscriber::with_default(capture.subscriber("info"), || {
+            tracing::info!(alarm = "cpu-high", "delivered");
+            tracing::debug!("filtered out");
+        });
+        let lines = capture.json_lines();
+        assert_eq!(lines.len(), 1, "{}", capture.text());
+        assert_eq!(lines[0]["message"], "delivered");
+        assert_eq!(lines[0]["alarm"], "cpu-high");
+    }
+
+    #[tokio::test]
+    async fn mock_aws_clients_reach_the_server() {
+        let (server, sdk) = mock_aws().await;
+        wiremock::Mock::given(wiremock::matchers::header(
+            "x-amz-target",
+            "AmazonSSM.GetParameter",
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"Parameter":{"Name":"/p","Type":"String","Value":"v","Version":1}}"#,
+            "application/x-amz-json-1.1",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+        let out = aws_sdk_ssm::Client::new(&sdk)
+            .get_parameter()
+            .name("/p")
+            .send()
+            .await
+            .expect("reached the mock");
+        assert_eq!(out.parameter().and_then(|p| p.value()), Some("v"));
+    }
+
+    #[tokio::test]
+    async fn with_endpoint_keeps_the_rest_of_the_configuration() {
+        let (_server, sdk) = mock_aws().await;
+        let moved = with_endpoint(&sdk, "http://127.0.0.1:9");
+        assert_eq!(moved.endpoint_url(), Some("http://127.0.0.1:9"));
+        assert_eq!(moved.region(), sdk.region());
+        assert_eq!(
+            moved.retry_config().map(|r| r.max_attempts()),
+            Some(crate::aws::MAX_ATTEMPTS)
+        );
+    }
 }
