@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Template checks: the IAM least-privilege check (each function's policy grants exactly the
-# actions its code calls; scripts/iam-check.py), the template rules (stage isolation, names,
+# actions its code calls; the xtask crate's iam-check, which parses the code with syn), the template rules (stage isolation, names,
 # topic policy, IAM conditions, switches, metadata; scripts/template-rules.py), sam validate
 # --lint, cfn-lint, sam build (cargo-lambda, arm64), the document paths check and the checkov
 # security scan. Each skipped checkov check is justified beside the resource.
@@ -17,7 +17,7 @@ check() { # name command...
   echo "--- $name"
   if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
-check "iam-check (policies vs code)" "$VENV/bin/python" scripts/iam-check.py
+check "iam-check (policies vs code)" cargo run --quiet -p xtask --bin iam-check -- --venv "$VENV"
 # Also writes one template per function switched off (Enable<Function>=false), which
 # cfn-lint then checks in the same run as template.yaml.
 rm -rf .local/template-variants

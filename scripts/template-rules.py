@@ -18,7 +18,7 @@ Rules (each failure names the rule and what broke it):
   statement of one deployment's IAM roles and policies may match an ARN of the other's:
   every resource it creates, plus what lives in its namespace (a secret `<Name>/...`, an SSM
   parameter `/<Name>/...`, a topic or function `<Name>-...`). Grants on `Resource: "*"`
-  are left to iam-check.py (it allows them only for actions without resource-level
+  are left to the IAM check (xtask/, which allows them only for actions without resource-level
   permissions), and READS_ANY_ALARM is the one account-wide scope allowed (an alarm from
   anywhere may be routed). The same deployment in two Regions must not share a name that
   is global (S3 bucket, IAM role). power-tuner may not act on itself: an explicit Deny
