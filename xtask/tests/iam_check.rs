@@ -417,3 +417,21 @@ fn operations_map_to_their_iam_actions() {
         ["application-autoscaling:RegisterScalableTarget"]
     );
 }
+
+#[test]
+fn a_granted_action_iam_does_not_know_fails() {
+    let mut ws = Workspace::new();
+    ws.edit_template(
+        "- sqs:SendMessage",
+        "- sqs:SendMessage\n                - sqs:SendMessages",
+    );
+    let text = problems(&ws.check());
+    assert!(
+        text.contains("statement UseTheQueue: sqs:SendMessages is not an IAM action"),
+        "{text}"
+    );
+    assert!(
+        text.contains("grants sqs:SendMessages, which the code never calls"),
+        "{text}"
+    );
+}
