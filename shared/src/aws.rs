@@ -47,7 +47,9 @@ async fn load_sdk_config_from_vars(vars: &[(&str, &str)]) -> SdkConfig {
 }
 
 fn base_loader() -> aws_config::ConfigLoader {
+    crate::tls::install_default_provider();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::tls::sdk_http_client())
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)

@@ -116,6 +116,7 @@ pub fn advice_for_status(status: u16, retry_after: Option<Duration>) -> RetryAdv
 /// Builds the client once per cold start.
 pub fn client(settings: HttpSettings) -> Result<reqwest::Client, HttpError> {
     reqwest::Client::builder()
+        .tls_backend_preconfigured(crate::tls::reqwest_tls())
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)
         .user_agent(concat!("groundcrew/", env!("CARGO_PKG_VERSION")))

@@ -20,6 +20,7 @@ pub mod logging;
 pub mod retry;
 pub mod runtime;
 pub mod secrets;
+pub mod tls;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 

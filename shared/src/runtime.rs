@@ -86,6 +86,7 @@ where
     HandlerError: Into<Diagnostic>,
 {
     crate::logging::init();
+    crate::tls::install_default_provider();
     let api = std::env::var("AWS_LAMBDA_RUNTIME_API").ok();
     let app: &'static App = Box::leak(Box::new(start(build, api.as_deref()).await?));
     let handler = &handler;
@@ -159,6 +160,7 @@ impl std::error::Error for ReportError {}
 /// POSTs `{"errorMessage", "errorType"}` to the init error endpoint of the Runtime API at
 /// `api` (`host:port`, as in `AWS_LAMBDA_RUNTIME_API`).
 pub async fn report_init_error(api: &str, diagnostic: &Diagnostic) -> Result<(), ReportError> {
+    crate::tls::install_default_provider();
     let client = reqwest::Client::builder()
         .timeout(REPORT_TIMEOUT)
         .build()

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Lists the crates whose features differ between one function's own build and a build of
+all the functions together (for the arm64 target, as `sam build` and the boot check build).
+
+`sam build` builds each function on its own (`cargo lambda build --release --arm64 --bin
+<name>` in its folder) and cargo resolves features per build: a crate two functions share,
+asked for different features, is compiled once per feature set, and with it every crate
+that depends on it (for the SDK's core crates: every SDK crate). groundcrew's Cargo.toml
+asks for the union of such features so that the five builds share their units. This prints
+what is left to unify, one line a function and crate; exit status 1 if anything is.
+
+    scripts/feature-check.py [--target aarch64-unknown-linux-gnu]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LINE = re.compile(r"(\S+) (v\S+)(?: \([^)]*\))?(?: (.*))?$")
+
+
+def features(target, packages):
+    """{"crate vX": {features}} of a build of `packages` together."""
+    cmd = ["cargo", "tree", "-e", "normal,build", "--target", target, "-f", "{p} {f}", "--prefix", "none"]
+    for p in packages:
+        cmd += ["-p", p]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = LINE.match(line.replace(" (*)", "").strip())
+        if m:
+            found[f"{m.group(1)} {m.group(2)}"] = set(filter(None, (m.group(3) or "").split(",")))
+    return found
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", default="aarch64-unknown-linux-gnu")
+    args = p.parse_args()
+    functions = sorted(d for d in os.listdir(os.path.join(ROOT, "functions"))
+                       if os.path.isfile(os.path.join(ROOT, "functions", d, "Cargo.toml")))
+    together = features(args.target, functions)
+    differences = 0
+    for name in functions:
+        alone = features(args.target, [name])
+        for crate, feats in sorted(alone.items()):
+            missing = together.get(crate, set()) - feats
+            if missing:
+                differences += 1
+                print(f"{name}: {crate} lacks {','.join(sorted(missing))} (add them in shared/Cargo.toml)")
+    print(f"feature-check: {len(functions)} functions, {differences} crate(s) with other features alone than together")
+    sys.exit(1 if differences else 0)
+
+
+if __name__ == "__main__":
+    main()
