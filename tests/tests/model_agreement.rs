@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aurora_autopause::aws::Aws;
 use aurora_autopause::cloud::Rds;
-use aurora_autopause::model::Cluster;
+use aurora_autopause::model::{Cluster, DbKind};
 use aws_sdk_rds as rds;
 use sim::kernel::{run_seed, FaultRates, Sim};
 use sim::models::rds::{RdsModel, Starter};
@@ -28,17 +28,16 @@ fn outcome(r: Result<(), aurora_autopause::Error>) -> String {
     }
 }
 
-async fn moto_sequence(aws: &Aws, id: &str) -> (Vec<String>, String) {
+async fn moto_sequence(aws: &Aws, kind: DbKind, id: &str) -> (Vec<String>, String) {
     let mut outcomes = Vec::new();
     for step in SEQUENCE {
         let r = match step {
-            Step::Stop => aws.stop(id).await,
-            Step::Start => aws.start(id).await,
+            Step::Stop => aurora_autopause::cloud::stop(aws, kind, id).await,
+            Step::Start => aurora_autopause::cloud::start(aws, kind, id).await,
         };
         outcomes.push(outcome(r));
     }
-    let end = aws
-        .cluster(id)
+    let end = aurora_autopause::cloud::describe(aws, kind, id)
         .await
         .ok()
         .flatten()
@@ -49,14 +48,17 @@ async fn moto_sequence(aws: &Aws, id: &str) -> (Vec<String>, String) {
 
 /// The model, with the time between steps long enough for each transition to finish
 /// (moto finishes them at once): the comparison is of outcomes, not of timing.
-fn model_sequence(sim: &Sim) -> (Vec<String>, String) {
+fn model_sequence(sim: &Sim, kind: DbKind) -> (Vec<String>, String) {
     let mut m = RdsModel::default();
     let mut now = sim.start();
     m.add(
         Cluster {
+            kind,
             id: "c".into(),
             arn: "arn:aws:rds:us-east-1:123456789012:cluster:c".into(),
             status: "available".into(),
+            engine: "postgres".into(),
+            instance_classes: vec!["db.t3.small".into()],
             ..Default::default()
         },
         now,
@@ -65,8 +67,8 @@ fn model_sequence(sim: &Sim) -> (Vec<String>, String) {
     let mut rng = sim.rng();
     for step in SEQUENCE {
         let r = match step {
-            Step::Stop => m.stop("c", now, &mut rng),
-            Step::Start => m.start("c", now, Starter::Groundcrew, &mut rng),
+            Step::Stop => m.stop_kind(kind, "c", now, &mut rng),
+            Step::Start => m.start_kind(kind, "c", now, Starter::Groundcrew, &mut rng),
         };
         outcomes.push(match r {
             Ok(()) => "ok".into(),
@@ -77,8 +79,30 @@ fn model_sequence(sim: &Sim) -> (Vec<String>, String) {
     }
     (
         outcomes,
-        m.describe("c").map(|c| c.status).unwrap_or_default(),
+        m.describe_kind(kind, "c")
+            .map(|c| c.status)
+            .unwrap_or_default(),
     )
+}
+
+/// The model's answers to [`SEQUENCE`] on a database of `kind`.
+async fn model_run(kind: DbKind) -> (Vec<String>, String) {
+    tokio::task::spawn_blocking(move || {
+        let mut result = None;
+        let _ = run_seed(
+            "model-agreement",
+            1,
+            sim::scenarios::aurora::start(),
+            FaultRates::NONE,
+            |sim: Arc<Sim>| {
+                result = Some(model_sequence(&sim, kind));
+                async {}
+            },
+        );
+        result.unwrap_or_default()
+    })
+    .await
+    .expect("model run")
 }
 
 #[tokio::test]
@@ -104,23 +128,8 @@ async fn rds_stop_and_start_agree_with_moto() {
         .send()
         .await
         .expect("create DB cluster");
-    let (moto_outcomes, moto_end) = moto_sequence(&aws, &id).await;
-    let (model_outcomes, model_end) = tokio::task::spawn_blocking(|| {
-        let mut result = None;
-        let _ = run_seed(
-            "model-agreement",
-            1,
-            sim::scenarios::aurora::start(),
-            FaultRates::NONE,
-            |sim: Arc<Sim>| {
-                result = Some(model_sequence(&sim));
-                async {}
-            },
-        );
-        result.unwrap_or_default()
-    })
-    .await
-    .expect("model run");
+    let (moto_outcomes, moto_end) = moto_sequence(&aws, DbKind::Cluster, &id).await;
+    let (model_outcomes, model_end) = model_run(DbKind::Cluster).await;
     // Both refuse a stop of a stopped cluster and a start of a running one with
     // InvalidDBClusterStateFault, and end in the same state.
     assert_eq!(
@@ -132,6 +141,52 @@ async fn rds_stop_and_start_agree_with_moto() {
     // as "none").
     assert!(aws
         .cluster("no-such-cluster-agree")
+        .await
+        .expect("describe")
+        .is_none());
+}
+
+#[tokio::test]
+async fn rds_instance_stop_and_start_agree_with_moto() {
+    let Some(sdk) = groundcrew::testing::local_aws().await else {
+        return;
+    };
+    let aws = Aws::new(&sdk, None);
+    let id = groundcrew::testing::unique_name("agree-db").to_lowercase();
+    aws.rds
+        .create_db_instance()
+        .db_instance_identifier(&id)
+        .engine("postgres")
+        .db_instance_class("db.t3.small")
+        .allocated_storage(20)
+        .master_username("app")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .expect("create DB instance");
+    let (moto_outcomes, moto_end) = moto_sequence(&aws, DbKind::Instance, &id).await;
+    let (model_outcomes, model_end) = model_run(DbKind::Instance).await;
+    // A stop of a stopped instance and a start of a running one: InvalidDBInstanceState in
+    // both; the same end state.
+    assert_eq!(
+        moto_outcomes,
+        vec![
+            "ok",
+            "InvalidDBInstanceState",
+            "ok",
+            "InvalidDBInstanceState",
+            "ok"
+        ],
+        "moto's answers"
+    );
+    assert_eq!(
+        moto_outcomes, model_outcomes,
+        "moto and the model answer the same instance sequence alike"
+    );
+    assert_eq!(moto_end, model_end);
+    // An instance that does not exist: "none" through the adapter, not found in the model.
+    assert!(aws
+        .instance("no-such-instance-agree")
         .await
         .expect("describe")
         .is_none());

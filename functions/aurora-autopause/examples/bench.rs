@@ -56,9 +56,13 @@ async fn main() {
 
     let deadline = || groundcrew::Invocation::with_budget("bench", Duration::from_secs(900));
     let run = |event: serde_json::Value| {
-        let (aws, config) = (&e.aws, &e.config);
+        let handler = aurora_autopause::Handler {
+            cloud: e.aws.clone(),
+            config: e.config.clone(),
+        };
         async move {
-            aurora_autopause::handle(aws, config, &event, &deadline())
+            handler
+                .handle(&event, &deadline())
                 .await
                 .expect("invocation")
         }

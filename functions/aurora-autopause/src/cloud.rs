@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Cluster, ScalingV2, Service, Target};
+use crate::model::{Cluster, DbKind, ScalingV2, Service, Target};
 use crate::Error;
 
 pub type Tags = [(String, String)];
@@ -22,10 +22,20 @@ pub trait Rds: Send + Sync {
         &self,
         cluster_ids: &[String],
     ) -> impl Future<Output = Result<HashMap<String, Vec<String>>, Error>> + Send;
-    /// The events RDS recorded for this cluster at or after `since` (`DescribeEvents`,
-    /// which keeps 14 days): (time, message), oldest first.
+    /// Every RDS DB instance in the Region that is no member of a DB cluster, with its
+    /// tags (`kind` [`DbKind::Instance`]).
+    fn instances(&self) -> impl Future<Output = Result<Vec<Cluster>, Error>> + Send;
+    /// One such instance; `None` when it does not exist.
+    fn instance(&self, id: &str) -> impl Future<Output = Result<Option<Cluster>, Error>> + Send;
+    /// `StopDBInstance`.
+    fn stop_instance(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// `StartDBInstance`.
+    fn start_instance(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// The events RDS recorded for this cluster or instance at or after `since`
+    /// (`DescribeEvents`, which keeps 14 days): (time, message), oldest first.
     fn events_since(
         &self,
+        kind: DbKind,
         id: &str,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, String)>, Error>> + Send;
@@ -38,6 +48,30 @@ pub trait Rds: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
     fn tag(&self, arn: &str, tags: &Tags) -> impl Future<Output = Result<(), Error>> + Send;
     fn untag(&self, arn: &str, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// A database of either kind; `None` when it does not exist.
+pub async fn describe<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<Option<Cluster>, Error> {
+    match kind {
+        DbKind::Cluster => rds.cluster(id).await,
+        DbKind::Instance => rds.instance(id).await,
+    }
+}
+
+/// `StopDBCluster` or `StopDBInstance`.
+pub async fn stop<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<(), Error> {
+    match kind {
+        DbKind::Cluster => rds.stop(id).await,
+        DbKind::Instance => rds.stop_instance(id).await,
+    }
+}
+
+/// `StartDBCluster` or `StartDBInstance`.
+pub async fn start<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<(), Error> {
+    match kind {
+        DbKind::Cluster => rds.start(id).await,
+        DbKind::Instance => rds.start_instance(id).await,
+    }
 }
 
 /// One `AWS/RDS` metric of one database, asked for in a `GetMetricData` request.

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use groundcrew::config::{ConfigError, Env, EnvSource};
 
+pub use crate::price::Prices;
+
 /// Default opt-in tag: only resources carrying it are ever touched.
 pub const DEFAULT_OPT_IN: &str = "groundcrew:autopause=true";
 /// Default protection rules: win over opt-in. Keys and values compare without case, so
@@ -76,70 +78,6 @@ impl TagRule {
             key: key.to_string(),
             values,
         })
-    }
-}
-
-/// Hourly prices (USD) by instance class, plus one ACU-hour for Serverless v2.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prices {
-    pub classes: BTreeMap<String, f64>,
-    pub acu_hour: f64,
-}
-
-impl Default for Prices {
-    /// Aurora Standard, us-east-1, on demand (approximate list prices; override with `PRICES`).
-    fn default() -> Self {
-        let classes = [
-            ("db.t3.medium", 0.082),
-            ("db.t3.large", 0.164),
-            ("db.t4g.medium", 0.073),
-            ("db.t4g.large", 0.146),
-            ("db.r5.large", 0.29),
-            ("db.r5.xlarge", 0.58),
-            ("db.r6g.large", 0.26),
-            ("db.r6g.xlarge", 0.519),
-            ("db.r6i.large", 0.29),
-            ("db.r7g.large", 0.276),
-            ("db.r7g.xlarge", 0.553),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        Self {
-            classes,
-            acu_hour: 0.12,
-        }
-    }
-}
-
-impl Prices {
-    /// `db.r6g.large=0.26,acu=0.12`: entries override or extend the defaults.
-    pub fn with_overrides(mut self, entries: &[String]) -> Result<Self, String> {
-        for entry in entries {
-            let (k, v) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("`{entry}` is not class=price"))?;
-            let price: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("price of `{}` is not a number", k.trim()))?;
-            if !(price.is_finite() && price >= 0.0) {
-                return Err(format!(
-                    "price of `{}` must be a non-negative number",
-                    k.trim()
-                ));
-            }
-            if k.trim().eq_ignore_ascii_case("acu") {
-                self.acu_hour = price;
-            } else {
-                self.classes.insert(k.trim().to_string(), price);
-            }
-        }
-        Ok(self)
-    }
-
-    pub fn class(&self, class: &str) -> Option<f64> {
-        self.classes.get(class).copied()
     }
 }
 

@@ -12,9 +12,13 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::{Map, Value};
 
+use crate::model::DbKind;
 use crate::Error;
 
+/// AWS started a DB cluster that had been stopped for seven days.
 pub const RESTART_EVENT_ID: &str = "RDS-EVENT-0153";
+/// AWS started a DB instance that had been stopped for seven days.
+pub const INSTANCE_RESTART_EVENT_ID: &str = "RDS-EVENT-0154";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,8 +51,10 @@ pub struct Request {
     pub environment: Option<String>,
     /// `Some` when the event asked for it; the configured default applies otherwise.
     pub dry_run: Option<bool>,
-    /// The cluster named by an RDS event (only for [`Action::Restop`]).
-    pub cluster: Option<String>,
+    /// The database named by an RDS event (only for [`Action::Restop`]).
+    pub database: Option<String>,
+    /// Whether that database is a DB cluster or a DB instance.
+    pub database_kind: DbKind,
     /// `idleMinutesBeforePause`: the idle window for this sweep (a database's own
     /// `groundcrew:idleMinutesBeforePause` tag still wins).
     pub idle_window: Option<Duration>,
@@ -227,7 +233,8 @@ fn direct(obj: &Map<String, Value>) -> Result<Request, Error> {
         action,
         environment,
         dry_run,
-        cluster: None,
+        database: None,
+        database_kind: DbKind::Cluster,
         idle_window,
     })
 }
@@ -250,53 +257,71 @@ fn eventbridge(obj: &Map<String, Value>) -> Result<Request, Error> {
             action: Action::Sweep,
             environment: None,
             dry_run: None,
-            cluster: None,
+            database: None,
+            database_kind: DbKind::Cluster,
             idle_window: None,
         }),
-        ("aws.rds", "RDS DB Cluster Event") => {
-            let detail = obj
-                .get("detail")
-                .and_then(Value::as_object)
-                .ok_or_else(|| bad("RDS event without a `detail` object"))?;
-            let event_id = detail
-                .get("EventID")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("RDS event without `detail.EventID`"))?;
-            if event_id != RESTART_EVENT_ID {
-                return Err(bad(format!("RDS event {} is not handled; only {RESTART_EVENT_ID} (cluster started after 7 days stopped)", excerpt(event_id))));
-            }
-            if let Some(t) = detail.get("SourceType").and_then(Value::as_str) {
-                if t != "CLUSTER" {
-                    return Err(bad(format!(
-                        "RDS event SourceType {} is not CLUSTER",
-                        excerpt(t)
-                    )));
-                }
-            }
-            let id = detail
-                .get("SourceIdentifier")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("RDS event without `detail.SourceIdentifier` (the cluster)"))?;
-            if !valid_name(id) || id.contains(':') {
-                return Err(bad(format!(
-                    "`detail.SourceIdentifier` `{}` is not a DB cluster identifier",
-                    excerpt(id)
-                )));
-            }
-            Ok(Request {
-                action: Action::Restop,
-                environment: None,
-                dry_run: None,
-                cluster: Some(id.to_string()),
-                idle_window: None,
-            })
-        }
+        ("aws.rds", "RDS DB Cluster Event") => rds_restart(obj, DbKind::Cluster),
+        ("aws.rds", "RDS DB Instance Event") => rds_restart(obj, DbKind::Instance),
         _ => Err(bad(format!(
             "unsupported EventBridge event: source {} detail-type {}",
             excerpt(source),
             excerpt(detail_type)
         ))),
     }
+}
+
+/// RDS-EVENT-0153 (a cluster) or RDS-EVENT-0154 (an instance): AWS started a database
+/// that had been stopped for seven days.
+fn rds_restart(obj: &Map<String, Value>, kind: DbKind) -> Result<Request, Error> {
+    let (want_id, source_type, what) = match kind {
+        DbKind::Cluster => (RESTART_EVENT_ID, "CLUSTER", "cluster"),
+        DbKind::Instance => (INSTANCE_RESTART_EVENT_ID, "DB_INSTANCE", "instance"),
+    };
+    let detail = obj
+        .get("detail")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("RDS event without a `detail` object"))?;
+    let event_id = detail
+        .get("EventID")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("RDS event without `detail.EventID`"))?;
+    if event_id != want_id {
+        return Err(bad(format!(
+            "RDS event {} is not handled; only {want_id} ({what} started after 7 days stopped)",
+            excerpt(event_id)
+        )));
+    }
+    if let Some(t) = detail.get("SourceType").and_then(Value::as_str) {
+        if t != source_type {
+            return Err(bad(format!(
+                "RDS event SourceType {} is not {source_type}",
+                excerpt(t)
+            )));
+        }
+    }
+    let id = detail
+        .get("SourceIdentifier")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            bad(format!(
+                "RDS event without `detail.SourceIdentifier` (the {what})"
+            ))
+        })?;
+    if !valid_name(id) || id.contains(':') {
+        return Err(bad(format!(
+            "`detail.SourceIdentifier` `{}` is not a DB {what} identifier",
+            excerpt(id)
+        )));
+    }
+    Ok(Request {
+        action: Action::Restop,
+        environment: None,
+        dry_run: None,
+        database: Some(id.to_string()),
+        database_kind: kind,
+        idle_window: None,
+    })
 }
 
 #[cfg(test)]
@@ -313,7 +338,8 @@ mod tests {
                 action: Action::Pause,
                 environment: Some("dev".into()),
                 dry_run: Some(true),
-                cluster: None,
+                database: None,
+                database_kind: DbKind::Cluster,
                 idle_window: None,
             }
         );
@@ -337,9 +363,22 @@ mod tests {
             "detail": {"SourceType": "CLUSTER", "SourceIdentifier": "dev-orders", "EventID": "RDS-EVENT-0153"}});
         let r = parse(&rds).unwrap();
         assert_eq!(
-            (r.action, r.cluster.as_deref()),
-            (Action::Restop, Some("dev-orders"))
+            (r.action, r.database.as_deref(), r.database_kind),
+            (Action::Restop, Some("dev-orders"), DbKind::Cluster)
         );
+        let rds = json!({"detail-type": "RDS DB Instance Event", "source": "aws.rds",
+            "detail": {"SourceType": "DB_INSTANCE", "SourceIdentifier": "dev-pg", "EventID": "RDS-EVENT-0154"}});
+        let r = parse(&rds).unwrap();
+        assert_eq!(
+            (r.action, r.database.as_deref(), r.database_kind),
+            (Action::Restop, Some("dev-pg"), DbKind::Instance)
+        );
+        let wrong = json!({"detail-type": "RDS DB Instance Event", "source": "aws.rds",
+            "detail": {"SourceType": "DB_INSTANCE", "SourceIdentifier": "dev-pg", "EventID": "RDS-EVENT-0153"}});
+        assert!(parse(&wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("only RDS-EVENT-0154 (instance started"));
     }
 
     #[test]

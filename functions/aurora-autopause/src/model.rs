@@ -19,8 +19,41 @@ pub struct ScalingV2 {
     pub seconds: Option<i32>,
 }
 
+/// What kind of database a [`Cluster`] value describes: an Aurora DB cluster
+/// (`StopDBCluster`), or a plain RDS DB instance that is no member of a cluster
+/// (`StopDBInstance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum DbKind {
+    #[default]
+    Cluster,
+    Instance,
+}
+
+impl DbKind {
+    /// The `DatabaseConnections` dimension of this kind.
+    pub fn metric_dimension(self) -> &'static str {
+        match self {
+            DbKind::Cluster => "DBClusterIdentifier",
+            DbKind::Instance => "DBInstanceIdentifier",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            DbKind::Cluster => "DB cluster",
+            DbKind::Instance => "DB instance",
+        }
+    }
+}
+
+/// A database groundcrew may pause: an Aurora cluster or a plain RDS instance
+/// (`kind`). For an instance, `instance_classes` holds its one class, `replication_source`
+/// the instance it replicates and `read_replicas` the replicas it has.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cluster {
+    pub kind: DbKind,
+    /// A Multi-AZ instance: a standby runs (and is billed) beside the primary.
+    pub multi_az: bool,
     pub id: String,
     pub arn: String,
     pub status: String,
@@ -45,6 +78,17 @@ pub struct Service {
     pub desired: i32,
     pub running: i32,
     pub tags: BTreeMap<String, String>,
+    /// The size of one task, when its task definition says (Fargate prices by it).
+    pub task: Option<TaskSize>,
+}
+
+/// One task's size (`cpu` units: 1,024 = 1 vCPU; memory in MiB) and whether it runs on
+/// Fargate Spot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskSize {
+    pub cpu_units: u32,
+    pub memory_mib: u32,
+    pub spot: bool,
 }
 
 impl Service {
@@ -54,152 +98,7 @@ impl Service {
     }
 }
 
-/// Which kinds of scaling are suspended on a scalable target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Suspended {
-    pub scale_in: bool,
-    pub scale_out: bool,
-    pub scheduled: bool,
-}
-
-impl Suspended {
-    pub const ALL: Suspended = Suspended {
-        scale_in: true,
-        scale_out: true,
-        scheduled: true,
-    };
-
-    fn encode(self) -> String {
-        let mut s = String::new();
-        if self.scale_in {
-            s.push('i');
-        }
-        if self.scale_out {
-            s.push('o');
-        }
-        if self.scheduled {
-            s.push('s');
-        }
-        if s.is_empty() {
-            s.push('-');
-        }
-        s
-    }
-
-    fn decode(raw: &str) -> Option<Self> {
-        if raw == "-" {
-            return Some(Self::default());
-        }
-        if raw.is_empty() || raw.chars().any(|c| !"ios".contains(c)) {
-            return None;
-        }
-        Some(Self {
-            scale_in: raw.contains('i'),
-            scale_out: raw.contains('o'),
-            scheduled: raw.contains('s'),
-        })
-    }
-}
-
-/// An Application Auto Scaling target for `ecs:service:DesiredCount`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Target {
-    pub min: i32,
-    pub max: i32,
-    pub suspended: Suspended,
-}
-
-/// What groundcrew changed on a resource, kept in the [`RECORD_TAG`] tag.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Record {
-    /// Cluster stopped with `StopDBCluster`.
-    Stopped,
-    /// Serverless v2 cluster set to `MinCapacity 0`; the scaling it had before.
-    AutoPause(ScalingV2),
-    /// ECS service scaled to 0; its desired count and scaling target before.
-    ScaledToZero {
-        desired: i32,
-        target: Option<Target>,
-    },
-}
-
-fn fmt_acu(v: f64) -> String {
-    format!("{v}")
-}
-
-impl Record {
-    /// Tag value: only characters that RDS and ECS tag values allow (letters, digits,
-    /// spaces and `+ - = . _ : / @`).
-    pub fn encode(&self) -> String {
-        match self {
-            Record::Stopped => "mode=stop".to_string(),
-            Record::AutoPause(s) => format!(
-                "mode=auto-pause min={} max={} pause={}",
-                fmt_acu(s.min),
-                fmt_acu(s.max),
-                s.seconds.map_or("-".to_string(), |v| v.to_string())
-            ),
-            Record::ScaledToZero { desired, target } => match target {
-                None => format!("mode=scale-to-zero desired={desired} target=none"),
-                Some(t) => format!(
-                    "mode=scale-to-zero desired={desired} min={} max={} suspended={}",
-                    t.min,
-                    t.max,
-                    t.suspended.encode()
-                ),
-            },
-        }
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        let fields: BTreeMap<&str, &str> = raw
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .collect();
-        match *fields.get("mode")? {
-            "stop" => Some(Record::Stopped),
-            "auto-pause" => {
-                let min: f64 = fields.get("min")?.parse().ok()?;
-                let max: f64 = fields.get("max")?.parse().ok()?;
-                let seconds = match *fields.get("pause")? {
-                    "-" => None,
-                    v => Some(v.parse().ok()?),
-                };
-                (min.is_finite() && max.is_finite() && min >= 0.0 && max >= min)
-                    .then_some(Record::AutoPause(ScalingV2 { min, max, seconds }))
-            }
-            "scale-to-zero" => {
-                let desired: i32 = fields.get("desired")?.parse().ok()?;
-                if desired < 0 {
-                    return None;
-                }
-                let target = if fields.get("target") == Some(&"none") {
-                    None
-                } else {
-                    let min: i32 = fields.get("min")?.parse().ok()?;
-                    let max: i32 = fields.get("max")?.parse().ok()?;
-                    let suspended = Suspended::decode(fields.get("suspended")?)?;
-                    (min >= 0 && max >= min).then_some(())?;
-                    Some(Target {
-                        min,
-                        max,
-                        suspended,
-                    })
-                };
-                Some(Record::ScaledToZero { desired, target })
-            }
-            _ => None,
-        }
-    }
-
-    /// The record a resource carries, if any. A record that cannot be read is reported
-    /// as an error by the callers (they never guess).
-    pub fn of(tags: &BTreeMap<String, String>) -> Option<Result<Self, String>> {
-        tags.get(RECORD_TAG).map(|raw| {
-            Record::decode(raw).ok_or_else(|| format!("unreadable {RECORD_TAG} tag `{raw}`"))
-        })
-    }
-}
+pub use crate::record::{Record, Suspended, Target};
 
 /// Whether groundcrew may touch a resource with these tags at all.
 pub fn scope(config: &Config, tags: &BTreeMap<String, String>) -> Scope {
@@ -231,12 +130,11 @@ pub fn is_aws_restart_message(message: &str) -> bool {
         .contains("exceeding the maximum allowed time being stopped")
 }
 
-/// Whether a message says the cluster stopped (RDS-EVENT-0150, "DB cluster stopped").
+/// Whether a message says the database stopped (RDS-EVENT-0150 "DB cluster stopped",
+/// RDS-EVENT-0087 "DB instance stopped").
 pub fn is_stopped_message(message: &str) -> bool {
-    message
-        .trim()
-        .trim_end_matches('.')
-        .eq_ignore_ascii_case("DB cluster stopped")
+    let m = message.trim().trim_end_matches('.');
+    m.eq_ignore_ascii_case("DB cluster stopped") || m.eq_ignore_ascii_case("DB instance stopped")
 }
 
 /// Whether the cluster runs because AWS started it: among its events, the last automatic
@@ -303,8 +201,48 @@ pub enum ClusterPlan {
     Skip(String),
 }
 
-/// Whether the cluster can be stopped at all, whatever its state.
+/// Whether an RDS instance can be stopped at all, whatever its state: AWS's list in the
+/// RDS User Guide, "Stopping an Amazon RDS DB instance temporarily" (engines MariaDB,
+/// Microsoft SQL Server, MySQL, Oracle and PostgreSQL; not a read replica nor an instance
+/// with one; not SQL Server in a Multi-AZ configuration; not RDS Custom, which
+/// `StopDBInstance` does not apply to).
+fn unstoppable_instance(c: &Cluster) -> Option<String> {
+    let engine = c.engine.as_str();
+    if engine.starts_with("custom-") {
+        return Some(format!(
+            "engine {engine} is RDS Custom; StopDBInstance does not apply"
+        ));
+    }
+    let listed = matches!(engine, "mariadb" | "mysql" | "postgres")
+        || engine.starts_with("oracle-")
+        || engine.starts_with("sqlserver-");
+    if !listed {
+        return Some(format!(
+            "engine {engine} is not one AWS can stop (MariaDB, SQL Server, MySQL, Oracle, PostgreSQL)"
+        ));
+    }
+    if engine.starts_with("sqlserver-") && c.multi_az {
+        return Some("SQL Server in a Multi-AZ configuration cannot be stopped".to_string());
+    }
+    if let Some(src) = &c.replication_source {
+        return Some(format!(
+            "read replica of {src}; read replicas cannot be stopped"
+        ));
+    }
+    if c.read_replicas > 0 {
+        return Some(format!(
+            "has {} read replica(s); an instance with read replicas cannot be stopped",
+            c.read_replicas
+        ));
+    }
+    None
+}
+
+/// Whether the database can be stopped at all, whatever its state.
 fn unstoppable(c: &Cluster) -> Option<String> {
+    if c.kind == DbKind::Instance {
+        return unstoppable_instance(c);
+    }
     if !c.engine.starts_with("aurora") {
         return Some(format!("engine {} is not Aurora", c.engine));
     }
@@ -420,6 +358,12 @@ pub fn plan_wake(c: &Cluster) -> ClusterPlan {
 pub fn hourly_saving(c: &Cluster, plan: &ClusterPlan, config: &Config) -> Option<f64> {
     let prices = &config.prices;
     match plan {
+        ClusterPlan::Stop { .. } if c.kind == DbKind::Instance => {
+            let class = c.instance_classes.first()?;
+            // Multi-AZ: the standby is billed like the primary.
+            let copies = if c.multi_az { 2.0 } else { 1.0 };
+            Some(prices.instance_class(class)? * copies)
+        }
         ClusterPlan::Stop { .. } => {
             let mut total = 0.0;
             for class in &c.instance_classes {
@@ -437,6 +381,18 @@ pub fn hourly_saving(c: &Cluster, plan: &ClusterPlan, config: &Config) -> Option
         }
         _ => None,
     }
+}
+
+/// Whether an RDS error code says the database is in the wrong state for the call
+/// (`InvalidDBClusterStateFault`; `InvalidDBInstanceState`, which the SDK may report with a
+/// `Fault` suffix).
+pub fn is_state_fault(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "InvalidDBClusterStateFault" | "InvalidDBInstanceState" | "InvalidDBInstanceStateFault"
+        )
+    )
 }
 
 /// Extracts the state from an `InvalidDBClusterStateFault` message such as

@@ -3,11 +3,23 @@
 use serde::Serialize;
 
 use crate::event::Action;
+use crate::model::DbKind;
+
+impl From<DbKind> for Kind {
+    fn from(k: DbKind) -> Self {
+        match k {
+            DbKind::Cluster => Kind::AuroraCluster,
+            DbKind::Instance => Kind::RdsInstance,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     AuroraCluster,
+    /// A plain RDS DB instance (no member of a DB cluster).
+    RdsInstance,
     EcsService,
     /// An ECS cluster that could not be read (its services are not in this report).
     EcsCluster,
@@ -50,6 +62,15 @@ pub struct Item {
     pub recorded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hourly_saving_usd: Option<f64>,
+    /// Hours paused this (UTC) month, the pause under way included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_hours_this_month: Option<f64>,
+    /// Those hours at the resource's hourly price (when its price is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saving_this_month_usd: Option<f64>,
+    /// `status` only: the month's saving if the rest of it goes as it has so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected_month_saving_usd: Option<f64>,
 }
 
 impl Item {
@@ -70,6 +91,9 @@ impl Item {
             paused_at: None,
             recorded: None,
             hourly_saving_usd: None,
+            paused_hours_this_month: None,
+            saving_this_month_usd: None,
+            projected_month_saving_usd: None,
         }
     }
 
@@ -119,6 +143,11 @@ pub struct Summary {
     pub failed: usize,
     /// Estimated USD per hour saved by what was paused (or would be, on a dry run).
     pub hourly_saving_usd: f64,
+    /// Estimated USD saved this month by the resources reported.
+    pub saving_this_month_usd: f64,
+    /// `status` only: their saving over the whole month if it goes on as so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected_month_saving_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -165,6 +194,10 @@ impl Report {
             ..Summary::default()
         };
         for item in &resources {
+            s.saving_this_month_usd += item.saving_this_month_usd.unwrap_or(0.0);
+            if let Some(p) = item.projected_month_saving_usd {
+                *s.projected_month_saving_usd.get_or_insert(0.0) += p;
+            }
             match item.outcome {
                 Outcome::Failed => s.failed += 1,
                 Outcome::Skipped => s.skipped += 1,
@@ -176,7 +209,9 @@ impl Report {
                 Outcome::Done | Outcome::DryRun => {}
             }
         }
-        s.hourly_saving_usd = (s.hourly_saving_usd * 10_000.0).round() / 10_000.0;
+        s.hourly_saving_usd = crate::savings::round(s.hourly_saving_usd);
+        s.saving_this_month_usd = crate::savings::round(s.saving_this_month_usd);
+        s.projected_month_saving_usd = s.projected_month_saving_usd.map(crate::savings::round);
         Self {
             action,
             dry_run,

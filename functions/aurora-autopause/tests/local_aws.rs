@@ -176,14 +176,17 @@ async fn dry_run_changes_nothing() {
     // The configured dry run applies when the event does not say.
     let mut config = e.config.clone();
     config.dry_run = true;
-    let report = aurora_autopause::handle(
-        &e.aws,
-        &config,
-        &json!({"action": "sweep"}),
-        &groundcrew::Invocation::with_budget("test", std::time::Duration::from_secs(60)),
-    )
-    .await
-    .expect("sweep");
+    let handler = aurora_autopause::Handler {
+        cloud: e.aws.clone(),
+        config,
+    };
+    let report = handler
+        .handle(
+            &json!({"action": "sweep"}),
+            &groundcrew::Invocation::with_budget("test", std::time::Duration::from_secs(60)),
+        )
+        .await
+        .expect("sweep");
     assert!(report.dry_run);
     assert_eq!(e.status(&idle).await, "available");
 }
@@ -399,4 +402,125 @@ async fn malformed_events_get_a_clear_error_and_no_action() {
     }
     assert_eq!(e.aws.calls(), 0, "no AWS call for a bad event");
     assert_eq!(e.status(&idle).await, "available");
+}
+
+fn instance_tag_keys(i: &aws_sdk_rds::types::DbInstance) -> Vec<String> {
+    i.tag_list()
+        .iter()
+        .filter_map(|t| t.key().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn sweep_stops_only_idle_opted_in_rds_instances_and_wake_starts_them() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = Estate::new(&sdk, "inst").await;
+    let idle = e
+        .instance("idle", &e.tags(true, &[]), "db.r6g.large", true)
+        .await;
+    let busy = e
+        .instance("busy", &e.tags(true, &[]), "db.t3.small", false)
+        .await;
+    let prod = e
+        .instance(
+            "prod",
+            &e.tags(true, &[("Environment", "Production")]),
+            "db.t3.small",
+            false,
+        )
+        .await;
+    for id in [&idle, &prod] {
+        e.instance_connections(id, 0.0).await;
+    }
+    e.instance_connections(&busy, 3.0).await;
+
+    let report = e.invoke(json!({"action": "sweep"})).await.expect("sweep");
+
+    assert_eq!(e.instance_status(&idle).await, "stopped");
+    assert_eq!(e.instance_status(&busy).await, "available");
+    assert_eq!(e.instance_status(&prod).await, "available");
+    let stopped = item(&report, &idle).unwrap();
+    assert_eq!(
+        (stopped.kind, stopped.action, stopped.outcome),
+        (
+            aurora_autopause::report::Kind::RdsInstance,
+            "stop",
+            Outcome::Done
+        )
+    );
+    // db.r6g.large, Multi-AZ: the standby counts too.
+    assert_eq!(stopped.hourly_saving_usd, Some(0.45));
+    assert!(
+        instance_tag_keys(&e.describe_instance(&idle).await).contains(&PAUSED_AT_TAG.to_string())
+    );
+    assert!(item(&report, &busy)
+        .unwrap()
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("busy"));
+    assert!(item(&report, &prod)
+        .unwrap()
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("protected"));
+    assert!(!instance_tag_keys(&e.describe_instance(&prod).await).contains(&RECORD_TAG.to_string()));
+
+    // A wake starts it again and clears its record.
+    let woke = e
+        .invoke(json!({"action": "wake", "environment": e.env}))
+        .await
+        .expect("wake");
+    assert_eq!(item(&woke, &idle).unwrap().action, "start");
+    assert_eq!(e.instance_status(&idle).await, "available");
+    let keys = instance_tag_keys(&e.describe_instance(&idle).await);
+    assert!(!keys.contains(&RECORD_TAG.to_string()), "{keys:?}");
+    assert_eq!(e.instance_status(&prod).await, "available");
+}
+
+#[tokio::test]
+async fn rds_event_0154_restops_an_instance_we_paused() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = Estate::new(&sdk, "restop-db").await;
+    // Stopped by groundcrew a week ago, started by AWS now: available with our record.
+    let ours = e
+        .instance(
+            "ours",
+            &e.tags(
+                true,
+                &[
+                    (RECORD_TAG, "mode=stop"),
+                    (PAUSED_AT_TAG, "2026-11-14T20:00:00Z"),
+                ],
+            ),
+            "db.t3.small",
+            false,
+        )
+        .await;
+    let theirs = e
+        .instance("theirs", &e.tags(true, &[]), "db.t3.small", false)
+        .await;
+    let event = |id: &str| {
+        json!({"version": "0", "id": "1", "detail-type": "RDS DB Instance Event", "source": "aws.rds",
+               "account": "123456789012", "time": "2026-11-21T22:10:00Z", "region": "us-east-1",
+               "resources": [format!("arn:aws:rds:us-east-1:123456789012:db:{id}")],
+               "detail": {"EventCategories": ["notification"], "SourceType": "DB_INSTANCE", "SourceIdentifier": id,
+                          "Message": "DB instance is being started due to it exceeding the maximum allowed time being stopped.",
+                          "EventID": "RDS-EVENT-0154"}})
+    };
+    let report = e.invoke(event(&ours)).await.expect("restop");
+    assert_eq!(
+        (report.resources[0].action, report.resources[0].outcome),
+        ("stop", Outcome::Done)
+    );
+    assert_eq!(e.instance_status(&ours).await, "stopped");
+    // The same event again (a retry): the instance is stopped already; nothing changes.
+    let again = e.invoke(event(&ours)).await.expect("restop again");
+    assert_eq!(again.resources[0].outcome, Outcome::Skipped);
+    assert_eq!(e.instance_status(&ours).await, "stopped");
+    // Not paused by groundcrew: left running.
+    let r = e.invoke(event(&theirs)).await.expect("not ours");
+    assert_eq!(r.resources[0].outcome, Outcome::Skipped);
+    assert_eq!(e.instance_status(&theirs).await, "available");
 }

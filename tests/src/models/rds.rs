@@ -1,4 +1,4 @@
-//! Amazon RDS: Aurora DB clusters over time.
+//! Amazon RDS: Aurora DB clusters and plain RDS DB instances over time.
 //!
 //! States and transitions (`available` -> `stopping` -> `stopped` -> `starting` ->
 //! `available`) and their faults follow the RDS API reference (StopDBCluster,
@@ -8,13 +8,25 @@
 //! RDS-EVENT-0153 ("DB cluster is being started due to it exceeding the maximum allowed
 //! time being stopped.", RDS User Guide, "Stopping and starting an Aurora cluster").
 //!
-//! ASSUMPTIONS (AWS gives no figures): stopping takes 1-5 minutes and starting 3-15
-//! minutes, drawn per transition from the seed.
+//! DB instances (RDS User Guide, "Stopping an Amazon RDS DB instance temporarily", and the
+//! StopDBInstance/StartDBInstance API reference): the same states; a stop of an instance
+//! that is not `available` fails with `InvalidDBInstanceState` ("Instance x is not in
+//! available state."), a start of one that is not `stopped` likewise ("Instance x is not
+//! stopped, it cannot be started."); neither message names the state. AWS starts an
+//! instance stopped for seven days and records RDS-EVENT-0154; "DB instance stopped" is
+//! RDS-EVENT-0087 and "DB instance started" RDS-EVENT-0088. AWS lists what cannot be
+//! stopped (read replicas, instances with read replicas, SQL Server Multi-AZ) without the
+//! error it answers: ASSUMPTION, as moto answers, `InvalidDBClusterStateFault`.
+//!
+//! ASSUMPTIONS (AWS gives no figures): a cluster stops in 1-5 minutes and starts in 3-15;
+//! an instance stops in 1-5 minutes (Multi-AZ 3-15: AWS warns that a Multi-AZ stop can take
+//! "a large amount of time") and starts in 5-20 (AWS: "from minutes to hours"; dev-sized
+//! instances take minutes), drawn per transition from the seed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aurora_autopause::model::{Cluster, ScalingV2};
+use aurora_autopause::model::{Cluster, DbKind, ScalingV2};
 use chrono::{DateTime, Utc};
 
 use crate::kernel::SimRng;
@@ -28,6 +40,29 @@ pub const AUTO_START_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 /// RDS-EVENT-0153's message, as `DescribeEvents` returns it.
 pub const AUTO_START_MESSAGE: &str =
     "DB cluster is being started due to it exceeding the maximum allowed time being stopped.";
+/// RDS-EVENT-0154's message (an instance).
+pub const INSTANCE_AUTO_START_MESSAGE: &str =
+    "DB instance is being started due to it exceeding the maximum allowed time being stopped.";
+/// ASSUMPTION: how long an instance's stop takes, Single-AZ and Multi-AZ.
+pub const INSTANCE_STOPPING: (u64, u64) = (60, 5 * 60);
+pub const INSTANCE_STOPPING_MULTI_AZ: (u64, u64) = (3 * 60, 15 * 60);
+/// ASSUMPTION: how long an instance's start takes.
+pub const INSTANCE_STARTING: (u64, u64) = (5 * 60, 20 * 60);
+
+fn stopping(c: &Cluster) -> (u64, u64) {
+    match (c.kind, c.multi_az) {
+        (DbKind::Cluster, _) => STOPPING,
+        (DbKind::Instance, false) => INSTANCE_STOPPING,
+        (DbKind::Instance, true) => INSTANCE_STOPPING_MULTI_AZ,
+    }
+}
+
+fn starting(c: &Cluster) -> (u64, u64) {
+    match c.kind {
+        DbKind::Cluster => STARTING,
+        DbKind::Instance => INSTANCE_STARTING,
+    }
+}
 
 /// Who started a cluster last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,17 +108,33 @@ impl ClusterState {
 }
 
 /// An RDS event (what `DescribeEvents` lists and EventBridge delivers): stops and starts
-/// (RDS-EVENT-0150 "DB cluster stopped", RDS-EVENT-0151 "DB cluster started") and AWS's own
-/// start after seven days (RDS-EVENT-0153).
+/// (RDS-EVENT-0150 "DB cluster stopped", RDS-EVENT-0151 "DB cluster started"; 0087 and 0088
+/// for an instance) and AWS's own start after seven days (RDS-EVENT-0153 / 0154).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RdsEvent {
     pub at: DateTime<Utc>,
+    pub kind: DbKind,
+    /// The cluster's or the instance's identifier.
     pub cluster: String,
     pub message: String,
 }
 
+impl RdsEvent {
+    /// The EventBridge `EventID` of AWS's seven-day start, if this is one.
+    pub fn restart_event_id(&self) -> Option<&'static str> {
+        match self.kind {
+            DbKind::Cluster if self.message == AUTO_START_MESSAGE => Some("RDS-EVENT-0153"),
+            DbKind::Instance if self.message == INSTANCE_AUTO_START_MESSAGE => {
+                Some("RDS-EVENT-0154")
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RdsModel {
+    /// Clusters and instances by identifier (the scenarios keep the two apart by name).
     pub clusters: BTreeMap<String, ClusterState>,
     events: Vec<RdsEvent>,
     delivered: usize,
@@ -122,20 +173,22 @@ impl RdsModel {
                     }
                     c.pending = None;
                     c.set(at, to);
+                    let noun = c.cluster.kind.noun();
                     let message = match to {
                         "stopped" => {
                             c.stopped_at = Some(at);
-                            "DB cluster stopped."
+                            format!("{noun} stopped.")
                         }
                         _ => {
                             c.available_since = Some(at);
-                            "DB cluster started."
+                            format!("{noun} started.")
                         }
                     };
                     self.events.push(RdsEvent {
                         at,
+                        kind: c.cluster.kind,
                         cluster: id.clone(),
-                        message: message.to_string(),
+                        message,
                     });
                     continue;
                 }
@@ -147,12 +200,17 @@ impl RdsModel {
                     Some(at) if at <= now => {
                         c.set(at, "starting");
                         c.last_start = Starter::Aws;
-                        c.pending =
-                            Some((at + secs(rng.between(STARTING.0, STARTING.1)), "available"));
+                        let (lo, hi) = starting(&c.cluster);
+                        c.pending = Some((at + secs(rng.between(lo, hi)), "available"));
+                        let message = match c.cluster.kind {
+                            DbKind::Cluster => AUTO_START_MESSAGE,
+                            DbKind::Instance => INSTANCE_AUTO_START_MESSAGE,
+                        };
                         self.events.push(RdsEvent {
                             at,
+                            kind: c.cluster.kind,
                             cluster: id.clone(),
-                            message: AUTO_START_MESSAGE.to_string(),
+                            message: message.to_string(),
                         });
                     }
                     _ => break,
@@ -168,19 +226,38 @@ impl RdsModel {
         new
     }
 
+    /// `DescribeDBClusters` of one cluster.
     pub fn describe(&self, id: &str) -> Option<Cluster> {
-        self.clusters.get(id).map(|c| c.cluster.clone())
+        self.describe_kind(DbKind::Cluster, id)
     }
 
+    /// `DescribeDBClusters` or `DescribeDBInstances` of one database.
+    pub fn describe_kind(&self, kind: DbKind, id: &str) -> Option<Cluster> {
+        self.clusters
+            .get(id)
+            .filter(|c| c.cluster.kind == kind)
+            .map(|c| c.cluster.clone())
+    }
+
+    /// Every cluster.
     pub fn describe_all(&self) -> Vec<Cluster> {
-        self.clusters.values().map(|c| c.cluster.clone()).collect()
+        self.describe_all_of(DbKind::Cluster)
+    }
+
+    /// Every database of one kind.
+    pub fn describe_all_of(&self, kind: DbKind) -> Vec<Cluster> {
+        self.clusters
+            .values()
+            .filter(|c| c.cluster.kind == kind)
+            .map(|c| c.cluster.clone())
+            .collect()
     }
 
     /// `DescribeEvents` (RDS keeps 14 days): events of `id` at or after `since`.
-    pub fn events_since(&self, id: &str, since: DateTime<Utc>) -> Vec<RdsEvent> {
+    pub fn events_since(&self, kind: DbKind, id: &str, since: DateTime<Utc>) -> Vec<RdsEvent> {
         self.events
             .iter()
-            .filter(|e| e.cluster == id && e.at >= since)
+            .filter(|e| e.kind == kind && e.cluster == id && e.at >= since)
             .cloned()
             .collect()
     }
@@ -201,23 +278,82 @@ impl RdsModel {
         }
     }
 
-    /// The one cluster `id`, in state `from`: the precondition of a stop or a start.
-    fn in_state(&mut self, id: &str, from: &str) -> Result<&mut ClusterState, RdsError> {
+    fn instance_not_found(id: &str) -> RdsError {
+        RdsError {
+            code: "DBInstanceNotFound",
+            message: format!("DBInstance {id} not found."),
+        }
+    }
+
+    /// The one database `id` of `kind`, in state `from`: the precondition of a stop or a
+    /// start. An instance's fault does not name its state (see the module docs).
+    fn in_state(
+        &mut self,
+        kind: DbKind,
+        id: &str,
+        from: &str,
+    ) -> Result<&mut ClusterState, RdsError> {
         let c = self
             .clusters
             .get_mut(id)
-            .ok_or_else(|| Self::not_found(id))?;
+            .filter(|c| c.cluster.kind == kind)
+            .ok_or_else(|| match kind {
+                DbKind::Cluster => Self::not_found(id),
+                DbKind::Instance => Self::instance_not_found(id),
+            })?;
         if c.cluster.status != from {
-            return Err(Self::invalid_state(id, &c.cluster.status, from));
+            return Err(match kind {
+                DbKind::Cluster => Self::invalid_state(id, &c.cluster.status, from),
+                DbKind::Instance => RdsError {
+                    code: "InvalidDBInstanceState",
+                    message: if from == "available" {
+                        format!("Instance {id} is not in available state.")
+                    } else {
+                        format!("Instance {id} is not stopped, it cannot be started.")
+                    },
+                },
+            });
         }
         Ok(c)
     }
 
     pub fn stop(&mut self, id: &str, now: DateTime<Utc>, rng: &mut SimRng) -> Result<(), RdsError> {
-        let c = self.in_state(id, "available")?;
+        self.stop_kind(DbKind::Cluster, id, now, rng)
+    }
+
+    /// `StopDBCluster` or `StopDBInstance`.
+    pub fn stop_kind(
+        &mut self,
+        kind: DbKind,
+        id: &str,
+        now: DateTime<Utc>,
+        rng: &mut SimRng,
+    ) -> Result<(), RdsError> {
+        if kind == DbKind::Instance {
+            let c = self
+                .clusters
+                .get(id)
+                .filter(|c| c.cluster.kind == kind)
+                .ok_or_else(|| Self::instance_not_found(id))?;
+            let sql_server_multi_az =
+                c.cluster.engine.starts_with("sqlserver") && c.cluster.multi_az;
+            if c.cluster.replication_source.is_some()
+                || c.cluster.read_replicas > 0
+                || sql_server_multi_az
+            {
+                return Err(RdsError {
+                    code: "InvalidDBClusterStateFault",
+                    message: format!(
+                        "Invalid DB type, when trying to perform StopDBInstance on {id}"
+                    ),
+                });
+            }
+        }
+        let c = self.in_state(kind, id, "available")?;
         c.set(now, "stopping");
         c.available_since = None;
-        c.pending = Some((now + secs(rng.between(STOPPING.0, STOPPING.1)), "stopped"));
+        let (lo, hi) = stopping(&c.cluster);
+        c.pending = Some((now + secs(rng.between(lo, hi)), "stopped"));
         Ok(())
     }
 
@@ -228,15 +364,30 @@ impl RdsModel {
         by: Starter,
         rng: &mut SimRng,
     ) -> Result<(), RdsError> {
-        let c = self.in_state(id, "stopped")?;
+        self.start_kind(DbKind::Cluster, id, now, by, rng)
+    }
+
+    /// `StartDBCluster` or `StartDBInstance`.
+    pub fn start_kind(
+        &mut self,
+        kind: DbKind,
+        id: &str,
+        now: DateTime<Utc>,
+        by: Starter,
+        rng: &mut SimRng,
+    ) -> Result<(), RdsError> {
+        let c = self.in_state(kind, id, "stopped")?;
         c.set(now, "starting");
         c.last_start = by;
-        c.pending = Some((now + secs(rng.between(STARTING.0, STARTING.1)), "available"));
+        let (lo, hi) = starting(&c.cluster);
+        c.pending = Some((now + secs(rng.between(lo, hi)), "available"));
         Ok(())
     }
 
     pub fn set_scaling(&mut self, id: &str, scaling: ScalingV2) -> Result<(), RdsError> {
-        self.in_state(id, "available")?.cluster.serverless_v2 = Some(scaling);
+        self.in_state(DbKind::Cluster, id, "available")?
+            .cluster
+            .serverless_v2 = Some(scaling);
         Ok(())
     }
 
@@ -347,11 +498,105 @@ mod tests {
         assert_eq!(m.clusters["dev-1"].last_start, Starter::Aws);
         assert_eq!(m.describe("dev-1").unwrap().status, "starting");
         assert!(aurora_autopause::model::started_by_aws(
-            &m.events_since("dev-1", stopped)
+            &m.events_since(DbKind::Cluster, "dev-1", stopped)
                 .into_iter()
                 .map(|e| (e.at, e.message))
                 .collect::<Vec<_>>()
         ));
         assert!(m.take_events().is_empty(), "each event is handed over once");
+    }
+
+    fn instance(id: &str, multi_az: bool) -> Cluster {
+        Cluster {
+            kind: DbKind::Instance,
+            multi_az,
+            id: id.into(),
+            arn: format!("arn:aws:rds:us-east-1:1:db:{id}"),
+            status: "available".into(),
+            engine: "postgres".into(),
+            instance_classes: vec!["db.t3.small".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn instances_stop_and_start_with_instance_faults_and_rds_event_0154() {
+        let (mut m, mut rng) = model();
+        let start = t("2026-03-02T00:00:00Z");
+        m.add(instance("pg-1", true), start);
+        let now = t("2026-03-02T10:00:00Z");
+        // Not a cluster: the cluster calls do not find it, and the reverse.
+        assert_eq!(
+            m.stop("pg-1", now, &mut rng).unwrap_err().code,
+            "DBClusterNotFoundFault"
+        );
+        assert_eq!(
+            m.stop_kind(DbKind::Instance, "dev-1", now, &mut rng)
+                .unwrap_err()
+                .code,
+            "DBInstanceNotFound"
+        );
+        m.stop_kind(DbKind::Instance, "pg-1", now, &mut rng)
+            .unwrap();
+        let e = m
+            .stop_kind(DbKind::Instance, "pg-1", now, &mut rng)
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                "InvalidDBInstanceState",
+                "Instance pg-1 is not in available state."
+            )
+        );
+        // Multi-AZ: at least three minutes to stop.
+        m.advance(now + chrono::Duration::seconds(179), &mut rng);
+        assert_eq!(
+            m.describe_kind(DbKind::Instance, "pg-1").unwrap().status,
+            "stopping"
+        );
+        m.advance(now + chrono::Duration::minutes(15), &mut rng);
+        assert_eq!(
+            m.describe_kind(DbKind::Instance, "pg-1").unwrap().status,
+            "stopped"
+        );
+        let stopped = m.clusters["pg-1"].stopped_at.unwrap();
+        m.advance(stopped + chrono::Duration::days(7), &mut rng);
+        let restarts: Vec<RdsEvent> = m
+            .take_events()
+            .into_iter()
+            .filter(|e| e.restart_event_id() == Some("RDS-EVENT-0154"))
+            .collect();
+        assert_eq!(restarts.len(), 1);
+        assert_eq!(restarts[0].cluster, "pg-1");
+        assert!(aurora_autopause::model::started_by_aws(
+            &m.events_since(DbKind::Instance, "pg-1", stopped)
+                .into_iter()
+                .map(|e| (e.at, e.message))
+                .collect::<Vec<_>>()
+        ));
+        assert!(m.events_since(DbKind::Cluster, "pg-1", stopped).is_empty());
+    }
+
+    #[test]
+    fn replicas_and_sql_server_multi_az_cannot_be_stopped() {
+        let (mut m, mut rng) = model();
+        let now = t("2026-03-02T10:00:00Z");
+        let mut replica = instance("replica", false);
+        replica.replication_source = Some("pg-src".into());
+        let mut source = instance("source", false);
+        source.read_replicas = 1;
+        let mut mssql = instance("mssql", true);
+        mssql.engine = "sqlserver-se".into();
+        for c in [replica, source, mssql] {
+            let id = c.id.clone();
+            m.add(c, now);
+            assert_eq!(
+                m.stop_kind(DbKind::Instance, &id, now, &mut rng)
+                    .unwrap_err()
+                    .code,
+                "InvalidDBClusterStateFault",
+                "{id}"
+            );
+        }
     }
 }

@@ -2,14 +2,16 @@
 //!
 //! The estate: 20 Aurora clusters (provisioned and Serverless v2; some protected with
 //! mixed-case production tags, some not opted in, four in no environment so that only the
-//! sweep and AWS's seven-day start touch them) and 10 ECS services in two environments
+//! sweep and AWS's seven-day start touch them), 5 plain RDS for PostgreSQL instances
+//! (`db.t3.small` Single-AZ and `db.r6g.large` Multi-AZ; one protected by `Environment=PROD`)
+//! and 10 ECS services in two environments
 //! whose office hours are in two time zones, both changing to summer time in the period
 //! (New York on 8 March 2026, Berlin on 29 March 2026). Developers connect at random
 //! times, including just after a wake and just before a sweep; they wake their
 //! environment or start a database by hand when they find it stopped. Schedules: a sweep
 //! every 15 minutes; each environment sleeps at 19:00 and wakes at 07:30 on weekdays.
 //! AWS starts what has been stopped for seven days; the re-stop rule routes RDS-EVENT-0153
-//! to the follow-up queue. API calls are throttled, fail and time out from the seed.
+//! (clusters) and RDS-EVENT-0154 (instances) to the follow-up queue. API calls are throttled, fail and time out from the seed.
 //!
 //! Invariants (checked on every call and every simulated minute): see [`crate::scenarios`]
 //! and the `check` calls here and in [`super::aurora_cloud`].
@@ -18,7 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aurora_autopause::model::{Cluster, ScalingV2, Service, Suspended, Target, RECORD_TAG};
+use aurora_autopause::model::{
+    Cluster, DbKind, ScalingV2, Service, Suspended, Target, TaskSize, RECORD_TAG,
+};
 use aurora_autopause::Config;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -27,7 +31,7 @@ use super::aurora_cloud::{Acting, DbTruth, ServiceTruth, SimAws, World};
 use crate::kernel::{lock, FaultRates, Schedule, Sim, Summary, Timeline, WEEKDAYS};
 use crate::models::cloudwatch::{CloudWatchModel, PUBLISH_LAG};
 use crate::models::ecs::EcsModel;
-use crate::models::rds::{RdsModel, Starter, AUTO_START_MESSAGE};
+use crate::models::rds::{RdsModel, Starter};
 use crate::models::sqs::QueueModel;
 
 pub const SCENARIO: &str = "aurora-weeks";
@@ -148,7 +152,26 @@ fn cluster(id: &str, tags: &[(&str, &str)], serverless: Option<(&str, f64)>) -> 
     }
 }
 
-/// The estate: (cluster, in scope) pairs, and the services.
+/// A plain RDS for PostgreSQL instance of `class`.
+fn instance(id: &str, class: &str, multi_az: bool, tags: &[(&str, &str)]) -> Cluster {
+    Cluster {
+        kind: DbKind::Instance,
+        multi_az,
+        id: id.to_string(),
+        arn: format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
+        status: "available".into(),
+        engine: "postgres".into(),
+        engine_version: "16.4".into(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        instance_classes: vec![class.to_string()],
+        ..Default::default()
+    }
+}
+
+/// The estate: (database, in scope) pairs, and the services.
 fn estate(world: &mut World, now: DateTime<Utc>) {
     let mut dbs: Vec<(Cluster, bool)> = Vec::new();
     for office in &OFFICES {
@@ -197,6 +220,38 @@ fn estate(world: &mut World, now: DateTime<Utc>) {
         false,
     ));
     dbs.push((cluster("shared-untagged", &[(ENV_TAG, "dev")], None), false));
+    // Plain RDS instances: a small Single-AZ one and a Multi-AZ one in each environment,
+    // and a Multi-AZ one that is opted in but protected (`Environment=PROD`).
+    for office in &OFFICES {
+        let env = office.env;
+        dbs.push((
+            instance(
+                &format!("{env}-pg-small"),
+                "db.t3.small",
+                false,
+                &[OPT_IN, (ENV_TAG, env)],
+            ),
+            true,
+        ));
+        dbs.push((
+            instance(
+                &format!("{env}-pg-multi-az"),
+                "db.r6g.large",
+                true,
+                &[OPT_IN, (ENV_TAG, env)],
+            ),
+            true,
+        ));
+    }
+    dbs.push((
+        instance(
+            "reports-prod",
+            "db.r6g.large",
+            true,
+            &[OPT_IN, ("Environment", "PROD"), (ENV_TAG, "qa")],
+        ),
+        false,
+    ));
     // In no environment: only the sweep and AWS's seven-day start touch these.
     for i in 0..3 {
         dbs.push((cluster(&format!("orphan-{i}"), &[OPT_IN], None), true));
@@ -254,6 +309,12 @@ fn estate(world: &mut World, now: DateTime<Utc>) {
                     desired,
                     running: desired,
                     tags,
+                    // Half a vCPU and 1 GB; every other service on Fargate Spot.
+                    task: Some(TaskSize {
+                        cpu_units: 512,
+                        memory_mib: 1024,
+                        spot: i % 2 == 1,
+                    }),
                 },
                 target,
             );
@@ -375,27 +436,31 @@ impl Run {
                 w.rds.advance(next, &mut rng);
             }
             for e in w.rds.take_events() {
-                if e.message != AUTO_START_MESSAGE {
+                let Some(event_id) = e.restart_event_id() else {
                     continue;
-                }
+                };
                 let ours = w
                     .rds
                     .clusters
                     .get(&e.cluster)
                     .is_some_and(|c| c.cluster.tags.contains_key(RECORD_TAG));
                 self.sim
-                    .trace(format!("AWS started {} (RDS-EVENT-0153)", e.cluster));
+                    .trace(format!("AWS started {} ({event_id})", e.cluster));
                 self.figures.aws_restarts += 1;
                 if ours {
                     self.restarts.push((e.cluster.clone(), e.at));
                 }
-                // The template's rule sends RDS-EVENT-0153 to the follow-up queue.
+                // The template's rule sends RDS-EVENT-0153 / 0154 to the follow-up queue.
+                let (detail_type, source_type) = match e.kind {
+                    DbKind::Cluster => ("RDS DB Cluster Event", "CLUSTER"),
+                    DbKind::Instance => ("RDS DB Instance Event", "DB_INSTANCE"),
+                };
                 let body = serde_json::json!({
                     "version": "0", "id": format!("ev-{}", e.at.timestamp()),
-                    "detail-type": "RDS DB Cluster Event", "source": "aws.rds",
+                    "detail-type": detail_type, "source": "aws.rds",
                     "time": e.at.to_rfc3339(),
-                    "detail": {"EventCategories": ["notification"], "SourceType": "CLUSTER",
-                        "SourceIdentifier": e.cluster, "Message": e.message, "EventID": "RDS-EVENT-0153"}
+                    "detail": {"EventCategories": ["notification"], "SourceType": source_type,
+                        "SourceIdentifier": e.cluster, "Message": e.message, "EventID": event_id}
                 });
                 let _ = w.queue.send(body.to_string(), 0, e.at);
             }
@@ -534,7 +599,11 @@ impl Run {
             self.figures.sweeps += 1;
         }
         let invocation = self.sim.invocation(FUNCTION_TIMEOUT);
-        let result = aurora_autopause::handle(&self.aws, &self.config, &event, &invocation).await;
+        let handler = aurora_autopause::Handler {
+            cloud: self.aws.clone(),
+            config: self.config.clone(),
+        };
+        let result = handler.handle(&event, &invocation).await;
         self.aws.world().acting = None;
         match &result {
             Ok(r) => {
@@ -717,7 +786,12 @@ impl Run {
                         // Starts it by hand in the console.
                         let mut w = self.aws.world();
                         let mut rng = self.sim.rng();
-                        let _ = w.rds.start(&db, now, Starter::Person, &mut rng);
+                        let kind = w
+                            .rds
+                            .clusters
+                            .get(&db)
+                            .map_or(DbKind::Cluster, |c| c.cluster.kind);
+                        let _ = w.rds.start_kind(kind, &db, now, Starter::Person, &mut rng);
                         drop(rng);
                         drop(w);
                         self.sim.trace(format!("a person started {db}"));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aurora_autopause::cloud::{self, MetricRequest, Series, Tags};
-use aurora_autopause::model::{Cluster, ScalingV2, Service, Target};
+use aurora_autopause::model::{Cluster, DbKind, ScalingV2, Service, Target};
 use aurora_autopause::Error;
 use chrono::{DateTime, DurationRound, Utc};
 
@@ -224,14 +224,37 @@ impl cloud::Rds for SimAws {
         .await
     }
 
+    async fn instances(&self) -> Result<Vec<Cluster>, Error> {
+        self.call("DescribeDBInstances", "*", |w, _| {
+            Ok(w.rds.describe_all_of(DbKind::Instance))
+        })
+        .await
+    }
+
+    async fn instance(&self, id: &str) -> Result<Option<Cluster>, Error> {
+        self.call("DescribeDBInstances", id, |w, _| {
+            Ok(w.rds.describe_kind(DbKind::Instance, id))
+        })
+        .await
+    }
+
+    async fn stop_instance(&self, id: &str) -> Result<(), Error> {
+        self.stop_db(DbKind::Instance, id).await
+    }
+
+    async fn start_instance(&self, id: &str) -> Result<(), Error> {
+        self.start_db(DbKind::Instance, id).await
+    }
+
     async fn events_since(
         &self,
+        kind: DbKind,
         id: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, String)>, Error> {
         self.call("DescribeEvents", id, |w, _| {
             Ok(w.rds
-                .events_since(id, since)
+                .events_since(kind, id, since)
                 .into_iter()
                 .map(|e| (e.at, e.message))
                 .collect())
@@ -240,53 +263,12 @@ impl cloud::Rds for SimAws {
     }
 
     async fn stop(&self, id: &str) -> Result<(), Error> {
-        let sim = Arc::clone(&self.sim);
-        self.call("StopDBCluster", id, |w, now| {
-            self.check_in_scope_db(w, id, "StopDBCluster");
-            let person_started = w
-                .rds
-                .clusters
-                .get(id)
-                .is_some_and(|c| c.last_start == Starter::Person && c.status() == "available");
-            if w.acting == Some(Acting::Batch) {
-                sim.check(
-                    "a 7-day re-stop never stops a database a person started since",
-                    !person_started,
-                    || format!("re-stop of {id}, started by a person"),
-                );
-            }
-            let available = w
-                .rds
-                .clusters
-                .get(id)
-                .is_some_and(|c| c.status() == "available");
-            if available {
-                match w.acting {
-                    Some(Acting::Sweep) => self.check_sweep_stop(w, id, now),
-                    Some(Acting::Batch) => w.restops += 1,
-                    _ => {}
-                }
-            }
-            let mut rng = sim.rng();
-            let result = w.rds.stop(id, now, &mut rng);
-            drop(rng);
-            result.map_err(|e| aws_error("StopDBCluster", e.code, e.message))
-        })
-        .await
+        self.stop_db(DbKind::Cluster, id).await
     }
 
     async fn start(&self, id: &str) -> Result<(), Error> {
-        let sim = Arc::clone(&self.sim);
-        self.call("StartDBCluster", id, |w, now| {
-            self.check_in_scope_db(w, id, "StartDBCluster");
-            let mut rng = sim.rng();
-            w.rds
-                .start(id, now, Starter::Groundcrew, &mut rng)
-                .map_err(|e| aws_error("StartDBCluster", e.code, e.message))
-        })
-        .await
+        self.start_db(DbKind::Cluster, id).await
     }
-
     async fn set_scaling(&self, id: &str, scaling: ScalingV2) -> Result<(), Error> {
         self.call("ModifyDBCluster", id, |w, now| {
             self.check_in_scope_db(w, id, "ModifyDBCluster");
@@ -318,6 +300,66 @@ impl cloud::Rds for SimAws {
             w.rds
                 .untag(arn, keys)
                 .map_err(|e| aws_error("RemoveTagsFromResource", e.code, e.message))
+        })
+        .await
+    }
+}
+
+impl SimAws {
+    /// `StopDBCluster` or `StopDBInstance`, with the invariants of a stop.
+    async fn stop_db(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        let op = match kind {
+            DbKind::Cluster => "StopDBCluster",
+            DbKind::Instance => "StopDBInstance",
+        };
+        let sim = Arc::clone(&self.sim);
+        self.call(op, id, |w, now| {
+            self.check_in_scope_db(w, id, op);
+            let person_started = w
+                .rds
+                .clusters
+                .get(id)
+                .is_some_and(|c| c.last_start == Starter::Person && c.status() == "available");
+            if w.acting == Some(Acting::Batch) {
+                sim.check(
+                    "a 7-day re-stop never stops a database a person started since",
+                    !person_started,
+                    || format!("re-stop of {id}, started by a person"),
+                );
+            }
+            let available = w
+                .rds
+                .clusters
+                .get(id)
+                .is_some_and(|c| c.status() == "available");
+            if available {
+                match w.acting {
+                    Some(Acting::Sweep) => self.check_sweep_stop(w, id, now),
+                    Some(Acting::Batch) => w.restops += 1,
+                    _ => {}
+                }
+            }
+            let mut rng = sim.rng();
+            let result = w.rds.stop_kind(kind, id, now, &mut rng);
+            drop(rng);
+            result.map_err(|e| aws_error(op, e.code, e.message))
+        })
+        .await
+    }
+
+    /// `StartDBCluster` or `StartDBInstance`.
+    async fn start_db(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        let op = match kind {
+            DbKind::Cluster => "StartDBCluster",
+            DbKind::Instance => "StartDBInstance",
+        };
+        let sim = Arc::clone(&self.sim);
+        self.call(op, id, |w, now| {
+            self.check_in_scope_db(w, id, op);
+            let mut rng = sim.rng();
+            w.rds
+                .start_kind(kind, id, now, Starter::Groundcrew, &mut rng)
+                .map_err(|e| aws_error(op, e.code, e.message))
         })
         .await
     }

@@ -1,12 +1,27 @@
-//! Carrying out a cluster's plan: stop, auto-pause, start, restore scaling, clear a record.
+//! Carrying out a database's plan (an Aurora cluster's or an RDS instance's): stop,
+//! auto-pause, start, restore scaling, clear a record.
 
-use crate::cloud::{Cloud, Rds};
+use crate::cloud::{self, Cloud, Rds};
 use crate::model::{self, Cluster, ClusterPlan, Record, PAUSED_AT_TAG, RECORD_TAG};
 use crate::report::Item;
+use crate::savings;
 
 use super::Ops;
 
 impl<C: Cloud> Ops<'_, C> {
+    /// A pause has ended: its hours join the month's ([`savings::PAUSED_HOURS_TAG`]). Written
+    /// after the record is gone, so that a failure loses hours rather than counting
+    /// them twice; a failure only makes the month's figure low.
+    async fn keep_paused_hours(&self, c: &Cluster) {
+        if !c.tags.contains_key(PAUSED_AT_TAG) {
+            return;
+        }
+        let tag = savings::closing_tag(&c.tags, self.now);
+        if let Err(e) = Rds::tag(self.cloud, &c.arn, &[tag]).await {
+            tracing::warn!(database = %c.id, error = %e, "paused hours not kept");
+        }
+    }
+
     /// Carries out a cluster plan (or reports it, on a dry run).
     pub(super) async fn execute(&self, c: &Cluster, plan: ClusterPlan) -> Item {
         let item = self.cluster_item(c);
@@ -38,7 +53,7 @@ impl<C: Cloud> Ops<'_, C> {
                         return item.failed("stop", e.to_string());
                     }
                 }
-                match rds.stop(&c.id).await {
+                match cloud::stop(rds, c.kind, &c.id).await {
                     Ok(()) => {
                         let mut item = item.acted("stop", false);
                         if record {
@@ -47,8 +62,7 @@ impl<C: Cloud> Ops<'_, C> {
                         } else {
                             // When groundcrew last stopped it: an AWS start before this
                             // is history for the next sweep's DescribeEvents.
-                            item.paused_at =
-                                super::restop::stamp_paused_at(rds, &c.arn, &c.id, self.now).await;
+                            item.paused_at = super::restop::stamp_paused_at(rds, c, self.now).await;
                             item =
                                 item.with_reason("started again after being paused; stopped again");
                         }
@@ -58,10 +72,9 @@ impl<C: Cloud> Ops<'_, C> {
                         if !record && !e.is_refusal() {
                             // A re-stop whose answer was lost: if the cluster is stopping
                             // after all, AWS's start is history (see above).
-                            if let Ok(Some(now)) = rds.cluster(&c.id).await {
+                            if let Ok(Some(now)) = cloud::describe(rds, c.kind, &c.id).await {
                                 if matches!(now.status.as_str(), "stopping" | "stopped") {
-                                    super::restop::stamp_paused_at(rds, &c.arn, &c.id, self.now)
-                                        .await;
+                                    super::restop::stamp_paused_at(rds, c, self.now).await;
                                 }
                             }
                         }
@@ -74,7 +87,7 @@ impl<C: Cloud> Ops<'_, C> {
                             let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
                         }
                         match e.code() {
-                            Some("InvalidDBClusterStateFault") => {
+                            code if model::is_state_fault(code) => {
                                 item.skipped(format!("not stoppable now: {}", e.aws_message()))
                             }
                             Some("InvalidParameterCombination" | "InvalidParameterValue") => item
@@ -123,14 +136,17 @@ impl<C: Cloud> Ops<'_, C> {
                 if dry {
                     return item.acted("start", true);
                 }
-                match rds.start(&c.id).await {
+                match cloud::start(rds, c.kind, &c.id).await {
                     Ok(()) => match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
-                        Ok(()) => item.acted("start", false),
+                        Ok(()) => {
+                            self.keep_paused_hours(c).await;
+                            item.acted("start", false)
+                        }
                         Err(e) => {
                             item.failed("start", format!("started, but its record stays: {e}"))
                         }
                     },
-                    Err(e) if e.code() == Some("InvalidDBClusterStateFault") => {
+                    Err(e) if model::is_state_fault(e.code()) => {
                         item.skipped(format!("not startable now: {}", e.aws_message()))
                     }
                     Err(e) => item.failed("start", e.to_string()),
@@ -142,7 +158,10 @@ impl<C: Cloud> Ops<'_, C> {
                 }
                 match rds.set_scaling(&c.id, previous).await {
                     Ok(()) => match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
-                        Ok(()) => item.acted("restore-scaling", false),
+                        Ok(()) => {
+                            self.keep_paused_hours(c).await;
+                            item.acted("restore-scaling", false)
+                        }
                         Err(e) => item.failed(
                             "restore-scaling",
                             format!("scaling restored, but its record stays: {e}"),
@@ -156,7 +175,10 @@ impl<C: Cloud> Ops<'_, C> {
                     return item.acted("clear-record", true).with_reason(reason);
                 }
                 match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
-                    Ok(()) => item.acted("clear-record", false).with_reason(reason),
+                    Ok(()) => {
+                        self.keep_paused_hours(c).await;
+                        item.acted("clear-record", false).with_reason(reason)
+                    }
                     Err(e) => item.failed("clear-record", e.to_string()),
                 }
             }

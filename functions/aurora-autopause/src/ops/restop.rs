@@ -1,12 +1,13 @@
-//! The re-stop after AWS's automatic start (RDS-EVENT-0153).
+//! The re-stop after AWS's automatic start (RDS-EVENT-0153 for a cluster, RDS-EVENT-0154
+//! for an instance).
 
 use std::time::Duration;
 
 use groundcrew::Deadline;
 
-use crate::cloud::Rds;
+use crate::cloud::{self, Rds};
 use crate::config::Config;
-use crate::model::{self, Record, Scope, PAUSED_AT_TAG, RECORD_TAG};
+use crate::model::{self, Cluster, DbKind, Record, Scope, PAUSED_AT_TAG, RECORD_TAG};
 use crate::report::{Item, Kind};
 use crate::Error;
 
@@ -17,18 +18,19 @@ use super::{environment_of, RESERVE};
 /// for AWS starts since `paused-at`).
 pub(super) async fn stamp_paused_at<R: Rds>(
     rds: &R,
-    arn: &str,
-    id: &str,
+    c: &Cluster,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<String> {
     let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    match rds
-        .tag(arn, &[(PAUSED_AT_TAG.to_string(), stamp.clone())])
-        .await
-    {
+    // The hours of the pause so far are kept in the same call ([`crate::savings`]).
+    let tags = [
+        (PAUSED_AT_TAG.to_string(), stamp.clone()),
+        crate::savings::closing_tag(&c.tags, now),
+    ];
+    match rds.tag(&c.arn, &tags).await {
         Ok(()) => Some(stamp),
         Err(e) => {
-            tracing::warn!(cluster = %id, error = %e, "stopped again, but its paused-at stays");
+            tracing::warn!(database = %c.id, error = %e, "stopped again, but its paused-at stays");
             None
         }
     }
@@ -52,28 +54,31 @@ impl Restop {
     }
 }
 
-/// RDS-EVENT-0153: AWS started a cluster that had been stopped for 7 days. If groundcrew
-/// stopped it, stop it again, retrying through `starting` until it is `available`
-/// (`InvalidDBClusterStateFault` means "not yet"; the state is read from the error), until
+/// RDS-EVENT-0153 / 0154: AWS started a cluster or an instance that had been stopped for 7
+/// days. If groundcrew stopped it, stop it again, retrying through `starting` until it is
+/// `available` (a state fault means "not yet"; the state is read from the error, or from a
+/// describe when the message does not name it), until
 /// `deadline`. A start can outlast an invocation: then the answer is "not yet", and the
 /// queued message that brought the event comes back a few minutes later (for up to a day,
 /// then its dead-letter queue and alarm).
+#[allow(clippy::too_many_arguments)]
 pub async fn restop<R: Rds>(
     rds: &R,
     config: &Config,
+    kind: DbKind,
     id: &str,
     deadline: Deadline,
     dry_run: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Restop, Error> {
-    let Some(c) = rds.cluster(id).await? else {
+    let Some(c) = cloud::describe(rds, kind, id).await? else {
         return Ok(Restop::done(
-            Item::new(Kind::AuroraCluster, id, None, "not-found")
-                .skipped("no such DB cluster (deleted?)"),
+            Item::new(Kind::from(kind), id, None, "not-found")
+                .skipped(format!("no such {} (deleted?)", kind.noun())),
         ));
     };
     let mut item = Item::new(
-        Kind::AuroraCluster,
+        Kind::from(kind),
         &c.id,
         environment_of(config, &c.tags),
         &c.status,
@@ -99,20 +104,28 @@ pub async fn restop<R: Rds>(
     }
     let mut delay = Duration::from_secs(2);
     loop {
-        match rds.stop(&c.id).await {
+        match cloud::stop(rds, kind, &c.id).await {
             Ok(()) => {
-                item.paused_at = stamp_paused_at(rds, &c.arn, &c.id, now).await;
+                item.paused_at = stamp_paused_at(rds, &c, now).await;
                 return Ok(Restop::done(item.acted("stop", false).with_reason(
                     "started by AWS after 7 days stopped; stopped again",
                 )));
             }
-            Err(e) if e.code() == Some("InvalidDBClusterStateFault") => {
-                let state = model::state_from_message(e.aws_message())
-                    .unwrap_or_else(|| "unknown".to_string());
+            Err(e) if model::is_state_fault(e.code()) => {
+                // A cluster's fault names its state; an instance's ("Instance x is not in
+                // available state.") does not: then the state is read.
+                let state = match model::state_from_message(e.aws_message()) {
+                    Some(state) => state,
+                    None => cloud::describe(rds, kind, &c.id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map_or_else(|| "unknown".to_string(), |now| now.status),
+                };
                 if matches!(state.as_str(), "stopped" | "stopping") {
                     // Stopped since AWS's start (by an earlier attempt whose answer was
                     // lost, or by anyone): that start is history from now on.
-                    stamp_paused_at(rds, &c.arn, &c.id, now).await;
+                    stamp_paused_at(rds, &c, now).await;
                     return Ok(Restop::done(
                         Item { state, ..item }.skipped("already stopped or stopping"),
                     ));
@@ -147,7 +160,6 @@ pub async fn restop<R: Rds>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Cluster;
     use std::collections::{BTreeMap, HashMap};
     use std::sync::Mutex;
 
@@ -171,8 +183,21 @@ mod tests {
         ) -> Result<HashMap<String, Vec<String>>, Error> {
             Ok(HashMap::new())
         }
+        async fn instances(&self) -> Result<Vec<Cluster>, Error> {
+            Ok(Vec::new())
+        }
+        async fn instance(&self, _: &str) -> Result<Option<Cluster>, Error> {
+            Ok(None)
+        }
+        async fn stop_instance(&self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn start_instance(&self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
         async fn events_since(
             &self,
+            _: DbKind,
             _: &str,
             _: chrono::DateTime<chrono::Utc>,
         ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, String)>, Error> {
@@ -232,6 +257,7 @@ mod tests {
         restop(
             rds,
             &Config::default(),
+            DbKind::Cluster,
             "dev-1",
             Deadline::after(Duration::from_secs(secs)),
             dry_run,

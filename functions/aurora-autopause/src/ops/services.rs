@@ -194,7 +194,14 @@ impl<C: Cloud> Ops<'_, C> {
             return item.failed("restore-service", e.to_string());
         }
         match Ecs::untag(self.cloud, &svc.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
-            Ok(()) => item.acted("restore-service", false),
+            Ok(()) => {
+                // The pause's hours join the month's (see `keep_paused_hours`).
+                let tag = crate::savings::closing_tag(&svc.tags, self.now);
+                if let Err(e) = Ecs::tag(self.cloud, &svc.arn, &[tag]).await {
+                    tracing::warn!(service = %svc.name, error = %e, "paused hours not kept");
+                }
+                item.acted("restore-service", false)
+            }
             Err(e) => item.failed(
                 "restore-service",
                 format!("restored, but its record stays: {e}"),

@@ -139,9 +139,66 @@ impl Estate {
         id
     }
 
+    /// A plain RDS for PostgreSQL instance (no cluster) of `class`.
+    pub async fn instance(
+        &self,
+        name: &str,
+        tags: &[(String, String)],
+        class: &str,
+        multi_az: bool,
+    ) -> String {
+        let id = groundcrew::testing::unique_name(name).to_lowercase();
+        let mut req = self
+            .aws
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&id)
+            .engine("postgres")
+            .engine_version("16.4")
+            .db_instance_class(class)
+            .multi_az(multi_az)
+            .allocated_storage(20)
+            .master_username("app")
+            .master_user_password("not-a-secret-1");
+        for (k, v) in tags {
+            req = req.tags(rds::types::Tag::builder().key(k).value(v).build());
+        }
+        req.send().await.expect("create DB instance");
+        id
+    }
+
+    pub async fn describe_instance(&self, id: &str) -> rds::types::DbInstance {
+        let out = self
+            .aws
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .expect("describe instance");
+        out.db_instances()[0].clone()
+    }
+
+    pub async fn instance_status(&self, id: &str) -> String {
+        self.describe_instance(id)
+            .await
+            .db_instance_status()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// DatabaseConnections datapoints of an instance, as [`Estate::connections`].
+    pub async fn instance_connections(&self, id: &str, value: f64) {
+        self.connections_of("DBInstanceIdentifier", id, value).await
+    }
+
     /// DatabaseConnections datapoints, one a minute over the last 40 minutes, all equal to
     /// `value` (the idle check wants every minute of its window to have data).
     pub async fn connections(&self, id: &str, value: f64) {
+        self.connections_of("DBClusterIdentifier", id, value).await
+    }
+
+    async fn connections_of(&self, dimension: &str, id: &str, value: f64) {
         let now = SystemTime::now();
         let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
         for minutes in 1u64..=40 {
@@ -150,7 +207,7 @@ impl Estate {
                     .metric_name("DatabaseConnections")
                     .dimensions(
                         cw::types::Dimension::builder()
-                            .name("DBClusterIdentifier")
+                            .name(dimension)
                             .value(id)
                             .build(),
                     )
@@ -249,13 +306,16 @@ impl Estate {
         &self,
         event: serde_json::Value,
     ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
-        aurora_autopause::handle(
-            &self.aws,
-            &self.config,
-            &event,
-            &groundcrew::Invocation::with_budget("test", Duration::from_secs(60)),
-        )
-        .await
+        let handler = aurora_autopause::Handler {
+            cloud: self.aws.clone(),
+            config: self.config.clone(),
+        };
+        handler
+            .handle(
+                &event,
+                &groundcrew::Invocation::with_budget("test", Duration::from_secs(60)),
+            )
+            .await
     }
 }
 

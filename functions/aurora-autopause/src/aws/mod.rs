@@ -1,0 +1,95 @@
+//! The capabilities of [`crate::cloud`] on the real AWS SDK clients. Every request sent
+//! is counted (pages included), for the report and the benchmark.
+//!
+//! One file per service: [`rds`], [`cloudwatch`], [`sqs`], [`ecs`], [`scaling`]. Every SDK
+//! call of the crate is in this folder.
+
+mod cloudwatch;
+mod ecs;
+mod rds;
+mod scaling;
+mod sqs;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_config::SdkConfig;
+use aws_sdk_applicationautoscaling as aas;
+use aws_sdk_cloudwatch as cw;
+use aws_sdk_ecs as ecs_sdk;
+use aws_sdk_rds as rds_sdk;
+use aws_sdk_sqs as sqs_sdk;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::Error;
+
+pub use sqs::SqsQueue;
+
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub rds: rds_sdk::Client,
+    pub cloudwatch: cw::Client,
+    pub ecs: ecs_sdk::Client,
+    pub scaling: aas::Client,
+    pub queue: SqsQueue,
+    calls: Arc<AtomicU64>,
+    by_op: Arc<Mutex<BTreeMap<&'static str, u64>>>,
+    /// (cpu units, memory MiB) by task definition ARN: a revision never changes, so each
+    /// is asked for once per execution environment.
+    task_sizes: Arc<Mutex<HashMap<String, Option<(u32, u32)>>>>,
+}
+
+pub(crate) fn err<E>(op: &'static str, e: E) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    let code = e.code().map(str::to_string);
+    let message = match e.message() {
+        Some(m) => m.to_string(),
+        None => groundcrew::aws::describe_sdk_error(&e),
+    };
+    Error::Aws { op, code, message }
+}
+
+impl Aws {
+    pub fn new(config: &SdkConfig, follow_up_queue_url: Option<String>) -> Self {
+        Self {
+            rds: rds_sdk::Client::new(config),
+            cloudwatch: cw::Client::new(config),
+            ecs: ecs_sdk::Client::new(config),
+            scaling: aas::Client::new(config),
+            queue: SqsQueue {
+                client: sqs_sdk::Client::new(config),
+                url: follow_up_queue_url,
+            },
+            calls: Arc::new(AtomicU64::new(0)),
+            by_op: Arc::default(),
+            task_sizes: Arc::default(),
+        }
+    }
+
+    /// AWS requests sent since this value was built (or last [`Aws::reset_calls`]).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_calls(&self) {
+        self.calls.store(0, Ordering::Relaxed);
+        if let Ok(mut by_op) = self.by_op.lock() {
+            by_op.clear();
+        }
+    }
+
+    fn count(&self, op: &'static str) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut by_op) = self.by_op.lock() {
+            *by_op.entry(op).or_insert(0) += 1;
+        }
+    }
+
+    /// Requests sent, by API operation.
+    pub fn calls_by_op(&self) -> BTreeMap<&'static str, u64> {
+        self.by_op.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,190 @@
+//! Hourly prices (USD, us-east-1, on demand) of what groundcrew pauses, and the
+//! `PRICES` setting that overrides them. The sources and the date of each default are in
+//! `docs/reference.md` ("aurora-autopause prices") and the function's README.
+
+use std::collections::BTreeMap;
+
+/// Hourly prices by what is paused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices {
+    /// Aurora DB instance classes (Aurora Standard, PostgreSQL-compatible).
+    pub classes: BTreeMap<String, f64>,
+    /// One Aurora Serverless v2 ACU-hour.
+    pub acu_hour: f64,
+    /// RDS DB instance classes, Single-AZ (RDS for PostgreSQL; a Multi-AZ instance counts
+    /// twice: its standby is billed like the primary).
+    pub instances: BTreeMap<String, f64>,
+    /// Fargate (Linux/x86): per vCPU-hour and per GB-hour of a task.
+    pub fargate_vcpu_hour: f64,
+    pub fargate_gb_hour: f64,
+    /// Fargate Spot: the same two. AWS moves the Spot price with capacity; the default
+    /// is the on-demand price less AWS's "up to 70%" discount, an estimate to override.
+    pub fargate_spot_vcpu_hour: f64,
+    pub fargate_spot_gb_hour: f64,
+}
+
+/// Aurora Standard, PostgreSQL-compatible, us-east-1 (approximate list prices).
+const AURORA: [(&str, f64); 11] = [
+    ("db.t3.medium", 0.082),
+    ("db.t3.large", 0.164),
+    ("db.t4g.medium", 0.073),
+    ("db.t4g.large", 0.146),
+    ("db.r5.large", 0.29),
+    ("db.r5.xlarge", 0.58),
+    ("db.r6g.large", 0.26),
+    ("db.r6g.xlarge", 0.519),
+    ("db.r6i.large", 0.29),
+    ("db.r7g.large", 0.276),
+    ("db.r7g.xlarge", 0.553),
+];
+
+/// RDS for PostgreSQL, Single-AZ, us-east-1, on demand (list prices, December 2026).
+const RDS_INSTANCES: [(&str, f64); 22] = [
+    ("db.t3.micro", 0.018),
+    ("db.t3.small", 0.036),
+    ("db.t3.medium", 0.072),
+    ("db.t3.large", 0.145),
+    ("db.t3.xlarge", 0.29),
+    ("db.t4g.micro", 0.016),
+    ("db.t4g.small", 0.032),
+    ("db.t4g.medium", 0.065),
+    ("db.t4g.large", 0.129),
+    ("db.t4g.xlarge", 0.258),
+    ("db.m6g.large", 0.159),
+    ("db.m6g.xlarge", 0.318),
+    ("db.m6g.2xlarge", 0.636),
+    ("db.m7g.large", 0.168),
+    ("db.m7g.xlarge", 0.337),
+    ("db.m7g.2xlarge", 0.673),
+    ("db.r6g.large", 0.225),
+    ("db.r6g.xlarge", 0.45),
+    ("db.r6g.2xlarge", 0.899),
+    ("db.r7g.large", 0.239),
+    ("db.r7g.xlarge", 0.478),
+    ("db.r7g.2xlarge", 0.956),
+];
+
+fn table(rows: &[(&str, f64)]) -> BTreeMap<String, f64> {
+    rows.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Self {
+            classes: table(&AURORA),
+            acu_hour: 0.12,
+            instances: table(&RDS_INSTANCES),
+            fargate_vcpu_hour: 0.04048,
+            fargate_gb_hour: 0.004445,
+            fargate_spot_vcpu_hour: 0.012144,
+            fargate_spot_gb_hour: 0.0013335,
+        }
+    }
+}
+
+impl Prices {
+    /// `PRICES` entries override or extend the defaults: `db.r6g.large=0.26` (an Aurora
+    /// class), `acu=0.12`, `rds:db.t3.small=0.036` (an RDS instance class, Single-AZ),
+    /// `fargate-vcpu=`, `fargate-gb=`, `fargate-spot-vcpu=`, `fargate-spot-gb=`.
+    pub fn with_overrides(mut self, entries: &[String]) -> Result<Self, String> {
+        for entry in entries {
+            let (k, v) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("`{entry}` is not class=price"))?;
+            let key = k.trim();
+            let price: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("price of `{key}` is not a number"))?;
+            if !(price.is_finite() && price >= 0.0) {
+                return Err(format!("price of `{key}` must be a non-negative number"));
+            }
+            match key.to_ascii_lowercase().as_str() {
+                "acu" => self.acu_hour = price,
+                "fargate-vcpu" => self.fargate_vcpu_hour = price,
+                "fargate-gb" => self.fargate_gb_hour = price,
+                "fargate-spot-vcpu" => self.fargate_spot_vcpu_hour = price,
+                "fargate-spot-gb" => self.fargate_spot_gb_hour = price,
+                _ => match key.strip_prefix("rds:") {
+                    Some(class) => {
+                        self.instances.insert(class.trim().to_string(), price);
+                    }
+                    None => {
+                        self.classes.insert(key.to_string(), price);
+                    }
+                },
+            }
+        }
+        Ok(self)
+    }
+
+    /// An Aurora instance class.
+    pub fn class(&self, class: &str) -> Option<f64> {
+        self.classes.get(class).copied()
+    }
+
+    /// An RDS instance class, Single-AZ.
+    pub fn instance_class(&self, class: &str) -> Option<f64> {
+        self.instances.get(class).copied()
+    }
+
+    /// One Fargate task of `cpu_units` (1,024 = 1 vCPU) and `memory_mib`, per hour.
+    pub fn fargate_task(&self, cpu_units: u32, memory_mib: u32, spot: bool) -> f64 {
+        let (vcpu, gb) = if spot {
+            (self.fargate_spot_vcpu_hour, self.fargate_spot_gb_hour)
+        } else {
+            (self.fargate_vcpu_hour, self.fargate_gb_hour)
+        };
+        f64::from(cpu_units) / 1024.0 * vcpu + f64::from(memory_mib) / 1024.0 * gb
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_reach_each_table() {
+        let p = Prices::default()
+            .with_overrides(&[
+                "db.x.large=1.5".into(),
+                "acu=0.2".into(),
+                "rds:db.t3.small=0.04".into(),
+                "fargate-spot-vcpu=0.01".into(),
+            ])
+            .unwrap();
+        assert_eq!(p.class("db.x.large"), Some(1.5));
+        assert_eq!(p.acu_hour, 0.2);
+        assert_eq!(p.instance_class("db.t3.small"), Some(0.04));
+        assert_eq!(p.instance_class("db.x.large"), None);
+        assert_eq!(p.fargate_spot_vcpu_hour, 0.01);
+        assert!(Prices::default()
+            .with_overrides(&["rds:db.t3.small=-1".into()])
+            .unwrap_err()
+            .contains("rds:db.t3.small"));
+    }
+
+    #[test]
+    fn a_fargate_task_is_priced_by_its_size() {
+        let p = Prices::default();
+        // 0.5 vCPU and 1 GB: half a vCPU-hour and one GB-hour.
+        let hour = p.fargate_task(512, 1024, false);
+        assert!((hour - (0.02024 + 0.004445)).abs() < 1e-9, "{hour}");
+        assert!(p.fargate_task(512, 1024, true) < hour);
+    }
+
+    #[test]
+    fn every_class_users_run_has_a_price() {
+        let p = Prices::default();
+        for family in ["t3", "t4g"] {
+            for size in ["micro", "small", "medium", "large", "xlarge"] {
+                assert!(p.instance_class(&format!("db.{family}.{size}")).is_some());
+            }
+        }
+        for family in ["m6g", "m7g", "r6g", "r7g"] {
+            for size in ["large", "xlarge", "2xlarge"] {
+                assert!(p.instance_class(&format!("db.{family}.{size}")).is_some());
+            }
+        }
+    }
+}
