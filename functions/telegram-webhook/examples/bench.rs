@@ -280,8 +280,16 @@ async fn main() {
         );
         let started = Instant::now();
         let out = app
-            .handle(e, Deadline::after(Duration::from_secs(30)), 0)
+            .handle(
+                e,
+                groundcrew::Invocation::new(
+                    "bench",
+                    Deadline::after(Duration::from_secs(30)),
+                    std::sync::Arc::new(groundcrew::invocation::SystemClock),
+                ),
+            )
             .await
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
             .expect("warm create");
         assert_eq!(out["Status"], "SUCCESS");
         warm.push(started.elapsed().as_secs_f64() * 1000.0 - 2.0 * DELAY.as_secs_f64() * 1000.0);

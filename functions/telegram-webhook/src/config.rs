@@ -3,18 +3,19 @@
 use std::time::Duration;
 
 use groundcrew::config::{ConfigError, Env, EnvSource};
-use serde_json::{json, Value};
 
-use crate::settings::{Settings, Style};
+use crate::properties::WebhookProperties;
 use crate::telegram::DEFAULT_API_BASE;
+use crate::validate;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `TELEGRAM_API_BASE_URL`: the Bot API server (tests, self-hosted Bot API servers).
     pub api_base: String,
-    /// Defaults for the health check and direct actions (`BOT_TOKEN_SECRET`, `WEBHOOK_URL`,
-    /// `SECRET_TOKEN_SECRET`, `ALLOWED_UPDATES`, `MAX_CONNECTIONS`, `DROP_PENDING_UPDATES`).
-    pub defaults: Settings,
+    /// The webhook's properties for the health check and direct actions (`BOT_TOKEN_SECRET`,
+    /// `WEBHOOK_URL`, `SECRET_TOKEN_SECRET`, `ALLOWED_UPDATES`, `MAX_CONNECTIONS`,
+    /// `DROP_PENDING_UPDATES`); a custom resource's own properties take precedence.
+    pub defaults: WebhookProperties,
     /// `ALARM_TOPIC_ARN`: where health alerts go; unset means logged only.
     pub alarm_topic_arn: Option<String>,
     /// `PENDING_UPDATES_THRESHOLD`: more waiting updates than this is a backlog.
@@ -56,6 +57,54 @@ fn http_url<S: EnvSource>(env: &Env<S>, name: &str) -> Result<Option<String>, Co
     }
 }
 
+fn malformed(name: &str) -> impl Fn(String) -> ConfigError + '_ {
+    move |reason| ConfigError::Malformed {
+        name: name.to_string(),
+        reason,
+    }
+}
+
+/// A secret reference from `name`, checked.
+fn reference<S: EnvSource>(env: &Env<S>, name: &str) -> Result<Option<String>, ConfigError> {
+    env.optional(name)
+        .map(|r| validate::secret_reference(&r).map(|()| r))
+        .transpose()
+        .map_err(malformed(name))
+}
+
+/// The webhook's properties from the environment, each error naming its variable.
+fn webhook_defaults<S: EnvSource>(env: &Env<S>) -> Result<WebhookProperties, ConfigError> {
+    let webhook_url = env
+        .optional("WEBHOOK_URL")
+        .map(|u| validate::webhook_url(&u).map(|()| u))
+        .transpose()
+        .map_err(malformed("WEBHOOK_URL"))?;
+    let max_connections = match env.optional("MAX_CONNECTIONS") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u64>()
+                .map_err(|_| "expected a whole number".to_string())
+                .and_then(validate::max_connections)
+                .map_err(malformed("MAX_CONNECTIONS"))?,
+        ),
+    };
+    let allowed_updates = match env.list("ALLOWED_UPDATES") {
+        list if list.is_empty() => None,
+        list => {
+            validate::update_types(&list).map_err(malformed("ALLOWED_UPDATES"))?;
+            Some(list)
+        }
+    };
+    Ok(WebhookProperties {
+        bot_token_secret: reference(env, "BOT_TOKEN_SECRET")?,
+        webhook_url,
+        secret_token_secret: reference(env, "SECRET_TOKEN_SECRET")?,
+        allowed_updates,
+        max_connections,
+        drop_pending_updates: env.bool_or("DROP_PENDING_UPDATES", false)?,
+    })
+}
+
 /// Default namespace of the health check's metrics.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "groundcrew/telegram-webhook";
 
@@ -73,37 +122,7 @@ impl Config {
                 })
             }
         }
-        let mut obj = serde_json::Map::new();
-        for (var, key) in [
-            ("BOT_TOKEN_SECRET", "bot_token_secret"),
-            ("WEBHOOK_URL", "webhook_url"),
-            ("SECRET_TOKEN_SECRET", "secret_token_secret"),
-            ("MAX_CONNECTIONS", "max_connections"),
-            ("DROP_PENDING_UPDATES", "drop_pending_updates"),
-            ("ALLOWED_UPDATES", "allowed_updates"),
-        ] {
-            if let Some(v) = env.optional(var) {
-                obj.insert(key.to_string(), Value::String(v));
-            }
-        }
-        let defaults = Settings::from_json(&json!(obj), Style::Action).map_err(|e| {
-            let text = e.to_string();
-            let name = match text.split(':').next().unwrap_or("") {
-                "bot_token_secret" => "BOT_TOKEN_SECRET",
-                "webhook_url" => "WEBHOOK_URL",
-                "secret_token_secret" => "SECRET_TOKEN_SECRET",
-                "max_connections" => "MAX_CONNECTIONS",
-                "drop_pending_updates" => "DROP_PENDING_UPDATES",
-                _ => "ALLOWED_UPDATES",
-            };
-            ConfigError::Malformed {
-                name: name.to_string(),
-                reason: text
-                    .split_once(": ")
-                    .map(|(_, r)| r.to_string())
-                    .unwrap_or(text),
-            }
-        })?;
+        let defaults = webhook_defaults(env)?;
         Ok(Self {
             api_base,
             defaults,
@@ -142,7 +161,7 @@ impl Config {
         let empty: std::collections::HashMap<String, String> = Default::default();
         Self::from_env(&Env::new(empty)).unwrap_or_else(|_| Self {
             api_base: DEFAULT_API_BASE.to_string(),
-            defaults: Settings::default(),
+            defaults: WebhookProperties::default(),
             alarm_topic_arn: None,
             pending_threshold: 100,
             recent_error: Duration::from_secs(900),

@@ -39,6 +39,9 @@ pub enum Error {
     Misconfigured(String),
     #[error("the registered settings: {0}")]
     Registry(String),
+    /// The HTTP client could not be built (at start-up: TLS roots, settings).
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(String),
 }
 
 /// A short name for Lambda's `errorType`.
@@ -57,6 +60,7 @@ pub fn kind(err: &Error) -> &'static str {
         | Error::SecretCreate { .. } => "SecretError",
         Error::Telegram(_) | Error::Verification(_) => "TelegramError",
         Error::Alert(_) => "AlertError",
+        Error::HttpClient(_) => "StartupError",
     }
 }
 

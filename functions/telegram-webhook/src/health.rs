@@ -91,9 +91,10 @@ impl Finding {
             }
             Error::Verification(_) => Finding::WebhookDrifted,
             Error::Alert(_) => Finding::AlertUndelivered,
-            Error::BadEvent(_) | Error::CustomResource(_) | Error::Registry(_) => {
-                Finding::CheckFailed
-            }
+            Error::BadEvent(_)
+            | Error::CustomResource(_)
+            | Error::Registry(_)
+            | Error::HttpClient(_) => Finding::CheckFailed,
         }
     }
 }

@@ -4,34 +4,42 @@
 //! scheduled health check (EventBridge), and direct actions for operators. The bot token
 //! is in Telegram's URL, so it never appears in a log line, an error, a `Reason` or `Data`.
 
+pub mod action;
 pub mod alerts;
-pub mod app;
+pub mod aws;
+pub mod check;
 pub mod config;
 pub mod error;
+pub mod event;
+pub mod handler;
 pub mod health;
 pub mod probe;
+pub mod properties;
+pub mod register;
 pub mod registration;
-pub mod settings;
+pub mod resource;
 pub mod telegram;
+pub mod transport;
+pub mod validate;
 pub mod vault;
 
-pub use app::App;
 pub use config::Config;
 pub use error::Error;
+pub use handler::{App, Report};
 
 use groundcrew::custom_resource::ResponderSettings;
 
 /// Builds the production app from the environment and the SDK configuration.
 pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Error> {
     let http = groundcrew::http::client(groundcrew::http::HttpSettings::default())
-        .map_err(|e| Error::BadEvent(e.to_string()))?;
+        .map_err(|e| Error::HttpClient(e.to_string()))?;
     Ok(App {
         telegram: telegram::Telegram::new(http.clone(), &config.api_base),
-        vault: vault::AwsVault::new(sdk),
-        alerts: alerts::SnsAlerts::new(sdk, config.alarm_topic_arn.clone()),
+        vault: aws::AwsVault::new(sdk),
+        alerts: aws::SnsAlerts::new(sdk, config.alarm_topic_arn.clone()),
         http,
         responder: ResponderSettings {
-            response_reserve: app::RESPONSE_RESERVE,
+            response_reserve: handler::RESPONSE_RESERVE,
             ..ResponderSettings::default()
         },
         config,
@@ -41,7 +49,7 @@ pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Err
 }
 
 /// The production app.
-pub type ProdApp = App<vault::AwsVault, alerts::SnsAlerts>;
+pub type ProdApp = App<aws::AwsVault, aws::SnsAlerts>;
 
 /// Reads the configuration and builds the production app (at start-up, in `main`).
 ///
@@ -69,7 +77,7 @@ pub fn serve(
     app: &'static ProdApp,
     event: serde_json::Value,
     invocation: groundcrew::Invocation,
-) -> impl std::future::Future<Output = Result<serde_json::Value, Error>> {
+) -> impl std::future::Future<Output = Result<Report, Error>> {
     // Boxed: the nested futures are too deep for the compiler's layout query otherwise.
-    Box::pin(app.handle(event, invocation.deadline, invocation.now().timestamp()))
+    Box::pin(app.handle(event, invocation))
 }

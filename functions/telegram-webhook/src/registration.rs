@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use groundcrew::secrets::reveal;
 
 use crate::error::Error;
-use crate::settings::Desired;
+use crate::properties::Desired;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {

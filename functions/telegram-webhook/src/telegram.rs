@@ -3,17 +3,20 @@
 //! The token is in the URL, so no error here carries the URL: transport errors are
 //! stripped of it (`HttpError::transport`) and descriptions Telegram sends back are
 //! redacted of the token. 429 (`parameters.retry_after`) and 5xx are retried within the
-//! deadline.
+//! deadline. The HTTP request itself goes through [`Transport`], the seam the simulation
+//! tier drives.
 
 use std::time::Duration;
 
-use groundcrew::http::{excerpt, redact, HttpError};
+use groundcrew::http::{excerpt, redact};
 use groundcrew::retry::{retry, RetryAdvice, RetryPolicy, Transient};
 use groundcrew::secrets::reveal;
 use groundcrew::Deadline;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::transport::{ReqwestTransport, Transport};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
 
@@ -105,17 +108,26 @@ struct Parameters {
     retry_after: Option<u64>,
 }
 
+/// The Bot API client over a [`Transport`] (reqwest in production, the Telegram model in
+/// the simulation tier).
 #[derive(Clone)]
-pub struct Telegram {
-    http: reqwest::Client,
+pub struct Telegram<T = ReqwestTransport> {
+    transport: T,
     base: String,
     policy: RetryPolicy,
 }
 
-impl Telegram {
+impl Telegram<ReqwestTransport> {
     pub fn new(http: reqwest::Client, base: &str) -> Self {
+        Self::over(ReqwestTransport::from_client(http), base)
+    }
+}
+
+impl<T: Transport> Telegram<T> {
+    /// The client over `transport`, talking to the Bot API server at `base`.
+    pub fn over(transport: T, base: &str) -> Self {
         Self {
-            http,
+            transport,
             base: base.trim_end_matches('/').to_string(),
             policy: RetryPolicy {
                 max_attempts: 4,
@@ -154,38 +166,23 @@ impl Telegram {
     ) -> Result<Value, TelegramError> {
         let secret = reveal(token);
         let url = format!("{}/bot{}/{}", self.base, secret, method);
-        let send = self.http.post(url).json(params).send();
-        let resp = match deadline.run(send).await {
+        let answer = match deadline.run(self.transport.post_json(&url, params)).await {
             Err(_) => {
                 return Err(TelegramError::Deadline {
                     method: method.to_string(),
                 })
             }
             Ok(Err(e)) => {
-                let reason = HttpError::transport(method, e).to_string();
                 return Err(TelegramError::Transport {
                     method: method.to_string(),
-                    reason: redact(&reason, &[secret]),
+                    reason: redact(&e.reason, &[secret]),
                 });
             }
-            Ok(Ok(resp)) => resp,
+            Ok(Ok(answer)) => answer,
         };
-        let status = resp.status().as_u16();
-        let header_wait = groundcrew::http::retry_after(resp.headers()).map(|d| d.as_secs());
-        let body = match deadline.run(resp.text()).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(e)) => {
-                return Err(TelegramError::Transport {
-                    method: method.to_string(),
-                    reason: redact(&HttpError::transport(method, e).to_string(), &[secret]),
-                })
-            }
-            Err(_) => {
-                return Err(TelegramError::Deadline {
-                    method: method.to_string(),
-                })
-            }
-        };
+        let status = answer.status;
+        let header_wait = answer.retry_after.map(|d| d.as_secs());
+        let body = answer.body;
         match serde_json::from_str::<Envelope>(&body) {
             Ok(env) if env.ok => Ok(env.result),
             Ok(env) => Err(TelegramError::Api {

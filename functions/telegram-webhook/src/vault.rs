@@ -1,19 +1,17 @@
 //! Secrets: the bot token (read only) and the webhook's secret token (read, or created
-//! and stored when absent). Reads go through the shared cache.
+//! and stored when absent), and the SSM record of what was registered. The SDK adapter is
+//! `aws::AwsVault`; `MemoryVault` serves the tests.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use groundcrew::aws::describe_sdk_error;
-use groundcrew::secrets::{
-    reveal, CachedSecrets, SecretError, SecretRef, SecretStore, DEFAULT_TTL,
-};
+use groundcrew::secrets::{reveal, SecretError, SecretRef, SecretStore};
 use secrecy::SecretString;
 
 use crate::error::Error;
-use crate::settings::valid_secret_token;
+use crate::validate::valid_secret_token;
 
 /// Whether a create stored the value or found the secret already there (a race).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,155 +42,6 @@ pub trait Vault: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
     /// Removes the record under `name`; an absent one is not an error.
     fn delete_record(&self, name: &str) -> impl Future<Output = Result<(), Error>> + Send;
-}
-
-/// Secrets Manager and SSM through the SDK, reads cached.
-#[derive(Clone)]
-pub struct AwsVault {
-    cache: CachedSecrets<groundcrew::secrets::AwsSecretStore>,
-    secrets_manager: aws_sdk_secretsmanager::Client,
-    ssm: aws_sdk_ssm::Client,
-}
-
-impl AwsVault {
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self {
-            cache: CachedSecrets::new(
-                groundcrew::secrets::AwsSecretStore::new(config),
-                DEFAULT_TTL,
-            ),
-            secrets_manager: aws_sdk_secretsmanager::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
-        }
-    }
-}
-
-impl Vault for AwsVault {
-    async fn read(&self, reference: &SecretRef) -> Result<SecretString, SecretError> {
-        self.cache.get(reference).await
-    }
-
-    async fn create(&self, reference: &SecretRef, value: &SecretString) -> Result<Stored, Error> {
-        let shown = reference.display();
-        let fail = |reason: String| Error::SecretCreate {
-            reference: shown.clone(),
-            reason,
-        };
-        match reference {
-            SecretRef::SecretsManager { id, field } => {
-                if id.starts_with("arn:") {
-                    return Err(fail(
-                        "a secret given by ARN must exist; give a name to have it created".into(),
-                    ));
-                }
-                let text = match field {
-                    Some(f) => serde_json::json!({ f: reveal(value) }).to_string(),
-                    None => reveal(value).to_string(),
-                };
-                let out = self
-                    .secrets_manager
-                    .create_secret()
-                    .name(id)
-                    .description(
-                        "Telegram webhook secret token (created by groundcrew telegram-webhook)",
-                    )
-                    .secret_string(text)
-                    .send()
-                    .await;
-                match out {
-                    Ok(_) => Ok(Stored::Created),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_resource_exists_exception()) =>
-                    {
-                        Ok(Stored::AlreadyExists)
-                    }
-                    Err(e) => Err(fail(describe_sdk_error(&e))),
-                }
-            }
-            SecretRef::Ssm { name } => {
-                if name.starts_with("arn:") {
-                    return Err(fail(
-                        "a parameter given by ARN must exist; give a name to have it created"
-                            .into(),
-                    ));
-                }
-                let out = self
-                    .ssm
-                    .put_parameter()
-                    .name(name)
-                    .description(
-                        "Telegram webhook secret token (created by groundcrew telegram-webhook)",
-                    )
-                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                    .value(reveal(value))
-                    .overwrite(false)
-                    .send()
-                    .await;
-                match out {
-                    Ok(_) => Ok(Stored::Created),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_parameter_already_exists()) =>
-                    {
-                        Ok(Stored::AlreadyExists)
-                    }
-                    Err(e) => Err(fail(describe_sdk_error(&e))),
-                }
-            }
-        }
-    }
-
-    async fn load_record(&self, name: &str) -> Result<Option<String>, Error> {
-        match self.ssm.get_parameter().name(name).send().await {
-            Ok(out) => Ok(out.parameter.and_then(|p| p.value)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_parameter_not_found()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(Error::Registry(format!(
-                "could not read {name}: {}",
-                describe_sdk_error(&e)
-            ))),
-        }
-    }
-
-    async fn store_record(&self, name: &str, value: &str) -> Result<(), Error> {
-        self.ssm
-            .put_parameter()
-            .name(name)
-            .description("What the telegram-webhook custom resource registered (groundcrew)")
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .value(value)
-            .overwrite(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                Error::Registry(format!(
-                    "could not store {name}: {}",
-                    describe_sdk_error(&e)
-                ))
-            })
-    }
-
-    async fn delete_record(&self, name: &str) -> Result<(), Error> {
-        match self.ssm.delete_parameter().name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_parameter_not_found()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(Error::Registry(format!(
-                "could not delete {name}: {}",
-                describe_sdk_error(&e)
-            ))),
-        }
-    }
 }
 
 /// An in-memory vault for unit tests.

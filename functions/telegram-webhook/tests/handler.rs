@@ -10,7 +10,7 @@ use groundcrew::custom_resource::{failed_create_id, ResponderSettings};
 use groundcrew::Deadline;
 use serde_json::{json, Value};
 use telegram_webhook::alerts::RecordedAlerts;
-use telegram_webhook::app::physical_id;
+use telegram_webhook::register::physical_id;
 use telegram_webhook::vault::MemoryVault;
 
 const NOW: i64 = 1_800_000_000;
@@ -34,14 +34,13 @@ async fn create_registers_verifies_and_answers_success_with_a_stable_id() {
     let v = vault();
     let app = app(config(&tg.uri(), &[]), v.clone(), RecordedAlerts::default());
     let url = format!("{}/cfn/create", cfn.uri());
-    let out = app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS", "{out}");
     let bodies = cfn_bodies(&cfn).await;
     let body = &bodies[0];
@@ -63,10 +62,10 @@ async fn create_registers_verifies_and_answers_success_with_a_stable_id() {
     assert_eq!(fake.calls("getWebhookInfo").len(), 1, "verified");
 
     // A second Create (a retry) gives the same id and reuses the stored token.
-    app.handle(
+    handle(
+        &app,
         cr_event("Create", &url, props(json!({})), None),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -82,15 +81,15 @@ async fn update_keeps_the_id_for_the_same_url_and_changes_it_for_a_new_url() {
     let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
     let url = format!("{}/cfn/u", cfn.uri());
     let id = expected_id();
-    app.handle(
+    handle(
+        &app,
         cr_event(
             "Update",
             &url,
             props(json!({"MaxConnections": "20", "DropPendingUpdates": "true"})),
             Some(&id),
         ),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -101,15 +100,15 @@ async fn update_keeps_the_id_for_the_same_url_and_changes_it_for_a_new_url() {
     assert_eq!(fake.calls("setWebhook")[0]["drop_pending_updates"], true);
 
     let new_url = "https://bot.example.com:8443/v2";
-    app.handle(
+    handle(
+        &app,
         cr_event(
             "Update",
             &url,
             props(json!({"WebhookUrl": new_url})),
             Some(&id),
         ),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -130,17 +129,17 @@ async fn delete_removes_only_its_own_webhook_and_always_lets_the_stack_go() {
     let url = format!("{}/cfn/d", cfn.uri());
     let id = expected_id();
     // Registered first.
-    app.handle(
+    handle(
+        &app,
         cr_event("Create", &url, props(json!({})), None),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
-    app.handle(
+    handle(
+        &app,
         cr_event("Delete", &url, props(json!({})), Some(&id)),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -149,10 +148,10 @@ async fn delete_removes_only_its_own_webhook_and_always_lets_the_stack_go() {
     assert!(fake.webhook(TOKEN).is_none());
 
     // Already without a webhook: SUCCESS, no deleteWebhook.
-    app.handle(
+    handle(
+        &app,
         cr_event("Delete", &url, props(json!({})), Some(&id)),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -166,17 +165,17 @@ async fn delete_removes_only_its_own_webhook_and_always_lets_the_stack_go() {
 
     // The old resource of a URL change: the webhook now points at the new URL; left alone.
     let new_url = "https://bot.example.com/v2";
-    app.handle(
+    handle(
+        &app,
         cr_event("Create", &url, props(json!({"WebhookUrl": new_url})), None),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
-    app.handle(
+    handle(
+        &app,
         cr_event("Delete", &url, props(json!({})), Some(&id)),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -192,10 +191,10 @@ async fn delete_removes_only_its_own_webhook_and_always_lets_the_stack_go() {
     // The token secret is gone: SUCCESS.
     let gone = telegram_webhook::vault::MemoryVault::default();
     let app2 = common::app(config(&tg.uri(), &[]), gone, RecordedAlerts::default());
-    app2.handle(
+    handle(
+        &app2,
         cr_event("Delete", &url, props(json!({})), Some(&id)),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -211,15 +210,15 @@ async fn delete_removes_only_its_own_webhook_and_always_lets_the_stack_go() {
 
     // Telegram no longer knows the token (revoked): SUCCESS.
     fake.set(|s| s.revoked.push(TOKEN.to_string()));
-    app.handle(
+    handle(
+        &app,
         cr_event(
             "Delete",
             &url,
             props(json!({"WebhookUrl": new_url})),
             Some(&physical_id("7000000001", new_url)),
         ),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -233,14 +232,13 @@ async fn verification_failure_answers_failed_with_the_id_so_rollback_can_delete(
     fake.set(|s| s.report_url = Some("https://other.example.com/hook".into()));
     let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
     let url = format!("{}/cfn/v", cfn.uri());
-    let out = app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "FAILED");
     let body = &cfn_bodies(&cfn).await[0];
     assert_eq!(body["Status"], "FAILED");
@@ -262,10 +260,10 @@ async fn telegram_errors_bad_properties_and_missing_secrets_answer_failed() {
     fake.set(|s| {
         s.fail.push(("setWebhook".into(), 400, json!({"ok": false, "error_code": 400, "description": "Bad Request: bad webhook: Failed to resolve host: Name or service not known"})))
     });
-    app.handle(
+    handle(
+        &app,
         cr_event("Create", &url, props(json!({})), None),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -296,14 +294,13 @@ async fn telegram_errors_bad_properties_and_missing_secrets_answer_failed() {
         ),
         (json!({"SecretTokenSecret": ""}), "SecretTokenSecret"),
     ] {
-        let out = app
-            .handle(
-                cr_event("Create", &url, props(bad.clone()), None),
-                long(),
-                NOW,
-            )
-            .await
-            .unwrap();
+        let out = handle(
+            &app,
+            cr_event("Create", &url, props(bad.clone()), None),
+            inv(long(), NOW),
+        )
+        .await
+        .unwrap();
         assert_eq!(out["Status"], "FAILED", "{bad}");
         assert!(
             out["Reason"].as_str().unwrap().starts_with(property),
@@ -322,14 +319,13 @@ async fn telegram_errors_bad_properties_and_missing_secrets_answer_failed() {
         MemoryVault::default(),
         RecordedAlerts::default(),
     );
-    let out = app_without_token
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app_without_token,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "FAILED");
     assert!(
         out["Reason"].as_str().unwrap().contains(BOT_SECRET),
@@ -340,14 +336,13 @@ async fn telegram_errors_bad_properties_and_missing_secrets_answer_failed() {
         MemoryVault::default().with(BOT_SECRET, "hello"),
         RecordedAlerts::default(),
     );
-    let out = not_a_token
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &not_a_token,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert!(
         out["Reason"]
             .as_str()
@@ -367,19 +362,18 @@ async fn rate_limits_and_server_errors_are_retried_within_the_deadline() {
     });
     let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
     let started = std::time::Instant::now();
-    let out = app
-        .handle(
-            cr_event(
-                "Create",
-                &format!("{}/cfn/r", cfn.uri()),
-                props(json!({})),
-                None,
-            ),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event(
+            "Create",
+            &format!("{}/cfn/r", cfn.uri()),
+            props(json!({})),
+            None,
+        ),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS", "{out}");
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(fake.calls("setWebhook").len(), 2);
@@ -397,19 +391,18 @@ async fn an_approaching_deadline_answers_failed_before_lambda_stops() {
         ..Default::default()
     };
     let started = std::time::Instant::now();
-    let out = app
-        .handle(
-            cr_event(
-                "Create",
-                &format!("{}/cfn/t", cfn.uri()),
-                props(json!({})),
-                None,
-            ),
-            Deadline::after(Duration::from_secs(2)),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event(
+            "Create",
+            &format!("{}/cfn/t", cfn.uri()),
+            props(json!({})),
+            None,
+        ),
+        inv(Deadline::after(Duration::from_secs(2)), NOW),
+    )
+    .await
+    .unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -437,7 +430,10 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
         None,
     );
     bad["RequestType"] = json!("Replace");
-    let err = app.handle(bad, long(), NOW).await.unwrap_err().to_string();
+    let err = handle(&app, bad, inv(long(), NOW))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Replace"), "{err}");
     assert_eq!(cfn_bodies(&cfn).await[0]["Status"], "FAILED");
 
@@ -452,8 +448,7 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
         (json!({"RequestType": "Create"}), "ResponseURL"),
         (json!([1, 2, 3]), "expected a CloudFormation"),
     ] {
-        let err = app
-            .handle(event.clone(), long(), NOW)
+        let err = handle(&app, event.clone(), inv(long(), NOW))
             .await
             .unwrap_err()
             .to_string();
@@ -468,14 +463,13 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
         vault(),
         RecordedAlerts::default(),
     );
-    let report = bare
-        .handle(
-            json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let report = handle(
+        &bare,
+        json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(report["findings"], json!(["ConfigInvalid"]), "{report}");
     let problem = report["problems"][0].as_str().unwrap();
     assert!(problem.contains("BOT_TOKEN_SECRET"), "{problem}");
@@ -499,7 +493,7 @@ async fn health_check_repairs_drift_without_alerting_when_healthy() {
         alerts.clone(),
     );
     // No webhook at all: drift.
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["repaired"], true, "{report}");
     assert_eq!(report["healthy"], true);
     assert_eq!(report["webhook_url"], URL);
@@ -514,7 +508,7 @@ async fn health_check_repairs_drift_without_alerting_when_healthy() {
     assert!(alerts.sent.lock().unwrap().is_empty());
 
     // In order now: nothing to do.
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["repaired"], false);
     assert_eq!(report["drift"], json!([]));
     assert_eq!(fake.calls("setWebhook").len(), 1);
@@ -523,7 +517,7 @@ async fn health_check_repairs_drift_without_alerting_when_healthy() {
     fake.set(|s| {
         s.webhooks.get_mut(TOKEN).unwrap()["max_connections"] = json!(5);
     });
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["repaired"], true);
     assert!(
         report["drift"][0]
@@ -543,11 +537,11 @@ async fn health_check_alerts_on_a_backlog_and_on_recent_errors() {
         vault(),
         alerts.clone(),
     );
-    app.handle(json!({"action": "register"}), long(), NOW)
+    handle(&app, json!({"action": "register"}), inv(long(), NOW))
         .await
         .unwrap();
     fake.set(|s| s.pending = 51);
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["healthy"], false);
     assert_eq!(report["alert_published"], true);
     assert_eq!(report["pending_update_count"], 51);
@@ -565,7 +559,7 @@ async fn health_check_alerts_on_a_backlog_and_on_recent_errors() {
         s.pending = 0;
         s.last_error_date = Some(NOW - 60);
     });
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["healthy"], false);
     assert!(
         report["problems"][0]
@@ -577,7 +571,7 @@ async fn health_check_alerts_on_a_backlog_and_on_recent_errors() {
     assert_eq!(alerts.sent.lock().unwrap().len(), 2);
     // An old error is not news.
     fake.set(|s| s.last_error_date = Some(NOW - 7200));
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["healthy"], true, "{report}");
     assert_eq!(alerts.sent.lock().unwrap().len(), 2);
 }
@@ -587,40 +581,35 @@ async fn direct_actions_answer_without_secrets() {
     let (tg, fake) = telegram_server().await;
     let v = vault();
     let app = app(config(&tg.uri(), &[]), v.clone(), RecordedAlerts::default());
-    let out = app
-        .handle(
-            json!({"action": "register", "max_connections": 7}),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        json!({"action": "register", "max_connections": 7}),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["registered"], true);
     assert_eq!(out["result"]["webhook"]["max_connections"], 7);
-    let out = app
-        .handle(json!({"action": "info"}), long(), NOW)
+    let out = handle(&app, json!({"action": "info"}), inv(long(), NOW))
         .await
         .unwrap();
     assert_eq!(out["webhook"]["url"], URL);
-    let out = app
-        .handle(json!({"action": "check"}), long(), NOW)
+    let out = handle(&app, json!({"action": "check"}), inv(long(), NOW))
         .await
         .unwrap();
     assert_eq!(out["report"]["healthy"], true, "{out}");
-    let out = app
-        .handle(
-            json!({"action": "delete", "drop_pending_updates": true}),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        json!({"action": "delete", "drop_pending_updates": true}),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["deleted"], true);
     assert_eq!(fake.calls("deleteWebhook")[0]["drop_pending_updates"], true);
     let secret = v.get(WEBHOOK_SECRET).unwrap();
     for call in ["register", "info", "check", "delete"] {
-        let out = app
-            .handle(json!({"action": call}), long(), NOW)
+        let out = handle(&app, json!({"action": call}), inv(long(), NOW))
             .await
             .unwrap()
             .to_string();
@@ -635,9 +624,8 @@ async fn direct_actions_answer_without_secrets() {
 /// webhook's secret token. Telegram here echoes the token in its error descriptions.
 #[tokio::test(flavor = "current_thread")]
 async fn the_token_never_leaks_into_logs_errors_or_responses() {
-    let capture = Capture::default();
-    let _guard =
-        tracing::subscriber::set_default(groundcrew::logging::subscriber(capture.clone(), "trace"));
+    let capture = groundcrew::testing::LogCapture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber("trace"));
     let (tg, fake) = telegram_server().await;
     let cfn = cfn_server().await;
     let alerts = RecordedAlerts::default();
@@ -656,13 +644,12 @@ async fn the_token_never_leaks_into_logs_errors_or_responses() {
             Err(e) => e.to_string(),
         })
     };
-    run(app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await);
+    run(handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await);
     fake.set(|s| {
         s.fail.push((
             "setWebhook".into(),
@@ -670,13 +657,12 @@ async fn the_token_never_leaks_into_logs_errors_or_responses() {
             json!({"ok": false, "error_code": 400, "description": echo}),
         ))
     });
-    run(app
-        .handle(
-            cr_event("Update", &url, props(json!({})), Some(&expected_id())),
-            long(),
-            NOW,
-        )
-        .await);
+    run(handle(
+        &app,
+        cr_event("Update", &url, props(json!({})), Some(&expected_id())),
+        inv(long(), NOW),
+    )
+    .await);
     fake.set(|s| {
         s.fail.push((
             "setWebhook".into(),
@@ -684,7 +670,7 @@ async fn the_token_never_leaks_into_logs_errors_or_responses() {
             json!({"ok": false, "error_code": 400, "description": echo}),
         ))
     });
-    run(app.handle(json!({"action": "register"}), long(), NOW).await);
+    run(handle(&app, json!({"action": "register"}), inv(long(), NOW)).await);
     fake.set(|s| {
         s.fail.push((
             "getWebhookInfo".into(),
@@ -713,32 +699,30 @@ async fn the_token_never_leaks_into_logs_errors_or_responses() {
             json!({"ok": false, "error_code": 500, "description": echo}),
         ))
     });
-    run(app.handle(json!({"action": "info"}), long(), NOW).await);
+    run(handle(&app, json!({"action": "info"}), inv(long(), NOW)).await);
     fake.set(|s| {
         s.pending = 9;
         s.report_url = Some("https://elsewhere.example/h".into());
     });
-    run(app.handle(scheduled(), long(), NOW).await);
+    run(handle(&app, scheduled(), inv(long(), NOW)).await);
     fake.set(|s| s.report_url = None);
-    run(app.handle(json!({"action": "check"}), long(), NOW).await);
-    run(app
-        .handle(
-            cr_event("Delete", &url, props(json!({})), Some(&expected_id())),
-            long(),
-            NOW,
-        )
-        .await);
-    run(app.handle(json!({"action": "delete"}), long(), NOW).await);
+    run(handle(&app, json!({"action": "check"}), inv(long(), NOW)).await);
+    run(handle(
+        &app,
+        cr_event("Delete", &url, props(json!({})), Some(&expected_id())),
+        inv(long(), NOW),
+    )
+    .await);
+    run(handle(&app, json!({"action": "delete"}), inv(long(), NOW)).await);
     // Transport errors (nothing listens on port 9) carry no URL either.
     let dead = common::app(config("http://127.0.0.1:9", &[]), v.clone(), alerts.clone());
-    run(dead.handle(json!({"action": "info"}), long(), NOW).await);
-    run(dead
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await);
+    run(handle(&dead, json!({"action": "info"}), inv(long(), NOW)).await);
+    run(handle(
+        &dead,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await);
 
     let secret = v.get(WEBHOOK_SECRET).unwrap();
     let token_secret_part = TOKEN.split_once(':').unwrap().1;

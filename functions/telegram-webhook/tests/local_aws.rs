@@ -11,9 +11,11 @@ use groundcrew::secrets::{reveal, SecretRef};
 use groundcrew::testing::unique_name;
 use groundcrew::Deadline;
 use serde_json::json;
-use telegram_webhook::alerts::{Alerts, SnsAlerts};
-use telegram_webhook::settings::valid_secret_token;
-use telegram_webhook::vault::{secret_token, AwsVault, Vault};
+use telegram_webhook::alerts::Alerts;
+use telegram_webhook::aws::AwsVault;
+use telegram_webhook::aws::SnsAlerts;
+use telegram_webhook::validate::valid_secret_token;
+use telegram_webhook::vault::{secret_token, Vault};
 
 fn long() -> Deadline {
     Deadline::after(Duration::from_secs(30))
@@ -130,7 +132,9 @@ async fn alerts_reach_the_alarm_topic() {
     );
     fake.set(|s| s.pending = 11);
     let scheduled = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let report = app.handle(scheduled, long(), 1_800_000_000).await.unwrap();
+    let report = handle(&app, scheduled, inv(long(), 1_800_000_000))
+        .await
+        .unwrap();
     assert_eq!(report["alert_published"], true, "{report}");
     assert_eq!(report["repaired"], true);
 
@@ -181,10 +185,13 @@ async fn create_and_delete_end_to_end_with_secrets_in_the_local_aws() {
     );
     let p = props(json!({"BotTokenSecret": bot_secret, "SecretTokenSecret": ssm_secret}));
     let url = format!("{}/cfn/e2e", cfn.uri());
-    let out = app
-        .handle(cr_event("Create", &url, p.clone(), None), long(), 0)
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, p.clone(), None),
+        inv(long(), 0),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS", "{out}");
     let stored = aws_sdk_ssm::Client::new(&sdk)
         .get_parameter()
@@ -196,8 +203,7 @@ async fn create_and_delete_end_to_end_with_secrets_in_the_local_aws() {
     let value = stored.parameter().unwrap().value().unwrap().to_string();
     assert_eq!(fake.calls("setWebhook")[0]["secret_token"], value.as_str());
     let id = out["PhysicalResourceId"].as_str().unwrap().to_string();
-    let out = app
-        .handle(cr_event("Delete", &url, p, Some(&id)), long(), 0)
+    let out = handle(&app, cr_event("Delete", &url, p, Some(&id)), inv(long(), 0))
         .await
         .unwrap();
     assert_eq!(out["Status"], "SUCCESS");

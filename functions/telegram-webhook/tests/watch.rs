@@ -10,7 +10,7 @@ use groundcrew::custom_resource::ResponderSettings;
 use groundcrew::Deadline;
 use serde_json::{json, Value};
 use telegram_webhook::alerts::{Alerts, RecordedAlerts};
-use telegram_webhook::app::physical_id;
+use telegram_webhook::register::physical_id;
 use telegram_webhook::vault::MemoryVault;
 use telegram_webhook::Error;
 
@@ -48,10 +48,10 @@ fn only_metrics<V: telegram_webhook::vault::Vault, A: Alerts>(
 async fn a_healthy_check_publishes_health_check_ok_1_and_every_finding_0() {
     let (tg, _fake) = telegram_server().await;
     let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
-    app.handle(json!({"action": "register"}), long(), NOW)
+    handle(&app, json!({"action": "register"}), inv(long(), NOW))
         .await
         .unwrap();
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["healthy"], true, "{report}");
     assert_eq!(report["findings"], json!([]));
     let m = only_metrics(&app);
@@ -72,7 +72,7 @@ async fn a_revoked_token_is_a_finding_not_a_silent_error() {
     let alerts = RecordedAlerts::default();
     let app = app(config(&tg.uri(), &[]), vault(), alerts.clone());
     fake.set(|s| s.revoked = vec![TOKEN.to_string()]);
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["healthy"], false);
     assert_eq!(report["findings"], json!(["TokenRevoked"]), "{report}");
     let m = only_metrics(&app);
@@ -92,7 +92,7 @@ async fn an_unreadable_secret_is_a_finding() {
         MemoryVault::default(),
         RecordedAlerts::default(),
     );
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["findings"], json!(["SecretUnreadable"]), "{report}");
     assert!(
         report["problems"][0].as_str().unwrap().contains(BOT_SECRET),
@@ -112,7 +112,7 @@ async fn telegram_down_is_a_finding() {
         vault(),
         RecordedAlerts::default(),
     );
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(
         report["findings"],
         json!(["TelegramUnreachable"]),
@@ -137,11 +137,11 @@ async fn a_failed_alert_publish_is_a_finding_beside_the_problem() {
         vault(),
         FailingAlerts,
     );
-    app.handle(json!({"action": "register"}), long(), NOW)
+    handle(&app, json!({"action": "register"}), inv(long(), NOW))
         .await
         .unwrap();
     fake.set(|s| s.pending = 6);
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(
         report["findings"],
         json!(["Backlog", "AlertUndelivered"]),
@@ -169,14 +169,13 @@ async fn a_configuration_error_answers_cloudformation_failed_with_the_reason() {
     app.config_error = Some(bad.to_string());
 
     let url = format!("{}/cfn/misconfigured", cfn.uri());
-    let out = app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "FAILED");
     let body = &cfn_bodies(&cfn).await[0];
     assert_eq!(body["Status"], "FAILED");
@@ -188,11 +187,10 @@ async fn a_configuration_error_answers_cloudformation_failed_with_the_reason() {
     assert!(fake.calls("setWebhook").is_empty(), "nothing acted on");
 
     // The schedule reports it as a finding; a direct action is refused with it.
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["findings"], json!(["ConfigInvalid"]));
     assert_eq!(only_metrics(&app)["ConfigInvalid"], 1);
-    let err = app
-        .handle(json!({"action": "info"}), long(), NOW)
+    let err = handle(&app, json!({"action": "info"}), inv(long(), NOW))
         .await
         .unwrap_err()
         .to_string();
@@ -211,14 +209,13 @@ async fn a_rollback_after_a_timed_out_create_deletes_the_webhook() {
         ..Default::default()
     };
     let url = format!("{}/cfn/t", cfn.uri());
-    let out = app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            Deadline::after(Duration::from_secs(2)),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(Deadline::after(Duration::from_secs(2)), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "FAILED", "{out}");
     let id = physical_id("7000000001", URL);
     assert_eq!(cfn_bodies(&cfn).await[0]["PhysicalResourceId"], id);
@@ -226,14 +223,13 @@ async fn a_rollback_after_a_timed_out_create_deletes_the_webhook() {
 
     // CloudFormation's rollback Delete for that id removes it.
     fake.set(|s| s.set_delay = None);
-    let out = app
-        .handle(
-            cr_event("Delete", &url, props(json!({})), Some(&id)),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Delete", &url, props(json!({})), Some(&id)),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS", "{out}");
     assert_eq!(fake.calls("deleteWebhook").len(), 1);
     assert!(fake.webhook(TOKEN).is_none());
@@ -257,14 +253,13 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
         RecordedAlerts::default(),
     );
     let url = format!("{}/cfn/r", cfn.uri());
-    let out = app
-        .handle(
-            cr_event("Create", &url, props(json!({})), None),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Create", &url, props(json!({})), None),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS", "{out}");
     let record = v
         .record(&format!("{PREFIX}/registered/7000000001"))
@@ -281,13 +276,13 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
     let sets = fake.calls("setWebhook").len();
 
     // Not drifted, although the environment differs.
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["drift"], json!([]), "{report}");
     assert_eq!(fake.calls("setWebhook").len(), sets);
 
     // Changed by hand: repaired to exactly what was registered.
     fake.set(|s| s.webhooks.get_mut(TOKEN).unwrap()["max_connections"] = json!(5));
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     assert_eq!(report["repaired"], true, "{report}");
     let repair = fake.calls("setWebhook").last().cloned().unwrap();
     assert_eq!(repair["max_connections"], 40);
@@ -299,14 +294,13 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
 
     // The Delete removes the record with the webhook.
     let id = physical_id("7000000001", URL);
-    let out = app
-        .handle(
-            cr_event("Delete", &url, props(json!({})), Some(&id)),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Delete", &url, props(json!({})), Some(&id)),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Status"], "SUCCESS");
     assert!(v
         .record(&format!("{PREFIX}/registered/7000000001"))
@@ -314,10 +308,10 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
 
     // Registered again, then the webhook removed by hand: the Delete still removes the
     // record, so that no later repair brings the webhook back.
-    app.handle(
+    handle(
+        &app,
         cr_event("Create", &url, props(json!({})), None),
-        long(),
-        NOW,
+        inv(long(), NOW),
     )
     .await
     .unwrap();
@@ -327,14 +321,13 @@ async fn drift_is_judged_and_repaired_against_what_the_custom_resource_registere
     fake.set(|s| {
         s.webhooks.remove(TOKEN);
     });
-    let out = app
-        .handle(
-            cr_event("Delete", &url, props(json!({})), Some(&id)),
-            long(),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let out = handle(
+        &app,
+        cr_event("Delete", &url, props(json!({})), Some(&id)),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["Reason"], "the bot already has no webhook", "{out}");
     assert!(v
         .record(&format!("{PREFIX}/registered/7000000001"))
@@ -389,10 +382,10 @@ async fn probed(
         v.clone(),
         RecordedAlerts::default(),
     );
-    app.handle(json!({"action": "register"}), long(), NOW)
+    handle(&app, json!({"action": "register"}), inv(long(), NOW))
         .await
         .unwrap();
-    let report = app.handle(scheduled(), long(), NOW).await.unwrap();
+    let report = handle(&app, scheduled(), inv(long(), NOW)).await.unwrap();
     (report, only_metrics(&app))
 }
 

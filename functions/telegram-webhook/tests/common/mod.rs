@@ -1,20 +1,19 @@
 //! Test helpers: a stateful fake Telegram Bot API (wiremock), a CloudFormation
-//! ResponseURL, log capture, and app construction.
+//! ResponseURL, invocations, and app construction (log capture is `groundcrew::testing`).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use groundcrew::config::Env;
 use groundcrew::custom_resource::ResponderSettings;
+use groundcrew::{Deadline, Invocation};
 use serde_json::{json, Value};
 use telegram_webhook::alerts::Alerts;
 use telegram_webhook::telegram::Telegram;
 use telegram_webhook::vault::Vault;
 use telegram_webhook::{App, Config};
-use tracing_subscriber::fmt::MakeWriter;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -225,29 +224,28 @@ pub fn props(extra: Value) -> Value {
     p
 }
 
-/// Captures log lines written through the groundcrew JSON subscriber.
-#[derive(Clone, Default)]
-pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+/// An invocation with `deadline`, whose clock reads `now` (Unix seconds) throughout.
+pub fn inv(deadline: Deadline, now: i64) -> Invocation {
+    let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
+    Invocation::new("test-request", deadline, Arc::new(FixedClock(at)))
+}
 
-impl Capture {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+/// A clock that stays at one instant.
+pub struct FixedClock(pub chrono::DateTime<chrono::Utc>);
+
+impl groundcrew::Clock for FixedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
     }
 }
 
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
+/// `app.handle`, its report as JSON (what Lambda would return).
+pub async fn handle<V: Vault, A: Alerts>(
+    app: &App<V, A>,
+    event: Value,
+    invocation: Invocation,
+) -> Result<Value, telegram_webhook::Error> {
+    app.handle(event, invocation)
+        .await
+        .map(|report| serde_json::to_value(report).expect("a report serialises"))
 }

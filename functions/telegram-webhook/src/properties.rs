@@ -1,39 +1,11 @@
-//! The webhook's desired settings, read from custom-resource properties, a direct action
-//! or the environment, and validated before anything calls Telegram.
+//! The webhook's properties (URL, secret references, allowed updates, max connections),
+//! read from custom-resource properties or a direct action, and validated before anything
+//! calls Telegram. The function's environment gives the defaults (`config.rs`).
 
 use serde_json::Value;
 
 use crate::error::Error;
-
-/// Update types Telegram knows (Bot API `Update` fields).
-pub const KNOWN_UPDATE_TYPES: &[&str] = &[
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "business_connection",
-    "business_message",
-    "edited_business_message",
-    "deleted_business_messages",
-    "message_reaction",
-    "message_reaction_count",
-    "inline_query",
-    "chosen_inline_result",
-    "callback_query",
-    "shipping_query",
-    "pre_checkout_query",
-    "purchased_paid_media",
-    "poll",
-    "poll_answer",
-    "my_chat_member",
-    "chat_member",
-    "chat_join_request",
-    "chat_boost",
-    "removed_chat_boost",
-];
-
-/// Ports Telegram delivers webhooks to.
-pub const ALLOWED_PORTS: &[u16] = &[443, 80, 88, 8443];
+use crate::validate;
 
 /// How keys are spelled in the input: CloudFormation properties or a direct action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +24,7 @@ impl Style {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
+pub struct WebhookProperties {
     /// Where the bot token is stored (Secrets Manager or SSM reference), never the token.
     pub bot_token_secret: Option<String>,
     pub webhook_url: Option<String>,
@@ -90,7 +62,7 @@ fn text(obj: &Value, key: &str) -> Result<Option<String>, Error> {
     }
 }
 
-impl Settings {
+impl WebhookProperties {
     /// Reads the settings from an object; CloudFormation passes every scalar as a string,
     /// so numbers and booleans are accepted as strings too.
     pub fn from_json(obj: &Value, style: Style) -> Result<Self, Error> {
@@ -118,13 +90,7 @@ impl Settings {
             Some(_) => return Err(invalid(max_key, "expected a whole number")),
         };
         let max_connections = max_connections
-            .map(|n| {
-                if (1..=100).contains(&n) {
-                    Ok(n as u32)
-                } else {
-                    Err(invalid(max_key, format!("{n} is outside 1..100")))
-                }
-            })
+            .map(|n| validate::max_connections(n).map_err(|r| invalid(max_key, r)))
             .transpose()?;
         let drop_key = k("DropPendingUpdates", "drop_pending_updates");
         let drop_pending_updates = match obj.get(drop_key) {
@@ -160,7 +126,7 @@ impl Settings {
             Some(_) => return Err(invalid(updates_key, "expected a list of update type names")),
         };
         if let Some(list) = &allowed_updates {
-            validate_updates(list, updates_key)?;
+            validate::update_types(list).map_err(|r| invalid(updates_key, r))?;
         }
         let settings = Self {
             bot_token_secret: text(obj, k("BotTokenSecret", "bot_token_secret"))?,
@@ -171,20 +137,22 @@ impl Settings {
             drop_pending_updates,
         };
         if let Some(url) = &settings.webhook_url {
-            validate_webhook_url(url, k("WebhookUrl", "webhook_url"))?;
+            validate::webhook_url(url).map_err(|r| invalid(k("WebhookUrl", "webhook_url"), r))?;
         }
         if let Some(r) = &settings.bot_token_secret {
-            validate_reference(r, k("BotTokenSecret", "bot_token_secret"))?;
+            validate::secret_reference(r)
+                .map_err(|e| invalid(k("BotTokenSecret", "bot_token_secret"), e))?;
         }
         if let Some(r) = &settings.secret_token_secret {
-            validate_reference(r, k("SecretTokenSecret", "secret_token_secret"))?;
+            validate::secret_reference(r)
+                .map_err(|e| invalid(k("SecretTokenSecret", "secret_token_secret"), e))?;
         }
         Ok(settings)
     }
 
     /// Fills what is unset from `defaults` (the function's environment).
-    pub fn or(self, defaults: &Settings) -> Settings {
-        Settings {
+    pub fn or(self, defaults: &WebhookProperties) -> WebhookProperties {
+        WebhookProperties {
             bot_token_secret: self
                 .bot_token_secret
                 .or_else(|| defaults.bot_token_secret.clone()),
@@ -278,78 +246,6 @@ fn reject_unknown_keys(obj: &Value, style: Style) -> Result<(), Error> {
     }
 }
 
-fn validate_reference(reference: &str, key: &str) -> Result<(), Error> {
-    groundcrew::secrets::SecretRef::parse(reference)
-        .map(|_| ())
-        .map_err(|e| invalid(key, e.to_string()))
-}
-
-pub fn validate_updates(list: &[String], key: &str) -> Result<(), Error> {
-    for item in list {
-        if !KNOWN_UPDATE_TYPES.contains(&item.as_str()) {
-            return Err(invalid(
-                key,
-                format!(
-                    "unknown update type {:?}",
-                    groundcrew::http::excerpt(item, 40)
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// HTTPS, a host, one of Telegram's ports, no fragment, no user info.
-pub fn validate_webhook_url(raw: &str, key: &str) -> Result<(), Error> {
-    let url = url::Url::parse(raw).map_err(|e| invalid(key, format!("not a URL ({e})")))?;
-    if url.scheme() != "https" {
-        return Err(invalid(key, "must be an https:// URL"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(key, "has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(key, "must not contain user information"));
-    }
-    if url.fragment().is_some() {
-        return Err(invalid(key, "must not contain a #fragment"));
-    }
-    let port = url.port_or_known_default().unwrap_or(443);
-    if !ALLOWED_PORTS.contains(&port) {
-        return Err(invalid(
-            key,
-            format!(
-                "port {port} is not allowed; Telegram only delivers to ports 443, 80, 88 and 8443"
-            ),
-        ));
-    }
-    if raw.len() > 2048 {
-        return Err(invalid(key, "is longer than 2,048 characters"));
-    }
-    Ok(())
-}
-
-/// Telegram's `secret_token`: 1 to 256 of `A-Z a-z 0-9 _ -`.
-pub fn valid_secret_token(token: &str) -> bool {
-    (1..=256).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// The bot's numeric id (public) from a token `<id>:<secret>`, or `None` when the text
-/// is not shaped like a bot token.
-pub fn bot_id(token: &str) -> Option<&str> {
-    let (id, rest) = token.split_once(':')?;
-    let ok = !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_digit())
-        && !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    ok.then_some(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,14 +265,14 @@ mod tests {
     }
 
     fn err_of(v: Value) -> String {
-        Settings::from_json(&v, Style::Properties)
+        WebhookProperties::from_json(&v, Style::Properties)
             .unwrap_err()
             .to_string()
     }
 
     #[test]
     fn reads_cloudformation_strings() {
-        let s = Settings::from_json(
+        let s = WebhookProperties::from_json(
             &props(json!({"MaxConnections": "40", "DropPendingUpdates": "true", "AllowedUpdates": ["message", "callback_query"]})),
             Style::Properties,
         )
@@ -401,10 +297,11 @@ mod tests {
         assert!(e.contains("WebhookUrl") && e.contains("8080"), "{e}");
         for port in [443, 80, 88, 8443] {
             let url = format!("https://bot.example.com:{port}/x");
-            assert!(
-                Settings::from_json(&props(json!({ "WebhookUrl": url })), Style::Properties)
-                    .is_ok()
-            );
+            assert!(WebhookProperties::from_json(
+                &props(json!({ "WebhookUrl": url })),
+                Style::Properties
+            )
+            .is_ok());
         }
         assert!(err_of(props(json!({"MaxConnections": "0"}))).contains("MaxConnections"));
         assert!(err_of(props(json!({"MaxConnections": "101"}))).contains("MaxConnections"));
@@ -420,7 +317,7 @@ mod tests {
             err_of(props(json!({"BotTokenSecret": "arn:aws:s3:::bucket"})))
                 .contains("BotTokenSecret")
         );
-        let missing = Settings::from_json(
+        let missing = WebhookProperties::from_json(
             &json!({"WebhookUrl": "https://a.example/x"}),
             Style::Properties,
         )
@@ -437,7 +334,7 @@ mod tests {
             e.contains("unknown key \"WebhookURL\"") && e.contains("WebhookUrl"),
             "{e}"
         );
-        let e = Settings::from_json(
+        let e = WebhookProperties::from_json(
             &json!({"action": "register", "webhok_url": "https://elsewhere.example/x"}),
             Style::Action,
         )
@@ -445,21 +342,22 @@ mod tests {
         .to_string();
         assert!(e.contains("unknown key \"webhok_url\""), "{e}");
         // CloudFormation's own keys are accepted.
-        assert!(
-            Settings::from_json(&props(json!({"ServiceTimeout": "300"})), Style::Properties)
-                .is_ok()
-        );
+        assert!(WebhookProperties::from_json(
+            &props(json!({"ServiceTimeout": "300"})),
+            Style::Properties
+        )
+        .is_ok());
     }
 
     #[test]
     fn action_style_uses_snake_case_and_env_defaults() {
-        let defaults = Settings {
+        let defaults = WebhookProperties {
             bot_token_secret: Some("env/bot".into()),
             webhook_url: Some("https://env.example/hook".into()),
             secret_token_secret: Some("env/secret".into()),
             ..Default::default()
         };
-        let s = Settings::from_json(
+        let s = WebhookProperties::from_json(
             &json!({"action": "register", "webhook_url": "https://b.example/h"}),
             Style::Action,
         )
@@ -468,19 +366,8 @@ mod tests {
         let d = s.desired(Style::Action).unwrap();
         assert_eq!(d.webhook_url, "https://b.example/h");
         assert_eq!(d.bot_token_secret, "env/bot");
-        let e = Settings::from_json(&json!({"max_connections": 500}), Style::Action).unwrap_err();
+        let e = WebhookProperties::from_json(&json!({"max_connections": 500}), Style::Action)
+            .unwrap_err();
         assert!(e.to_string().contains("max_connections"));
-    }
-
-    #[test]
-    fn secret_tokens_and_bot_ids() {
-        assert!(valid_secret_token("abc_DEF-123"));
-        assert!(!valid_secret_token(""));
-        assert!(!valid_secret_token("has space"));
-        assert!(!valid_secret_token(&"a".repeat(257)));
-        assert_eq!(bot_id("123456:AAE-x_y"), Some("123456"));
-        assert_eq!(bot_id("nonsense"), None);
-        assert_eq!(bot_id("12a:xyz"), None);
-        assert_eq!(bot_id("12:"), None);
     }
 }
