@@ -69,6 +69,13 @@ def telegram(token, method, body):
 # Model: duration(mem) = 20 + 80 * knee / min(mem, knee) ms (knee 1024 MB; x86_64 15 % slower);
 # the first invocation of a version is a cold start (Init Duration 45 ms). Functions whose
 # name contains "flaky" always fail at 1536 MB and throttle every 9th invocation.
+# GetFunctionConfiguration honours Qualifier (a version or an alias); PublishVersion keeps
+# the Description and ListVersionsByFunction returns it; LoggingConfig is kept, returned and
+# changed by UpdateFunctionConfiguration: with LogFormat JSON the log tail holds a
+# platform.report record, none at SystemLogLevel WARN (Lambda's log-level filtering drops
+# that INFO record). Functions whose name contains "jsonwarn" start with JSON logs at WARN.
+# CodeSha256 is base64(SHA-256) of the package: the served one, a ZipFile upload, or for an
+# S3 package the kept copy of the original (tuner-state/code/...) or a digest of its key.
 LAMBDA = {}  # name -> function state
 LAMBDA_INVOKES = iter(range(1, 10**12))
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
@@ -78,9 +85,22 @@ def _lambda_error(status, kind, message):
     return status, {"message": message, "Type": "User"}, {"x-amzn-ErrorType": kind}
 
 
+def _sha(data):
+    import hashlib
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+DEPLOYED_SHA = _sha(EMPTY_ZIP)
+
+
 def _lambda_fn(name):
     if name not in LAMBDA and name.startswith("groundcrew-dev-"):
-        cfg = {"memory": 1024, "arch": "arm64", "env": {"MODE": "demo"}}
+        logging = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+        if "jsonwarn" in name:
+            logging = {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN",
+                       "LogGroup": f"/aws/lambda/{name}"}
+        cfg = {"memory": 1024, "arch": "arm64", "env": {"MODE": "demo"}, "logging": logging,
+               "sha": DEPLOYED_SHA, "description": ""}
         LAMBDA[name] = {"latest": cfg, "versions": {}, "aliases": {}, "changed": True, "warm": set(), "pending": 0}
     return LAMBDA.get(name)
 
@@ -93,7 +113,19 @@ def _lambda_config(name, cfg, version, status="Successful"):
         "MemorySize": cfg["memory"], "Architectures": [cfg["arch"]],
         "Environment": {"Variables": dict(cfg["env"])}, "Version": version,
         "State": "Active", "LastUpdateStatus": status,
+        "LoggingConfig": dict(cfg["logging"]), "CodeSha256": cfg["sha"],
+        "Description": cfg.get("description", ""),
     }
+
+
+def _copy(cfg):
+    return dict(cfg, env=dict(cfg["env"]), logging=dict(cfg["logging"]))
+
+
+def _version_of(fn, qualifier):
+    """The version number a qualifier names (a number or an alias), or None."""
+    v = int(qualifier) if qualifier.isdigit() else fn["aliases"].get(qualifier)
+    return v if v in fn["versions"] else None
 
 
 def _lambda_duration(name, cfg):
@@ -114,6 +146,11 @@ def lambda_api(method, path, query, body, host):
     if fn is None:
         return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {name}")
     latest = fn["latest"]
+    if method == "GET" and sub == "configuration" and qualifier not in (None, "", "$LATEST"):
+        v = _version_of(fn, qualifier)
+        if v is None:
+            return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {name}:{qualifier}")
+        return 200, _lambda_config(name, fn["versions"][v], str(v)), {}
     if method == "GET" and sub == "configuration":
         status = "Successful"
         if fn["pending"]:
@@ -126,7 +163,21 @@ def lambda_api(method, path, query, body, host):
     if method in ("PUT",) and sub in ("configuration", "code"):
         if fn["pending"]:
             return _lambda_error(409, "ResourceConflictException", "An update is in progress for resource")
-        new = {"memory": latest["memory"], "arch": latest["arch"], "env": dict(latest["env"])}
+        new = _copy(latest)
+        if "LoggingConfig" in body:
+            wanted = dict(new["logging"], **(body["LoggingConfig"] or {}))
+            if wanted.get("LogFormat") != "JSON":
+                # The levels exist only with the JSON format.
+                wanted.pop("ApplicationLogLevel", None)
+                wanted.pop("SystemLogLevel", None)
+            new["logging"] = wanted
+        if sub == "code":
+            if body.get("ZipFile"):
+                new["sha"] = _sha(base64.b64decode(body["ZipFile"]))
+            elif str(body.get("S3Key", "")).startswith("tuner-state/code/"):
+                new["sha"] = DEPLOYED_SHA  # the tuner's copy of the served package
+            elif body.get("S3Key") or body.get("ImageUri"):
+                new["sha"] = _sha(str(body.get("S3Key") or body.get("ImageUri")).encode())
         if "MemorySize" in body:
             new["memory"] = int(body["MemorySize"])
         if "Environment" in body:
@@ -148,7 +199,7 @@ def lambda_api(method, path, query, body, host):
         if fn["changed"] or not last:
             last = max([last] + list(fn.get("ever", [0]))) + 1
             fn.setdefault("ever", []).append(last)
-            fn["versions"][last] = dict(latest, env=dict(latest["env"]))
+            fn["versions"][last] = dict(_copy(latest), description=body.get("Description", ""))
             fn["changed"] = False
         return 201, _lambda_config(name, fn["versions"][last], str(last)), {}
     if sub == "aliases":
@@ -188,8 +239,8 @@ def lambda_api(method, path, query, body, host):
         if qualifier in (None, "", "$LATEST"):
             label, cfg = "$LATEST", latest
         else:
-            v = int(qualifier) if qualifier.isdigit() else fn["aliases"].get(qualifier)
-            if v not in fn["versions"]:
+            v = _version_of(fn, qualifier)
+            if v is None:
                 return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {name}:{qualifier}")
             label, cfg = str(v), fn["versions"][v]
         cold = label not in fn["warm"]
@@ -201,6 +252,17 @@ def lambda_api(method, path, query, body, host):
                   f"Memory Size: {cfg['memory']} MB\tMax Memory Used: 38 MB\t"
                   + (f"Init Duration: {init:.2f} ms\t" if init else ""))
         log = f"START RequestId: r{n} Version: {label}\nEND RequestId: r{n}\n{report}\n"
+        if cfg["logging"].get("LogFormat") == "JSON":
+            metrics = {"durationMs": round(duration, 2), "billedDurationMs": billed,
+                       "memorySizeMB": cfg["memory"], "maxMemoryUsedMB": 38}
+            if init:
+                metrics["initDurationMs"] = init
+            lines = [json.dumps({"type": "platform.start", "record": {"requestId": f"r{n}", "version": label}})]
+            if cfg["logging"].get("SystemLogLevel") != "WARN":
+                lines.append(json.dumps({"type": "platform.report", "record": {"requestId": f"r{n}", "metrics": metrics}}))
+            else:
+                lines = [json.dumps({"level": "WARN", "message": "system logs at WARN: no platform.report"})]
+            log = "\n".join(lines) + "\n"
         headers = {"X-Amz-Log-Result": base64.b64encode(log.encode()).decode(), "X-Amz-Executed-Version": label}
         if flaky and cfg["memory"] == 1536 and label != "$LATEST":
             headers["X-Amz-Function-Error"] = "Unhandled"

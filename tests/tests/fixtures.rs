@@ -59,7 +59,7 @@ fn cloudfront(event: &Value) -> Result<(), String> {
 }
 
 fn power_tuner(event: &Value) -> Result<(), String> {
-    let settings = power_tuner::Settings::from_env(&local_env("power-tuner"))
+    let settings = power_tuner::Config::from_env(&local_env("power-tuner"))
         .map_err(|e| format!("local.env: {e}"))?;
     let parsed = power_tuner::event::Event::parse(event).map_err(|e| e.to_string())?;
     if let Some(request) = parsed.request() {

@@ -14,8 +14,8 @@ fn power_tuner_runs() {
     };
     let (summary, f) = power_tuner::run(20, rates);
     println!(
-        "power-tuner-runs figures: runs {} (results {}, failures {}), kills {}, tuner invocations {}, picks exact {} / within noise {}, second runs refused {}, failures by kind {:?}",
-        f.runs, f.results, f.failures, f.kills, f.tuner_invocations, f.exact_picks, f.within_noise_picks, f.refused_second_runs,
+        "power-tuner-runs figures: runs {} (results {}, failures {}), kills {}, tuner invocations {}, picks exact {} / within noise {}, second runs refused {}, functions in another Region {}, failures by kind {:?}",
+        f.runs, f.results, f.failures, f.kills, f.tuner_invocations, f.exact_picks, f.within_noise_picks, f.refused_second_runs, f.other_region,
         f.failure_kinds
     );
     assert!(

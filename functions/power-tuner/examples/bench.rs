@@ -14,7 +14,7 @@ use groundcrew::Invocation;
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
 use power_tuner::price::{step_functions_cost, PriceModel};
-use power_tuner::Settings;
+use power_tuner::Config;
 use serde_json::json;
 
 const LATENCY: Duration = Duration::from_millis(200);
@@ -47,15 +47,15 @@ async fn main() {
     let (_server, sim, sdk) = common::start(model).await;
     let name = "groundcrew-dev-bench";
     sim.add_function(name, 1024, "arm64");
-    let settings = Settings {
+    let settings = Config {
         setup_estimate: Duration::from_millis(200),
         default_report_s3: Some("s3://bench-state/reports".into()),
-        ..Settings::default()
+        ..Config::default()
     };
     let tuner = Tuner {
         lambda: SdkLambda::new(&sdk),
         store: MemStore::default(),
-        settings,
+        config: settings,
     };
     let input = json!({
         "lambdaARN": LambdaSim::arn(name),

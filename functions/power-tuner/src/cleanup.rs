@@ -137,7 +137,15 @@ pub async fn restore<L: LambdaApi>(
             lambda.update_architecture(function, original.architecture, original_code)
         })
         .await?;
-        until_updated(lambda, function, deadline).await?;
+        let back = until_updated(lambda, function, deadline).await?;
+        // The package put back must be the one that was deployed.
+        if let (Some(was), Some(is)) = (&original.code_sha256, &back.code_sha256) {
+            if was != is {
+                return Err(LambdaError::other(format!(
+                    "the code put back has CodeSha256 {is}, not the original {was}"
+                )));
+            }
+        }
     }
     if now.memory_mb != original.memory_mb {
         call(deadline, "UpdateFunctionConfiguration", || {

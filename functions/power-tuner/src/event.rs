@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::input::{split_qualifier, TuneRequest};
 use crate::state::valid_run_id;
-use crate::TunerError;
+use crate::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,12 +35,12 @@ pub enum Event {
     Action(Action),
 }
 
-fn bad(field: &str, why: impl std::fmt::Display) -> TunerError {
-    TunerError::Input(format!("{field}: {why}"))
+fn bad(field: &str, why: impl std::fmt::Display) -> Error {
+    Error::Input(format!("{field}: {why}"))
 }
 
 impl Event {
-    pub fn parse(event: &Value) -> Result<Self, TunerError> {
+    pub fn parse(event: &Value) -> Result<Self, Error> {
         let obj = match event {
             Value::Object(o) if o.contains_key("detail-type") => match o.get("detail") {
                 Some(Value::Object(d)) => d,
@@ -52,7 +52,7 @@ impl Event {
                 }
             },
             Value::Object(o) => o,
-            _ => return Err(TunerError::Input("the input must be a JSON object".into())),
+            _ => return Err(Error::Input("the input must be a JSON object".into())),
         };
         if !obj.contains_key("action") {
             return Ok(Self::Tune(obj.clone()));
@@ -77,7 +77,7 @@ impl Event {
         Ok(Self::Action(action))
     }
 
-    pub fn request(&self) -> Option<Result<TuneRequest, TunerError>> {
+    pub fn request(&self) -> Option<Result<TuneRequest, Error>> {
         match self {
             Self::Tune(obj) => Some(TuneRequest::from_object(obj)),
             Self::Action(_) => None,

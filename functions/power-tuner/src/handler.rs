@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use groundcrew::Invocation;
 
+use crate::architecture::Architecture;
 use crate::event::Event;
 use crate::input::{generate_payloads, PayloadSpec, TuneRequest};
 use crate::lambda::{CodeSource, LambdaApi};
@@ -18,7 +19,7 @@ use crate::run::Measurement;
 use crate::state::{self, Phase, RunState};
 use crate::store::ObjectStore;
 use crate::wait::call;
-use crate::{Settings, TunerError};
+use crate::{Config, Error};
 
 mod actions;
 mod finish;
@@ -29,7 +30,7 @@ pub use start::{built_for_one_architecture, check_architectures};
 pub struct Tuner<L, S> {
     pub lambda: L,
     pub store: S,
-    pub settings: Settings,
+    pub config: Config,
 }
 
 /// A payload read from S3 as Power Tuning reads it: JSON when it parses (a weighted list
@@ -60,20 +61,36 @@ fn chrono_after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// The code to deploy for an architecture: the one given for it, else the current one.
-fn code_for(req: &TuneRequest, arch: crate::architecture::Architecture) -> CodeSource {
-    req.code_locations
-        .get(&arch)
-        .cloned()
-        .unwrap_or(CodeSource::Current)
+/// The code to deploy for an architecture: the original architecture's is the package
+/// the run kept (exactly what was deployed); another's is the one given for it, else the
+/// kept package (code that runs on both: `check_architectures` refused the others).
+fn code_for(req: &TuneRequest, st: &RunState, arch: Architecture) -> CodeSource {
+    code_of(
+        req,
+        st.original.architecture,
+        st.original_code.as_ref(),
+        arch,
+    )
+}
+
+fn code_of(
+    req: &TuneRequest,
+    original: Architecture,
+    kept: Option<&CodeSource>,
+    arch: Architecture,
+) -> CodeSource {
+    let given = req.code_locations.get(&arch).cloned();
+    let kept = kept.cloned();
+    let chosen = if arch == original {
+        kept.or(given)
+    } else {
+        given.or(kept)
+    };
+    chosen.unwrap_or(CodeSource::Current)
 }
 
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
-    pub async fn handle(
-        &self,
-        event: &Value,
-        invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
         match Event::parse(event)? {
             // Boxed: a run's future is large, and would not fit a small thread's stack.
             Event::Tune(obj) => Box::pin(self.start(obj, invocation)).await,
@@ -81,26 +98,26 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         }
     }
 
-    fn bucket(&self) -> Result<String, TunerError> {
-        self.settings.state_bucket().ok_or_else(|| {
-            TunerError::Config(groundcrew::config::ConfigError::Malformed {
+    fn bucket(&self) -> Result<String, Error> {
+        self.config.state_bucket().ok_or_else(|| {
+            Error::Config(groundcrew::config::ConfigError::Malformed {
                 name: "GC_REPORT_S3".into(),
                 reason: "is required: the runs' state and locks live in its bucket".into(),
             })
         })
     }
 
-    async fn payloads(&self, req: &TuneRequest) -> Result<Vec<Vec<u8>>, TunerError> {
+    async fn payloads(&self, req: &TuneRequest) -> Result<Vec<Vec<u8>>, Error> {
         let spec = match &req.payload_s3 {
             Some(loc) => match self.store.get(loc).await {
                 Ok(Some(o)) => payload_from_s3(&o.body),
                 Ok(None) => {
-                    return Err(TunerError::Payload(format!(
+                    return Err(Error::Payload(format!(
                         "s3://{}/{} does not exist",
                         loc.bucket, loc.key
                     )))
                 }
-                Err(e) => return Err(TunerError::Payload(e.to_string())),
+                Err(e) => return Err(Error::Payload(e.to_string())),
             },
             None => req.payload.clone(),
         };
@@ -110,7 +127,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     fn lock_until(&self, invocation: &Invocation) -> DateTime<Utc> {
         chrono_after(
             invocation.now(),
-            invocation.deadline.remaining() + self.settings.lock_grace,
+            invocation.deadline.remaining() + self.config.lock_grace,
         )
     }
 
@@ -123,7 +140,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         req: &TuneRequest,
         payloads: &[Vec<u8>],
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let started = tokio::time::Instant::now();
         let deadline = invocation.deadline;
         // A later invocation of a run first puts back whatever an earlier one may have
@@ -134,7 +151,8 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 st.ledger = Default::default();
             }
         }
-        let code = |arch| code_for(req, arch);
+        let (original, kept) = (st.original.architecture, st.original_code.clone());
+        let code = move |arch| code_of(req, original, kept.as_ref(), arch);
         let per_value = Duration::from_secs_f64(
             st.estimate
                 .as_ref()
@@ -148,8 +166,8 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             req,
             payloads,
             code: &code,
-            concurrency: req.concurrency.unwrap_or(self.settings.default_concurrency),
-            deadline: deadline.less(self.settings.cleanup_reserve),
+            concurrency: req.concurrency.unwrap_or(self.config.default_concurrency),
+            deadline: deadline.less(self.config.cleanup_reserve),
             per_value,
             tag: st.tuner_invocations,
         };
@@ -163,7 +181,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         st.tuner_seconds += started.elapsed().as_secs_f64();
         st.updated_at = invocation.now();
 
-        let can_continue = self.settings.self_function.is_some() && report.complete;
+        let can_continue = self.config.self_function.is_some() && report.complete;
         if !st.complete() && can_continue {
             return self.hand_on(bucket, st, invocation).await;
         }
@@ -176,15 +194,15 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
-        let Some(me) = self.settings.self_function.clone() else {
-            return Err(TunerError::Continuation(
+    ) -> Result<Value, Error> {
+        let Some(me) = self.config.self_function.clone() else {
+            return Err(Error::Continuation(
                 "the tuner's own function name is unknown".into(),
             ));
         };
         state::save(&self.store, bucket, &st)
             .await
-            .map_err(TunerError::State)?;
+            .map_err(Error::State)?;
         // Between invocations the run holds the lock with no holder.
         let at = lock::location(bucket, &st.function);
         let now = invocation.now();
@@ -194,10 +212,10 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             &st.run_id,
             "",
             now,
-            chrono_after(now, self.settings.lock_grace),
+            chrono_after(now, self.config.lock_grace),
         )
         .await
-        .map_err(|e| TunerError::State(e.to_string()))?;
+        .map_err(|e| Error::State(e.to_string()))?;
         let payload = json!({"action": "continue", "runId": st.run_id})
             .to_string()
             .into_bytes();
@@ -216,7 +234,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             if let Err(le) = lock::release(&self.store, &at, &st.run_id, invocation.now()).await {
                 tracing::error!(error = %le, "releasing the lock failed (it expires by itself)");
             }
-            return Err(TunerError::Continuation(e.to_string()));
+            return Err(Error::Continuation(e.to_string()));
         }
         tracing::info!(run = %st.run_id, measured = st.measured_count(), planned = st.plan.len(), "handed on to the next invocation");
         let mut out = status(&st);

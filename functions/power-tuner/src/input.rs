@@ -4,54 +4,29 @@
 //! Power Tuning clamps a value (`discardTopBottom` to 0..0.4, `balancedWeight` to 0..1),
 //! so do we, with a warning in the output.
 
+mod additions;
+mod fields;
+mod payload;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+use additions::Additions;
+use fields::{bad, boolean, clamp, integer, number, string};
+pub use fields::{split_qualifier, validate_function_arn, S3Location};
+use payload::array_payload;
+pub use payload::{generate_payloads, payload_bytes, PayloadSpec};
 
 use crate::architecture::Architecture;
 use crate::lambda::CodeSource;
 use crate::price::PriceModel;
 use crate::strategy::Strategy;
-use crate::TunerError;
+use crate::Error;
 
 pub const MIN_MEMORY: u32 = 128;
 pub const MAX_MEMORY: u32 = 10_240;
 pub const DEFAULT_POWER_VALUES: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
-
-/// Where in S3: `s3://bucket/key` (or `bucket/key`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Location {
-    pub bucket: String,
-    pub key: String,
-}
-
-impl S3Location {
-    pub fn parse(raw: &str) -> Option<Self> {
-        let rest = raw.strip_prefix("s3://").unwrap_or(raw);
-        let (bucket, key) = match rest.split_once('/') {
-            Some((b, k)) => (b, k),
-            None => (rest, ""),
-        };
-        let valid_bucket = bucket.len() >= 3
-            && bucket.len() <= 63
-            && bucket
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-        valid_bucket.then(|| Self {
-            bucket: bucket.to_string(),
-            key: key.trim_end_matches('/').to_string(),
-        })
-    }
-}
-
-/// The payload input before any S3 fetch: one payload, or a weighted list.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PayloadSpec {
-    /// Sent as Power Tuning's `convertPayload` sends it: a string holding JSON as is,
-    /// anything else (a plain string included) JSON-encoded.
-    Single(Option<Value>),
-    Weighted(Vec<(Value, f64)>),
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TuneRequest {
@@ -90,112 +65,10 @@ pub struct TuneRequest {
     pub warnings: Vec<String>,
 }
 
-fn bad(field: &str, why: impl std::fmt::Display) -> TunerError {
-    TunerError::Input(format!("{field}: {why}"))
-}
-
-/// A whole number given as a number or a numeric string (Power Tuning uses `parseInt`).
-fn integer(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, TunerError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-            .map(Some)
-            .ok_or_else(|| bad(field, "must be a whole number")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| bad(field, "must be a whole number")),
-        Some(_) => Err(bad(field, "must be a whole number")),
-    }
-}
-
-fn number(obj: &Map<String, Value>, field: &str) -> Result<Option<f64>, TunerError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| bad(field, "must be a number")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .map(Some)
-            .map_err(|_| bad(field, "must be a number")),
-        Some(_) => Err(bad(field, "must be a number")),
-    }
-}
-
-fn boolean(obj: &Map<String, Value>, field: &str) -> Result<bool, TunerError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(bad(field, "must be true or false")),
-    }
-}
-
-fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, TunerError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(bad(field, "must be a string")),
-    }
-}
-
-/// Splits `arn:...:function:<name>[:<qualifier>]` into the unqualified ARN and the
-/// qualifier.
-pub fn split_qualifier(field: &str, arn: &str) -> Result<(String, Option<String>), TunerError> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() == 8 {
-        let q = parts[7];
-        let valid = !q.is_empty()
-            && q.len() <= 128
-            && q.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$');
-        if !valid {
-            return Err(bad(field, format!("{q:?} is not a version or alias")));
-        }
-        let base = parts[..7].join(":");
-        validate_function_arn(field, &base)?;
-        let q = (q != "$LATEST").then(|| q.to_string());
-        return Ok((base, q));
-    }
-    validate_function_arn(field, arn)?;
-    Ok((arn.to_string(), None))
-}
-
-/// A Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`),
-/// without a qualifier.
-pub fn validate_function_arn(field: &str, arn: &str) -> Result<(), TunerError> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let ok = parts.len() == 7
-        && parts[0] == "arn"
-        && parts[2] == "lambda"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5] == "function"
-        && !parts[6].is_empty()
-        && parts[6]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(
-            field,
-            "must be an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)",
-        ))
-    }
-}
-
 impl TuneRequest {
     /// Reads a request from a direct invocation's payload or an EventBridge event's
     /// `detail`.
-    pub fn from_event(event: &Value) -> Result<Self, TunerError> {
+    pub fn from_event(event: &Value) -> Result<Self, Error> {
         let obj = match event {
             Value::Object(o) if o.contains_key("detail-type") => match o.get("detail") {
                 Some(Value::Object(d)) => d,
@@ -207,12 +80,12 @@ impl TuneRequest {
                 }
             },
             Value::Object(o) => o,
-            _ => return Err(TunerError::Input("the input must be a JSON object".into())),
+            _ => return Err(Error::Input("the input must be a JSON object".into())),
         };
         Self::from_object(obj)
     }
 
-    pub fn from_object(obj: &Map<String, Value>) -> Result<Self, TunerError> {
+    pub fn from_object(obj: &Map<String, Value>) -> Result<Self, Error> {
         const KNOWN: [&str; 24] = [
             "lambdaARN",
             "num",
@@ -377,86 +250,7 @@ impl TuneRequest {
             Some(_) => return Err(bad("allowedExceptions", "must be a list of error types")),
         };
 
-        let architectures = match obj.get("architectures") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) if !items.is_empty() => {
-                let mut archs = Vec::new();
-                for item in items {
-                    let a = item.as_str().and_then(Architecture::parse).ok_or_else(|| {
-                        bad("architectures", format!("{item} is not arm64 or x86_64"))
-                    })?;
-                    if !archs.contains(&a) {
-                        archs.push(a);
-                    }
-                }
-                archs
-            }
-            Some(_) => {
-                return Err(bad(
-                    "architectures",
-                    "must be a non-empty list of arm64 and/or x86_64",
-                ))
-            }
-        };
-
-        let concurrency = match integer(obj, "concurrency")? {
-            None => None,
-            Some(n) if (1..=1000).contains(&n) => Some(n as u32),
-            Some(_) => return Err(bad("concurrency", "must be from 1 to 1000")),
-        };
-
-        let pricing = match obj.get("pricing") {
-            None | Some(Value::Null) => PriceModel::default(),
-            Some(v) => {
-                let p: PriceModel =
-                    serde_json::from_value(v.clone()).map_err(|e| bad("pricing", e))?;
-                let ok = [
-                    p.arm64_per_gb_second,
-                    p.x86_64_per_gb_second,
-                    p.per_million_requests,
-                ]
-                .iter()
-                .all(|x| x.is_finite() && *x >= 0.0);
-                if !ok {
-                    return Err(bad("pricing", "prices must be non-negative numbers"));
-                }
-                p
-            }
-        };
-
-        let report_s3 = match string(obj, "reportS3")? {
-            None => None,
-            Some(raw) => Some(
-                S3Location::parse(&raw)
-                    .ok_or_else(|| bad("reportS3", "must be s3://bucket[/prefix]"))?,
-            ),
-        };
-
-        let code_locations = match obj.get("codeLocations") {
-            None | Some(Value::Null) => BTreeMap::new(),
-            Some(Value::Object(map)) => {
-                let mut out = BTreeMap::new();
-                for (arch, loc) in map {
-                    let a = Architecture::parse(arch).ok_or_else(|| {
-                        bad("codeLocations", format!("{arch:?} is not arm64 or x86_64"))
-                    })?;
-                    let loc = loc.as_str().and_then(code_source).ok_or_else(|| {
-                        bad(
-                            "codeLocations",
-                            format!("{arch}: expected s3://bucket/key or an image URI"),
-                        )
-                    })?;
-                    out.insert(a, loc);
-                }
-                out
-            }
-            Some(_) => {
-                return Err(bad(
-                    "codeLocations",
-                    "must map arm64 / x86_64 to s3://bucket/key or an image URI",
-                ))
-            }
-        };
+        let ours = Additions::read(obj)?;
 
         Ok(Self {
             lambda_arn,
@@ -479,11 +273,11 @@ impl TuneRequest {
             allowed_exceptions,
             include_output_results: boolean(obj, "includeOutputResults")?,
             disable_payload_logs: boolean(obj, "disablePayloadLogs")?,
-            architectures,
-            concurrency,
-            pricing,
-            report_s3,
-            code_locations,
+            architectures: ours.architectures,
+            concurrency: ours.concurrency,
+            pricing: ours.pricing,
+            report_s3: ours.report_s3,
+            code_locations: ours.code_locations,
             warnings,
         })
     }
@@ -502,110 +296,6 @@ impl TuneRequest {
             1
         } else {
             self.num
-        }
-    }
-}
-
-/// Power Tuning's clamp of a fraction to `0..=max`, with a warning when it bites.
-fn clamp(field: &str, value: f64, max: f64, warnings: &mut Vec<String>) -> f64 {
-    let clamped = value.clamp(0.0, max);
-    if clamped != value {
-        warnings.push(format!(
-            "{field}: {value} is outside 0..{max}; {clamped} was used (as Power Tuning does)"
-        ));
-    }
-    clamped
-}
-
-/// `s3://bucket/key` or an image URI (`<registry>/<repository>[:tag|@digest]`).
-fn code_source(raw: &str) -> Option<CodeSource> {
-    if raw.starts_with("s3://") {
-        let l = S3Location::parse(raw).filter(|l| !l.key.is_empty())?;
-        return Some(CodeSource::S3 {
-            bucket: l.bucket,
-            key: l.key,
-            object_version: None,
-        });
-    }
-    let image = raw.contains('/') && !raw.chars().any(char::is_whitespace);
-    image.then(|| CodeSource::Image(raw.to_string()))
-}
-
-/// A payload array: weighted when every item has a payload and a weight (Power Tuning's
-/// `isWeightedPayload`); one payload, the array itself, when no item has a weight (as
-/// Power Tuning treats a plain array); refused when only some items are weighted, which is
-/// a mistake rather than a payload.
-fn array_payload(items: &[Value]) -> Result<PayloadSpec, TunerError> {
-    let weighted = |i: &Value| i.get("weight").is_some();
-    if items.is_empty() || !items.iter().any(weighted) {
-        return Ok(PayloadSpec::Single(Some(Value::Array(items.to_vec()))));
-    }
-    let mut list = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let weight = item
-            .get("weight")
-            .and_then(Value::as_f64)
-            .filter(|w| *w > 0.0);
-        match (item.get("payload").filter(|p| !p.is_null()), weight) {
-            (Some(p), Some(w)) => list.push((p.clone(), w)),
-            _ => {
-                return Err(bad(
-                    "payload",
-                    format!("item {i} needs a payload and a positive weight"),
-                ))
-            }
-        }
-    }
-    Ok(PayloadSpec::Weighted(list))
-}
-
-/// A payload as bytes, as Power Tuning's `convertPayload` makes them: a string that holds
-/// JSON is sent as is; any other value, a plain string included, is JSON-encoded
-/// (`just a string` becomes `"just a string"`).
-pub fn payload_bytes(value: &Option<Value>) -> Vec<u8> {
-    match value {
-        None => Vec::new(),
-        Some(Value::String(s)) if serde_json::from_str::<Value>(s).is_ok() => {
-            s.clone().into_bytes()
-        }
-        Some(v) => v.to_string().into_bytes(),
-    }
-}
-
-/// Power Tuning's `generatePayloads`: `num` payloads, a weighted list filled in order by
-/// `floor(weight * num / total)`, the last item taking the remainder.
-pub fn generate_payloads(num: u32, spec: &PayloadSpec) -> Result<Vec<Vec<u8>>, TunerError> {
-    let n = num as usize;
-    match spec {
-        PayloadSpec::Single(p) => Ok(vec![payload_bytes(p); n]),
-        PayloadSpec::Weighted(list) => {
-            if n < list.len() {
-                return Err(bad(
-                    "payload",
-                    format!(
-                        "{} weighted payloads need num of at least {}",
-                        list.len(),
-                        list.len()
-                    ),
-                ));
-            }
-            let total: f64 = list.iter().map(|(_, w)| w).sum();
-            let mut out = Vec::with_capacity(n);
-            for (i, (p, w)) in list.iter().enumerate() {
-                let mut how_many = (w * num as f64 / total).floor() as usize;
-                if how_many < 1 {
-                    return Err(bad(
-                        "payload",
-                        format!("weight of item {i} is too small for num {num}"),
-                    ));
-                }
-                if i == list.len() - 1 {
-                    how_many = n - out.len();
-                }
-                let bytes = payload_bytes(&Some(p.clone()));
-                out.extend(std::iter::repeat_n(bytes, how_many));
-            }
-            Ok(out)
         }
     }
 }

@@ -123,7 +123,9 @@ impl LogSettings {
     /// event at INFO. So with JSON logs at `SystemLogLevel` WARN no REPORT record is
     /// written. AWS does not say whether the `LogType=Tail` tail is filtered the same way;
     /// we assume it is (it is the same log stream), and raise the level to INFO for the
-    /// run either way.
+    /// run either way. Reading the record from the log group (`FilterLogEvents`) would not
+    /// help: the same page says the filtering decides what is sent to CloudWatch Logs, so
+    /// at WARN the log group never gets it either.
     pub fn hides_reports(&self) -> bool {
         self.format.eq_ignore_ascii_case("json")
             && self
@@ -168,6 +170,16 @@ pub enum CodeSource {
         object_version: Option<String>,
     },
     /// An image built for the architecture.
+    Image(String),
+}
+
+/// A function's package as deployed, kept before an architecture switch so that the
+/// restore puts back exactly this code (its `CodeSha256` is checked after the restore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginalCode {
+    /// A .zip package's bytes (from `GetFunction`'s `Code.Location`).
+    Zip(Vec<u8>),
+    /// An image by digest (`GetFunction`'s `Code.ResolvedImageUri`).
     Image(String),
 }
 
@@ -227,6 +239,8 @@ pub trait LambdaApi: Send + Sync {
         arch: Architecture,
         code: &CodeSource,
     ) -> impl Future<Output = Res<()>> + Send;
+    /// The deployed package (`GetFunction`, and the download of its `Code.Location`).
+    fn original_code(&self, function: &str) -> impl Future<Output = Res<OriginalCode>> + Send;
     fn list_versions(&self, function: &str) -> impl Future<Output = Res<Vec<VersionInfo>>> + Send;
     /// `PublishVersion` with a description (which marks the version as the run's).
     fn publish_version(

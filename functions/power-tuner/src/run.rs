@@ -12,99 +12,22 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use groundcrew::Deadline;
 use tokio::sync::Semaphore;
 
+mod invoke;
+
+pub use crate::allowed::check_allowed;
+pub use crate::outcome::RunOutcome;
+pub use crate::plan::{alias_name, estimate_seconds, Estimate, Target, ValueRun};
+
 use crate::architecture::Architecture;
 use crate::input::TuneRequest;
 use crate::lambda::{CodeSource, LambdaApi, LambdaError, LambdaErrorKind};
-use crate::logs::{parse_log_result, Report};
 use crate::state::{self, RunState};
 use crate::store::ObjectStore;
 use crate::wait::{call, until_updated, until_version_active};
-use crate::{Settings, TunerError};
 
 /// The environment variable changed per version so that every `onlyColdStarts`
 /// invocation runs a new version (Power Tuning uses the same name).
 pub const COLD_START_VAR: &str = "LambdaPowerTunerForceColdStart";
-
-/// One configuration under test.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "camelCase")]
-pub struct Target {
-    pub architecture: Architecture,
-    pub memory_mb: u32,
-}
-
-/// What happened to one configuration.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ValueRun {
-    pub reports: Vec<Report>,
-    /// Invocations that failed with an error type listed in `allowedExceptions`.
-    pub allowed_errors: usize,
-    /// Why this value is excluded, if it is.
-    pub failure: Option<String>,
-    pub planned: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Estimate {
-    pub dry_invocation_ms: f64,
-    pub estimate_seconds: f64,
-    pub available_seconds: f64,
-}
-
-/// The alias for a configuration: `RAM<mem>` as Power Tuning names it, suffixed with the
-/// architecture when it is not the function's own.
-pub fn alias_name(target: Target, original: Architecture) -> String {
-    if target.architecture == original {
-        format!("RAM{}", target.memory_mb)
-    } else {
-        format!(
-            "RAM{}-{}",
-            target.memory_mb,
-            target.architecture.as_str().replace('_', "-")
-        )
-    }
-}
-
-/// How long the run should take, in seconds: the configuration updates plus the
-/// invocations, each value's invocation time scaled up from the dry invocation for memory
-/// sizes below the current one (CPU is proportional to memory), spread over `concurrency`.
-#[allow(clippy::too_many_arguments)]
-pub fn estimate_seconds(
-    targets: &[Target],
-    arch_switches: usize,
-    current_memory: u32,
-    invocation_ms: f64,
-    setup: Duration,
-    invocations: u32,
-    concurrency: u32,
-    parallel: bool,
-    sleep_ms: u64,
-    only_cold: bool,
-) -> f64 {
-    let per_value_setups = if only_cold { invocations as usize } else { 1 };
-    let setup_s =
-        (targets.len() * per_value_setups + 2 * arch_switches) as f64 * setup.as_secs_f64();
-    let n = f64::from(invocations);
-    let c = f64::from(concurrency.max(1));
-    let mut work = 0.0;
-    let mut longest: f64 = 0.0;
-    for t in targets {
-        let per =
-            invocation_ms / 1000.0 * (f64::from(current_memory) / f64::from(t.memory_mb)).max(1.0);
-        work += n * per;
-        let chain = if parallel {
-            per * (n / c).ceil()
-        } else {
-            n * per + (n - 1.0).max(0.0) * sleep_ms as f64 / 1000.0
-        };
-        longest = longest.max(chain);
-    }
-    setup_s + longest.max(work / c)
-}
 
 /// What one invocation's measurement needs.
 pub struct Measurement<'a, L, S> {
@@ -251,124 +174,6 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
         }
     }
 
-    /// One invocation with its pre- and post-processors; `Ok((report, allowed))`.
-    async fn invoke_once(
-        &self,
-        qualifier: &str,
-        payload: &[u8],
-    ) -> Result<(Option<Report>, bool), String> {
-        let (req, d, lambda) = (self.m.req, self.m.deadline, self.m.lambda);
-        let with_payload = |why: String, p: &[u8]| {
-            if req.disable_payload_logs {
-                why
-            } else {
-                format!("{why} with payload {}", preview(p))
-            }
-        };
-        let mut payload = payload.to_vec();
-        if let Some(pre) = &req.pre_processor_arn {
-            let p = payload.clone();
-            let out = call(d, "Invoke preProcessor", || {
-                lambda.invoke(pre, None, p.clone())
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            if let Some(t) = out.error_type() {
-                return Err(with_payload(
-                    format!("the preProcessor failed with {t}"),
-                    &payload,
-                ));
-            }
-            if !out.payload.is_empty() && out.payload != b"null" {
-                payload = out.payload;
-            }
-        }
-        let f = self.function;
-        let out = call(d, "Invoke", || {
-            lambda.invoke(f, Some(qualifier), payload.clone())
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        self.invocations.fetch_add(1, Ordering::Relaxed);
-        let mut allowed = false;
-        if let Some(t) = out.error_type() {
-            if req.allowed_exceptions.iter().any(|a| a == &t) {
-                allowed = true;
-            } else {
-                return Err(with_payload(format!("invocation error {t}"), &payload));
-            }
-        }
-        if let Some(post) = &req.post_processor_arn {
-            let p = out.payload.clone();
-            let post_out = call(d, "Invoke postProcessor", || {
-                lambda.invoke(post, None, p.clone())
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            if let Some(t) = post_out.error_type() {
-                return Err(format!("the postProcessor failed with {t}"));
-            }
-        }
-        let report = out.log_result.as_deref().and_then(parse_log_result);
-        if report.is_none() && !allowed {
-            return Err(
-                "the log tail held no REPORT line (neither text nor a JSON platform.report record)"
-                    .to_string(),
-            );
-        }
-        Ok((report, allowed))
-    }
-
-    async fn one(&self, target: Target, qualifier: &str, payload: &[u8]) {
-        if self.failed(target) || self.m.deadline.is_past() {
-            return;
-        }
-        let Ok(_permit) = self.semaphore.acquire().await else {
-            return;
-        };
-        if self.failed(target) {
-            return;
-        }
-        match self.invoke_once(qualifier, payload).await {
-            Ok((report, allowed)) => {
-                let mut state = lock(&self.state);
-                state.invocations += 1;
-                let run = state.value_mut(target);
-                if allowed {
-                    run.allowed_errors += 1;
-                }
-                if let Some(r) = report {
-                    run.reports.push(r);
-                }
-            }
-            // Cut short by the deadline: measured again by the next invocation.
-            Err(_) if self.m.deadline.is_past() => {}
-            Err(why) => self.fail(target, why),
-        }
-    }
-
-    async fn measure_value(&self, target: Target, qualifiers: Vec<String>, payloads: &[Vec<u8>]) {
-        if self.m.req.parallel_invocation {
-            let mut all: FuturesUnordered<_> = qualifiers
-                .iter()
-                .zip(payloads)
-                .map(|(q, p)| self.one(target, q, p))
-                .collect();
-            while all.next().await.is_some() {}
-        } else {
-            for (i, (q, p)) in qualifiers.iter().zip(payloads).enumerate() {
-                self.one(target, q, p).await;
-                if self.failed(target) || self.m.deadline.is_past() {
-                    break;
-                }
-                if self.m.req.sleep_between_runs_ms > 0 && i + 1 < qualifiers.len() {
-                    tokio::time::sleep(Duration::from_millis(self.m.req.sleep_between_runs_ms))
-                        .await;
-                }
-            }
-        }
-    }
-
     /// Makes sure the function writes a REPORT record for every invocation: with JSON
     /// logs at system level WARN it writes none (see `LogSettings::hides_reports`), so the
     /// run raises it to INFO; the cleanup puts the original back.
@@ -481,73 +286,6 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
     }
 }
 
-/// A finished run, for the analysis and the report.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub run_id: String,
-    pub original: crate::lambda::FunctionState,
-    pub values: std::collections::BTreeMap<Target, ValueRun>,
-    /// The order the values were given in (architecture, then power value).
-    pub order: Vec<Target>,
-    pub estimate: Option<Estimate>,
-    pub cleanup: crate::cleanup::CleanupReport,
-    pub deadline_reached: bool,
-    /// Wall time from the start of the run to its end, over all the tuner's invocations.
-    pub wall: Duration,
-    pub invocations: usize,
-    pub tuner_invocations: u32,
-    pub tuner_seconds: f64,
-    pub warnings: Vec<String>,
-}
-
-impl RunOutcome {
-    pub fn from_state(
-        state: &RunState,
-        cleanup: crate::cleanup::CleanupReport,
-        deadline_reached: bool,
-        wall: Duration,
-    ) -> Self {
-        let mut values: std::collections::BTreeMap<Target, ValueRun> = state
-            .values
-            .iter()
-            .map(|m| (m.target, m.run.clone()))
-            .collect();
-        for run in values.values_mut() {
-            let done = run.reports.len() + run.allowed_errors;
-            if run.failure.is_none() && done < run.planned {
-                run.failure = Some(format!(
-                    "interrupted by the deadline after {done} of {} invocations",
-                    run.planned
-                ));
-            }
-        }
-        Self {
-            run_id: state.run_id.clone(),
-            original: state.original.clone(),
-            values,
-            order: state.plan.clone(),
-            estimate: state.estimate.clone(),
-            cleanup,
-            deadline_reached,
-            wall,
-            invocations: state.invocations,
-            tuner_invocations: state.tuner_invocations,
-            tuner_seconds: state.tuner_seconds,
-            warnings: state.warnings.clone(),
-        }
-    }
-}
-
-/// A payload for a message, cut to 200 characters.
-fn preview(payload: &[u8]) -> String {
-    let text = String::from_utf8_lossy(payload);
-    if text.chars().count() > 200 {
-        format!("{}...", text.chars().take(200).collect::<String>())
-    } else {
-        text.into_owned()
-    }
-}
-
 /// What this invocation's measurement left.
 pub struct Stint {
     pub state: RunState,
@@ -578,30 +316,6 @@ impl<L: LambdaApi, S: ObjectStore> Measurement<'_, L, S> {
             state,
         }
     }
-}
-
-/// Refuses a request naming a function outside the tuner's prefix: the target and the
-/// pre- and post-processors alike, since all three are invoked. Checked before anything
-/// is read or changed, so a refused request costs nothing.
-pub fn check_allowed(req: &TuneRequest, settings: &Settings) -> Result<(), TunerError> {
-    let Some(prefix) = &settings.function_prefix else {
-        return Ok(());
-    };
-    let named = [
-        ("lambdaARN", Some(req.lambda_arn.as_str())),
-        ("preProcessorARN", req.pre_processor_arn.as_deref()),
-        ("postProcessorARN", req.post_processor_arn.as_deref()),
-    ];
-    for (field, arn) in named {
-        let Some(arn) = arn else { continue };
-        let name = arn.rsplit(':').next().unwrap_or(arn);
-        if !name.starts_with(prefix.as_str()) {
-            return Err(TunerError::NotAllowed(format!(
-                "{field}: this tuner may only invoke functions whose name starts with {prefix:?}"
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::S3Location;
-use crate::lambda::FunctionState;
+use crate::lambda::{CodeSource, FunctionState};
 use crate::run::{Estimate, Target, ValueRun};
 use crate::store::{Condition, ObjectStore, StoreError};
 
@@ -54,6 +54,10 @@ pub struct RunState {
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub original: FunctionState,
+    /// The original package, kept before the first architecture switch (`package`);
+    /// the restore deploys exactly this.
+    #[serde(default)]
+    pub original_code: Option<CodeSource>,
     /// Versions that existed before the run: never deleted.
     pub existing_versions: Vec<String>,
     /// The description of every version the run publishes.

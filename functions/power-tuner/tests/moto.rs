@@ -363,6 +363,7 @@ async fn cleanup_after_a_kill_from_the_state_in_s3() {
         started_at: at(0),
         updated_at: at(0),
         original: original.clone(),
+        original_code: None,
         existing_versions: existing,
         marker: marker.into(),
         ledger: Ledger {
@@ -406,9 +407,9 @@ async fn cleanup_after_a_kill_from_the_state_in_s3() {
     let tuner = power_tuner::handler::Tuner {
         lambda: SdkLambda::new(&sdk),
         store: power_tuner::store::S3Store::new(&sdk),
-        settings: power_tuner::Settings {
+        config: power_tuner::Config {
             default_report_s3: Some(format!("s3://{b}/reports")),
-            ..power_tuner::Settings::default()
+            ..power_tuner::Config::default()
         },
     };
     let out = tuner

@@ -11,28 +11,28 @@ use common::{LambdaSim, MemStore, Model};
 use groundcrew::Invocation;
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
-use power_tuner::Settings;
+use power_tuner::Config;
 use serde_json::{json, Value};
 
 const FN: &str = "groundcrew-dev-target";
 const STATE: &str = "tuning-state";
 const ME: &str = "groundcrew-dev-power-tuner";
 
-fn settings() -> Settings {
-    Settings {
+fn settings() -> Config {
+    Config {
         function_prefix: Some("groundcrew-dev-".into()),
         cleanup_reserve: Duration::from_secs(1),
         setup_estimate: Duration::from_millis(100),
         default_report_s3: Some(format!("s3://{STATE}/reports")),
         self_function: Some(ME.into()),
-        ..Settings::default()
+        ..Config::default()
     }
 }
 
 /// One value per invocation: the estimate of a value (60 s of setup) never fits the
 /// 20 s budget, and the first value of an invocation is always measured.
-fn one_value_per_invocation() -> Settings {
-    Settings {
+fn one_value_per_invocation() -> Config {
+    Config {
         setup_estimate: Duration::from_secs(60),
         ..settings()
     }
@@ -56,7 +56,7 @@ struct World {
     tuner: Tuner<SdkLambda, MemStore>,
 }
 
-async fn world(model: Model, settings: Settings) -> World {
+async fn world(model: Model, settings: Config) -> World {
     let (server, sim, sdk) = common::start(model).await;
     sim.add_function(FN, 1024, "arm64");
     sim.add_function(ME, 256, "arm64");
@@ -64,7 +64,7 @@ async fn world(model: Model, settings: Settings) -> World {
     let tuner = Tuner {
         lambda: SdkLambda::new(&sdk),
         store: store.clone(),
-        settings,
+        config: settings,
     };
     World {
         _server: server,
@@ -112,11 +112,7 @@ impl World {
             .collect()
     }
 
-    async fn invoke(
-        &self,
-        event: &Value,
-        request_id: &str,
-    ) -> Result<Value, power_tuner::TunerError> {
+    async fn invoke(&self, event: &Value, request_id: &str) -> Result<Value, power_tuner::Error> {
         self.tuner
             .handle(
                 event,
@@ -216,7 +212,7 @@ async fn autooptimize_applies_only_a_complete_run() {
         slow_from_mb: Some((512, Duration::from_millis(700))),
         ..Model::default()
     };
-    let s = Settings {
+    let s = Config {
         self_function: None,
         cleanup_reserve: Duration::from_millis(1500),
         setup_estimate: Duration::ZERO,
@@ -253,7 +249,7 @@ async fn a_killed_run_is_put_back_by_the_cleanup_action() {
         slow_from_mb: Some((128, Duration::from_millis(400))),
         ..Model::default()
     };
-    let s = Settings {
+    let s = Config {
         lock_grace: Duration::ZERO,
         ..settings()
     };
@@ -307,7 +303,7 @@ async fn the_next_run_cleans_up_after_a_run_that_died() {
         slow_from_mb: Some((128, Duration::from_millis(400))),
         ..Model::default()
     };
-    let s = Settings {
+    let s = Config {
         lock_grace: Duration::ZERO,
         ..settings()
     };

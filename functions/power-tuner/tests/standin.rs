@@ -21,20 +21,20 @@ use common::{LambdaSim, MemStore, Model};
 use groundcrew::Invocation;
 use power_tuner::handler::Tuner;
 use power_tuner::lambda::SdkLambda;
-use power_tuner::{Settings, TunerError};
+use power_tuner::{Config, Error};
 use serde_json::{json, Value};
 
 const FN: &str = "groundcrew-dev-target";
 /// The bucket of the runs' state and locks (GC_REPORT_S3's).
 const STATE: &str = "tuning-state";
 
-fn settings() -> Settings {
-    Settings {
+fn settings() -> Config {
+    Config {
         function_prefix: Some("groundcrew-dev-".into()),
         cleanup_reserve: Duration::from_secs(2),
         setup_estimate: Duration::from_millis(100),
         default_report_s3: Some(format!("s3://{STATE}/reports")),
-        ..Settings::default()
+        ..Config::default()
     }
 }
 
@@ -42,15 +42,15 @@ async fn run(
     model: Model,
     input: Value,
     deadline: Duration,
-    settings: Settings,
-) -> (Result<Value, TunerError>, LambdaSim, MemStore) {
+    settings: Config,
+) -> (Result<Value, Error>, LambdaSim, MemStore) {
     let (_server, sim, sdk) = common::start(model).await;
     sim.add_function(FN, 1024, "arm64");
     let store = MemStore::default();
     let tuner = Tuner {
         lambda: SdkLambda::new(&sdk),
         store: store.clone(),
-        settings,
+        config: settings,
     };
     let out = tuner
         .handle(&input, &Invocation::with_budget("run-1", deadline))
@@ -240,7 +240,7 @@ async fn an_approaching_deadline_stops_measuring_then_cleans_up_and_restores() {
     req["parallelInvocation"] = json!(false);
     req["powerValues"] = json!([128, 256, 512, 1024]);
     // Generous margins: the fast values must finish even on a loaded CI machine.
-    let s = Settings {
+    let s = Config {
         cleanup_reserve: Duration::from_millis(1600),
         setup_estimate: Duration::ZERO,
         ..settings()
@@ -289,6 +289,64 @@ async fn every_value_failing_fails_the_run_after_cleanup() {
         "{err}"
     );
     assert_clean(&sim);
+}
+
+/// The tuner in us-east-1, allowed eu-west-1 too.
+fn in_us_east_1() -> Config {
+    Config {
+        region: Some("us-east-1".into()),
+        tuning_regions: vec!["eu-west-1".into()],
+        ..settings()
+    }
+}
+
+#[tokio::test]
+async fn functions_in_regions_not_listed_are_refused_before_any_call() {
+    let mut req = input("cost", 0.5);
+    req["lambdaARN"] = json!(LambdaSim::arn(FN).replace("us-east-1", "ap-south-1"));
+    let (out, sim, _) = run(
+        Model::default(),
+        req,
+        Duration::from_secs(60),
+        in_us_east_1(),
+    )
+    .await;
+    let err = out.unwrap_err();
+    assert_eq!(err.kind(), "NotAllowed");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("lambdaARN: the function is in ap-south-1")
+            && text.contains("us-east-1, eu-west-1")
+            && text.contains("PowerTunerTuningRegions"),
+        "{text}"
+    );
+    assert!(sim.state.lock().unwrap().calls.is_empty());
+}
+
+#[tokio::test]
+async fn a_zip_function_in_another_region_keeps_its_architecture() {
+    // Its package could be kept only in the report bucket's Region, from where Lambda
+    // cannot deploy it back: refused before the first change, the lock given back.
+    let mut req = input("cost", 0.5);
+    req["lambdaARN"] = json!(LambdaSim::arn(FN).replace("us-east-1", "eu-west-1"));
+    req["architectures"] = json!(["arm64", "x86_64"]);
+    req["codeLocations"] = json!({"x86_64": "s3://builds/x86_64.zip"});
+    let (out, sim, store) = run(
+        Model::default(),
+        req,
+        Duration::from_secs(60),
+        in_us_east_1(),
+    )
+    .await;
+    let text = out.unwrap_err().to_string();
+    assert!(
+        text.starts_with("invalid input: architectures: the function is in eu-west-1")
+            && text.contains("tuner deployed in eu-west-1"),
+        "{text}"
+    );
+    assert_clean(&sim);
+    assert_eq!(sim.state.lock().unwrap().updates, 0, "nothing was changed");
+    assert!(store.body(STATE, "tuner-state/code/run-1.zip").is_none());
 }
 
 #[tokio::test]
@@ -368,7 +426,7 @@ async fn both_architectures_are_compared_and_the_original_is_restored() {
     req["powerValues"] = json!([128, 256, 1024]);
     req["codeLocations"] =
         json!({"x86_64": "s3://builds/x86_64.zip", "arm64": "s3://builds/arm64.zip"});
-    let (out, sim, _) = run(Model::default(), req, Duration::from_secs(60), settings()).await;
+    let (out, sim, store) = run(Model::default(), req, Duration::from_secs(60), settings()).await;
     let out = out.unwrap();
     assert_eq!(out["power"], json!(128));
     assert_eq!(out["architecture"], json!("arm64"));
@@ -385,7 +443,12 @@ async fn both_architectures_are_compared_and_the_original_is_restored() {
     assert_clean(&sim);
     assert_eq!(
         sim.state.lock().unwrap().functions[FN].latest.code_sha,
-        "sha-arm64.zip",
-        "the arm64 build went back, not the x86_64 one"
+        "sha-arm64",
+        "the original package went back (the run's copy of it), not a build named in codeLocations"
+    );
+    let kept = store.body(STATE, "tuner-state/code/run-1.zip");
+    assert!(
+        kept.is_some(),
+        "the original package is kept in the report bucket"
     );
 }

@@ -14,6 +14,13 @@
 //!   none (JSON logs at system level WARN: log-level filtering drops the INFO record).
 //! - Throttling comes from the fault plan (`lambda`, operation).
 //! - `InvocationType=Event` is queued for the scenario to deliver.
+//! - The function lives in one Region (`region`): a call naming an ARN of another Region
+//!   is refused as not found (ASSUMPTION: AWS documents only that a client talks to one
+//!   Region's endpoint; the exact error for a foreign ARN is not documented), so a
+//!   tuner that sends a call to the wrong Region's client fails visibly.
+//! - `GetFunction` gives the deployed .zip package; `UpdateFunctionCode` from the copy the
+//!   tuner keeps (`tuner-state/code/...`) deploys the same bytes, so `CodeSha256` is the
+//!   original's again; any other package has its own `CodeSha256`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -24,8 +31,9 @@ use chrono::{DateTime, Utc};
 use power_tuner::architecture::Architecture;
 use power_tuner::lambda::{
     CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LambdaErrorKind, LogSettings,
-    VersionInfo,
+    OriginalCode, VersionInfo,
 };
+use power_tuner::regions::region_of;
 
 use crate::kernel::{lock, Fault, Sim};
 
@@ -59,7 +67,12 @@ pub struct Config {
     pub arch: Architecture,
     pub env: BTreeMap<String, String>,
     pub system_log_level: String,
+    /// `CodeSha256` of the deployed package.
+    pub code_sha: String,
 }
+
+/// The deployed package's `CodeSha256` in the model.
+pub const DEPLOYED_SHA: &str = "sha-deployed";
 
 #[derive(Debug, Clone)]
 struct Version {
@@ -86,6 +99,8 @@ struct State {
 pub struct LambdaModel {
     sim: Arc<Sim>,
     pub name: String,
+    /// The Region the function is in.
+    pub region: String,
     pub curve: Curve,
     pub snapstart: bool,
     /// A memory size at which every invocation fails.
@@ -105,6 +120,7 @@ impl LambdaModel {
         let now = sim.now();
         Self {
             name: name.to_string(),
+            region: "us-east-1".into(),
             curve,
             snapstart: false,
             failing_memory: None,
@@ -133,8 +149,8 @@ impl LambdaModel {
 
     pub fn arn(&self) -> String {
         format!(
-            "arn:aws:lambda:us-east-1:123456789012:function:{}",
-            self.name
+            "arn:aws:lambda:{}:123456789012:function:{}",
+            self.region, self.name
         )
     }
 
@@ -207,7 +223,7 @@ impl LambdaModel {
             reason: None,
             runtime: Some("python3.12".into()),
             package_type: Some("Zip".into()),
-            code_sha256: Some("sha-deployed".into()),
+            code_sha256: Some(config.code_sha.clone()),
             logging: Some(LogSettings {
                 format: "JSON".into(),
                 application_level: Some("INFO".into()),
@@ -297,9 +313,27 @@ impl LambdaApi for LambdaModel {
         &self,
         _f: &str,
         arch: Architecture,
-        _code: &CodeSource,
+        code: &CodeSource,
     ) -> Res<()> {
-        self.change("UpdateFunctionCode", |c| c.arch = arch)
+        let sha = match code {
+            CodeSource::Current => None,
+            CodeSource::S3 { key, .. } if key.starts_with("tuner-state/code/") => {
+                Some(DEPLOYED_SHA.to_string())
+            }
+            CodeSource::S3 { key, .. } => Some(format!("sha-{key}")),
+            CodeSource::Image(uri) => Some(format!("sha-{uri}")),
+        };
+        self.change("UpdateFunctionCode", |c| {
+            c.arch = arch;
+            if let Some(sha) = sha {
+                c.code_sha = sha;
+            }
+        })
+    }
+
+    async fn original_code(&self, _f: &str) -> Res<OriginalCode> {
+        self.gate("GetFunction")?;
+        Ok(OriginalCode::Zip(b"PK model package".to_vec()))
     }
 
     async fn list_versions(&self, _f: &str) -> Res<Vec<VersionInfo>> {
@@ -463,87 +497,74 @@ impl LambdaApi for LambdaModel {
     }
 }
 
-/// The tuner holds its Lambda client by value: a shared handle to the model.
+/// The tuner holds its Lambda client by value: a shared handle to the model, which
+/// answers only for ARNs of its own Region.
 #[derive(Clone)]
 pub struct Shared(pub Arc<LambdaModel>);
 
+impl Shared {
+    fn here(&self, f: &str) -> Res<()> {
+        match region_of(f) {
+            Some(r) if r != self.0.region => Err(err(
+                LambdaErrorKind::NotFound,
+                format!("ResourceNotFoundException: {f} is not in {}", self.0.region),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl LambdaApi for Shared {
-    fn get_configuration(
-        &self,
-        f: &str,
-        q: Option<&str>,
-    ) -> impl std::future::Future<Output = Res<FunctionState>> + Send {
-        self.0.get_configuration(f, q)
+    async fn get_configuration(&self, f: &str, q: Option<&str>) -> Res<FunctionState> {
+        self.here(f)?;
+        self.0.get_configuration(f, q).await
     }
-    fn update_memory(&self, f: &str, m: u32) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.update_memory(f, m)
+    async fn update_memory(&self, f: &str, m: u32) -> Res<()> {
+        self.here(f)?;
+        self.0.update_memory(f, m).await
     }
-    fn update_environment(
-        &self,
-        f: &str,
-        v: HashMap<String, String>,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.update_environment(f, v)
+    async fn update_environment(&self, f: &str, v: HashMap<String, String>) -> Res<()> {
+        self.here(f)?;
+        self.0.update_environment(f, v).await
     }
-    fn update_logging(
-        &self,
-        f: &str,
-        l: &LogSettings,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.update_logging(f, l)
+    async fn update_logging(&self, f: &str, l: &LogSettings) -> Res<()> {
+        self.here(f)?;
+        self.0.update_logging(f, l).await
     }
-    fn update_architecture(
-        &self,
-        f: &str,
-        a: Architecture,
-        c: &CodeSource,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.update_architecture(f, a, c)
+    async fn update_architecture(&self, f: &str, a: Architecture, c: &CodeSource) -> Res<()> {
+        self.here(f)?;
+        self.0.update_architecture(f, a, c).await
     }
-    fn list_versions(
-        &self,
-        f: &str,
-    ) -> impl std::future::Future<Output = Res<Vec<VersionInfo>>> + Send {
-        self.0.list_versions(f)
+    async fn original_code(&self, f: &str) -> Res<OriginalCode> {
+        self.here(f)?;
+        self.0.original_code(f).await
     }
-    fn publish_version(
-        &self,
-        f: &str,
-        d: &str,
-    ) -> impl std::future::Future<Output = Res<String>> + Send {
-        self.0.publish_version(f, d)
+    async fn list_versions(&self, f: &str) -> Res<Vec<VersionInfo>> {
+        self.here(f)?;
+        self.0.list_versions(f).await
     }
-    fn put_alias(
-        &self,
-        f: &str,
-        a: &str,
-        v: &str,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.put_alias(f, a, v)
+    async fn publish_version(&self, f: &str, d: &str) -> Res<String> {
+        self.here(f)?;
+        self.0.publish_version(f, d).await
     }
-    fn delete_alias(&self, f: &str, a: &str) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.delete_alias(f, a)
+    async fn put_alias(&self, f: &str, a: &str, v: &str) -> Res<()> {
+        self.here(f)?;
+        self.0.put_alias(f, a, v).await
     }
-    fn delete_version(
-        &self,
-        f: &str,
-        v: &str,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.delete_version(f, v)
+    async fn delete_alias(&self, f: &str, a: &str) -> Res<()> {
+        self.here(f)?;
+        self.0.delete_alias(f, a).await
     }
-    fn invoke(
-        &self,
-        f: &str,
-        q: Option<&str>,
-        p: Vec<u8>,
-    ) -> impl std::future::Future<Output = Res<Invocation>> + Send {
-        self.0.invoke(f, q, p)
+    async fn delete_version(&self, f: &str, v: &str) -> Res<()> {
+        self.here(f)?;
+        self.0.delete_version(f, v).await
     }
-    fn invoke_async(
-        &self,
-        f: &str,
-        p: Vec<u8>,
-    ) -> impl std::future::Future<Output = Res<()>> + Send {
-        self.0.invoke_async(f, p)
+    async fn invoke(&self, f: &str, q: Option<&str>, p: Vec<u8>) -> Res<Invocation> {
+        self.here(f)?;
+        self.0.invoke(f, q, p).await
+    }
+    async fn invoke_async(&self, f: &str, p: Vec<u8>) -> Res<()> {
+        self.here(f)?;
+        self.0.invoke_async(f, p).await
     }
 }

@@ -1,13 +1,16 @@
 //! power-tuner's tuning runs of 30 to 120 simulated minutes against the Lambda model:
 //! slow targets, `onlyColdStarts`, 8 power values, one or both architectures, throttling,
 //! slow configuration updates, SnapStart `Pending`, a failing power value, JSON logs at
-//! system level WARN, and the tuner's own invocations killed at random points (a killed
+//! system level WARN, functions in another Region than the tuner's (reached through a
+//! client for that Region, built once), and the tuner's own invocations killed at random points (a killed
 //! continuation is retried by Lambda a minute later; a killed first invocation leaves its
 //! run to the next run, which takes the expired lock over and cleans up after it).
 //!
 //! Invariants: every run ends with a result or a clear failure; after every run, finished
-//! or killed and then cleaned up, the function has its original configuration, alias and
-//! log settings and no version or alias of the tuner's remains; two runs never tune the
+//! or killed and then cleaned up, the function has its original configuration (memory,
+//! architecture, environment, log level and the very code package, by `CodeSha256`),
+//! alias and log settings and no version or alias of the tuner's remains; a function in
+//! another Region is reached only through that Region's client; two runs never tune the
 //! function at once (checked by the model at every publish); a second run is refused
 //! while one holds the function; no version is invoked before it is Active; the pick is
 //! the model's cost optimum or within its noise.
@@ -21,12 +24,13 @@ use groundcrew::Invocation;
 use power_tuner::architecture::Architecture;
 use power_tuner::handler::Tuner;
 use power_tuner::price::PriceModel;
+use power_tuner::regions::Regional;
 use power_tuner::store::MemStore;
-use power_tuner::Settings;
+use power_tuner::Config as TunerConfig;
 use serde_json::{json, Value};
 
 use crate::kernel::{self, FaultRates, Sim, Summary};
-use crate::models::lambda_control::{Config, Curve, LambdaModel, Shared};
+use crate::models::lambda_control::{Config, Curve, LambdaModel, Shared, DEPLOYED_SHA};
 
 const TARGET: &str = "groundcrew-dev-target";
 const POWER: [u32; 8] = [128, 256, 512, 1024, 1536, 2048, 3008, 4096];
@@ -46,18 +50,26 @@ pub struct Figures {
     pub exact_picks: u64,
     pub within_noise_picks: u64,
     pub refused_second_runs: u64,
+    /// Seeds whose function is in another Region than the tuner.
+    pub other_region: u64,
     /// Why runs failed (their error kinds), with counts.
     pub failure_kinds: BTreeMap<String, u64>,
 }
 
-fn settings() -> Settings {
-    Settings {
+/// The tuner's own Region; the other Region some seeds put the function in.
+const HOME: &str = "us-east-1";
+const ELSEWHERE: &str = "eu-west-1";
+
+fn settings() -> TunerConfig {
+    TunerConfig {
         function_prefix: Some("groundcrew-dev-".into()),
         default_report_s3: Some("s3://groundcrew-dev-tuning/reports".into()),
         self_function: Some("groundcrew-dev-power-tuner".into()),
         cleanup_reserve: Duration::from_secs(30),
         setup_estimate: Duration::from_secs(5),
-        ..Settings::default()
+        region: Some(HOME.into()),
+        tuning_regions: vec![ELSEWHERE.into()],
+        ..TunerConfig::default()
     }
 }
 
@@ -76,8 +88,21 @@ fn exact_cost(curve: &Curve, memory: u32, arch: Architecture, cold: bool) -> f64
 
 struct Run {
     model: Arc<LambdaModel>,
-    tuner: Tuner<Shared, MemStore>,
+    /// The tuner's own function, in its Region: its continuations are queued here.
+    home: Arc<LambdaModel>,
+    tuner: Tuner<Regional<Shared>, MemStore>,
     original: Config,
+}
+
+/// The tuner's Lambda client: the home Region's model for plain names and home ARNs, the
+/// target's model (built on first use) for its Region when that is another.
+fn regional(home: &Arc<LambdaModel>, target: &Arc<LambdaModel>) -> Regional<Shared> {
+    let target = Arc::clone(target);
+    Regional::new(
+        Some(HOME.into()),
+        Shared(Arc::clone(home)),
+        move |_region| Shared(Arc::clone(&target)),
+    )
 }
 
 impl Run {
@@ -87,7 +112,7 @@ impl Run {
         event: &Value,
         request_id: &str,
         kill_after: Option<Duration>,
-    ) -> Option<Result<Value, power_tuner::TunerError>> {
+    ) -> Option<Result<Value, power_tuner::Error>> {
         let invocation =
             Invocation::new(request_id, groundcrew::Deadline::after(BUDGET), sim.clock());
         let run = self.tuner.handle(event, &invocation);
@@ -109,6 +134,22 @@ impl Run {
             "no version or alias of the tuner's remains",
             versions.is_empty() && aliases.is_empty(),
             || format!("{when}: versions {versions:?}, aliases {aliases:?}"),
+        );
+        let built = self.tuner.lambda.built();
+        let expected: Vec<String> = if self.model.region == HOME {
+            Vec::new()
+        } else {
+            vec![self.model.region.clone()]
+        };
+        sim.check(
+            "another Region's function is reached through that Region's client only",
+            built.is_empty() || built == expected,
+            || {
+                format!(
+                    "{when}: clients built for {built:?}, function in {}",
+                    self.model.region
+                )
+            },
         );
     }
 }
@@ -137,6 +178,12 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
             rng.chance(0.5),
         )
     };
+    // A separate draw, after the others, so that the seeds' other choices stay as
+    // they were.
+    let elsewhere = sim.rng().chance(0.3);
+    // A function in another Region is tuned for memory only: its .zip package cannot be
+    // kept where Lambda would deploy it back from (`power_tuner::package`).
+    let both = both && !elsewhere;
     let original = Config {
         memory: 1024,
         arch: Architecture::Arm64,
@@ -146,17 +193,34 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
         } else {
             "INFO".into()
         },
+        code_sha: DEPLOYED_SHA.into(),
     };
     let mut model = LambdaModel::new(Arc::clone(&sim), TARGET, curve, original.clone());
     model.snapstart = snapstart;
     model.failing_memory = failing;
+    if elsewhere {
+        model.region = ELSEWHERE.into();
+    }
     let model = Arc::new(model);
+    let home = if elsewhere {
+        let mut me = LambdaModel::new(
+            Arc::clone(&sim),
+            "groundcrew-dev-power-tuner",
+            curve,
+            original.clone(),
+        );
+        me.region = HOME.into();
+        Arc::new(me)
+    } else {
+        Arc::clone(&model)
+    };
     let run = Run {
         model: Arc::clone(&model),
+        home: Arc::clone(&home),
         tuner: Tuner {
-            lambda: Shared(Arc::clone(&model)),
+            lambda: regional(&home, &model),
             store: MemStore::default(),
-            settings: settings(),
+            config: settings(),
         },
         original,
     };
@@ -172,7 +236,8 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
     if both {
         input["architectures"] = json!(["arm64", "x86_64"]);
     }
-    sim.trace(format!("tuning {curve:?} snapstart {snapstart} warn {warn_logs} failing {failing:?} cold {cold_only} both {both} num {num} parallel {parallel}"));
+    sim.trace(format!("tuning {curve:?} snapstart {snapstart} warn {warn_logs} failing {failing:?} cold {cold_only} both {both} num {num} parallel {parallel} region {}", model.region));
+    figures.other_region += u64::from(elsewhere);
 
     // The events to deliver: (event, request id, retries left).
     let mut queue: Vec<(Value, String, u32)> = vec![(input.clone(), "run-1".into(), 0)];
@@ -192,7 +257,7 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
         };
         figures.tuner_invocations += 1;
         let answer = run.invoke(&sim, &event, &id, kill).await;
-        for body in model.take_continuations() {
+        for body in home.take_continuations() {
             let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             queue.push((event, format!("async-{next_id}"), 2));
             next_id += 1;
@@ -335,6 +400,7 @@ pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Figures) {
             all.exact_picks += f.exact_picks;
             all.within_noise_picks += f.within_noise_picks;
             all.refused_second_runs += f.refused_second_runs;
+            all.other_region += f.other_region;
             for (k, n) in f.failure_kinds {
                 *all.failure_kinds.entry(k).or_insert(0) += n;
             }
@@ -370,6 +436,7 @@ pub fn long_run() -> (Summary, Value) {
                     arch: Architecture::Arm64,
                     env: BTreeMap::new(),
                     system_log_level: "INFO".into(),
+                    code_sha: DEPLOYED_SHA.into(),
                 };
                 let model = Arc::new(LambdaModel::new(
                     Arc::clone(&sim),
@@ -379,10 +446,11 @@ pub fn long_run() -> (Summary, Value) {
                 ));
                 let run = Run {
                     model: Arc::clone(&model),
+                    home: Arc::clone(&model),
                     tuner: Tuner {
-                        lambda: Shared(Arc::clone(&model)),
+                        lambda: regional(&model, &model),
                         store: MemStore::default(),
-                        settings: settings(),
+                        config: settings(),
                     },
                     original,
                 };

@@ -12,8 +12,10 @@ use aws_sdk_lambda::types::{
 
 use crate::architecture::Architecture;
 use crate::lambda::{
-    CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LogSettings, VersionInfo,
+    CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LogSettings, OriginalCode,
+    VersionInfo,
 };
+use crate::regions::Regional;
 
 type Res<T> = Result<T, LambdaError>;
 
@@ -27,13 +29,31 @@ pub struct SdkLambda {
 impl SdkLambda {
     /// A client whose attempts may last as long as a Lambda invocation can (15 min).
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self::with_region(sdk, None)
+    }
+
+    /// The tuner's Lambda client for its own Region, and one for each other Region a
+    /// function is named in, built when first needed (`crate::regions`).
+    pub fn regional(sdk: &aws_config::SdkConfig) -> Regional<Self> {
+        let home = sdk.region().map(|r| r.to_string());
+        let shared = sdk.clone();
+        Regional::new(home, Self::new(sdk), move |region| {
+            Self::with_region(&shared, Some(region))
+        })
+    }
+
+    /// A client for `region` (the SDK configuration's own when `None`): the same
+    /// credentials, timeouts and endpoint settings.
+    pub fn with_region(sdk: &aws_config::SdkConfig, region: Option<&str>) -> Self {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
             .operation_attempt_timeout(Duration::from_secs(905))
             .build();
-        let conf = aws_sdk_lambda::config::Builder::from(sdk)
-            .timeout_config(timeouts)
-            .build();
+        let mut conf = aws_sdk_lambda::config::Builder::from(sdk).timeout_config(timeouts);
+        if let Some(region) = region {
+            conf = conf.region(aws_config::Region::new(region.to_string()));
+        }
+        let conf = conf.build();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -227,6 +247,26 @@ impl LambdaApi for SdkLambda {
             .await
             .map_err(|e| LambdaError::from_sdk("UpdateFunctionCode", &e))?;
         Ok(())
+    }
+
+    async fn original_code(&self, function: &str) -> Res<OriginalCode> {
+        let got = self
+            .client
+            .get_function()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
+        let code = got
+            .code()
+            .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
+        if let Some(image) = code.resolved_image_uri().or(code.image_uri()) {
+            return Ok(OriginalCode::Image(image.to_string()));
+        }
+        let location = code
+            .location()
+            .ok_or_else(|| LambdaError::other("the code package has no download location"))?;
+        Ok(OriginalCode::Zip(self.download(location).await?))
     }
 
     async fn list_versions(&self, function: &str) -> Res<Vec<VersionInfo>> {

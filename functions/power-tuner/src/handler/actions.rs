@@ -13,14 +13,14 @@ use crate::lambda::{CodeSource, LambdaApi};
 use crate::lock::{self, Acquired, LockError};
 use crate::state::{self, Phase, RunState};
 use crate::store::ObjectStore;
-use crate::TunerError;
+use crate::Error;
 
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     pub(super) async fn act(
         &self,
         action: Action,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let bucket = self.bucket()?;
         let run_id = match (&action.run_id, &action.lambda_arn) {
             (Some(id), _) => id.clone(),
@@ -28,19 +28,19 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 let (arn, _) = crate::input::split_qualifier("lambdaARN", arn)?;
                 let held = lock::read(&self.store, &lock::location(&bucket, &arn))
                     .await
-                    .map_err(|e| TunerError::State(e.to_string()))?;
+                    .map_err(|e| Error::State(e.to_string()))?;
                 match held {
                     Some(l) => l.run_id,
                     None => return Ok(json!({"cleanup": "no run has tuned this function"})),
                 }
             }
-            (None, None) => return Err(TunerError::Input("runId: is required".into())),
+            (None, None) => return Err(Error::Input("runId: is required".into())),
         };
         let loaded = state::load(&self.store, &bucket, &run_id)
             .await
-            .map_err(TunerError::State)?;
+            .map_err(Error::State)?;
         let Some(st) = loaded else {
-            return Err(TunerError::Input(format!("runId: no run {run_id}")));
+            return Err(Error::Input(format!("runId: no run {run_id}")));
         };
         match action.action {
             ActionKind::Status => Ok(status(&st)),
@@ -56,24 +56,24 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         mut st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let at = lock::location(bucket, &st.function);
         let now = invocation.now();
         match lock::acquire(&self.store, &at, &st.run_id, &invocation.request_id, now, self.lock_until(invocation)).await {
             Ok(_) => {}
             Err(LockError::Busy { holder, expires_at }) => {
-                return Err(TunerError::Busy(format!(
+                return Err(Error::Busy(format!(
                     "run {}: invocation {holder} is working on it until {expires_at}; clean up after that",
                     st.run_id
                 )))
             }
             Err(LockError::Held { run_id, .. }) => {
-                return Err(TunerError::Busy(format!(
+                return Err(Error::Busy(format!(
                     "run {run_id} now holds {}; run {} was cleaned up when it took over",
                     st.function, st.run_id
                 )))
             }
-            Err(e) => return Err(TunerError::State(e.to_string())),
+            Err(e) => return Err(Error::State(e.to_string())),
         }
         let report = self.clean(&st, invocation.deadline).await;
         if report.complete {
@@ -86,19 +86,20 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         st.updated_at = now;
         state::save(&self.store, bucket, &st)
             .await
-            .map_err(TunerError::State)?;
+            .map_err(Error::State)?;
         lock::release(&self.store, &at, &st.run_id, now)
             .await
-            .map_err(|e| TunerError::State(e.to_string()))?;
+            .map_err(|e| Error::State(e.to_string()))?;
         Ok(json!({"runId": st.run_id, "cleanup": report}))
     }
 
     pub(super) async fn clean(&self, st: &RunState, deadline: Deadline) -> CleanupReport {
         let req = TuneRequest::from_object(st.request.as_object().unwrap_or(&Default::default()));
-        let original_code = req
-            .as_ref()
-            .map(|r| code_for(r, st.original.architecture))
-            .unwrap_or(CodeSource::Current);
+        let original_code = match (&st.original_code, &req) {
+            (Some(kept), _) => kept.clone(),
+            (None, Ok(r)) => code_for(r, st, st.original.architecture),
+            (None, Err(_)) => CodeSource::Current,
+        };
         let scope = Scope {
             function: &st.function,
             original: &st.original,
@@ -150,7 +151,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         if st.phase != Phase::Measuring {
             return Ok(status(&st));
         }
@@ -179,7 +180,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 out["skipped"] = json!(e.to_string());
                 return Ok(out);
             }
-            Err(e) => return Err(TunerError::State(e.to_string())),
+            Err(e) => return Err(Error::State(e.to_string())),
         }
         let obj = st.request.as_object().cloned().unwrap_or_default();
         let req = TuneRequest::from_object(&obj)?;

@@ -16,7 +16,7 @@ use crate::output;
 use crate::run::{RunOutcome, Target};
 use crate::state::{self, Phase, RunState};
 use crate::store::{Condition, ObjectStore};
-use crate::TunerError;
+use crate::Error;
 
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     pub(super) async fn finish(
@@ -27,13 +27,15 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         cleanup: CleanupReport,
         deadline_reached: bool,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let wall = (invocation.now() - st.started_at)
             .to_std()
             .unwrap_or_default();
         let outcome = RunOutcome::from_state(&st, cleanup, deadline_reached, wall);
         let complete = st.complete();
-        let result = self.conclude(req, &outcome, complete, invocation).await;
+        let result = self
+            .conclude(req, &st, &outcome, complete, invocation)
+            .await;
         st.phase = if result.is_ok() {
             Phase::Done
         } else {
@@ -60,10 +62,11 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     async fn conclude(
         &self,
         req: &TuneRequest,
+        st: &RunState,
         outcome: &RunOutcome,
         complete: bool,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let mut analysis = analyse(
             &outcome.order,
             &outcome.values,
@@ -85,12 +88,12 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     outcome.cleanup.problems.join("; ")
                 ));
             }
-            return Err(TunerError::AllFailed(why));
+            return Err(Error::AllFailed(why));
         }
         if req.dry_run {
             analysis.recommendation = None;
         }
-        let mut report = output::report(req, outcome, &analysis, self.settings.self_memory_mb);
+        let mut report = output::report(req, outcome, &analysis, self.config.self_memory_mb);
         if req.auto_optimize && !req.dry_run {
             report["autoOptimize"] = match (&analysis.recommendation, complete) {
                 (_, false) => {
@@ -106,7 +109,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                         &self.lambda,
                         &req.lambda_arn,
                         target,
-                        &code_for(req, r.architecture),
+                        &code_for(req, st, r.architecture),
                         req.auto_optimize_alias.as_deref(),
                         invocation.deadline,
                     )
@@ -120,7 +123,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 }
             };
         }
-        let report_s3 = match (&req.report_s3, &self.settings.default_report_s3) {
+        let report_s3 = match (&req.report_s3, &self.config.default_report_s3) {
             (Some(l), _) => Some(l.clone()),
             (None, Some(raw)) => S3Location::parse(raw),
             (None, None) => None,

@@ -11,11 +11,13 @@ use crate::input::TuneRequest;
 use crate::lambda::{FunctionState, LambdaApi};
 use crate::lock::{self, Acquired, LockError};
 use crate::logs::parse_log_result;
+use crate::package::Keep;
+use crate::regions::Reach;
 use crate::run::{self, Estimate, Target, ValueRun};
 use crate::state::{self, Ledger, Measured, Phase, RunState};
 use crate::store::ObjectStore;
 use crate::wait::{call, until_updated};
-use crate::TunerError;
+use crate::Error;
 
 /// Code built for one architecture: an OS-only runtime (`provided.*`, a native binary) or
 /// an image. Re-deploying it for the other architecture would not run.
@@ -32,22 +34,20 @@ pub fn check_architectures(
     req: &TuneRequest,
     original: &FunctionState,
     archs: &[Architecture],
-) -> Result<(), TunerError> {
+) -> Result<(), Error> {
     let Some(what) = built_for_one_architecture(original) else {
         return Ok(());
     };
+    // The original package itself is kept by the run (`package`) and put back exactly.
     for &a in archs.iter().filter(|a| **a != original.architecture) {
-        for needed in [a, original.architecture] {
-            if !req.code_locations.contains_key(&needed) {
-                return Err(TunerError::Input(format!(
-                    "codeLocations: the function runs on {what}, whose code is built for {}; measuring {} needs codeLocations.{} (a package or image built for {}, {})",
-                    original.architecture.as_str(),
-                    a.as_str(),
-                    needed.as_str(),
-                    needed.as_str(),
-                    if needed == a { "to switch to it" } else { "to put the original back" }
-                )));
-            }
+        if !req.code_locations.contains_key(&a) {
+            return Err(Error::Input(format!(
+                "codeLocations: the function runs on {what}, whose code is built for {}; measuring {} needs codeLocations.{} (a package or image built for {})",
+                original.architecture.as_str(),
+                a.as_str(),
+                a.as_str(),
+                a.as_str(),
+            )));
         }
     }
     Ok(())
@@ -73,9 +73,9 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         &self,
         obj: Map<String, Value>,
         invocation: &Invocation,
-    ) -> Result<Value, TunerError> {
+    ) -> Result<Value, Error> {
         let req = TuneRequest::from_object(&obj)?;
-        run::check_allowed(&req, &self.settings)?;
+        run::check_allowed(&req, &self.config)?;
         self.check_region(&req)?;
         let bucket = self.bucket()?;
         let payloads = self.payloads(&req).await?;
@@ -102,12 +102,12 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             }
             Ok(_) => {}
             Err(LockError::Held { run_id: other, expires_at }) => {
-                return Err(TunerError::Busy(format!(
+                return Err(Error::Busy(format!(
                     "lambdaARN: run {other} is tuning this function (its lock expires at {expires_at}); ask for its status with {{\"action\": \"status\", \"runId\": \"{other}\"}}"
                 )))
             }
-            Err(e @ LockError::Busy { .. }) => return Err(TunerError::Busy(e.to_string())),
-            Err(e) => return Err(TunerError::State(e.to_string())),
+            Err(e @ LockError::Busy { .. }) => return Err(Error::Busy(e.to_string())),
+            Err(e) => return Err(Error::State(e.to_string())),
         }
         let prepared = self
             .prepare(&bucket, &run_id, obj, &req, &payloads, warnings, invocation)
@@ -124,9 +124,12 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         }
     }
 
-    fn check_region(&self, req: &TuneRequest) -> Result<(), TunerError> {
-        let Some(mine) = &self.settings.region else {
-            return Ok(());
+    /// Refuses a function (or pre- or post-processor) in a Region the tuner may not
+    /// reach: its own and `GC_TUNING_REGIONS` only, the Regions its IAM policy allows.
+    fn check_region(&self, req: &TuneRequest) -> Result<(), Error> {
+        let reach = Reach {
+            home: self.config.region.as_deref(),
+            others: &self.config.tuning_regions,
         };
         let named = [
             ("lambdaARN", Some(req.lambda_arn.as_str())),
@@ -134,13 +137,8 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             ("postProcessorARN", req.post_processor_arn.as_deref()),
         ];
         for (field, arn) in named {
-            let Some(region) = arn.and_then(|a| a.split(':').nth(3)) else {
-                continue;
-            };
-            if region != mine {
-                return Err(TunerError::Input(format!(
-                    "{field}: the function is in {region}; this tuner works in {mine} (deploy one there to tune it)"
-                )));
+            if let Some(arn) = arn {
+                reach.check(field, arn).map_err(Error::NotAllowed)?;
             }
         }
         Ok(())
@@ -153,7 +151,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         req: &TuneRequest,
         qualifier: &str,
         invocation: &Invocation,
-    ) -> Result<String, TunerError> {
+    ) -> Result<String, Error> {
         let d = invocation.deadline;
         let f = req.lambda_arn.as_str();
         let named = call(d, "GetFunctionConfiguration", || {
@@ -168,7 +166,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             (Some(a), Some(b)) if a == b => Ok(format!(
                 "lambdaARN: {qualifier} runs the same code as $LATEST (CodeSha256 {a}); $LATEST was tuned, since memory changes apply only to $LATEST"
             )),
-            _ => Err(TunerError::Input(format!(
+            _ => Err(Error::Input(format!(
                 "lambdaARN: {qualifier} runs other code than $LATEST (CodeSha256 {} vs {}); memory changes apply only to $LATEST, so {qualifier} cannot be tuned: name the unqualified function once $LATEST has its code",
                 named.code_sha256.as_deref().unwrap_or("unknown"),
                 latest.code_sha256.as_deref().unwrap_or("unknown")
@@ -188,7 +186,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         payloads: &[Vec<u8>],
         warnings: Vec<String>,
         invocation: &Invocation,
-    ) -> Result<RunState, TunerError> {
+    ) -> Result<RunState, Error> {
         let deadline = invocation.deadline;
         let function = req.lambda_arn.as_str();
         let original = until_updated(&self.lambda, function, deadline).await?;
@@ -224,6 +222,19 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     .await?,
             )
         };
+        let switches = archs.iter().any(|a| *a != original.architecture);
+        let original_code = if switches {
+            let keep = Keep {
+                function,
+                run_id,
+                bucket,
+                home: self.config.region.as_deref(),
+                deadline,
+            };
+            Some(keep.keep(&self.lambda, &self.store).await?)
+        } else {
+            None
+        };
         let now = invocation.now();
         let st = RunState {
             run_id: run_id.to_string(),
@@ -233,6 +244,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             started_at: now,
             updated_at: now,
             original,
+            original_code,
             existing_versions: existing,
             marker: format!("power-tuner run {run_id}"),
             ledger: Ledger::default(),
@@ -257,7 +269,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         };
         state::save(&self.store, bucket, &st)
             .await
-            .map_err(TunerError::State)?;
+            .map_err(Error::State)?;
         Ok(st)
     }
 
@@ -270,7 +282,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         plan: &[Target],
         payloads: &[Vec<u8>],
         invocation: &Invocation,
-    ) -> Result<Estimate, TunerError> {
+    ) -> Result<Estimate, Error> {
         let deadline = invocation.deadline;
         let function = req.lambda_arn.as_str();
         let t0 = tokio::time::Instant::now();
@@ -295,13 +307,13 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 .filter(|a| **a != original.architecture)
                 .count()
         };
-        let concurrency = req.concurrency.unwrap_or(self.settings.default_concurrency);
+        let concurrency = req.concurrency.unwrap_or(self.config.default_concurrency);
         let estimate_s = run::estimate_seconds(
             plan,
             arch_switches,
             original.memory_mb,
             invocation_ms,
-            self.settings.setup_estimate,
+            self.config.setup_estimate,
             req.invocations(),
             concurrency,
             req.parallel_invocation,
@@ -309,11 +321,11 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             req.only_cold_starts,
         );
         let available_s = deadline
-            .less(self.settings.cleanup_reserve)
+            .less(self.config.cleanup_reserve)
             .remaining()
             .as_secs_f64();
-        if estimate_s > available_s && self.settings.self_function.is_none() {
-            return Err(TunerError::WouldNotFinish {
+        if estimate_s > available_s && self.config.self_function.is_none() {
+            return Err(Error::WouldNotFinish {
                 estimate_s,
                 available_s,
                 detail: format!(

@@ -92,6 +92,8 @@ pub struct FunctionSim {
     pub version_pending: BTreeMap<u32, u32>,
     pub runtime: String,
     pub package_type: String,
+    /// `CodeSha256` of the package `GetFunction` last served (what a copy of it holds).
+    pub served_sha: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -165,6 +167,7 @@ impl LambdaSim {
             version_pending: BTreeMap::new(),
             runtime: "provided.al2023".into(),
             package_type: "Zip".into(),
+            served_sha: None,
         };
         self.state
             .lock()
@@ -312,6 +315,7 @@ impl LambdaSim {
                     .set_delay(model.control_latency)
             }
             ("GET", "") => {
+                f.served_sha = Some(f.latest.code_sha.clone());
                 let location = format!("{}/code/{name}.zip", self.base.lock().unwrap());
                 ok(
                     json!({"Configuration": Self::config_json(&name, &f.latest, "$LATEST", "Successful"),
@@ -344,8 +348,12 @@ impl LambdaSim {
                     }
                     // Code from a location is "built for" what its key names; the
                     // current package re-deployed keeps its build.
+                    // The tuner's copy of the package GetFunction served holds those bytes.
                     if let Some(from) = from {
-                        f.latest.code_sha = format!("sha-{from}");
+                        f.latest.code_sha = match &f.served_sha {
+                            Some(served) if from.starts_with("tuner-state/code/") => served.clone(),
+                            _ => format!("sha-{from}"),
+                        };
                     }
                 }
                 f.pending_reads = model.in_progress_reads;
