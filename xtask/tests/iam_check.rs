@@ -435,3 +435,18 @@ fn a_granted_action_iam_does_not_know_fails() {
         "{text}"
     );
 }
+
+#[test]
+fn a_module_declared_without_its_file_fails() {
+    let ws = Workspace::new();
+    ws.write(
+        "functions/demo/src/lib.rs",
+        "mod aws;\nmod logic;\nmod gone;\n",
+    );
+    let text = problems(&ws.check());
+    assert!(
+        text.contains("cannot read functions/demo/src/gone/mod.rs")
+            && text.contains("does not exist"),
+        "{text}"
+    );
+}

@@ -107,8 +107,13 @@ pub fn load_crate_sources(
         if !seen.insert(path.clone()) {
             continue;
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| CheckError::new(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            // A `mod x;` whose file is missing: the crate does not compile either.
+            let shown = path.strip_prefix(root).unwrap_or(&path).display();
+            CheckError::new(format!(
+                "cannot read {shown} ({e}): a module is declared whose file does not exist"
+            ))
+        })?;
         let ast = syn::parse_file(&text)
             .map_err(|e| CheckError::new(format!("{}: does not parse: {e}", path.display())))?;
         if is_test_only(&ast.attrs) {
