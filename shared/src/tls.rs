@@ -11,7 +11,11 @@
 use std::sync::{Arc, Once};
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::Engine;
 
 /// The crypto provider of every TLS connection (rustls' with `ring`): the process's
@@ -61,7 +65,8 @@ pub fn reqwest_tls() -> rustls::ClientConfig {
 }
 
 /// The AWS SDK's HTTPS client: the SDK's own (hyper and rustls, the same pool and
-/// timeouts as its default client) with the compiled-in roots instead of the system's.
+/// timeouts as its default client) with the compiled-in roots instead of the system's,
+/// building its TLS configuration when a first request needs a connection.
 pub fn sdk_http_client() -> SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(false)
@@ -70,10 +75,34 @@ pub fn sdk_http_client() -> SharedHttpClient {
         .with_trust_store(trust)
         .build()
         .expect("a trust store without extra server names is valid");
-    aws_smithy_http_client::Builder::new()
+    let client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(crypto_mode()))
         .tls_context(context)
-        .build_https()
+        .build_https();
+    SharedHttpClient::new(ConnectOnFirstUse(client))
+}
+
+/// The SDK's client without its check at client construction. That check builds a
+/// throwaway connector, and with it a whole TLS configuration (every root certificate
+/// parsed), for each SDK client, so that a system certificate store is read at start-up
+/// rather than on the first request: with roots compiled in there is nothing to read, and
+/// a function with four clients parsed the roots four times before its first event.
+/// Connectors are built, and cached per timeout settings, on the first request as before.
+#[derive(Debug)]
+struct ConnectOnFirstUse(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The compiled-in roots in PEM, the form the SDK's trust store takes.
@@ -122,7 +151,73 @@ mod tests {
         install_default_provider();
         install_default_provider();
         assert!(rustls::crypto::CryptoProvider::get_default().is_some());
-        reqwest::Client::builder().build().expect("builds with the default provider");
+        reqwest::Client::builder()
+            .build()
+            .expect("builds with the default provider");
+    }
+
+    use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorFuture};
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An inner client that counts what the SDK asks of it.
+    #[derive(Debug, Clone, Default)]
+    struct Counting {
+        validations: Arc<AtomicUsize>,
+        connectors: Arc<AtomicUsize>,
+    }
+
+    #[derive(Debug)]
+    struct NoConnector;
+
+    impl HttpConnector for NoConnector {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            unreachable!("no request is sent")
+        }
+    }
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.connectors.fetch_add(1, Ordering::SeqCst);
+            SharedHttpConnector::new(NoConnector)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+            _: &aws_smithy_types::config_bag::ConfigBag,
+        ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+            self.validations.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn building_sdk_clients_builds_no_connector() {
+        let counting = Counting::default();
+        let sdk = aws_types::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("eu-west-1"))
+            .http_client(SharedHttpClient::new(ConnectOnFirstUse(
+                SharedHttpClient::new(counting.clone()),
+            )))
+            .build();
+        let _ssm = aws_sdk_ssm::Client::new(&sdk);
+        let _secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        assert_eq!(
+            counting.validations.load(Ordering::SeqCst),
+            0,
+            "the wrapped check ran"
+        );
+        assert_eq!(
+            counting.connectors.load(Ordering::SeqCst),
+            0,
+            "a connector was built"
+        );
     }
 
     #[test]
