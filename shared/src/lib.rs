@@ -20,9 +20,9 @@ pub mod logging;
 pub mod retry;
 pub mod runtime;
 pub mod secrets;
-pub mod tls;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod tls;
 
 pub use deadline::Deadline;
 pub use invocation::{Clock, Invocation};
