@@ -2,7 +2,8 @@
 # The benchmarks: builds release binaries and measures every function and the floor
 # (bench/hello-floor), then writes BENCHMARKS.md and BENCHMARKS.json.
 #
-#   scripts/bench.sh           full run (release builds; 20 cold starts each; about 30 min
+#   scripts/bench.sh           full run (release builds; 50 cold starts each, in turn with the
+#                              floor's, and an instruction count under callgrind; about 45 min
 #                              on 2 cores from a cold target/, a few minutes when built)
 #   scripts/bench.sh --short   what CI runs to keep the benchmarks working: the debug builds
 #                              the tests already made, 3 cold starts, the examples in the dev
@@ -22,7 +23,7 @@ short=false
 OUT="$LOCAL/bench"
 rm -rf "$OUT"; mkdir -p "$OUT"
 
-if $short; then starts=3; profile=dev; native_dir=target/debug; else starts=20; profile=release; native_dir=target/release; fi
+if $short; then starts=3; profile=dev; native_dir=target/debug; else starts=50; profile=release; native_dir=target/release; fi
 floor=hello-floor
 names=($(functions) "$floor")
 
@@ -71,9 +72,27 @@ for n in "${names[@]}"; do
   env_file="functions/$n/local.env"; [ -f "$env_file" ] || env_file=/dev/null
   events_dir="events/$n"; [ -d "$events_dir" ] || events_dir="bench/$n/events"
   scripts/seed.sh "$n"
+  # A function's starts alternate with the floor's (same load for both); in the full setting
+  # callgrind also counts the instructions to the first GET /next, a figure the load of a
+  # busy machine does not move.
+  cold_args=(--starts "$starts")
+  [ "$n" = "$floor" ] || cold_args+=(--floor "$native_dir/$floor")
+  $short || cold_args+=(--instructions)
   python3 scripts/coldstart.py --function "$n" --bootstrap "$native_dir/$n" --env-file "$env_file" \
-    --starts "$starts" > "$OUT/$n.cold.json" || { echo "cold starts of $n failed"; failed=$((failed + 1)); }
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"  cold start: median {r['median_ms']} ms, p90 {r['p90_ms']} ms over {r['starts']} starts\")" "$OUT/$n.cold.json" || true
+    "${cold_args[@]}" > "$OUT/$n.cold.json" || { echo "cold starts of $n failed"; failed=$((failed + 1)); }
+  python3 - "$OUT/$n.cold.json" <<'EOF' || true
+import json, sys
+r = json.load(open(sys.argv[1]))
+floor = r.get("floor") or {}
+line = f"  cold start: median {r['median_ms']} ms, p90 {r['p90_ms']} ms over {r['starts']} starts"
+if floor:
+    line += f"; the floor in turn: median {floor['median_ms']} ms, ratio {r.get('ratio')}"
+if r.get("instructions"):
+    line += f"; {r['instructions']:,} instructions to the first GET /next"
+    if r.get("instructions_ratio"):
+        line += f" ({r['instructions_ratio']}x the floor's)"
+print(line)
+EOF
   shopt -s nullglob; events=("$events_dir"/*.json); shopt -u nullglob
   python3 scripts/harness.py --function "$n" --bootstrap "$native_dir/$n" --env-file "$env_file" \
     --events "${events[@]}" --timeout 120 --report "$OUT/$n.events.json" --log "$OUT/$n.log" \
@@ -108,6 +127,33 @@ EOF
     fi
   fi
 done
+
+if ! $short; then
+  say "size per crate (cargo bloat --crates, native release builds with symbols)"
+  if command -v cargo-bloat >/dev/null; then
+    for n in $(functions); do
+      # The shipped profile strips symbols, which cargo bloat needs: kept for this build only.
+      CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
+        --message-format json --quiet > "$OUT/$n.bloat.json" 2> "$OUT/$n.bloat.err" \
+        || echo "  cargo bloat of $n failed (see $OUT/$n.bloat.err)"
+    done
+    python3 - "$OUT" <<'EOF'
+import glob, json, os, sys
+out = {}
+for path in glob.glob(os.path.join(sys.argv[1], "*.bloat.json")):
+    try:
+        b = json.load(open(path))
+    except ValueError:
+        continue
+    out[os.path.basename(path).split(".")[0]] = {
+        "file_bytes": b.get("file-size"), "text_bytes": b.get("text-section-size"),
+        "crates": {c["name"]: c["size"] for c in b.get("crates", [])}}
+json.dump(out, open(os.path.join(sys.argv[1], "crates.json"), "w"), indent=1)
+EOF
+  else
+    echo "  cargo-bloat not installed (cargo install cargo-bloat --locked): no per-crate table"
+  fi
+fi
 
 machine() {
   python3 - <<'EOF'

@@ -26,12 +26,35 @@ bad_setting() {
 }
 
 failed=0; passed=0
-for fn in $(functions); do
-  # Exactly the command `sam build` runs (from the package folder, one binary), so that
-  # sam build afterwards finds every artifact fresh instead of rebuilding with other features.
-  say "$fn: cargo lambda build --release --arm64 --bin $fn"
-  if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
-    echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
+# `sam build` builds each function on its own (`cargo lambda build --release --arm64 --bin
+# <name>` in its folder). When every function resolves the same features alone as all of
+# them together (scripts/feature-check.py; groundcrew's Cargo.toml unifies them), one
+# build of the five makes the very units those five builds would, once, with the links in
+# parallel, and sam build afterwards finds them fresh. Otherwise each is built as sam
+# builds it, which recompiles the shared crates once per feature set.
+built_together=false
+fns=($(functions))
+if python3 scripts/feature-check.py > "$LOCAL/boot/features.txt" 2>&1; then
+  say "cargo lambda build --release --arm64 (all ${#fns[@]} functions in one build)"
+  sel=(); for fn in "${fns[@]}"; do sel+=(-p "$fn" --bin "$fn"); done
+  touch "$LOCAL/boot/build-started"
+  if cargo lambda build --release --arm64 "${sel[@]}" --quiet; then
+    built_together=true
+  else
+    echo "the arm64 build of all the functions failed: building each to name the one that fails"
+  fi
+else
+  cat "$LOCAL/boot/features.txt"
+  echo "note: features differ per function: building each as sam build does"
+fi
+for fn in "${fns[@]}"; do
+  if ! $built_together || [ ! "target/lambda/$fn/bootstrap" -nt "$LOCAL/boot/build-started" ]; then
+    # Exactly the command `sam build` runs (from the package folder, one binary), so that
+    # sam build afterwards finds every artifact fresh.
+    say "$fn: cargo lambda build --release --arm64 --bin $fn"
+    if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
+      echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
+    fi
   fi
   bootstrap="target/lambda/$fn/bootstrap"
   [ -f "$bootstrap" ] || { echo "FAIL $fn: no $bootstrap"; failed=$((failed + 1)); continue; }

@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -161,6 +162,8 @@ def main():
     p.add_argument("--function", required=True)
     p.add_argument("--bootstrap", required=True)
     p.add_argument("--qemu", action="store_true", help="run under qemu-aarch64-static")
+    p.add_argument("--wrapper", help="a command the bootstrap runs under (for example valgrind); "
+                   "the process is then ended with SIGTERM, so that the wrapper can write its report")
     p.add_argument("--env-file")
     p.add_argument("--events", nargs="*", default=[])
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per event")
@@ -200,6 +203,8 @@ def main():
     cmd = [args.bootstrap]
     if args.qemu:
         cmd = ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", args.bootstrap]
+    if args.wrapper:
+        cmd = shlex.split(args.wrapper) + cmd
     log = open(args.log, "wb") if args.log else subprocess.DEVNULL
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -215,7 +220,13 @@ def main():
         except subprocess.TimeoutExpired:
             pass
     exited = proc.poll()
-    if exited is None:
+    if exited is None and args.wrapper:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    if exited is None and proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     server.shutdown()
