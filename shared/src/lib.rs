@@ -16,6 +16,7 @@ pub mod custom_resource;
 pub mod deadline;
 pub mod http;
 pub mod invocation;
+pub mod lazy_client;
 pub mod logging;
 pub mod retry;
 pub mod runtime;
