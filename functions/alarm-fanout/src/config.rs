@@ -9,7 +9,6 @@ use groundcrew::retry::RetryPolicy;
 use crate::error::Error;
 use crate::handler::Policy;
 use crate::receivers::Endpoints;
-use crate::routing::Routing;
 use crate::severity::Severity;
 
 /// Where the routing document comes from.
@@ -34,6 +33,9 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// `DEAD_LETTER_QUEUE_URL`: the queue the `redrive` action reads.
     pub dead_letter_queue: Option<String>,
+    /// `ROUTING_CACHE_SECONDS`: how long a routing document read from SSM is used before
+    /// it is read again.
+    pub routing_ttl: Duration,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
                     .seconds_or("RECORD_TTL_SECONDS", Duration::from_secs(30 * 86_400))?,
                 default_severity,
                 telegram_max_parts: env.parse_or("TELEGRAM_MAX_PARTS", 3)?,
+                ..Policy::default()
             },
             severity_tag: env
                 .optional("SEVERITY_TAG")
@@ -106,52 +109,15 @@ impl Config {
                 ..RetryPolicy::default()
             },
             dead_letter_queue: env.optional("DEAD_LETTER_QUEUE_URL"),
+            routing_ttl: env.seconds_or("ROUTING_CACHE_SECONDS", Duration::from_secs(60))?,
         })
-    }
-}
-
-impl RoutingSource {
-    /// Reads (SSM) and validates the document.
-    pub async fn load(&self, ssm: &aws_sdk_ssm::Client) -> Result<Routing, Error> {
-        match self {
-            Self::Inline(text) => Routing::parse(text),
-            Self::Ssm(name) => {
-                let out = ssm
-                    .get_parameter()
-                    .name(name)
-                    .with_decryption(true)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error::Routing(format!(
-                            "SSM parameter {name}: {}",
-                            groundcrew::aws::describe_sdk_error(&e)
-                        ))
-                    })?;
-                let text = out
-                    .parameter()
-                    .and_then(|p| p.value())
-                    .ok_or_else(|| Error::Routing(format!("SSM parameter {name} has no value")))?;
-                // Keep the parser's message without its own "routing document:" prefix.
-                Routing::parse(text).map_err(|e| match e {
-                    Error::Routing(reason) => {
-                        Error::Routing(format!("SSM parameter {name}: {reason}"))
-                    }
-                    other => other,
-                })
-            }
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
-        Env::new(pairs.iter().copied().collect())
-    }
+    use groundcrew::testing::env;
 
     #[test]
     fn needs_one_routing_source_and_a_table() {

@@ -6,15 +6,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use groundcrew::Deadline;
+use groundcrew::Invocation;
 
 use crate::error::Error;
 use crate::format;
 use crate::handler::App;
 use crate::notice::Notice;
-use crate::receivers::{Deliver, SendError};
+use crate::pace::{PaceStore, Pacer};
+use crate::receivers::{Deliver, SendError, To};
 use crate::redrive::DeadLetters;
-use crate::routing::Receiver;
+use crate::routing::{Receiver, Routing};
 use crate::severity::{Severity, TagLookup};
 use crate::store::{Change, Lease, Progress, Store};
 
@@ -24,26 +25,30 @@ pub(crate) enum Sending {
         duplicates: u32,
         migrated: Option<i64>,
     },
+    /// Rate limited: folded into the receiver's pending digest (and recorded as given).
+    Folded,
     Failed(String),
     LeaseLost,
 }
 
-impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
+impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
     /// Sends the receiver's message from its first undelivered part, recording progress
     /// after each part of a multi-part message and the delivery at the end.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn deliver_one(
         &self,
+        routing: &Routing,
         name: &str,
         notice: &Notice,
         severity: Severity,
         change: Change,
         progress: Option<Progress>,
         lease: &Lease,
-        deadline: Deadline,
+        invocation: &Invocation,
         stop: &AtomicBool,
     ) -> Sending {
-        let Some(receiver) = self.routing.receivers.get(name) else {
+        let deadline = invocation.deadline;
+        let Some(receiver) = routing.receivers.get(name) else {
             return Sending::Failed(format!("{name}: not in the routing document any more"));
         };
         let message = format::message(receiver, notice, severity, self.policy.telegram_max_parts);
@@ -57,12 +62,22 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
         let mut uncertain = start.uncertain;
         let mut duplicates = 0;
         let mut migrated = None;
+        let pacer = Pacer {
+            store: &self.store,
+            clock: invocation.clock(),
+            digest: false,
+        };
+        let to = To {
+            name,
+            receiver,
+            pace: &pacer,
+        };
         for part in start.parts as usize..message.parts() {
             if stop.load(Ordering::SeqCst) {
                 return Sending::LeaseLost;
             }
             let (failure, maybe_arrived) = match deadline
-                .run(self.deliver.send(name, receiver, &message, part, deadline))
+                .run(self.deliver.send(to, &message, part, deadline))
                 .await
             {
                 Ok(Ok(sent)) => {
@@ -83,6 +98,11 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
                         }
                     }
                     continue;
+                }
+                Ok(Err(failed)) if failed.error.rate_limited() => {
+                    return self
+                        .fold(name, notice, change, lease, invocation, stop)
+                        .await;
                 }
                 Ok(Err(failed)) => (failed.error.to_string(), failed.uncertain),
                 Err(_) => (SendError::Deadline.to_string(), true),
@@ -105,6 +125,33 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
                 duplicates,
                 migrated,
             },
+            Err(e) => self.lost_or_failed(name, e, stop),
+        }
+    }
+
+    /// Folds the change into the receiver's digest, then records it as given: the digest
+    /// record is durable and a flush will show it.
+    async fn fold(
+        &self,
+        name: &str,
+        notice: &Notice,
+        change: Change,
+        lease: &Lease,
+        invocation: &Invocation,
+        stop: &AtomicBool,
+    ) -> Sending {
+        let expires_at = invocation.now().timestamp() + self.policy.record_ttl.as_secs() as i64;
+        let entry = crate::digest::entry(notice);
+        if let Err(e) = self
+            .store
+            .fold(name, &lease.subject, &entry, expires_at)
+            .await
+        {
+            return Sending::Failed(format!("{name}: rate limited, and its digest: {e}"));
+        }
+        tracing::info!(receiver = name, id = %notice.id, "rate limited: folded into the digest");
+        match self.store.record_delivery(lease, name, change).await {
+            Ok(()) => Sending::Folded,
             Err(e) => self.lost_or_failed(name, e, stop),
         }
     }

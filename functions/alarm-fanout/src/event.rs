@@ -12,6 +12,8 @@ use crate::notice::{parse_event, Notice};
 pub enum Input {
     Notices(Vec<Notice>),
     Redrive(RedriveRequest),
+    /// `{"action": "flush"}`: send the pending digests that are due (the schedule's input).
+    Flush,
 }
 
 /// `{"action": "redrive", "max_messages": 100}`: re-deliver what waits in the dead-letter queue.
@@ -49,8 +51,12 @@ pub fn parse_input(event: &Value) -> Result<Input, Error> {
                 .map(Input::Redrive)
                 .map_err(|e| bad(format!("redrive: {e}")))
         }
+        Some("flush") => match event.as_object().map(|o| o.len()) {
+            Some(1) => Ok(Input::Flush),
+            _ => Err(bad("flush takes no other fields".into())),
+        },
         Some(other) => Err(bad(format!(
-            "unknown action {other:?}: expected \"redrive\""
+            "unknown action {other:?}: expected \"redrive\" or \"flush\""
         ))),
         None => Err(bad("action is not a string".into())),
     }
@@ -75,10 +81,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `max`"), "{err}");
-        let err = parse_input(&json!({"action": "flush"}))
+        assert!(matches!(
+            parse_input(&json!({"action": "flush"})).unwrap(),
+            Input::Flush
+        ));
+        let err = parse_input(&json!({"action": "flush", "now": 1}))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("unknown action \"flush\""), "{err}");
+        assert!(err.contains("flush takes no other fields"), "{err}");
+        let err = parse_input(&json!({"action": "flsuh"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown action \"flsuh\""), "{err}");
         let err = parse_input(&json!({"action": 1})).unwrap_err().to_string();
         assert!(err.contains("action is not a string"), "{err}");
     }

@@ -9,18 +9,20 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use groundcrew::Invocation;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::delivery::Sending;
 use crate::error::Error;
 use crate::event::{parse_input, Input};
 use crate::format;
-use crate::notice::{Kind, Notice};
+use crate::notice::Notice;
 use crate::order::{decide, Decision};
+use crate::pace::PaceStore;
 use crate::receivers::Deliver;
-use crate::redrive::{DeadLetters, RedriveReport};
+use crate::redrive::DeadLetters;
+pub use crate::report::{NoticeReport, Outcome, Policy, Report};
 use crate::routing::{Facts, Routing};
+use crate::routing_cache::RoutingCache;
 use crate::severity::{Severity, SeverityResolver, TagLookup};
 use crate::store::{Acquired, Change, Lease, Newest, StaleRecord, Store, Subject};
 
@@ -29,70 +31,9 @@ const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Waiting for another invocation's lease stops when less than this would be left to deliver.
 const MIN_WORK_TIME: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, Copy)]
-pub struct Policy {
-    /// How long delivery records are kept (DynamoDB TTL).
-    pub record_ttl: Duration,
-    /// Severity of notices that are not alarms.
-    pub default_severity: Severity,
-    /// Telegram messages longer than one message are sent in at most this many parts.
-    pub telegram_max_parts: usize,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            record_ttl: Duration::from_secs(30 * 86_400),
-            default_severity: Severity::Warning,
-            telegram_max_parts: 3,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Sent to every receiver of its plan that lacked it.
-    Delivered,
-    /// This message was already delivered everywhere.
-    Duplicate,
-    /// The same state change of the alarm was handled under another message id.
-    Suppressed,
-    /// Older than a state change already handled for the alarm: recorded, not delivered.
-    Stale,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NoticeReport {
-    pub id: String,
-    pub kind: Kind,
-    pub headline: String,
-    pub outcome: Outcome,
-    pub severity: Option<Severity>,
-    /// Receivers reached by this invocation.
-    pub sent: Vec<String>,
-    /// Receivers that already showed this change (or a newer one).
-    pub already_delivered: Vec<String>,
-    /// Requests that may have reached a receiver twice (a timeout after it accepted).
-    pub possible_duplicates: u32,
-    /// For a stale notice: the newer state that superseded it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub superseded_by: Option<String>,
-    /// Telegram receivers whose group became a supergroup: the chat id to put in the
-    /// routing document.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub chat_migrations: BTreeMap<String, i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Report {
-    pub notices: Vec<NoticeReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redrive: Option<RedriveReport>,
-}
-
 pub struct App<St, D, T, Q> {
-    pub routing: Routing,
+    /// The routing document, read on first use and re-read when its copy is old.
+    pub routing: RoutingCache,
     pub store: St,
     pub deliver: D,
     pub severity: SeverityResolver<T>,
@@ -102,22 +43,43 @@ pub struct App<St, D, T, Q> {
     pub holders: AtomicU64,
 }
 
-impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
+impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
     /// Handles one Lambda event: notices (SNS, EventBridge, alarm actions) or an action.
     pub async fn handle(&self, event: &Value, invocation: Invocation) -> Result<Report, Error> {
         match parse_input(event)? {
             Input::Notices(notices) => {
-                let (reports, errors) = self.handle_notices(&notices, &invocation).await;
+                let routing = self.routing.current().await?;
+                let (reports, errors) = self.handle_notices(&notices, &routing, &invocation).await;
                 crate::metrics::emit(&reports, errors.len(), invocation.now().timestamp_millis());
+                let digests = self.flush_folded(&reports, &routing, &invocation).await;
                 match fold_errors(errors) {
                     None => Ok(Report {
                         notices: reports,
                         redrive: None,
+                        digests,
                     }),
                     Some(e) => Err(e),
                 }
             }
-            Input::Redrive(request) => crate::redrive::run(self, &request, &invocation).await,
+            Input::Redrive(request) => {
+                let routing = self.routing.current().await?;
+                let mut report = crate::redrive::run(self, &request, &routing, &invocation).await?;
+                report.digests = self
+                    .flush_folded(&report.notices, &routing, &invocation)
+                    .await;
+                Ok(report)
+            }
+            Input::Flush => {
+                let routing = self.routing.current().await?;
+                let (digests, errors) = self.flush_all(&routing, &invocation).await;
+                match fold_errors(errors) {
+                    None => Ok(Report {
+                        digests,
+                        ..Report::default()
+                    }),
+                    Some(e) => Err(e),
+                }
+            }
         }
     }
 
@@ -125,12 +87,13 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
     pub async fn handle_notices(
         &self,
         notices: &[Notice],
+        routing: &Routing,
         invocation: &Invocation,
     ) -> (Vec<NoticeReport>, Vec<Error>) {
         let mut reports = Vec::with_capacity(notices.len());
         let mut errors = Vec::new();
         for notice in notices {
-            match self.handle_notice(notice, invocation).await {
+            match self.handle_notice(notice, routing, invocation).await {
                 Ok(r) => {
                     tracing::info!(id = %r.id, outcome = ?r.outcome, sent = ?r.sent, possible_duplicates = r.possible_duplicates, "notice handled");
                     reports.push(r);
@@ -147,6 +110,7 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
     pub async fn handle_notice(
         &self,
         notice: &Notice,
+        routing: &Routing,
         invocation: &Invocation,
     ) -> Result<NoticeReport, Error> {
         let alarm = notice.alarm();
@@ -179,7 +143,9 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
         };
         let (lease, subject) = self.acquire(&subject_key, notice, invocation).await?;
         let result = self
-            .handle_held(notice, severity, change, &lease, &subject, invocation)
+            .handle_held(
+                notice, routing, severity, change, &lease, &subject, invocation,
+            )
             .await;
         if let Err(e) = self.store.release(&lease).await {
             tracing::warn!(error = %e, subject = %lease.subject, "could not release the lease; it expires by itself");
@@ -229,9 +195,11 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn handle_held(
         &self,
         notice: &Notice,
+        routing: &Routing,
         severity: Option<Severity>,
         change: Change,
         lease: &Lease,
@@ -246,13 +214,14 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
             severity,
             sent: vec![],
             already_delivered: vec![],
+            folded: vec![],
             possible_duplicates: 0,
             superseded_by: None,
             chat_migrations: BTreeMap::new(),
         };
-        let routed = self.routing.route(&Facts::of(notice, severity));
+        let routed = routing.route(&Facts::of(notice, severity));
         let decision = decide(change, &notice.id, &routed, subject, |r| {
-            self.routing.receivers.contains_key(r)
+            routing.receivers.contains_key(r)
         });
         let (to, already, duplicate_state, advances) = match decision {
             Decision::Stale { newest } => {
@@ -311,14 +280,7 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
         let results = join_all(to.iter().map(|name| {
             let progress = subject.progress.get(name).copied();
             self.deliver_one(
-                name,
-                notice,
-                sev,
-                change,
-                progress,
-                lease,
-                invocation.deadline,
-                &stop,
+                routing, name, notice, sev, change, progress, lease, invocation, &stop,
             )
         }))
         .await;
@@ -337,6 +299,7 @@ impl<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T
                     }
                     report.sent.push(name);
                 }
+                Sending::Folded => report.folded.push(name),
                 Sending::Failed(reason) => {
                     tracing::warn!(receiver = %name, error = %reason, "delivery failed");
                     failed.push(name);

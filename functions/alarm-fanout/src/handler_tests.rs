@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use crate::error::Error;
 use crate::format::Message;
 use crate::handler::{App, Outcome, Policy};
-use crate::receivers::{Deliver, Failed, SendError, Sent};
+use crate::receivers::{Deliver, Failed, SendError, Sent, To};
 use crate::redrive::{DeadLetter, DeadLetters};
-use crate::routing::{Receiver, Routing};
+use crate::routing::Routing;
 use crate::severity::{Severity, SeverityResolver, TagLookup};
 use crate::store::{Acquired, Lease, MemoryStore, Store};
 
@@ -32,6 +32,8 @@ struct FakeDeliver {
     /// Receivers that fail every time.
     down: Mutex<BTreeSet<String>>,
     sent: Mutex<Vec<Seen>>,
+    /// Every request that went out: receiver, when, its text.
+    texts: Mutex<Vec<(String, tokio::time::Instant, String)>>,
 }
 
 fn state_of(message: &Message) -> String {
@@ -50,12 +52,27 @@ fn state_of(message: &Message) -> String {
 impl Deliver for FakeDeliver {
     async fn send(
         &self,
-        name: &str,
-        _receiver: &Receiver,
+        to: To<'_>,
         message: &Message,
         part: usize,
-        _deadline: Deadline,
+        deadline: Deadline,
     ) -> Result<Sent, Failed> {
+        let name = to.name;
+        if let Err(error) = to.pace.admit(name, to.receiver, deadline).await {
+            return Err(Failed {
+                error,
+                uncertain: false,
+            });
+        }
+        let text = match message {
+            Message::Telegram { parts } => parts.get(part).cloned().unwrap_or_default(),
+            Message::Json(v) | Message::Pagerduty(v) => v.to_string(),
+            Message::Sns { message, .. } => message.clone(),
+        };
+        self.texts
+            .lock()
+            .unwrap()
+            .push((name.into(), tokio::time::Instant::now(), text));
         tokio::time::sleep(self.delay).await;
         let scripted = {
             let mut fail = self.fail.lock().unwrap();
@@ -111,7 +128,7 @@ type TestApp = App<MemoryStore, FakeDeliver, NoTags, NoQueue>;
 
 fn app() -> TestApp {
     App {
-        routing: Routing::parse(DOC).unwrap(),
+        routing: Routing::parse(DOC).unwrap().into(),
         store: MemoryStore::default(),
         deliver: FakeDeliver {
             delay: Duration::from_secs(1),
@@ -425,4 +442,109 @@ async fn a_receiver_past_the_deadline_fails_the_notice() {
         .await
         .unwrap();
     assert_eq!(report.notices[0].possible_duplicates, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_to_a_paced_chat_is_paced_and_the_rest_folded_into_a_digest() {
+    let app = Arc::new(app());
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let on_clock =
+        |id: String| Invocation::new(id, Deadline::after(Duration::from_secs(30)), clock.clone());
+    // Twelve alarms for tg (a private chat: one message a second) and pd, all at once.
+    let runs = (0..12).map(|i| {
+        let app = Arc::clone(&app);
+        let invocation = on_clock(format!("r{i}"));
+        async move {
+            app.handle(
+                &event(&format!("m{i}"), &format!("long-{i:02}"), "ALARM", 1),
+                invocation,
+            )
+            .await
+        }
+    });
+    let (mut one_by_one, mut folded) = (0, 0);
+    for report in futures::future::join_all(runs).await {
+        let notice = &report.unwrap().notices[0];
+        assert!(notice.sent.contains(&"pd".to_string()), "{notice:?}");
+        one_by_one += usize::from(notice.sent.contains(&"tg".to_string()));
+        folded += usize::from(notice.folded.contains(&"tg".to_string()));
+    }
+    assert_eq!(one_by_one + folded, 12);
+    assert!(
+        folded > 0 && one_by_one > 0,
+        "{one_by_one} sent, {folded} folded"
+    );
+    // Nothing folded is lost when no other alarm comes: the scheduled flush sends it.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let flush = app
+        .handle(&json!({"action": "flush"}), on_clock("flush".into()))
+        .await
+        .unwrap();
+    assert!(app.store.pace.all_sent());
+    let tg: Vec<(tokio::time::Instant, String)> = app
+        .deliver
+        .texts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, _, _)| n == "tg")
+        .map(|(_, at, text)| (*at, text.clone()))
+        .collect();
+    for pair in tg.windows(2) {
+        assert!(pair[1].0 - pair[0].0 >= Duration::from_secs(1), "tg paced");
+    }
+    // Every alarm is in the chat: on its own or on a digest's line, each exactly once.
+    for i in 0..12 {
+        let name = format!("long-{i:02}");
+        let seen = tg.iter().filter(|(_, t)| t.contains(&name)).count();
+        assert_eq!(seen, 1, "{name}: {tg:?}");
+    }
+    let digests = tg.iter().filter(|(_, t)| t.contains("📋")).count();
+    let in_flush: u64 = flush.digests.iter().map(|d| d.changes).sum();
+    assert!(
+        digests >= 1 && in_flush >= 1,
+        "{digests} digests, flush {flush:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_digest_pending_holds_back_the_next_state_of_its_alarm() {
+    let app = app();
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let on_clock =
+        |id: &str| Invocation::new(id, Deadline::after(Duration::from_secs(30)), clock.clone());
+    // The chat's budget is spent and a digest already went: the ALARM is folded.
+    app.store
+        .pace
+        .records
+        .lock()
+        .unwrap()
+        .entry("tg".into())
+        .or_default()
+        .buckets = vec![start().timestamp_millis() + 10_000];
+    app.store
+        .pace
+        .records
+        .lock()
+        .unwrap()
+        .get_mut("tg")
+        .unwrap()
+        .last_sent_ms = start().timestamp_millis();
+    let alarm = app
+        .handle(&event("m1", "long-x", "ALARM", 1), on_clock("r1"))
+        .await
+        .unwrap();
+    assert_eq!(alarm.notices[0].folded, vec!["tg"]);
+    // Its OK comes when the budget is back, but the digest still waits: folded too, so the
+    // chat never shows the ALARM after the OK.
+    tokio::time::advance(Duration::from_secs(20)).await;
+    let ok = app
+        .handle(&event("m2", "long-x", "OK", 2), on_clock("r2"))
+        .await
+        .unwrap();
+    assert_eq!(ok.notices[0].folded, vec!["tg"]);
+    let pending = app.store.pace.pending("tg");
+    assert_eq!(pending.entries.len(), 1);
+    let line = pending.entries.values().next().unwrap();
+    assert!(line.line.contains("OK") && line.changes == 2, "{line:?}");
 }

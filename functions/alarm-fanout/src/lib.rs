@@ -13,10 +13,13 @@
 //! - [`metrics`]: the embedded-metric line
 
 pub mod aws;
+pub mod budget;
 pub mod config;
 mod delivery;
+pub mod digest;
 pub mod error;
 pub mod event;
+pub mod flush;
 pub mod format;
 pub mod handler;
 #[cfg(test)]
@@ -25,9 +28,13 @@ pub mod html;
 pub mod metrics;
 pub mod notice;
 pub mod order;
+pub mod pace;
 pub mod receivers;
 pub mod redrive;
+pub mod report;
 pub mod routing;
+pub mod routing_cache;
+pub mod send;
 pub mod severity;
 pub mod store;
 pub mod transport;
@@ -45,9 +52,17 @@ pub type ProdApp = handler::App<
     aws::SqsDeadLetters,
 >;
 
-/// Builds the production app from configuration (at start-up; an invalid routing document fails here).
+/// Builds the production app from configuration. An inline routing document is parsed here
+/// (an invalid one fails start-up); one in SSM is read on first use.
 pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, Error> {
-    let routing = config.routing.load(&aws_sdk_ssm::Client::new(sdk)).await?;
+    let routing = match &config.routing {
+        config::RoutingSource::Inline(text) => routing::Routing::parse(text)?.into(),
+        config::RoutingSource::Ssm(name) => routing_cache::RoutingCache::parameter(
+            name,
+            config.routing_ttl,
+            aws::routing_parameter(aws_sdk_ssm::Client::new(sdk), name),
+        ),
+    };
     let secrets = CachedSecrets::new(AwsSecretStore::new(sdk), config.secrets_cache);
     let deliver = receivers::Receivers::new(
         secrets,

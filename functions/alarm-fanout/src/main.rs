@@ -2,6 +2,8 @@
 //! (settings, routing document and clients once; a failure is reported to Lambda as an init
 //! error) and the runtime loop.
 
+#![recursion_limit = "256"]
+
 use alarm_fanout::config::Config;
 use groundcrew::config::Env;
 use serde_json::Value;

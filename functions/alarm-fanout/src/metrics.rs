@@ -55,6 +55,7 @@ mod tests {
             severity: None,
             sent: vec![],
             already_delivered: vec![],
+            folded: vec![],
             possible_duplicates,
             superseded_by: None,
             chat_migrations: Default::default(),

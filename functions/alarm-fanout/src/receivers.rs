@@ -9,126 +9,20 @@
 //! re-sent event the same incident.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use groundcrew::http::{HttpError, HttpSettings, BODY_EXCERPT_CHARS};
-use groundcrew::retry::{retry, RetryAdvice, RetryPolicy, Transient};
-use groundcrew::secrets::{reveal, CachedSecrets, SecretError, SecretStore};
+use groundcrew::retry::{retry, RetryPolicy};
+use groundcrew::secrets::{reveal, CachedSecrets, SecretStore};
 use groundcrew::Deadline;
 use serde_json::Value;
 
 use crate::format::Message;
 use crate::routing::{ChatId, Receiver};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error(transparent)]
-    Secret(#[from] SecretError),
-    #[error(transparent)]
-    Http(#[from] HttpError),
-    #[error("{target}: {reason}")]
-    Rejected { target: String, reason: String },
-    #[error("sns publish: {reason}")]
-    Sns { reason: String, retryable: bool },
-    #[error("the invocation deadline passed before the receiver answered")]
-    Deadline,
-    #[error("{0}")]
-    Mismatch(String),
-}
-
-impl SendError {
-    /// Whether the receiver may have accepted the request although we saw a failure.
-    pub fn uncertain(&self) -> bool {
-        matches!(
-            self,
-            Self::Http(HttpError::Transport {
-                timed_out: true,
-                ..
-            }) | Self::Deadline
-        )
-    }
-}
-
-impl Transient for SendError {
-    fn retry_advice(&self) -> RetryAdvice {
-        match self {
-            Self::Http(e) => e.retry_advice(),
-            Self::Sns {
-                retryable: true, ..
-            } => RetryAdvice::Retry,
-            _ => RetryAdvice::Stop,
-        }
-    }
-}
-
-/// A request that got through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sent {
-    /// Attempts that may have reached the receiver before the one that succeeded.
-    pub possible_duplicates: u32,
-    /// The Telegram chat the message went to instead of the configured one.
-    pub migrated_to: Option<i64>,
-}
-
-/// A request that did not get through.
-#[derive(Debug)]
-pub struct Failed {
-    pub error: SendError,
-    /// An attempt may still have reached the receiver.
-    pub uncertain: bool,
-}
-
-/// Sends part `part` of a made message to one receiver (all its retries included).
-pub trait Deliver: Send + Sync {
-    fn send(
-        &self,
-        name: &str,
-        receiver: &Receiver,
-        message: &Message,
-        part: usize,
-        deadline: Deadline,
-    ) -> impl Future<Output = Result<Sent, Failed>> + Send;
-}
-
-/// An HTTP answer, as much of it as the retry logic needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpAnswer {
-    pub status: u16,
-    /// `Retry-After`, when the answer had one.
-    pub retry_after: Option<Duration>,
-    pub body: String,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{reason}")]
-pub struct TransportError {
-    /// Why, without the URL.
-    pub reason: String,
-    pub timed_out: bool,
-}
-
-/// Sends one HTTP request: the seam under the retry logic (reqwest in production, wiremock
-/// behind it in tests, receiver models in the simulation).
-pub trait Transport: Send + Sync {
-    fn post_json(
-        &self,
-        url: &str,
-        body: &Value,
-    ) -> impl Future<Output = Result<HttpAnswer, TransportError>> + Send;
-}
-
-/// Publishes to an SNS topic.
-pub trait Publisher: Send + Sync {
-    fn publish(
-        &self,
-        topic_arn: &str,
-        subject: &str,
-        message: &str,
-    ) -> impl Future<Output = Result<(), SendError>> + Send;
-}
+pub use crate::send::{Deliver, Failed, SendError, Sent, To};
+pub use crate::transport::{HttpAnswer, Publisher, Transport, TransportError};
 
 /// External base URLs, configurable so that tests and the demo use local servers.
 #[derive(Debug, Clone)]
@@ -217,8 +111,10 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
     }
 
     /// POSTs `body()` (rebuilt for each attempt), retrying; returns the answer's body.
+    #[allow(clippy::too_many_arguments)]
     async fn post(
         &self,
+        to: To<'_>,
         target: &str,
         url: &str,
         body: impl Fn() -> Value,
@@ -229,6 +125,8 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         retry(&self.policy, deadline, target, || {
             let body = body();
             async move {
+                // Every request counts against the receiver's limits, retries included.
+                to.pace.admit(to.name, to.receiver, deadline).await?;
                 let answer = self.transport.post_json(url, &body).await.map_err(|e| {
                     let err = HttpError::Transport {
                         target: target.to_string(),
@@ -264,18 +162,18 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
 
     async fn send_telegram(
         &self,
-        name: &str,
+        to: To<'_>,
         target: &str,
-        receiver: &Receiver,
         text: &str,
         uncertain: &AtomicU32,
         deadline: Deadline,
     ) -> Result<Option<i64>, SendError> {
+        let name = to.name;
         let Receiver::Telegram {
             chat_id,
             thread_id,
             bot_token_secret,
-        } = receiver
+        } = to.receiver
         else {
             return Err(SendError::Mismatch(format!(
                 "{target}: not a Telegram receiver"
@@ -308,7 +206,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         let mut followed = false;
         let answer = loop {
             match self
-                .post(target, &url, body, token, uncertain, deadline)
+                .post(to, target, &url, body, token, uncertain, deadline)
                 .await
             {
                 Err(SendError::Http(HttpError::Status {
@@ -352,16 +250,16 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
 impl<S: SecretStore + 'static, P: Publisher, T: Transport> Deliver for Receivers<S, P, T> {
     async fn send(
         &self,
-        name: &str,
-        receiver: &Receiver,
+        to: To<'_>,
         message: &Message,
         part: usize,
         deadline: Deadline,
     ) -> Result<Sent, Failed> {
-        let target = format!("{} receiver {name}", receiver.type_name());
+        let receiver = to.receiver;
+        let target = format!("{} receiver {}", receiver.type_name(), to.name);
         let uncertain = AtomicU32::new(0);
         let result = self
-            .send_inner(name, &target, receiver, message, part, &uncertain, deadline)
+            .send_inner(to, &target, message, part, &uncertain, deadline)
             .await;
         let uncertain = uncertain.load(Ordering::SeqCst);
         let idempotent = matches!(receiver, Receiver::Pagerduty { .. });
@@ -386,22 +284,20 @@ impl Failed {
 }
 
 impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
-    #[allow(clippy::too_many_arguments)]
     async fn send_inner(
         &self,
-        name: &str,
+        to: To<'_>,
         target: &str,
-        receiver: &Receiver,
         message: &Message,
         part: usize,
         uncertain: &AtomicU32,
         deadline: Deadline,
     ) -> Result<Option<i64>, SendError> {
         let mismatch = || SendError::Mismatch(format!("{target}: no message made for it"));
-        match (receiver, message) {
+        match (to.receiver, message) {
             (Receiver::Telegram { .. }, Message::Telegram { parts }) => {
                 let text = parts.get(part).ok_or_else(mismatch)?;
-                self.send_telegram(name, target, receiver, text, uncertain, deadline)
+                self.send_telegram(to, target, text, uncertain, deadline)
                     .await
             }
             (Receiver::Slack { webhook_url_secret }, Message::Json(body))
@@ -413,7 +309,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             ) => {
                 let url = self.secrets.get_str(webhook_url_secret).await?;
                 let url = reveal(&url);
-                self.post(target, url, || body.clone(), url, uncertain, deadline)
+                self.post(to, target, url, || body.clone(), url, uncertain, deadline)
                     .await?;
                 Ok(None)
             }
@@ -427,6 +323,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
                 url.query_pairs_mut()
                     .append_pair("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
                 self.post(
+                    to,
                     target,
                     url.as_str(),
                     || body.clone(),
@@ -446,7 +343,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
                     body["routing_key"] = Value::String(key.to_string());
                     body
                 };
-                self.post(target, &url, body, key, uncertain, deadline)
+                self.post(to, target, &url, body, key, uncertain, deadline)
                     .await?;
                 Ok(None)
             }

@@ -59,9 +59,15 @@ pub struct RedriveReport {
     pub left: Vec<LeftLetter>,
 }
 
-pub async fn run<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>(
+pub async fn run<
+    St: Store + crate::pace::PaceStore,
+    D: Deliver,
+    T: TagLookup + 'static,
+    Q: DeadLetters,
+>(
     app: &App<St, D, T, Q>,
     request: &RedriveRequest,
+    routing: &crate::routing::Routing,
     invocation: &Invocation,
 ) -> Result<Report, Error> {
     let deadline = invocation.deadline;
@@ -97,7 +103,9 @@ pub async fn run<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>(
                     continue;
                 }
             };
-            let (reports, errors) = app.handle_notices(&event_notices, invocation).await;
+            let (reports, errors) = app
+                .handle_notices(&event_notices, routing, invocation)
+                .await;
             notices.extend(reports);
             match fold_errors(errors) {
                 None => {
@@ -125,5 +133,6 @@ pub async fn run<St: Store, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>(
     Ok(Report {
         notices,
         redrive: Some(report),
+        digests: Vec::new(),
     })
 }

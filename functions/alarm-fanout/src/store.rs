@@ -131,6 +131,8 @@ struct Item {
 pub struct MemoryStore {
     items: Arc<Mutex<HashMap<String, Item>>>,
     pub stale: Arc<Mutex<Vec<StaleRecord>>>,
+    /// The paced receivers' records ([`crate::pace::PaceStore`]).
+    pub pace: crate::pace::MemoryPace,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

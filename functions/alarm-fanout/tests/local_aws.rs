@@ -677,9 +677,13 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         .collect();
         Config::from_env(&Env::new(vars)).unwrap()
     };
-    let app = build(&env(&good), &e.sdk).await.expect("valid document");
-    assert_eq!(app.routing.default, vec!["tg"]);
-    let err = build(&env(&bad), &e.sdk)
+    // Read on first use, not at start-up.
+    let app = build(&env(&good), &e.sdk).await.expect("built");
+    assert_eq!(app.routing.current().await.unwrap().default, vec!["tg"]);
+    let app = build(&env(&bad), &e.sdk).await.expect("built");
+    let err = app
+        .routing
+        .current()
         .await
         .err()
         .expect("invalid document")
@@ -688,7 +692,12 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         err.contains("default: unknown receiver \"telegram\""),
         "{err}"
     );
-    let err = build(&env("/groundcrew/test/af-missing"), &e.sdk)
+    let app = build(&env("/groundcrew/test/af-missing"), &e.sdk)
+        .await
+        .expect("built");
+    let err = app
+        .routing
+        .current()
         .await
         .err()
         .expect("missing parameter")

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use alarm_fanout::format::{self, Message};
 use alarm_fanout::notice::parse_message;
-use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError};
+use alarm_fanout::pace::Unpaced;
+use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError, To};
 use alarm_fanout::routing::{ChatId, Receiver};
 use alarm_fanout::severity::Severity;
 use alarm_fanout::transport::ReqwestTransport;
@@ -95,14 +96,37 @@ async fn a_migrated_telegram_group_is_followed_and_reported() {
         bot_token_secret: "t".into(),
     };
     let message = format::message(&tg, &alarm(), Severity::Info, 3);
-    let sent = r.send("tg", &tg, &message, 0, deadline()).await.unwrap();
+    let sent = r
+        .send(
+            To {
+                name: "tg",
+                receiver: &tg,
+                pace: &Unpaced,
+            },
+            &message,
+            0,
+            deadline(),
+        )
+        .await
+        .unwrap();
     assert_eq!(sent.migrated_to, Some(-1_001_234_567_890));
     let sent = bodies(&server, "/bot").await;
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0]["chat_id"], -100);
     assert_eq!(sent[1]["chat_id"], -1_001_234_567_890_i64);
     // Later messages in this process go to the new chat at once.
-    r.send("tg", &tg, &message, 0, deadline()).await.unwrap();
+    r.send(
+        To {
+            name: "tg",
+            receiver: &tg,
+            pace: &Unpaced,
+        },
+        &message,
+        0,
+        deadline(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         bodies(&server, "/bot").await[2]["chat_id"],
         -1_001_234_567_890_i64
@@ -133,7 +157,16 @@ async fn an_answer_that_timed_out_after_acceptance_counts_as_a_possible_duplicat
     };
     let message = format::message(&hook, &alarm(), Severity::Info, 3);
     let sent = r
-        .send("hook", &hook, &message, 0, deadline())
+        .send(
+            To {
+                name: "hook",
+                receiver: &hook,
+                pace: &Unpaced,
+            },
+            &message,
+            0,
+            deadline(),
+        )
         .await
         .unwrap();
     assert_eq!(sent.possible_duplicates, 1);
@@ -144,7 +177,19 @@ async fn an_answer_that_timed_out_after_acceptance_counts_as_a_possible_duplicat
     };
     let message = format::message(&pd, &alarm(), Severity::Info, 3);
     assert!(matches!(message, Message::Pagerduty(ref v) if v.get("routing_key").is_none()));
-    let sent = r.send("pd", &pd, &message, 0, deadline()).await.unwrap();
+    let sent = r
+        .send(
+            To {
+                name: "pd",
+                receiver: &pd,
+                pace: &Unpaced,
+            },
+            &message,
+            0,
+            deadline(),
+        )
+        .await
+        .unwrap();
     assert_eq!(sent.possible_duplicates, 0);
     let events = bodies(&server, "/v2/enqueue").await;
     assert_eq!(events.len(), 2);
@@ -166,7 +211,16 @@ async fn a_failure_after_a_timeout_is_uncertain_and_names_no_secret() {
     };
     let message = format::message(&hook, &alarm(), Severity::Info, 3);
     let failed = r
-        .send("hook", &hook, &message, 0, deadline())
+        .send(
+            To {
+                name: "hook",
+                receiver: &hook,
+                pace: &Unpaced,
+            },
+            &message,
+            0,
+            deadline(),
+        )
         .await
         .unwrap_err();
     assert!(failed.uncertain);

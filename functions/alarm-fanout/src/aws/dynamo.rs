@@ -1,15 +1,14 @@
-//! Adapters from the crate's traits to the AWS SDK: DynamoDB ([`crate::store::Store`]),
-//! SNS ([`Publisher`]) and SQS (the dead-letter queue, [`crate::redrive::DeadLetters`]).
-//! HTTP over reqwest is in [`crate::transport`].
+//! [`crate::store::Store`] over DynamoDB.
 //!
-//! DynamoDB table: partition key `pk` (string), TTL attribute `expires_at` (epoch seconds).
+//! The table: partition key `pk` (string), TTL attribute `expires_at` (epoch seconds).
 //! One item per subject, `alarm#<alarm ARN or account:region:name>` or `msg#<message id>`:
 //! - `lease_holder` (string) and `lease_until` (epoch milliseconds): who may write it;
 //! - `newest` (map `s`, `at`, `id`): the newest state change handled and its message;
 //! - `rx` (map receiver -> map `s`, `at`): the last change each receiver was given;
 //! - `progress` (map receiver -> map `at`, `parts`, `uncertain`): unfinished multi-part sends.
 //!
-//! and `stale#<message id>` items recording stale notices. States are `ALARM`, `OK`,
+//! and `stale#<message id>` items recording stale notices, and `pace#<receiver>` items
+//! (paced receivers' budgets and digests, [`super::pace`]). States are `ALARM`, `OK`,
 //! `INSUFFICIENT_DATA`, or `-` for notices that are not alarms.
 
 use std::collections::HashMap;
@@ -19,15 +18,14 @@ use groundcrew::aws::describe_sdk_error;
 
 use crate::error::Error;
 use crate::notice::State;
-use crate::receivers::{Publisher, SendError};
 use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
 
 type Item = HashMap<String, AttributeValue>;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(super) client: aws_sdk_dynamodb::Client,
+    pub(super) table: String,
 }
 
 impl DynamoStore {
@@ -39,15 +37,15 @@ impl DynamoStore {
     }
 }
 
-fn s(v: &str) -> AttributeValue {
+pub(super) fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_string())
 }
 
-fn n(v: i64) -> AttributeValue {
+pub(super) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn num(v: Option<&AttributeValue>) -> Option<i64> {
+pub(super) fn num(v: Option<&AttributeValue>) -> Option<i64> {
     v?.as_n().ok()?.parse().ok()
 }
 
@@ -155,7 +153,7 @@ fn read_legacy(item: &Item, subject: &mut Subject) {
     }
 }
 
-fn store_err<E: std::error::Error>(what: &'static str) -> impl Fn(E) -> Error {
+pub(super) fn store_err<E: std::error::Error>(what: &'static str) -> impl Fn(E) -> Error {
     move |e| Error::Store(format!("{what}: {}", describe_sdk_error(&e)))
 }
 
@@ -341,96 +339,5 @@ impl Store for DynamoStore {
             .await
             .map(|_| ())
             .map_err(store_err("PutItem (stale)"))
-    }
-}
-
-impl Publisher for aws_sdk_sns::Client {
-    async fn publish(
-        &self,
-        topic_arn: &str,
-        subject: &str,
-        message: &str,
-    ) -> Result<(), SendError> {
-        aws_sdk_sns::Client::publish(self)
-            .topic_arn(topic_arn)
-            .subject(subject)
-            .message(message)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                // The SDK already retried throttling; what is left may still pass later.
-                let retryable = e.as_service_error().is_none_or(|s| {
-                    s.is_internal_error_exception() || s.meta().code() == Some("Throttling")
-                });
-                SendError::Sns {
-                    reason: describe_sdk_error(&e),
-                    retryable,
-                }
-            })
-    }
-}
-
-/// The dead-letter queue over SQS; without a queue URL, `redrive` says so.
-#[derive(Debug, Clone)]
-pub struct SqsDeadLetters {
-    client: aws_sdk_sqs::Client,
-    queue_url: Option<String>,
-}
-
-impl SqsDeadLetters {
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: Option<String>) -> Self {
-        Self { client, queue_url }
-    }
-
-    fn url(&self) -> Result<&str, Error> {
-        self.queue_url.as_deref().ok_or_else(|| {
-            Error::DeadLetters(
-                "DEAD_LETTER_QUEUE_URL is not set, so there is nothing to redrive".into(),
-            )
-        })
-    }
-}
-
-impl crate::redrive::DeadLetters for SqsDeadLetters {
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: std::time::Duration,
-    ) -> Result<Vec<crate::redrive::DeadLetter>, Error> {
-        let out = self
-            .client
-            .receive_message()
-            .queue_url(self.url()?)
-            .max_number_of_messages(max.clamp(1, 10) as i32)
-            .visibility_timeout(visibility.as_secs().min(43_200) as i32)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .map_err(|e| {
-                Error::DeadLetters(format!("ReceiveMessage: {}", describe_sdk_error(&e)))
-            })?;
-        Ok(out
-            .messages()
-            .iter()
-            .filter_map(|m| {
-                Some(crate::redrive::DeadLetter {
-                    message_id: m.message_id()?.to_string(),
-                    receipt_handle: m.receipt_handle()?.to_string(),
-                    body: m.body().unwrap_or_default().to_string(),
-                })
-            })
-            .collect())
-    }
-
-    async fn delete(&self, receipt_handle: &str) -> Result<(), Error> {
-        self.client
-            .delete_message()
-            .queue_url(self.url()?)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Error::DeadLetters(format!("DeleteMessage: {}", describe_sdk_error(&e))))
     }
 }

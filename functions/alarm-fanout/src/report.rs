@@ -1,0 +1,84 @@
+//! What the handler answers and the policy it follows: [`Report`] (one per invocation),
+//! [`NoticeReport`] (one per notice) with its [`Outcome`], and [`Policy`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::flush::DigestReport;
+use crate::notice::Kind;
+use crate::redrive::RedriveReport;
+use crate::severity::Severity;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long delivery records are kept (DynamoDB TTL).
+    pub record_ttl: Duration,
+    /// Severity of notices that are not alarms.
+    pub default_severity: Severity,
+    /// Telegram messages longer than one message are sent in at most this many parts.
+    pub telegram_max_parts: usize,
+    /// A rate-limited receiver gets at most one digest in this time. Under a minute, so
+    /// that the flush scheduled every minute always finds the last digest old enough.
+    pub digest_interval: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            record_ttl: Duration::from_secs(30 * 86_400),
+            default_severity: Severity::Warning,
+            telegram_max_parts: 3,
+            digest_interval: Duration::from_secs(50),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sent to every receiver of its plan that lacked it.
+    Delivered,
+    /// This message was already delivered everywhere.
+    Duplicate,
+    /// The same state change of the alarm was handled under another message id.
+    Suppressed,
+    /// Older than a state change already handled for the alarm: recorded, not delivered.
+    Stale,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeReport {
+    pub id: String,
+    pub kind: Kind,
+    pub headline: String,
+    pub outcome: Outcome,
+    pub severity: Option<Severity>,
+    /// Receivers reached by this invocation.
+    pub sent: Vec<String>,
+    /// Receivers that already showed this change (or a newer one).
+    pub already_delivered: Vec<String>,
+    /// Rate-limited receivers this change was folded into the digest of.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folded: Vec<String>,
+    /// Requests that may have reached a receiver twice (a timeout after it accepted).
+    pub possible_duplicates: u32,
+    /// For a stale notice: the newer state that superseded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// Telegram receivers whose group became a supergroup: the chat id to put in the
+    /// routing document.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub chat_migrations: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub notices: Vec<NoticeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive: Option<RedriveReport>,
+    /// Digests sent by this invocation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<DigestReport>,
+}
