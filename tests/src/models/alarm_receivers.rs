@@ -14,7 +14,12 @@
 //! An outage makes one receiver answer 503 to everything for a while (the dead-letter path).
 //!
 //! With `telegram_limits`, the `tg` chat answers 429 with `retry_after` beyond a group's
-//! limits (see [`TG_PER_MINUTE`]).
+//! limits (see [`TG_PER_MINUTE`]), and every request to `tg` (1 a second, 20 a minute) and
+//! to `slack` (1 a second) is checked against those limits as it arrives: the invariant
+//! "no chat exceeds its limits", whether or not the request then succeeds.
+//!
+//! A digest (a message whose first line starts with 📋) shows one alarm per line; its
+//! "… and N more" line counts alarms it does not list.
 //!
 //! What a receiver shows is read back from the message as a person would: the alarm's name
 //! (`storm-N…`), its state (the headline's emoji; PagerDuty: `trigger` or `resolve`) and its state change time
@@ -41,6 +46,8 @@ pub struct Shown {
     pub state: String,
     /// The state change time, as the message prints it (second precision).
     pub time: String,
+    /// Shown as a line of a digest.
+    pub digest: bool,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +64,13 @@ pub struct Logs {
     pub telegram_429: u64,
     /// When each receiver last showed a message.
     pub last_at: BTreeMap<String, DateTime<Utc>>,
+    /// Requests each paced receiver got in the last minute.
+    requests: BTreeMap<String, Vec<DateTime<Utc>>>,
+    /// Requests over a chat's limits: (receiver, what).
+    pub over_limit: Vec<String>,
+    /// Per receiver: digests shown, and the alarms they counted without a line.
+    pub digests: BTreeMap<String, u64>,
+    pub counted: BTreeMap<String, u64>,
 }
 
 /// Every receiver of the scenario, told apart by the request's URL (the path names it).
@@ -91,6 +105,29 @@ fn receiver_of(url: &str) -> &'static str {
     }
 }
 
+/// A digest's lines (alarms it lists) and the number it counts without a line; `None` when
+/// the message is not a digest.
+pub fn read_digest(text: &str) -> Option<(Vec<String>, u64)> {
+    if !text.contains('📋') {
+        return None;
+    }
+    // A Slack body is JSON text: its line breaks are the two characters `\n`.
+    let text = text.replace("\\n", "\n");
+    let lines: Vec<String> = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains("storm-"))
+        .map(str::to_string)
+        .collect();
+    let counted = text
+        .split("… and ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Some((lines, counted))
+}
+
 /// `storm-NN`, the state and the time line, from any format's text.
 pub fn read_shown(receiver: &str, text: &str) -> Option<Shown> {
     let at = text.find("storm-")?;
@@ -119,6 +156,7 @@ pub fn read_shown(receiver: &str, text: &str) -> Option<Shown> {
         alarm,
         state: state.to_string(),
         time,
+        digest: false,
     })
 }
 
@@ -133,11 +171,74 @@ impl ReceiverModel {
         }
     }
 
-    /// The receiver shows the message.
+    /// The receiver shows the message: one alarm, or a digest's lines.
     fn show(&self, receiver: &str, text: &str, ambiguous: bool) {
-        let Some(shown) = read_shown(receiver, text) else {
-            return;
+        let minute = self.sim.now().timestamp() / 60;
+        {
+            let mut logs = lock(&self.logs);
+            *logs
+                .per_minute
+                .entry((receiver.to_string(), minute))
+                .or_default() += 1;
+            logs.last_at.insert(receiver.to_string(), self.sim.now());
+        }
+        match read_digest(text) {
+            Some((lines, counted)) => {
+                {
+                    let mut logs = lock(&self.logs);
+                    *logs.digests.entry(receiver.to_string()).or_default() += 1;
+                    *logs.counted.entry(receiver.to_string()).or_default() += counted;
+                }
+                self.sim.trace(format!(
+                    "{receiver} shows a digest of {} lines, {counted} counted",
+                    lines.len()
+                ));
+                for line in lines {
+                    if let Some(mut shown) = read_shown(receiver, &line) {
+                        shown.digest = true;
+                        self.show_one(receiver, shown, ambiguous);
+                    }
+                }
+            }
+            None => {
+                if let Some(shown) = read_shown(receiver, text) {
+                    self.show_one(receiver, shown, ambiguous);
+                }
+            }
+        }
+    }
+
+    /// Checks a request to a paced receiver against its limits as it arrives.
+    fn check_limits(&self, receiver: &str) {
+        let per_minute = match receiver {
+            "tg" => TG_PER_MINUTE,
+            "slack" => usize::MAX,
+            _ => return,
         };
+        let now = self.sim.now();
+        let mut logs = lock(&self.logs);
+        let times = logs.requests.entry(receiver.to_string()).or_default();
+        times.retain(|t| now - *t < chrono::Duration::seconds(60));
+        let too_soon = times
+            .last()
+            .is_some_and(|t| now - *t < chrono::Duration::seconds(1));
+        times.push(now);
+        let in_minute = times.len();
+        let ok = !too_soon && in_minute <= per_minute;
+        if !ok {
+            logs.over_limit.push(format!(
+                "{receiver} at {now}: {in_minute} in a minute, too soon: {too_soon}"
+            ));
+        }
+        drop(logs);
+        self.sim.check(
+            "alarm-fanout: no chat exceeds its limits (1 a second; a group 20 a minute)",
+            ok,
+            || format!("{receiver} at {now}: {in_minute} requests in the last minute, one less than a second before: {too_soon}"),
+        );
+    }
+
+    fn show_one(&self, receiver: &str, shown: Shown, ambiguous: bool) {
         let mut logs = lock(&self.logs);
         let list = logs.shown.entry(receiver.to_string()).or_default();
         let older = list
@@ -146,12 +247,6 @@ impl ReceiverModel {
             .find(|s| s.alarm == shown.alarm)
             .is_some_and(|last| shown.time < last.time);
         list.push(shown.clone());
-        logs.last_at.insert(receiver.to_string(), self.sim.now());
-        let minute = self.sim.now().timestamp() / 60;
-        *logs
-            .per_minute
-            .entry((receiver.to_string(), minute))
-            .or_default() += 1;
         self.sim.check(
             "alarm-fanout: no receiver shows an older state after a newer",
             !older,
@@ -230,6 +325,9 @@ impl ReceiverModel {
 impl Transport for ReceiverModel {
     async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
         let receiver = receiver_of(url);
+        if self.telegram_limits {
+            self.check_limits(receiver);
+        }
         let answer = |status: u16, body: &str| HttpAnswer {
             status,
             retry_after: None,
@@ -288,9 +386,18 @@ mod tests {
             Some(Shown {
                 alarm: "storm-07".into(),
                 state: "ALARM".into(),
-                time: "2026-11-21 21:30:42".into()
+                time: "2026-11-21 21:30:42".into(),
+                digest: false,
             })
         );
+        let digest = "<b>📋 40 notices while this chat was at its message limit:</b>\n🔴 storm-07 · ALARM · 2026-11-21 21:30:42 UTC (2 changes)\n✅ storm-08 · OK · 2026-11-21 21:30:50 UTC\n… and 37 more (see CloudWatch)";
+        let (lines, counted) = read_digest(digest).unwrap();
+        assert_eq!((lines.len(), counted), (2, 37));
+        assert_eq!(read_shown("tg", &lines[1]).unwrap().state, "OK");
+        let slack = serde_json::json!({"text": digest.replace("<b>", "*").replace("</b>", "*")})
+            .to_string();
+        assert_eq!(read_digest(&slack).unwrap().0.len(), 2);
+        assert_eq!(read_digest(tg), None);
         let pd = r#"{"event_action":"resolve","payload":{"summary":"✅ OK: storm-07 · Time: 2026-11-21 21:30:42 UTC"}}"#;
         assert_eq!(read_shown("pd", pd).unwrap().state, "resolve");
         assert_eq!(read_shown("hook", "no alarm here"), None);
