@@ -10,3 +10,4 @@ pub mod ecs;
 pub mod lambda_control;
 pub mod rds;
 pub mod sqs;
+pub mod telegram;

@@ -6,3 +6,4 @@ pub mod aurora;
 pub mod aurora_cloud;
 pub mod cloudfront_invalidate;
 pub mod power_tuner;
+pub mod telegram_webhook;

@@ -1,0 +1,761 @@
+//! telegram-webhook: two weeks of the scheduled health check against the Telegram model.
+//!
+//! The function's real logic (its Bot API client with its retry and 429 handling, the
+//! custom resource's Create/Update/Delete, the health check and its repair) runs against
+//! [`TelegramModel`] through the client's transport seam, with the secrets and the SSM
+//! registration record in [`SimVault`]. The check runs every 15 minutes (the template's
+//! `rate(15 minutes)`) for 14 days; each invocation has the template's 60 s timeout.
+//!
+//! What happens (times drawn from the seed): CloudFormation creates the webhook at the
+//! start, updates `MaxConnections` 40 → 60 on day 3, moves the webhook to a new URL on day 6
+//! (the function's environment changes with it, then CloudFormation deletes the old
+//! resource), and deletes the stack at the end. Meanwhile the bot token is revoked and put
+//! back hours later; someone changes the webhook by hand three times; the bot's endpoint
+//! fails for hours twice while updates keep arriving; Telegram has two outages; the secrets
+//! are unreadable for a while; and a share of every call fails (throttling with
+//! `retry_after`, 5xx, timeouts before and after the call took effect).
+//!
+//! Invariants, after every check:
+//! - every lasting problem (token revoked, secrets unreadable, Telegram down, a recent
+//!   delivery error, a backlog over 100, a webhook that differs from the registration and
+//!   was not repaired) has its finding in that check's EMF line, unless a finding that
+//!   stops the check before it could see the problem is there (an unreadable secret, then
+//!   Telegram unreachable, then the token revoked): so it is raised at the first check
+//!   after it became observable, within one interval;
+//! - no finding without a cause: each is a lasting problem or a call of that check that
+//!   failed (a false alarm otherwise; counted, must be 0);
+//! - after a check, the webhook is the registered one (URL, max connections, allowed
+//!   updates, the SHA-256 of the secret token) or `WebhookDrifted` (or a masking finding)
+//!   was raised; a repair restores exactly the registration;
+//! - no `setWebhook` is ever sent with a revoked token;
+//! - every CloudFormation request is answered (SUCCESS or FAILED with a reason) before
+//!   the invocation's deadline less the response reserve.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use groundcrew::config::Env;
+use groundcrew::custom_resource::{Claim, Request, ResponderSettings};
+use groundcrew::secrets::{SecretError, SecretRef};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use telegram_webhook::alerts::Alerts;
+use telegram_webhook::health::{Finding, MetricsSink, HEALTH_CHECK_OK};
+use telegram_webhook::registration::{parameter_name, sha256, Registration};
+use telegram_webhook::telegram::Telegram;
+use telegram_webhook::vault::{MemoryVault, Stored, Vault};
+use telegram_webhook::{App, Config, Error};
+
+use crate::kernel::{self, lock, FaultRates, Sim, Summary};
+use crate::models::telegram::{TelegramModel, TokenState};
+
+pub const SCENARIO: &str = "telegram-webhook-weeks";
+const TOKEN: &str = "7000000001:AAsim-bot_token0";
+const BOT_SECRET: &str = "gc-sim/telegram-bot-token";
+const WEBHOOK_SECRET: &str = "gc-sim/telegram-webhook-secret-token";
+const PREFIX: &str = "/gc-sim/telegram-webhook";
+const URL: &str = "https://bot.example.com/telegram/webhook";
+const URL2: &str = "https://bot2.example.com/telegram/webhook";
+const STRANGER_URL: &str = "https://old-server.example.net/hook";
+/// The schedule (template: `rate(15 minutes)`).
+const INTERVAL: chrono::Duration = chrono::Duration::minutes(15);
+/// The function's timeout (template).
+const BUDGET: Duration = Duration::from_secs(60);
+const DAYS: i64 = 14;
+/// The function's defaults (`PENDING_UPDATES_THRESHOLD`, `RECENT_ERROR_SECONDS`).
+const BACKLOG: u64 = 100;
+const RECENT_ERROR: i64 = 900;
+
+/// What a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub checks: u64,
+    /// Checks that raised each finding.
+    pub findings: BTreeMap<String, u64>,
+    /// Findings of a lasting problem.
+    pub true_findings: u64,
+    /// Findings caused only by a call of that check that failed (a throttle beyond the
+    /// client's patience, an exhausted retry): the bot itself was healthy.
+    pub transient_findings: u64,
+    /// Findings with no cause at all (must be 0).
+    pub false_alarms: u64,
+    /// Lasting problems hidden behind another finding in a check.
+    pub masked: u64,
+    /// Seconds from each problem's cause to the first check that raised it, per finding.
+    pub detect_seconds: BTreeMap<String, Vec<i64>>,
+    pub repairs: u64,
+    pub drifts_by_hand: u64,
+    pub cfn_requests: u64,
+    pub cfn_failed: u64,
+    pub telegram_calls: u64,
+    pub updates_delivered: u64,
+    pub updates_expired: u64,
+}
+
+/// Secrets Manager and SSM for the function: the bot token, the webhook's secret token and
+/// the registration record, with faults drawn per call (the SDK's standard retry mode makes
+/// up to 3 attempts, so a call fails only when 3 draws in a row do) and outage windows in
+/// which every read is refused.
+#[derive(Clone)]
+pub struct SimVault {
+    sim: Arc<Sim>,
+    inner: MemoryVault,
+    down: Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>,
+    /// Calls that failed, for the invariants (reset per check).
+    failed: Arc<Mutex<u64>>,
+}
+
+impl SimVault {
+    fn new(sim: Arc<Sim>) -> Self {
+        Self {
+            sim,
+            inner: MemoryVault::default().with(BOT_SECRET, TOKEN),
+            down: Arc::default(),
+            failed: Arc::default(),
+        }
+    }
+
+    fn is_down(&self) -> bool {
+        let now = self.sim.now();
+        lock(&self.down).iter().any(|(a, b)| *a <= now && now < *b)
+    }
+
+    /// One SDK call with its retries: `Err(reason)` when every attempt failed.
+    fn call(&self, resource: &str, operation: &str) -> Result<(), String> {
+        if self.is_down() {
+            *lock(&self.failed) += 1;
+            return Err("AccessDeniedException: not authorized (outage window)".into());
+        }
+        for _ in 0..3 {
+            if !self.sim.fault(resource, operation).is_fault() {
+                return Ok(());
+            }
+        }
+        *lock(&self.failed) += 1;
+        Err(format!(
+            "{operation} failed 3 times (throttling, 5xx or timeouts)"
+        ))
+    }
+}
+
+impl Vault for SimVault {
+    async fn read(&self, reference: &SecretRef) -> Result<SecretString, SecretError> {
+        self.call(&reference.display(), "GetSecretValue")
+            .map_err(|reason| SecretError::Unreadable {
+                reference: reference.display(),
+                reason,
+            })?;
+        self.inner.read(reference).await
+    }
+
+    async fn create(&self, reference: &SecretRef, value: &SecretString) -> Result<Stored, Error> {
+        self.call(&reference.display(), "CreateSecret")
+            .map_err(|reason| Error::SecretCreate {
+                reference: reference.display(),
+                reason,
+            })?;
+        self.inner.create(reference, value).await
+    }
+
+    async fn load_record(&self, name: &str) -> Result<Option<String>, Error> {
+        self.call(name, "GetParameter")
+            .map_err(|r| Error::Registry(format!("could not read {name}: {r}")))?;
+        self.inner.load_record(name).await
+    }
+
+    async fn store_record(&self, name: &str, value: &str) -> Result<(), Error> {
+        self.call(name, "PutParameter")
+            .map_err(|r| Error::Registry(format!("could not store {name}: {r}")))?;
+        self.inner.store_record(name, value).await
+    }
+
+    async fn delete_record(&self, name: &str) -> Result<(), Error> {
+        self.call(name, "DeleteParameter")
+            .map_err(|r| Error::Registry(format!("could not delete {name}: {r}")))?;
+        self.inner.delete_record(name).await
+    }
+}
+
+/// The template sets no `ALARM_TOPIC_ARN`: alerts are only logged, the metrics carry them.
+#[derive(Clone, Default)]
+pub struct NoTopic;
+
+impl Alerts for NoTopic {
+    async fn publish(&self, _: &str, _: &str) -> Result<bool, Error> {
+        Ok(false)
+    }
+}
+
+type SimApp = App<SimVault, NoTopic, TelegramModel>;
+
+fn app(model: &TelegramModel, vault: &SimVault, webhook_url: &str) -> Result<SimApp, String> {
+    let vars: BTreeMap<&str, &str> = [
+        ("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
+        ("BOT_TOKEN_SECRET", BOT_SECRET),
+        ("WEBHOOK_URL", webhook_url),
+        ("SECRET_TOKEN_SECRET", WEBHOOK_SECRET),
+        ("ALLOWED_UPDATES", "message,callback_query"),
+        ("REGISTRATION_PARAMETER_PREFIX", PREFIX),
+        ("AWS_LAMBDA_FUNCTION_NAME", "gc-sim-telegram-webhook"),
+    ]
+    .into_iter()
+    .collect();
+    let vars: std::collections::HashMap<String, String> = vars
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = Config::from_env(&Env::new(vars)).map_err(|e| e.to_string())?;
+    let http = groundcrew::http::client(groundcrew::http::HttpSettings::default())
+        .map_err(|e| e.to_string())?;
+    Ok(App {
+        telegram: Telegram::over(model.clone(), &config.api_base),
+        http,
+        vault: vault.clone(),
+        alerts: NoTopic,
+        responder: ResponderSettings {
+            response_reserve: telegram_webhook::handler::RESPONSE_RESERVE,
+            ..ResponderSettings::default()
+        },
+        config,
+        config_error: None,
+        metrics: MetricsSink::memory(),
+    })
+}
+
+fn props(url: &str, max_connections: u32) -> Value {
+    json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:gc-sim-telegram-webhook",
+        "ServiceTimeout": "300",
+        "BotTokenSecret": BOT_SECRET,
+        "WebhookUrl": url,
+        "SecretTokenSecret": WEBHOOK_SECRET,
+        "AllowedUpdates": ["message", "callback_query"],
+        "MaxConnections": max_connections.to_string(),
+    })
+}
+
+fn request(kind: &str, n: u64, props: Value, old: Option<Value>, physical: Option<&str>) -> Value {
+    let mut e = json!({
+        "RequestType": kind,
+        "ServiceToken": props["ServiceToken"],
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/sim",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/gc-sim/guid",
+        "RequestId": format!("sim-request-{n}"),
+        "ResourceType": "Custom::TelegramWebhook",
+        "LogicalResourceId": "TelegramBotWebhook",
+        "ResourceProperties": props,
+    });
+    if let Some(p) = physical {
+        e["PhysicalResourceId"] = json!(p);
+    }
+    if let Some(o) = old {
+        e["OldResourceProperties"] = o;
+    }
+    e
+}
+
+/// The lasting problems at a moment, as the models know them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Truth {
+    secrets_down: bool,
+    outage: bool,
+    revoked: bool,
+    delivery_error: bool,
+    backlog: bool,
+}
+
+/// The state of one run.
+struct World {
+    sim: Arc<Sim>,
+    model: TelegramModel,
+    vault: SimVault,
+    app: SimApp,
+    /// The secret holds a revoked token.
+    revoked: bool,
+    physical_id: Option<String>,
+    figures: Figures,
+    /// When each problem's cause began, until a check raises it.
+    causes: BTreeMap<Finding, DateTime<Utc>>,
+    requests: u64,
+}
+
+impl World {
+    fn truth(&self) -> Truth {
+        let now = self.sim.now();
+        Truth {
+            secrets_down: self.vault.is_down(),
+            outage: self.model.in_outage(now),
+            revoked: self.revoked,
+            delivery_error: self
+                .model
+                .last_error_date()
+                .is_some_and(|at| (now - at).num_seconds() <= RECENT_ERROR),
+            backlog: self.model.pending() > BACKLOG,
+        }
+    }
+
+    /// The registration the check holds Telegram to: the record, else the environment's.
+    async fn registration(&self) -> Option<Registration> {
+        let name = parameter_name(PREFIX, "7000000001");
+        let text = self.vault.inner.load_record(&name).await.ok().flatten()?;
+        Registration::parse(&name, &text).ok()
+    }
+
+    fn cause(&mut self, finding: Finding) {
+        self.causes.entry(finding).or_insert(self.sim.now());
+    }
+
+    /// One scheduled check and its invariants.
+    async fn check(&mut self) {
+        self.sim.step();
+        let before = self.truth();
+        let drifted_before = !self.matches_registration().await;
+        let calls_from = self.model.calls_len();
+        *lock(&self.vault.failed) = 0;
+        let invocation = self.sim.invocation(BUDGET);
+        let report = self
+            .app
+            .scheduled_check(invocation.deadline, invocation.now().timestamp())
+            .await;
+        self.figures.checks += 1;
+        let lines = self.app.metrics.lines();
+        let line = lines.last().cloned().unwrap_or(Value::Null);
+        if let MetricsSink::Memory(store) = &self.app.metrics {
+            lock(store).clear();
+        }
+        let raised: Vec<Finding> = Finding::ALL
+            .into_iter()
+            .filter(|f| line[f.metric()] == 1)
+            .collect();
+        self.sim.check(
+            "every check publishes its EMF line",
+            !line.is_null(),
+            || "no metrics line".into(),
+        );
+        self.sim.check(
+            "HealthCheckOk is 1 exactly when nothing was found",
+            (line[HEALTH_CHECK_OK] == 1) == raised.is_empty(),
+            || format!("{line}"),
+        );
+        let calls = &self.model.calls()[calls_from..];
+        let telegram_failed = calls.iter().any(|c| {
+            c.status
+                .is_none_or(|s| !(200..300).contains(&s) && s != 401)
+        });
+        let vault_failed = *lock(&self.vault.failed) > 0;
+        self.sim.check(
+            "no setWebhook is sent with a revoked token",
+            !calls
+                .iter()
+                .any(|c| c.method == "setWebhook" && c.token == TokenState::Revoked),
+            || "setWebhook with a revoked token".into(),
+        );
+        if report.repaired {
+            self.figures.repairs += 1;
+            let exact = self.matches_registration().await;
+            let registration = self.registration().await;
+            self.sim.check(
+                "a repair restores exactly the registered settings",
+                exact,
+                || format!("webhook {:?} vs {registration:?}", self.model.webhook()),
+            );
+        }
+        // Lasting problems: raised, or hidden behind a finding that stopped the check first.
+        let masking = |order: usize| {
+            [
+                Finding::SecretUnreadable,
+                Finding::CheckFailed,
+                Finding::TelegramUnreachable,
+                Finding::TokenRevoked,
+            ][..order]
+                .iter()
+                .any(|f| raised.contains(f))
+        };
+        let drifted_after = !self.matches_registration().await;
+        let expected = [
+            (before.secrets_down, Finding::SecretUnreadable, 0),
+            (before.outage, Finding::TelegramUnreachable, 2),
+            (before.revoked, Finding::TokenRevoked, 3),
+            (before.delivery_error, Finding::DeliveryErrors, 4),
+            (before.backlog, Finding::Backlog, 4),
+            (drifted_after, Finding::WebhookDrifted, 4),
+        ];
+        for (lasting, finding, order) in expected {
+            if !lasting {
+                continue;
+            }
+            let ok = raised.contains(&finding) || masking(order);
+            if !raised.contains(&finding) && ok {
+                self.figures.masked += 1;
+            }
+            self.sim.check(
+                "every lasting problem raises its finding at the first check that can see it",
+                ok,
+                || format!("{finding:?} not raised; raised {raised:?}; report {report:?}"),
+            );
+        }
+        // Every finding has a cause.
+        for finding in &raised {
+            let lasting = match finding {
+                Finding::SecretUnreadable => before.secrets_down,
+                Finding::TelegramUnreachable => before.outage,
+                Finding::TokenRevoked => before.revoked,
+                Finding::DeliveryErrors => before.delivery_error,
+                Finding::Backlog => before.backlog,
+                Finding::WebhookDrifted => drifted_before && drifted_after,
+                _ => false,
+            };
+            let transient = match finding {
+                Finding::SecretUnreadable | Finding::CheckFailed => vault_failed,
+                Finding::TelegramUnreachable => telegram_failed,
+                // A repair that a failed call stopped.
+                Finding::WebhookDrifted => drifted_before && (telegram_failed || vault_failed),
+                Finding::DeliveryErrors => self
+                    .model
+                    .last_error_date()
+                    .is_some_and(|at| (self.sim.now() - at).num_seconds() <= RECENT_ERROR),
+                Finding::Backlog => self.model.pending() > BACKLOG,
+                _ => false,
+            };
+            *self
+                .figures
+                .findings
+                .entry(finding.metric().to_string())
+                .or_insert(0) += 1;
+            if lasting {
+                self.figures.true_findings += 1;
+            } else if transient {
+                self.figures.transient_findings += 1;
+            } else {
+                self.figures.false_alarms += 1;
+            }
+            self.sim
+                .check("no finding without a cause", lasting || transient, || {
+                    format!("{finding:?} raised for a healthy bot: {report:?}")
+                });
+            if let Some(since) = self.causes.remove(finding) {
+                self.figures
+                    .detect_seconds
+                    .entry(finding.metric().to_string())
+                    .or_default()
+                    .push((self.sim.now() - since).num_seconds());
+            }
+        }
+        self.sim.trace(format!(
+            "check: raised {raised:?}, repaired {}, pending {}",
+            report.repaired, report.pending_update_count
+        ));
+    }
+
+    /// Whether Telegram's webhook is exactly the registration (record, else environment).
+    async fn matches_registration(&self) -> bool {
+        let Some(webhook) = self.model.webhook() else {
+            return false;
+        };
+        let Some(reg) = self.registration().await else {
+            return webhook.url
+                == self
+                    .app
+                    .config
+                    .defaults
+                    .webhook_url
+                    .clone()
+                    .unwrap_or_default();
+        };
+        let secret = self
+            .vault
+            .inner
+            .get(WEBHOOK_SECRET)
+            .map(|s| sha256(&s))
+            .unwrap_or_default();
+        webhook.url == reg.webhook_url
+            && Some(webhook.max_connections) == reg.max_connections.or(Some(40))
+            && webhook.allowed_updates == reg.allowed_updates
+            && webhook.secret_token.as_deref().map(sha256) == Some(reg.secret_token_sha256.clone())
+            && secret == reg.secret_token_sha256
+    }
+
+    /// One CloudFormation request through the custom resource's logic; retried by the
+    /// operator 30 minutes later while it fails.
+    async fn cloudformation(&mut self, kind: &str, event: Value) -> Result<String, String> {
+        self.requests += 1;
+        self.figures.cfn_requests += 1;
+        self.sim.step();
+        let request: Request = serde_json::from_value(event)
+            .map_err(|e| format!("the simulated request does not parse: {e}"))?;
+        let invocation = self.sim.invocation(BUDGET);
+        let work = invocation
+            .deadline
+            .less(self.app.responder.response_reserve);
+        let claim = Claim::default();
+        let answered = work
+            .run(self.app.custom_resource(request, work, claim.clone()))
+            .await;
+        self.sim.check(
+            "every CloudFormation request is answered before the deadline",
+            answered.is_ok(),
+            || format!("{kind} ran past its deadline"),
+        );
+        match answered {
+            Ok(Ok(outcome)) => {
+                self.sim.trace(format!(
+                    "CloudFormation {kind}: SUCCESS {}",
+                    outcome.physical_resource_id
+                ));
+                Ok(outcome.physical_resource_id)
+            }
+            Ok(Err(failure)) => {
+                self.figures.cfn_failed += 1;
+                self.sim.check(
+                    "a FAILED answer says why",
+                    !failure.reason.is_empty(),
+                    String::new,
+                );
+                self.sim
+                    .trace(format!("CloudFormation {kind}: FAILED {}", failure.reason));
+                Err(failure.reason)
+            }
+            Err(_) => Err("timed out".into()),
+        }
+    }
+
+    async fn until_answered(&mut self, kind: &str, event: impl Fn() -> Value) -> String {
+        loop {
+            match self.cloudformation(kind, event()).await {
+                Ok(id) => return id,
+                Err(_) => tokio::time::sleep(Duration::from_secs(1800)).await,
+            }
+        }
+    }
+}
+
+/// Happenings, in time order.
+#[derive(Debug, Clone)]
+enum Happening {
+    Check,
+    Update(u32),
+    MoveUrl,
+    Revoke,
+    Restore,
+    Drift(u32),
+    SecretsDown,
+    OutageStarts,
+    EndpointFails,
+    EndpointRecovers,
+}
+
+async fn weeks(sim: Arc<Sim>) -> Figures {
+    let start = sim.now();
+    let model = TelegramModel::new(sim.clone(), TOKEN, 0.3);
+    let vault = SimVault::new(sim.clone());
+    let built = match app(&model, &vault, URL) {
+        Ok(built) => built,
+        Err(e) => {
+            sim.check("the simulated function builds", false, || e);
+            return Figures::default();
+        }
+    };
+    let mut w = World {
+        sim: sim.clone(),
+        model,
+        vault,
+        app: built,
+        revoked: false,
+        physical_id: None,
+        figures: Figures::default(),
+        causes: BTreeMap::new(),
+        requests: 0,
+    };
+    let (minute, hour, day) = (
+        chrono::Duration::minutes(1),
+        chrono::Duration::hours(1),
+        chrono::Duration::days(1),
+    );
+    let draw = |lo: i64, hi: i64| -> i64 { sim.rng().between(lo as u64, hi as u64) as i64 };
+    let mut plan: Vec<(DateTime<Utc>, Happening)> = Vec::new();
+    // Windows of trouble.
+    for _ in 0..2 {
+        let from = start + minute * draw(60, 13 * 24 * 60) as i32;
+        w.model.outage(from, from + minute * draw(10, 60) as i32);
+        plan.push((from, Happening::OutageStarts));
+    }
+    let secrets_from = start + minute * draw(24 * 60, 12 * 24 * 60) as i32;
+    let secrets_to = secrets_from + minute * draw(30, 90) as i32;
+    lock(&w.vault.down).push((secrets_from, secrets_to));
+    plan.push((secrets_from, Happening::SecretsDown));
+    let mut at = start + INTERVAL;
+    while at < start + day * DAYS as i32 {
+        plan.push((at, Happening::Check));
+        at += INTERVAL;
+    }
+    plan.push((start + day * 3 + hour * 10, Happening::Update(60)));
+    plan.push((start + day * 6 + hour * 11, Happening::MoveUrl));
+    let revoke = start + minute * draw(2 * 24 * 60, 10 * 24 * 60) as i32;
+    plan.push((revoke, Happening::Revoke));
+    plan.push((revoke + minute * draw(120, 480) as i32, Happening::Restore));
+    for kind in 0..3 {
+        plan.push((
+            start + minute * draw(60, 13 * 24 * 60) as i32,
+            Happening::Drift(kind),
+        ));
+    }
+    for _ in 0..2 {
+        let from = start + minute * draw(60, 13 * 24 * 60) as i32;
+        plan.push((from, Happening::EndpointFails));
+        plan.push((
+            from + minute * draw(60, 10 * 60) as i32,
+            Happening::EndpointRecovers,
+        ));
+    }
+    plan.sort_by_key(|(at, h)| (*at, matches!(h, Happening::Check)));
+
+    // CloudFormation creates the webhook.
+    let id = w
+        .until_answered("Create", || {
+            request("Create", 0, props(URL, 40), None, None)
+        })
+        .await;
+    w.physical_id = Some(id);
+    let mut url = URL;
+    let mut max = 40;
+    for (at, happening) in plan {
+        sim.sleep_until(at).await;
+        match happening {
+            Happening::Check => w.check().await,
+            Happening::Update(n) => {
+                let old = props(url, max);
+                max = n;
+                let id = w.physical_id.clone();
+                let new = w
+                    .until_answered("Update", || {
+                        request("Update", 1, props(url, n), Some(old.clone()), id.as_deref())
+                    })
+                    .await;
+                sim.check(
+                    "an Update of the same URL keeps the physical id",
+                    Some(&new) == w.physical_id.as_ref(),
+                    || new.clone(),
+                );
+            }
+            Happening::MoveUrl => {
+                // The deploy changes the function's environment, then the resource.
+                match app(&w.model, &w.vault, URL2) {
+                    Ok(next) => w.app = next,
+                    Err(e) => sim.check("the simulated function builds", false, || e),
+                }
+                let old = props(url, max);
+                let old_id = w.physical_id.clone();
+                url = URL2;
+                let new = w
+                    .until_answered("Update", || {
+                        request(
+                            "Update",
+                            2,
+                            props(URL2, max),
+                            Some(old.clone()),
+                            old_id.as_deref(),
+                        )
+                    })
+                    .await;
+                sim.check(
+                    "a new URL is a new physical id",
+                    Some(&new) != old_id.as_ref(),
+                    || new.clone(),
+                );
+                w.physical_id = Some(new);
+                // CloudFormation's clean-up deletes the old resource: its webhook is gone already.
+                w.until_answered("Delete", || {
+                    request("Delete", 3, old.clone(), None, old_id.as_deref())
+                })
+                .await;
+                sim.check(
+                    "deleting the replaced resource leaves the new webhook alone",
+                    w.model.webhook().is_some_and(|h| h.url == URL2),
+                    || format!("{:?}", w.model.webhook()),
+                );
+            }
+            Happening::Revoke => {
+                w.model.revoke();
+                w.revoked = true;
+                w.cause(Finding::TokenRevoked);
+                sim.trace("the bot token is revoked");
+            }
+            Happening::Restore => {
+                let token = w.model.token();
+                // MemoryVault's values are shared: the app's vault sees the new token.
+                let _ = w.vault.inner.clone().with(BOT_SECRET, &token);
+                w.revoked = false;
+                sim.trace("the operator stores the new bot token");
+            }
+            Happening::SecretsDown => w.cause(Finding::SecretUnreadable),
+            Happening::OutageStarts => w.cause(Finding::TelegramUnreachable),
+            Happening::Drift(kind) => {
+                let Some(mut hook) = w.model.webhook() else {
+                    continue;
+                };
+                match kind {
+                    0 => hook.url = STRANGER_URL.to_string(),
+                    1 => hook.max_connections = 100,
+                    _ => hook.allowed_updates = None,
+                }
+                w.model.set_by_hand(hook);
+                w.figures.drifts_by_hand += 1;
+                sim.trace(format!("someone changes the webhook by hand ({kind})"));
+            }
+            Happening::EndpointFails => {
+                for u in [URL, URL2] {
+                    w.model.endpoint_failing(u, true);
+                }
+                w.cause(Finding::DeliveryErrors);
+                sim.trace("the bot's endpoint starts failing");
+            }
+            Happening::EndpointRecovers => {
+                for u in [URL, URL2] {
+                    w.model.endpoint_failing(u, false);
+                }
+                sim.trace("the bot's endpoint recovers");
+            }
+        }
+        if w.model.pending() > BACKLOG {
+            w.cause(Finding::Backlog);
+        }
+    }
+    // The stack is deleted: the webhook goes.
+    let id = w.physical_id.clone();
+    w.until_answered("Delete", || {
+        request("Delete", 4, props(url, max), None, id.as_deref())
+    })
+    .await;
+    sim.check(
+        "the stack's Delete removes the webhook",
+        w.model.webhook().is_none(),
+        || format!("{:?}", w.model.webhook()),
+    );
+    let mut figures = w.figures;
+    figures.telegram_calls = w.model.calls_len() as u64;
+    (figures.updates_delivered, figures.updates_expired) = w.model.deliveries();
+    figures
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// Runs the scenario's seeds.
+pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Vec<Figures>) {
+    let all = Arc::new(Mutex::new(Vec::new()));
+    let collected = all.clone();
+    let summary = kernel::run(SCENARIO, seeds, start(), rates, move |sim| {
+        let collected = collected.clone();
+        async move {
+            let f = weeks(sim).await;
+            lock(&collected).push(f);
+        }
+    });
+    let figures = lock(&all).clone();
+    (summary, figures)
+}
