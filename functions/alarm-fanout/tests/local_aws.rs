@@ -685,8 +685,7 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         .routing
         .current()
         .await
-        .err()
-        .expect("invalid document")
+        .expect_err("invalid document")
         .to_string();
     assert!(
         err.contains("default: unknown receiver \"telegram\""),
@@ -699,8 +698,7 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         .routing
         .current()
         .await
-        .err()
-        .expect("missing parameter")
+        .expect_err("missing parameter")
         .to_string();
     assert!(err.contains("ParameterNotFound"), "{err}");
 }
