@@ -1,6 +1,8 @@
 //! The SVG canvas: sizes, colours, text that is escaped, fitted and checked against the
 //! canvas, money and log-scale ticks.
 
+use std::fmt::Write as _;
+
 use crate::architecture::Architecture;
 
 pub(super) const W: f64 = 900.0;
