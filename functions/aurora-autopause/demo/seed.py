@@ -11,6 +11,10 @@ Aurora clusters (aurora-postgresql 16.4):
   gc-demo-qa-reports     qa, opted in, no metric data                        -> not idle, skipped
   gc-demo-dev-legacy     dev, NOT opted in, idle                             -> never touched
   gc-demo-prod-orders    opted in by mistake but environment=prod            -> protected, never touched
+RDS instances (postgres 16.4, no cluster):
+  gc-demo-dev-pg         dev, opted in, db.r6g.large Multi-AZ, idle          -> sweep stops it (saving counted twice)
+  gc-demo-dev-reports    dev, opted in, db.t3.small, paused by groundcrew a week ago and just restarted by
+                         AWS (RDS-EVENT-0154) -> the RDS event stops it again
 ECS (cluster gc-demo-dev-apps): web (3 tasks, scaling 2..10), worker (2 tasks, scaling 1..6),
   cron (1 task, no scaling target), all dev and opted in; admin (1 task, not opted in).
 ECS (cluster gc-demo-prod-apps): api (4 tasks, scaling 4..8), opted in but environment=prod.
@@ -68,12 +72,37 @@ def seed_cluster(cid, spec):
     rds.add_tags_to_resource(ResourceName=c["DBClusterArn"], Tags=spec["tags"])
 
 
-def seed_connections(cid, value):
+WEEK_AGO = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+INSTANCES = {
+    "gc-demo-dev-pg": {"tags": [OPT, env("dev")], "class": "db.r6g.large", "multi_az": True, "connections": 0},
+    "gc-demo-dev-reports": {"tags": [OPT, env("dev"), {"Key": RECORD, "Value": "mode=stop"}, {"Key": PAUSED_AT, "Value": WEEK_AGO}],
+                            "class": "db.t3.small", "multi_az": False, "connections": 0},
+}
+
+
+def seed_instance(iid, spec):
+    existing = rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [iid]}])["DBInstances"]
+    if not existing:
+        rds.create_db_instance(DBInstanceIdentifier=iid, Engine="postgres", EngineVersion="16.4",
+                               DBInstanceClass=spec["class"], MultiAZ=spec["multi_az"], AllocatedStorage=20,
+                               MasterUsername="app", MasterUserPassword="demo-only-password", Tags=spec["tags"])
+        return
+    i = existing[0]
+    if i["DBInstanceStatus"] == "stopped":
+        rds.start_db_instance(DBInstanceIdentifier=iid)
+    stale = [t["Key"] for t in i.get("TagList", []) if t["Key"] not in {x["Key"] for x in spec["tags"]}]
+    if stale:
+        rds.remove_tags_from_resource(ResourceName=i["DBInstanceArn"], TagKeys=stale)
+    rds.add_tags_to_resource(ResourceName=i["DBInstanceArn"], Tags=spec["tags"])
+
+
+def seed_connections(cid, value, dimension="DBClusterIdentifier"):
     # One datapoint a minute for the last 40 minutes, as CloudWatch publishes them for a
     # running database: the idle check wants every minute of its window to have data.
     now = datetime.datetime.now(datetime.timezone.utc)
     cw.put_metric_data(Namespace="AWS/RDS", MetricData=[
-        {"MetricName": "DatabaseConnections", "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cid}],
+        {"MetricName": "DatabaseConnections", "Dimensions": [{"Name": dimension, "Value": cid}],
          "Timestamp": now - datetime.timedelta(minutes=m), "Value": value, "Unit": "Count"} for m in range(1, 41)
     ])
 
@@ -94,7 +123,10 @@ SERVICES = {
 def seed_services():
     for cluster, services in SERVICES.items():
         ecs.create_cluster(clusterName=cluster)  # idempotent
-        ecs.register_task_definition(family=cluster, containerDefinitions=[{"name": "app", "image": "nginx:stable", "memory": 256}])
+        # Half a vCPU and 1 GB a task: the size the savings estimate prices.
+        ecs.register_task_definition(family=cluster, cpu="512", memory="1024", requiresCompatibilities=["FARGATE"],
+                                     networkMode="awsvpc",
+                                     containerDefinitions=[{"name": "app", "image": "nginx:stable", "memory": 256}])
         for name, spec in services.items():
             tags = [{"key": t["Key"], "value": t["Value"]} for t in spec["tags"]]
             found = ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])["services"]
@@ -121,8 +153,11 @@ def main():
         seed_cluster(cid, spec)
         if spec["connections"] is not None:
             seed_connections(cid, spec["connections"])
+    for iid, spec in INSTANCES.items():
+        seed_instance(iid, spec)
+        seed_connections(iid, spec["connections"], "DBInstanceIdentifier")
     seed_services()
-    print(f"aurora-autopause: seeded {len(CLUSTERS)} Aurora clusters and "
+    print(f"aurora-autopause: seeded {len(CLUSTERS)} Aurora clusters, {len(INSTANCES)} RDS instances and "
           f"{sum(len(s) for s in SERVICES.values())} ECS services")
 
 

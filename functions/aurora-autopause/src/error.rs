@@ -1,36 +1,43 @@
 //! The crate's one error type, and how Lambda is told about it.
 
+use groundcrew::aws_error::AwsError;
+use groundcrew::retry::Transient;
+
 /// Everything that can go wrong in an invocation.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The event was not one this function understands; nothing was done.
     #[error("bad event: {0}")]
     BadEvent(String),
-    /// An AWS call failed (after the SDK's own retries).
-    #[error("{op} failed: {message}")]
-    Aws {
-        op: &'static str,
-        code: Option<String>,
-        message: String,
-    },
+    /// An AWS call failed (after the SDK's own retries), classified by
+    /// [`groundcrew::aws_error`].
+    #[error(transparent)]
+    Aws(#[from] AwsError),
     /// The invocation deadline passed.
     #[error("the invocation deadline passed during {0}")]
     Deadline(&'static str),
 }
 
 impl Error {
+    /// The AWS error code, if an AWS call failed with one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Error::Aws { code, .. } => code.as_deref(),
+            Error::Aws(e) => e.code.as_deref(),
             _ => None,
         }
     }
 
+    /// The AWS error's message (empty for other errors).
     pub fn aws_message(&self) -> &str {
         match self {
-            Error::Aws { message, .. } => message,
+            Error::Aws(e) => &e.message,
             _ => "",
         }
+    }
+
+    /// An AWS error of `op` with no code (a condition of ours, not the service's answer).
+    pub fn aws(op: &'static str, message: impl Into<String>) -> Self {
+        Error::Aws(AwsError::new(op, message))
     }
 }
 
@@ -38,26 +45,20 @@ impl Error {
     /// RDS said no (a state or parameter fault): nothing was changed. Timeouts, throttling
     /// and service errors are not refusals: the change may or may not have happened.
     pub fn is_refusal(&self) -> bool {
-        matches!(self.code(), Some(c) if c.starts_with("Invalid") || c.ends_with("NotFoundFault"))
+        matches!(self.code(), Some(c) if c.starts_with("Invalid") || c.contains("NotFound"))
     }
 
-    /// Throttling and service-side errors: worth trying again later.
+    /// Throttling, timeouts and service-side errors: worth trying again later.
     pub fn is_transient(&self) -> bool {
-        matches!(self.code(), Some(c) if c.contains("Throttl")
-            || c == "TooManyRequestsException"
-            || c == "RequestLimitExceeded"
-            || c == "ServiceUnavailable"
-            || c == "InternalFailure"
-            || c == "InternalError")
+        matches!(self, Error::Aws(e) if e.is_transient())
     }
 }
 
-impl groundcrew::retry::Transient for Error {
+impl Transient for Error {
     fn retry_advice(&self) -> groundcrew::retry::RetryAdvice {
-        if self.is_transient() {
-            groundcrew::retry::RetryAdvice::Retry
-        } else {
-            groundcrew::retry::RetryAdvice::Stop
+        match self {
+            Error::Aws(e) => e.retry_advice(),
+            _ => groundcrew::retry::RetryAdvice::Stop,
         }
     }
 }

@@ -22,6 +22,10 @@ use aws_sdk_rds as rds_sdk;
 use aws_sdk_sqs as sqs_sdk;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use aws_sdk_rds::config::http::HttpResponse;
+use aws_sdk_rds::error::SdkError;
+use groundcrew::aws_error::AwsError;
+
 use crate::Error;
 
 pub use sqs::SqsQueue;
@@ -37,19 +41,18 @@ pub struct Aws {
     by_op: Arc<Mutex<BTreeMap<&'static str, u64>>>,
     /// (cpu units, memory MiB) by task definition ARN: a revision never changes, so each
     /// is asked for once per execution environment.
-    task_sizes: Arc<Mutex<HashMap<String, Option<(u32, u32)>>>>,
+    task_sizes: Arc<Mutex<TaskSizes>>,
 }
 
-pub(crate) fn err<E>(op: &'static str, e: E) -> Error
+/// (cpu units, memory MiB) of each task definition read, `None` when it has no task-level size.
+type TaskSizes = HashMap<String, Option<(u32, u32)>>;
+
+/// An SDK error, classified once ([`groundcrew::aws_error`]).
+pub(crate) fn err<E>(op: &'static str, e: SdkError<E, HttpResponse>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = e.code().map(str::to_string);
-    let message = match e.message() {
-        Some(m) => m.to_string(),
-        None => groundcrew::aws::describe_sdk_error(&e),
-    };
-    Error::Aws { op, code, message }
+    Error::Aws(AwsError::from_sdk(op, &e))
 }
 
 impl Aws {

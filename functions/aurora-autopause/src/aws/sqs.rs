@@ -18,11 +18,9 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     fn url(&self, op: &'static str) -> Result<&str, Error> {
-        self.url.as_deref().ok_or_else(|| Error::Aws {
-            op,
-            code: None,
-            message: "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)".into(),
-        })
+        self.url
+            .as_deref()
+            .ok_or_else(|| Error::aws(op, "no follow-up queue configured (FOLLOW_UP_QUEUE_URL)"))
     }
 }
 

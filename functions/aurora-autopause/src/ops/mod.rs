@@ -93,14 +93,13 @@ pub async fn run<C: Cloud>(
             if left_down && follow_up.is_none() && config.follow_up_queue_url.is_some() {
                 // Services would stay at 0 and no follow-up could be queued: fail the
                 // invocation, so that Lambda's asynchronous retries run the wake again.
-                return Err(Error::Aws {
-                    op: "wake",
-                    code: None,
-                    message: format!(
+                return Err(Error::aws(
+                    "wake",
+                    format!(
                         "services of {} are still down and no follow-up could be queued",
                         env.unwrap_or("?")
                     ),
-                });
+                ));
             }
             follow_ups.extend(follow_up);
             items
@@ -257,11 +256,10 @@ fn nothing_done(items: Vec<Item>) -> Result<Vec<Item>, Error> {
         .any(|i| i.id == "*" && i.outcome == crate::report::Outcome::Failed);
     if all_failed && listing_failed {
         let reasons: Vec<String> = items.iter().filter_map(|i| i.reason.clone()).collect();
-        return Err(Error::Aws {
-            op: "Describe",
-            code: None,
-            message: format!("nothing could be read: {}", reasons.join("; ")),
-        });
+        return Err(Error::aws(
+            "Describe",
+            format!("nothing could be read: {}", reasons.join("; ")),
+        ));
     }
     Ok(items)
 }

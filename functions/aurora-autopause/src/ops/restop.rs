@@ -210,13 +210,15 @@ mod tests {
                 return Ok(());
             }
             let s = states.remove(0);
-            Err(Error::Aws {
-                op: "StopDBCluster",
-                code: Some("InvalidDBClusterStateFault".into()),
-                message: format!(
-                    "DbCluster {id} is in {s} state but expected it to be one of available."
-                ),
-            })
+            Err(Error::Aws(
+                groundcrew::aws_error::AwsError::new(
+                    "StopDBCluster",
+                    format!(
+                        "DbCluster {id} is in {s} state but expected it to be one of available."
+                    ),
+                )
+                .with_code("InvalidDBClusterStateFault"),
+            ))
         }
         async fn start(&self, _: &str) -> Result<(), Error> {
             Ok(())

@@ -34,11 +34,10 @@ impl<C: Cloud> Ops<'_, C> {
                 return Ok(Some((service, after)));
             }
         }
-        Err(Error::Aws {
-            op: "DescribeScalableTargets",
-            code: None,
-            message: format!("the scaling target of {cluster}/{name} kept changing; try again"),
-        })
+        Err(Error::aws(
+            "DescribeScalableTargets",
+            format!("the scaling target of {cluster}/{name} kept changing; try again"),
+        ))
     }
 
     pub(super) async fn pause_service(&self, hint: &Service) -> Item {
