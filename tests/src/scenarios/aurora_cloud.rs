@@ -11,6 +11,7 @@ use std::time::Duration;
 use aurora_autopause::cloud::{self, MetricRequest, Series, Tags};
 use aurora_autopause::model::{Cluster, DbKind, ScalingV2, Service, Target};
 use aurora_autopause::Error;
+use groundcrew::aws_error::{AwsError, Fault as AwsFault};
 use chrono::{DateTime, DurationRound, Utc};
 
 use crate::kernel::{lock, Fault, Sim};
@@ -75,12 +76,14 @@ pub struct SimAws {
     pub world: Arc<Mutex<World>>,
 }
 
+/// A service's answer, classified by its code as the function classifies the SDK's.
 fn aws_error(op: &'static str, code: &str, message: impl Into<String>) -> Error {
-    Error::Aws {
-        op,
-        code: Some(code.to_string()),
-        message: message.into(),
-    }
+    Error::Aws(AwsError::new(op, message).with_code(code))
+}
+
+/// The SDK's operation timeout: transient, and the call may or may not have acted.
+fn timed_out(op: &'static str) -> Error {
+    Error::Aws(AwsError::new(op, "operation timed out").with_fault(AwsFault::Transient))
 }
 
 impl SimAws {
@@ -113,11 +116,7 @@ impl SimAws {
             }
             Fault::TimeoutBeforeAction => {
                 tokio::time::sleep(TIMEOUT).await;
-                return Err(Error::Aws {
-                    op,
-                    code: None,
-                    message: "operation timed out".into(),
-                });
+                return Err(timed_out(op));
             }
             Fault::TimeoutAfterAction | Fault::None => {}
         }
@@ -131,11 +130,7 @@ impl SimAws {
         };
         if fault == Fault::TimeoutAfterAction {
             tokio::time::sleep(TIMEOUT).await;
-            return Err(Error::Aws {
-                op,
-                code: None,
-                message: "operation timed out".into(),
-            });
+            return Err(timed_out(op));
         }
         result
     }
