@@ -68,7 +68,15 @@ pub fn to_actions(svc: &str, op: &str) -> Vec<String> {
 /// (function, action, reason). Each must still be called and not granted (else: stale).
 /// (telegram-webhook's SSM calls are granted, on its registration records; SSM
 /// references for its secrets need more, which its README tells users to add.)
-pub const NOT_GRANTED_OK: &[(&str, &str, &str)] = &[];
+pub const NOT_GRANTED_OK: &[(&str, &str, &str)] = &[
+    // A CodePipeline job's input artifact (a manifest of changed paths) is read with the
+    // temporary artifactCredentials CodePipeline puts in the job, not the function's role.
+    (
+        "cloudfront-invalidate",
+        "s3:GetObject",
+        "CodePipeline input artifacts are read with the job's own artifact credentials",
+    ),
+];
 
 /// Actions that may be granted on `Resource: "*"` because they have no resource-level
 /// permissions (Service Authorization Reference; each is checked against cfn-lint's

@@ -1,63 +1,8 @@
 //! The crate's errors. Messages name what was wrong; none carries a credential.
 
-use groundcrew::retry::{RetryAdvice, Transient};
-
-/// An AWS call that failed, with what the service said.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{operation} failed: {message}")]
-pub struct AwsError {
-    pub operation: &'static str,
-    /// The service's error code (`TooManyInvalidationsInProgress`, `Throttling`, ...).
-    pub code: Option<String>,
-    pub message: String,
-    /// Transport failures, timeouts and 5xx answers.
-    pub transient: bool,
-}
-
-/// Codes worth waiting out: CloudFront's in-progress limits and throttling.
-const RETRYABLE_CODES: &[&str] = &[
-    "TooManyInvalidationsInProgress",
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ServiceUnavailable",
-    "InternalError",
-];
-
-impl AwsError {
-    pub fn new(operation: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            operation,
-            code: None,
-            message: message.into(),
-            transient: false,
-        }
-    }
-
-    pub fn with_code(mut self, code: &str) -> Self {
-        self.code = Some(code.to_string());
-        self
-    }
-
-    pub fn is(&self, code: &str) -> bool {
-        self.code.as_deref() == Some(code)
-    }
-}
-
-impl Transient for AwsError {
-    fn retry_advice(&self) -> RetryAdvice {
-        let by_code = self
-            .code
-            .as_deref()
-            .is_some_and(|c| RETRYABLE_CODES.contains(&c));
-        if by_code || self.transient {
-            RetryAdvice::Retry
-        } else {
-            RetryAdvice::Stop
-        }
-    }
-}
+/// AWS errors are classified once, for every function, by `groundcrew::aws_error`
+/// (CloudFront's `TooManyInvalidationsInProgress` is among its transient codes).
+pub use groundcrew::aws_error::{AwsError, Fault};
 
 /// Batches that could not be submitted in time (boxed in [`Error`] to keep it small).
 #[derive(Debug, thiserror::Error)]
@@ -131,37 +76,5 @@ impl From<Error> for lambda_runtime::Diagnostic {
             error_type: e.kind().to_string(),
             error_message: e.to_string(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_and_throttling_are_retried_the_rest_is_not() {
-        let e = AwsError::new("CreateInvalidation", "x");
-        assert_eq!(
-            e.clone()
-                .with_code("TooManyInvalidationsInProgress")
-                .retry_advice(),
-            RetryAdvice::Retry
-        );
-        assert_eq!(
-            e.clone().with_code("Throttling").retry_advice(),
-            RetryAdvice::Retry
-        );
-        assert_eq!(
-            e.clone().with_code("NoSuchDistribution").retry_advice(),
-            RetryAdvice::Stop
-        );
-        assert_eq!(
-            AwsError {
-                transient: true,
-                ..e
-            }
-            .retry_advice(),
-            RetryAdvice::Retry
-        );
     }
 }

@@ -11,6 +11,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::manifest::{pipeline_request, PipelineRequest};
 use crate::notice::FlushTarget;
 use crate::paths::{
     cache_tag_item, index_directory, normalize, normalize_prefix, Encoding, NormPath,
@@ -56,7 +57,7 @@ pub enum Parsed {
     /// reported to CodePipeline).
     CodePipeline {
         job_id: String,
-        request: Result<Request, String>,
+        request: Result<PipelineRequest, String>,
     },
 }
 
@@ -98,9 +99,7 @@ pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed,
             .and_then(Value::as_str);
         let request = match params {
             None => Err("the CodePipeline action has no UserParameters (a JSON object naming `distribution` and `paths`)".to_string()),
-            Some(text) => serde_json::from_str::<Spec>(text)
-                .map_err(|e| format!("the CodePipeline UserParameters are not valid: {e}"))
-                .and_then(|spec| request_from(spec, job_id, config).map_err(|e| e.to_string())),
+            Some(text) => pipeline_request(text, event, job_id, config),
         };
         return Ok(Parsed::CodePipeline {
             job_id: job_id.to_string(),
@@ -167,6 +166,16 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
+}
+
+/// A direct invoke's object (CodePipeline's `UserParameters`, a manifest) as a request.
+pub(crate) fn request_from_value(
+    value: Value,
+    default_deployment: &str,
+    config: &Config,
+) -> Result<Request, Error> {
+    let spec: Spec = serde_json::from_value(value).map_err(|e| Error::BadEvent(e.to_string()))?;
+    request_from(spec, default_deployment, config)
 }
 
 fn request_from(spec: Spec, default_deployment: &str, config: &Config) -> Result<Request, Error> {
@@ -424,7 +433,10 @@ mod tests {
             panic!()
         };
         assert_eq!(job_id, "job-1");
-        assert_eq!(request.unwrap().deployment_id, "job-1");
+        let Ok(crate::manifest::PipelineRequest::Ready(request)) = request else {
+            panic!("{request:?}")
+        };
+        assert_eq!(request.deployment_id, "job-1");
         let bad = json!({"CodePipeline.job": {"id": "job-2", "data": {"actionConfiguration": {"configuration": {"UserParameters": "not json"}}}}});
         let Parsed::CodePipeline { request, .. } = parse(&bad, "r", &config()).unwrap() else {
             panic!()

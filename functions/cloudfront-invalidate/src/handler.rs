@@ -3,20 +3,38 @@
 //! gathered per distribution ([`crate::gather`]) and flushed as one invalidation when the
 //! deploy is quiet ([`crate::flush`]). CodePipeline jobs always get their result reported.
 
-use std::time::Duration;
-
-use groundcrew::retry::retry;
-use groundcrew::{Deadline, Invocation};
-use serde_json::{json, Value};
+use aws_lambda_events::event::sqs::SqsBatchResponse;
+use groundcrew::Invocation;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::aws::{CloudFront, FlushTrigger, Pipeline, SiteListing};
 use crate::error::Error;
 use crate::event::{parse, Parsed};
-use crate::invalidate::{call, Invalidator};
+use crate::flush::FlushReport;
+use crate::gather::Gathered;
+use crate::invalidate::{call, Invalidator, Outcome};
 use crate::store::PendingStore;
 
-/// Time kept back for reporting a CodePipeline job's result.
-const REPORT_RESERVE: Duration = Duration::from_secs(3);
+/// What an invocation did: its answer to Lambda (and to the deploy queue's poller).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Report {
+    /// A direct invoke or a deploy event: the invalidation.
+    Invalidated(Box<Outcome>),
+    /// S3 notifications invoked directly: what joined which pending deploy.
+    Gathered { gathered: Vec<Gathered> },
+    /// A deploy-queue batch: the messages that go back to the queue.
+    Batch(SqsBatchResponse),
+    /// A direct flush.
+    Flushed { flushed: Vec<FlushReport> },
+    /// A CodePipeline job, reported as succeeded.
+    Job {
+        codepipeline_job_id: String,
+        reported: &'static str,
+        result: Box<Outcome>,
+    },
+}
 
 pub struct Handler<C, S, P, D, T> {
     pub invalidator: Invalidator<C, S>,
@@ -30,49 +48,35 @@ pub struct Handler<C, S, P, D, T> {
 impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigger>
     Handler<C, S, P, D, T>
 {
-    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
+    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Report, Error> {
         let deadline = invocation.deadline;
         match parse(event, &invocation.request_id, &self.invalidator.config)? {
             Parsed::Single(request) => {
                 let free = self.free_paths_left(invocation).await;
                 let outcome = self.invalidator.run(&request, deadline, free).await?;
-                Ok(json!(outcome))
+                self.count_billed(&outcome, invocation).await;
+                Ok(Report::Invalidated(Box::new(outcome)))
             }
             Parsed::S3(requests) => {
                 // Boxed: the SDK's futures are large, and nested ones would fill a thread's stack.
                 let gathered = Box::pin(self.gather_requests(&requests, invocation)).await?;
-                Ok(json!({ "gathered": gathered }))
+                Ok(Report::Gathered { gathered })
             }
             Parsed::Sqs(batch) => {
                 let response = Box::pin(self.handle_batch(&batch, invocation)).await?;
-                Ok(json!(response))
+                Ok(Report::Batch(response))
             }
             Parsed::Flush(target) => {
                 let flushed = Box::pin(self.flush(&target, true, invocation)).await?;
-                Ok(json!({ "flushed": flushed }))
+                Ok(Report::Flushed { flushed })
             }
             Parsed::CodePipeline { job_id, request } => {
-                let work = deadline.less(REPORT_RESERVE);
-                let result = match request {
-                    Ok(request) => {
-                        let free = self.free_paths_left(invocation).await;
-                        self.invalidator.run(&request, work, free).await
-                    }
-                    Err(message) => Err(Error::BadEvent(message)),
-                };
-                match result {
-                    Ok(outcome) => {
-                        self.report(&job_id, None, deadline).await?;
-                        Ok(
-                            json!({ "codepipeline_job_id": job_id, "reported": "PutJobSuccessResult", "result": outcome }),
-                        )
-                    }
-                    Err(e) => {
-                        let message = e.to_string();
-                        self.report(&job_id, Some(&message), deadline).await?;
-                        Err(Error::ReportedToPipeline(message))
-                    }
-                }
+                let result = Box::pin(self.job(&job_id, request, invocation)).await?;
+                Ok(Report::Job {
+                    codepipeline_job_id: job_id,
+                    reported: "PutJobSuccessResult",
+                    result: Box::new(result),
+                })
             }
         }
     }
@@ -105,39 +109,26 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
         }
     }
 
-    /// Reports the job's result, retried within the deadline. A job already settled
-    /// (a retried invocation) counts as reported.
-    async fn report(
-        &self,
-        job_id: &str,
-        failure: Option<&str>,
-        deadline: Deadline,
-    ) -> Result<(), Error> {
-        let policy = &self.invalidator.read_retry;
-        let what = if failure.is_some() {
-            "PutJobFailureResult"
-        } else {
-            "PutJobSuccessResult"
-        };
-        let attempt = retry(policy, deadline, what, || async {
-            match failure {
-                None => self.pipeline.succeed(job_id).await,
-                Some(message) => self.pipeline.fail(job_id, message).await,
+    /// Adds the paths of an invalidation created outside a flush to the month's counter,
+    /// once per `CallerReference` (a retried event is neither billed nor counted twice).
+    /// A counter that cannot be written is logged, not failed: the invalidation exists,
+    /// and the counter is a lower bound anyway.
+    pub(crate) async fn count_billed(&self, outcome: &Outcome, invocation: &Invocation) {
+        if self.invalidator.config.pending_table.is_none() || outcome.paths_submitted == 0 {
+            return;
+        }
+        let month = invocation.now().format("%Y-%m").to_string();
+        for (reference, paths) in outcome.caller_references.iter().zip(&outcome.batch_paths) {
+            let counted = call(
+                &self.invalidator.read_retry,
+                invocation.deadline,
+                "TransactWriteItems",
+                || self.store.count_billed(reference, &month, *paths as u64),
+            )
+            .await;
+            if let Err(e) = counted {
+                tracing::warn!(error = %e, reference = %reference, paths, "the month's counter of billed paths was not updated; it undercounts");
             }
-        });
-        match deadline.run(attempt).await {
-            Ok(Ok(())) => {
-                tracing::info!(job = %job_id, call = what, "reported the job's result to CodePipeline");
-                Ok(())
-            }
-            Ok(Err(e)) if e.is("InvalidJobStateException") => {
-                tracing::warn!(job = %job_id, error = %e, "the job was already settled");
-                Ok(())
-            }
-            Ok(Err(e)) => Err(Error::PipelineReport(e.to_string())),
-            Err(_) => Err(Error::PipelineReport(format!(
-                "the deadline passed before {what}"
-            ))),
         }
     }
 }

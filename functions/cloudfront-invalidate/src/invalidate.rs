@@ -35,6 +35,8 @@ pub struct Outcome {
     pub wait_timed_out: bool,
     pub invalidation_ids: Vec<String>,
     pub caller_references: Vec<String>,
+    /// Paths of each created invalidation, in the order of `caller_references`.
+    pub batch_paths: Vec<usize>,
     pub batches: usize,
     pub paths_submitted: usize,
     pub paths_billed: usize,
@@ -259,6 +261,7 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
             wait_timed_out: false,
             invalidation_ids: Vec::new(),
             caller_references: Vec::new(),
+            batch_paths: Vec::new(),
             batches: 0,
             paths_submitted: 0,
             paths_billed: plan.billed(),
@@ -300,6 +303,7 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
                     tracing::info!(distribution = %dist.id, invalidation = %inv.id, paths = batch.len(), batch = i + 1, of = batches.len(), "invalidation created");
                     outcome.paths_submitted += batch.len();
                     outcome.caller_references.push(reference);
+                    outcome.batch_paths.push(batch.len());
                     created.push(inv);
                 }
                 Err(Error::Aws(e)) if i == 0 && e.is("NoSuchDistribution") => {

@@ -1,13 +1,10 @@
 //! Lambda entry point: wiring only. `groundcrew::runtime` owns the logs, the start-up
-//! (settings and clients once; a bad setting is reported to Lambda as an init error) and
-//! the runtime loop.
+//! (settings and AWS clients once; a bad setting is reported to Lambda as an init error)
+//! and the runtime loop; the work is in the library (`cloudfront_invalidate`).
+
 #![recursion_limit = "256"]
 
-use cloudfront_invalidate::aws::{SdkCloudFront, SdkPipeline, SdkQueue, SdkS3};
-use cloudfront_invalidate::aws_dynamo::SdkPending;
 use cloudfront_invalidate::config::Config;
-use cloudfront_invalidate::handler::Handler;
-use cloudfront_invalidate::invalidate::Invalidator;
 use groundcrew::config::{ConfigError, Env};
 use serde_json::Value;
 
@@ -17,28 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async {
             let config = Config::from_env(&Env::process())?;
             let sdk = groundcrew::aws::load_sdk_config().await;
-            let store = SdkPending {
-                client: aws_sdk_dynamodb::Client::new(&sdk),
-                table: config.pending_table.clone().unwrap_or_default(),
-            };
-            let trigger = SdkQueue {
-                client: aws_sdk_sqs::Client::new(&sdk),
-                queue_url: config.flush_queue_url.clone().unwrap_or_default(),
-            };
-            Ok::<_, ConfigError>(Handler {
-                invalidator: Invalidator::new(
-                    SdkCloudFront(aws_sdk_cloudfront::Client::new(&sdk)),
-                    SdkS3(aws_sdk_s3::Client::from_conf(
-                        aws_sdk_s3::config::Builder::from(&sdk)
-                            .force_path_style(true)
-                            .build(),
-                    )),
-                    config,
-                ),
-                pipeline: SdkPipeline(aws_sdk_codepipeline::Client::new(&sdk)),
-                store,
-                trigger,
-            })
+            Ok::<_, ConfigError>(cloudfront_invalidate::build(config, &sdk))
         },
         |handler, event: Value, invocation| async move {
             handler.handle(&event, &invocation).await

@@ -19,6 +19,8 @@ pub struct MemoryState {
     pub records: BTreeMap<String, FlushRecord>,
     /// Month -> paths billed.
     pub usage: BTreeMap<String, u64>,
+    /// `CallerReference`s of invalidations counted outside flushes.
+    pub counted: std::collections::BTreeSet<String>,
 }
 
 /// [`PendingStore`] in memory, conditions and all.
@@ -158,6 +160,20 @@ impl PendingStore for MemoryStore {
                 r.report = Some(report.to_string());
             }
             _ => return Ok(false),
+        }
+        *state.usage.entry(month.to_string()).or_default() += billed;
+        Ok(true)
+    }
+
+    async fn count_billed(
+        &self,
+        reference: &str,
+        month: &str,
+        billed: u64,
+    ) -> Result<bool, AwsError> {
+        let mut state = self.state();
+        if !state.counted.insert(reference.to_string()) {
+            return Ok(false);
         }
         *state.usage.entry(month.to_string()).or_default() += billed;
         Ok(true)

@@ -1,7 +1,7 @@
 //! The pending-deploy store: what S3 notifications changed, gathered per distribution
 //! until the deploy is quiet, and what each flush did.
 //!
-//! One trait method is one DynamoDB call (the adapter is [`crate::aws_dynamo`]), so that
+//! One trait method is one DynamoDB call (the adapter is [`crate::aws::dynamo`]), so that
 //! the simulation's model can implement the same contract. The contract:
 //!
 //! - A distribution has at most one *open* generation, its [`Head`], named by a flush id.
@@ -17,6 +17,10 @@
 //! - [`PendingStore::finish`] marks the flush record `Done` (only once) and adds the paths
 //!   billed to the month's counter in the same transaction, so the counter counts each
 //!   flush once.
+//! - [`PendingStore::count_billed`] adds an invalidation that did not come from a flush
+//!   (a direct invoke, a deploy event, a CodePipeline job) to the month's counter, once
+//!   per `CallerReference`: a retried event gets the same reference from CloudFront's
+//!   point of view (the same invalidation, not billed again) and from the counter's.
 
 use std::future::Future;
 
@@ -118,7 +122,16 @@ pub trait PendingStore: Send + Sync {
         month: &str,
         billed: u64,
     ) -> impl Future<Output = Result<bool, AwsError>> + Send;
-    /// GetItem of the paths billed in a month (`YYYY-MM`) by earlier flushes.
+    /// TransactWriteItems: a `bill#<reference>` marker (only if absent) and `billed`
+    /// added to the month's counter; `false` when this reference was counted before.
+    fn count_billed(
+        &self,
+        reference: &str,
+        month: &str,
+        billed: u64,
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// GetItem of the paths billed in a month (`YYYY-MM`) by this function's
+    /// invalidations (flushes, direct invokes, deploy events, CodePipeline jobs).
     fn usage(&self, month: &str) -> impl Future<Output = Result<u64, AwsError>> + Send;
 }
 

@@ -1,6 +1,8 @@
 //! Local-AWS tests: the real SDK clients against moto (CloudFront, tags, S3).
 //! moto has no CodePipeline job API; those calls are covered in `standins.rs`.
 
+mod common;
+
 use std::time::Duration;
 
 use aws_sdk_cloudfront::types::{
@@ -10,20 +12,30 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkQueue, SdkS3};
-use cloudfront_invalidate::aws_dynamo::SdkPending;
+use cloudfront_invalidate::aws::dynamo::SdkPending;
+use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkPipeline, SdkQueue, SdkS3};
 use cloudfront_invalidate::config::{Config, SiteBucket};
 use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
+use cloudfront_invalidate::manifest::{ArtifactCredentials, ArtifactLocation};
 use cloudfront_invalidate::memory::MemoryStore;
 use cloudfront_invalidate::store::{Chunk, Head, PendingStore};
+use common::HandleJson;
 use groundcrew::testing::unique_name;
 use groundcrew::Invocation;
 use serde_json::{json, Value};
 
 struct NoPipeline;
 impl Pipeline for NoPipeline {
+    async fn artifact(
+        &self,
+        _: &cloudfront_invalidate::manifest::ArtifactLocation,
+        _: &cloudfront_invalidate::manifest::ArtifactCredentials,
+        _: u64,
+    ) -> Result<Vec<u8>, AwsError> {
+        Err(AwsError::new("GetObject", "not in this test"))
+    }
     async fn succeed(&self, _: &str) -> Result<(), AwsError> {
         Err(AwsError::new("PutJobSuccessResult", "not in this test"))
     }
@@ -137,6 +149,14 @@ async fn pending_resources(sdk: &aws_config::SdkConfig) -> (String, String) {
 }
 
 async fn handler(sdk: &aws_config::SdkConfig, config: Config) -> LocalHandler {
+    handler_with(sdk, config, NoPipeline).await
+}
+
+async fn handler_with<P: Pipeline>(
+    sdk: &aws_config::SdkConfig,
+    config: Config,
+    pipeline: P,
+) -> Handler<SdkCloudFront, SdkS3, P, SdkPending, SdkQueue> {
     let (table, queue_url) = pending_resources(sdk).await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
@@ -154,7 +174,7 @@ async fn handler(sdk: &aws_config::SdkConfig, config: Config) -> LocalHandler {
             SdkS3(s3),
             config,
         ),
-        pipeline: NoPipeline,
+        pipeline,
         store: SdkPending {
             client: aws_sdk_dynamodb::Client::new(sdk),
             table,
@@ -199,7 +219,7 @@ async fn resolves_by_alias_and_tag_and_invalidates_a_small_deploy() {
     let h = handler(&sdk, Config::default()).await;
 
     let event = json!({"distribution": alias, "paths": ["/index.html", "/blog/post.html", "/_next/static/chunks/a.js"], "deployment_id": "d1", "wait": true});
-    let out = h.handle(&event, &invocation("req-1")).await.unwrap();
+    let out = h.handle_json(&event, &invocation("req-1")).await.unwrap();
     assert_eq!(out["distribution_id"], id);
     assert_eq!(out["status"], "Completed");
     assert_eq!(out["paths_billed"], 3, "{out}");
@@ -213,7 +233,7 @@ async fn resolves_by_alias_and_tag_and_invalidates_a_small_deploy() {
 
     let by_tag =
         json!({"distribution": format!("tag:groundcrew:site={tag_value}"), "paths": ["/a.html"]});
-    let out = h.handle(&by_tag, &invocation("req-2")).await.unwrap();
+    let out = h.handle_json(&by_tag, &invocation("req-2")).await.unwrap();
     assert_eq!(out["distribution_id"], id);
 }
 
@@ -228,8 +248,8 @@ async fn a_retried_event_sends_the_same_caller_reference() {
         "id": "ev-1", "source": "groundcrew.deploy", "detail-type": "Deploy Completed",
         "detail": {"distribution": alias, "deployment_id": "web-7", "paths": ["/index.html", "/about.html"]}
     });
-    let first = h.handle(&event, &invocation("req-a")).await.unwrap();
-    let second = h.handle(&event, &invocation("req-b")).await.unwrap();
+    let first = h.handle_json(&event, &invocation("req-a")).await.unwrap();
+    let second = h.handle_json(&event, &invocation("req-b")).await.unwrap();
     assert_eq!(first["caller_references"], second["caller_references"]);
     // What CloudFront received both times carries the same reference, so real CloudFront
     // answers the retry with the first invalidation (moto does not implement that and
@@ -258,7 +278,7 @@ async fn a_ten_thousand_file_deploy_fits_the_limits() {
     }
     assert_eq!(paths.len(), 10_000);
     let out = h
-        .handle(
+        .handle_json(
             &json!({"distribution": alias, "paths": paths, "deployment_id": "big-1"}),
             &invocation("req"),
         )
@@ -322,10 +342,10 @@ async fn bucket_inventory_from_s3_shapes_the_plan() {
         {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": "www/shop/x.html", "sequencer": "3"}}}
     ]});
     // Notifications invoked directly are gathered like the queue's, then flushed.
-    let out = h.handle(&event, &invocation("req")).await.unwrap();
+    let out = h.handle_json(&event, &invocation("req")).await.unwrap();
     assert_eq!(out["gathered"][0]["appended"], 1, "{out}");
     let out = h
-        .handle(
+        .handle_json(
             &json!({"action": "flush", "distribution": alias}),
             &invocation("flush"),
         )
@@ -368,7 +388,7 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
     ];
     for (event, expected) in cases {
         let err = h
-            .handle(&event, &invocation("req"))
+            .handle_json(&event, &invocation("req"))
             .await
             .unwrap_err()
             .to_string();
@@ -391,7 +411,7 @@ async fn malformed_and_unknown_inputs_act_on_nothing() {
     )
     .await;
     let err = restricted
-        .handle(
+        .handle_json(
             &json!({"distribution": id, "paths": ["/a"]}),
             &invocation("req"),
         )
@@ -476,10 +496,13 @@ async fn an_s3_sync_through_the_queue_is_one_invalidation_billed_once() {
     }
     let batch = receive(&sqs, &queue_url, 1).await;
     assert_eq!(batch["Records"].as_array().unwrap().len(), 25);
-    let out = h.handle(&batch, &invocation("batch-1")).await.unwrap();
+    let out = h.handle_json(&batch, &invocation("batch-1")).await.unwrap();
     assert_eq!(out["batchItemFailures"], json!([]), "{out}");
     // Lambda timed out before deleting the batch: it comes again; nothing is added.
-    let again = h.handle(&batch, &invocation("batch-1b")).await.unwrap();
+    let again = h
+        .handle_json(&batch, &invocation("batch-1b"))
+        .await
+        .unwrap();
     assert_eq!(again["batchItemFailures"], json!([]), "{again}");
 
     // The flush trigger comes back through the queue once the deploy is quiet.
@@ -487,10 +510,16 @@ async fn an_s3_sync_through_the_queue_is_one_invalidation_billed_once() {
     let trigger = receive(&sqs, &queue_url, 3).await;
     let triggers = trigger["Records"].as_array().unwrap().len();
     assert_eq!(triggers, 1, "{trigger}");
-    let flushed = h.handle(&trigger, &invocation("trigger")).await.unwrap();
+    let flushed = h
+        .handle_json(&trigger, &invocation("trigger"))
+        .await
+        .unwrap();
     assert_eq!(flushed["batchItemFailures"], json!([]), "{flushed}");
     // The trigger delivered twice (SQS is at least once) changes nothing.
-    let twice = h.handle(&trigger, &invocation("trigger-2")).await.unwrap();
+    let twice = h
+        .handle_json(&trigger, &invocation("trigger-2"))
+        .await
+        .unwrap();
     assert_eq!(twice["batchItemFailures"], json!([]), "{twice}");
 
     let list = cf
@@ -510,10 +539,10 @@ async fn an_s3_sync_through_the_queue_is_one_invalidation_billed_once() {
     // nothing (no bucket listing either), so it is the plan.
     assert_eq!(paths, expected);
     // A later re-delivery of the same batch (a new generation would bill it again).
-    let late = h.handle(&batch, &invocation("late")).await.unwrap();
+    let late = h.handle_json(&batch, &invocation("late")).await.unwrap();
     assert_eq!(late["batchItemFailures"], json!([]));
     let flush_all = h
-        .handle(&json!({"action": "flush"}), &invocation("op"))
+        .handle_json(&json!({"action": "flush"}), &invocation("op"))
         .await
         .unwrap();
     assert_eq!(flush_all["flushed"], json!([]), "{flush_all}");
@@ -679,4 +708,115 @@ async fn the_dynamodb_store_keeps_the_same_contract_as_the_memory_store() {
         "{on_moto:?}"
     );
     assert!(on_moto.contains(&"usage: 3".to_string()), "{on_moto:?}");
+}
+
+/// The job's artifact from moto's S3 through the real adapter (with the job's artifact
+/// credentials); the job's result is recorded here: moto has no CodePipeline job API.
+struct ArtifactsFromS3 {
+    sdk: SdkPipeline,
+    reported: std::sync::Mutex<Vec<String>>,
+}
+
+impl Pipeline for ArtifactsFromS3 {
+    async fn artifact(
+        &self,
+        location: &ArtifactLocation,
+        credentials: &ArtifactCredentials,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, AwsError> {
+        self.sdk.artifact(location, credentials, max_bytes).await
+    }
+    async fn succeed(&self, job_id: &str) -> Result<(), AwsError> {
+        self.reported
+            .lock()
+            .unwrap()
+            .push(format!("{job_id} succeeded"));
+        Ok(())
+    }
+    async fn fail(&self, job_id: &str, message: &str) -> Result<(), AwsError> {
+        self.reported
+            .lock()
+            .unwrap()
+            .push(format!("{job_id} failed: {message}"));
+        Ok(())
+    }
+}
+
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut out);
+        for (name, body) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(body.as_bytes()).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn a_codepipeline_job_reads_its_paths_from_the_manifest_in_its_artifact() {
+    let sdk = groundcrew::require_local_aws!();
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let alias = format!("{}.example.test", unique_name("pipe"));
+    let id = create_distribution(&cf, &alias, ("k", "v")).await;
+    let bucket = unique_name("artifacts").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let zip = zip_of(&[
+        ("index.html", "<html>"),
+        ("invalidate.json", r#"["/index.html", "/pricing.html"]"#),
+    ]);
+    s3.put_object()
+        .bucket(&bucket)
+        .key("web/BuildArtif/abc123")
+        .body(zip.into())
+        .send()
+        .await
+        .unwrap();
+    let pipeline = ArtifactsFromS3 {
+        sdk: SdkPipeline {
+            client: aws_sdk_codepipeline::Client::new(&sdk),
+            sdk: sdk.clone(),
+        },
+        reported: Default::default(),
+    };
+    let h = handler_with(&sdk, Config::default(), pipeline).await;
+    let params = json!({"distribution": alias, "manifest": true}).to_string();
+    let job = |key: &str| {
+        json!({"CodePipeline.job": {"id": "job-manifest", "accountId": "123456789012", "data": {
+            "actionConfiguration": {"configuration": {"FunctionName": "f", "UserParameters": params}},
+            "inputArtifacts": [{"name": "BuildArtifact", "revision": null, "location": {"type": "S3",
+                "s3Location": {"bucketName": bucket, "objectKey": key}}}],
+            "outputArtifacts": [],
+            "artifactCredentials": {"accessKeyId": "AKIDJOB", "secretAccessKey": "job-secret", "sessionToken": "job-token"},
+            "continuationToken": null}}})
+    };
+    let out = h
+        .handle_json(&job("web/BuildArtif/abc123"), &invocation("req-pipe"))
+        .await
+        .unwrap();
+    assert_eq!(out["reported"], "PutJobSuccessResult", "{out}");
+    let inv = out["result"]["invalidation_ids"][0].as_str().unwrap();
+    let (_, mut paths) = caller_reference_of(&cf, &id, inv).await;
+    paths.sort();
+    assert_eq!(paths, vec!["/", "/index.html", "/pricing.html"]);
+    // No such artifact: the job fails, reported to CodePipeline with what S3 said.
+    let err = h
+        .handle_json(&job("web/BuildArtif/missing"), &invocation("req-pipe-2"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("reported to CodePipeline as failed"), "{err}");
+    let reported = h.pipeline.reported.lock().unwrap().clone();
+    assert_eq!(reported[0], "job-manifest succeeded");
+    assert!(reported[1].contains("GetObject"), "{reported:?}");
+    assert!(!reported[1].contains("job-secret"), "{reported:?}");
 }

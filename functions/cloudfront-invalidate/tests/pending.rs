@@ -3,6 +3,8 @@
 //! old; retried and re-composed batches and repeated triggers are never billed twice.
 //! CloudFront is a fake with CloudFront's CallerReference rules.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
 use cloudfront_invalidate::memory::{MemoryStore, RecordedTrigger};
 use cloudfront_invalidate::store::FlushState;
+use common::HandleJson;
 use groundcrew::invocation::TokioClock;
 use groundcrew::retry::RetryPolicy;
 use groundcrew::{Deadline, Invocation};
@@ -96,6 +99,14 @@ impl SiteListing for NoListing {
 
 struct NoPipeline;
 impl Pipeline for NoPipeline {
+    async fn artifact(
+        &self,
+        _: &cloudfront_invalidate::manifest::ArtifactLocation,
+        _: &cloudfront_invalidate::manifest::ArtifactCredentials,
+        _: u64,
+    ) -> Result<Vec<u8>, AwsError> {
+        Err(AwsError::new("GetObject", "not in this test"))
+    }
     async fn succeed(&self, _: &str) -> Result<(), AwsError> {
         Err(AwsError::new("PutJobSuccessResult", "not in this test"))
     }
@@ -194,7 +205,7 @@ async fn a_sync_in_batches_is_one_invalidation_after_the_quiet_time() {
         ("m2", s3_body("www/blog/a.html")),
         ("m3", s3_body("www/_next/static/x.js")),
     ]);
-    let out = h.handle(&first, &clock.invocation(60)).await.unwrap();
+    let out = h.handle_json(&first, &clock.invocation(60)).await.unwrap();
     assert!(failures(&out).is_empty(), "{out}");
     let triggers = delivered(&h);
     assert_eq!(triggers.len(), 1);
@@ -202,13 +213,13 @@ async fn a_sync_in_batches_is_one_invalidation_after_the_quiet_time() {
 
     tokio::time::advance(Duration::from_secs(30)).await;
     let second = batch(&[("m4", s3_body("www/blog/b.html"))]);
-    h.handle(&second, &clock.invocation(60)).await.unwrap();
+    h.handle_json(&second, &clock.invocation(60)).await.unwrap();
     assert!(delivered(&h).is_empty(), "one trigger per generation");
 
     // The trigger arrives at 60 s; the last change was at 30 s: not quiet yet.
     tokio::time::advance(Duration::from_secs(30)).await;
     let out = h
-        .handle(&triggers[0].0, &clock.invocation(60))
+        .handle_json(&triggers[0].0, &clock.invocation(60))
         .await
         .unwrap();
     assert!(failures(&out).is_empty());
@@ -218,7 +229,10 @@ async fn a_sync_in_batches_is_one_invalidation_after_the_quiet_time() {
     assert_eq!(next[0].1, 30, "sent again for the due time");
 
     tokio::time::advance(Duration::from_secs(30)).await;
-    let out = h.handle(&next[0].0, &clock.invocation(60)).await.unwrap();
+    let out = h
+        .handle_json(&next[0].0, &clock.invocation(60))
+        .await
+        .unwrap();
     assert!(failures(&out).is_empty(), "{out}");
     let created = h.invalidator.cloudfront.created.lock().unwrap().clone();
     assert_eq!(created.len(), 1);
@@ -243,29 +257,32 @@ async fn retried_and_recomposed_batches_and_repeated_triggers_are_billed_once() 
     let h = handler();
     let clock = Clock::start();
     let first = batch(&[("m1", s3_body("www/a.html")), ("m2", s3_body("www/b.html"))]);
-    h.handle(&first, &clock.invocation(60)).await.unwrap();
+    h.handle_json(&first, &clock.invocation(60)).await.unwrap();
     // Lambda timed out before deleting the batch: the same batch again.
-    let again = h.handle(&first, &clock.invocation(60)).await.unwrap();
+    let again = h.handle_json(&first, &clock.invocation(60)).await.unwrap();
     assert!(failures(&again).is_empty());
     let triggers = delivered(&h);
     assert_eq!(triggers.len(), 1);
     tokio::time::advance(Duration::from_secs(61)).await;
-    h.handle(&triggers[0].0, &clock.invocation(60))
+    h.handle_json(&triggers[0].0, &clock.invocation(60))
         .await
         .unwrap();
     // SQS delivers the trigger twice: nothing more.
-    h.handle(&triggers[0].0, &clock.invocation(60))
+    h.handle_json(&triggers[0].0, &clock.invocation(60))
         .await
         .unwrap();
     assert_eq!(h.invalidator.cloudfront.created.lock().unwrap().len(), 1);
 
     // After the flush, a re-composed batch: m2 again beside a new m3. Only m3 is new.
     let recomposed = batch(&[("m2", s3_body("www/b.html")), ("m3", s3_body("www/c.html"))]);
-    let out = h.handle(&recomposed, &clock.invocation(60)).await.unwrap();
+    let out = h
+        .handle_json(&recomposed, &clock.invocation(60))
+        .await
+        .unwrap();
     assert!(failures(&out).is_empty());
     let triggers = delivered(&h);
     tokio::time::advance(Duration::from_secs(61)).await;
-    h.handle(&triggers[0].0, &clock.invocation(60))
+    h.handle_json(&triggers[0].0, &clock.invocation(60))
         .await
         .unwrap();
     let created = h.invalidator.cloudfront.created.lock().unwrap().clone();
@@ -287,7 +304,7 @@ async fn a_deploy_that_never_goes_quiet_is_flushed_at_the_maximum_wait() {
                 &format!("m{second}"),
                 s3_body(&format!("www/p{second}.html")),
             )]);
-            h.handle(&b, &clock.invocation(60)).await.unwrap();
+            h.handle_json(&b, &clock.invocation(60)).await.unwrap();
         }
         loop {
             due.extend(
@@ -299,7 +316,7 @@ async fn a_deploy_that_never_goes_quiet_is_flushed_at_the_maximum_wait() {
                 break;
             };
             let (_, body) = due.remove(n);
-            h.handle(&body, &clock.invocation(60)).await.unwrap();
+            h.handle_json(&body, &clock.invocation(60)).await.unwrap();
             if flushed_at.is_none() && !h.invalidator.cloudfront.created.lock().unwrap().is_empty()
             {
                 flushed_at = Some(second);
@@ -320,7 +337,7 @@ async fn a_deploy_that_never_goes_quiet_is_flushed_at_the_maximum_wait() {
 async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference() {
     let h = handler();
     let clock = Clock::start();
-    h.handle(
+    h.handle_json(
         &batch(&[("m1", s3_body("www/a.html"))]),
         &clock.invocation(60),
     )
@@ -331,7 +348,7 @@ async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference(
     // CloudFront stays busy longer than this invocation may wait.
     h.invalidator.cloudfront.busy.store(100, Ordering::SeqCst);
     let out = h
-        .handle(&triggers[0].0, &clock.invocation(5))
+        .handle_json(&triggers[0].0, &clock.invocation(5))
         .await
         .unwrap();
     assert_eq!(
@@ -346,7 +363,7 @@ async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference(
         id.clone()
     };
     // New changes meanwhile start a new generation; they do not join the sealed one.
-    h.handle(
+    h.handle_json(
         &batch(&[("m2", s3_body("www/b.html"))]),
         &clock.invocation(60),
     )
@@ -356,7 +373,7 @@ async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference(
     // SQS delivers the trigger again after its visibility timeout.
     tokio::time::advance(Duration::from_secs(1800)).await;
     let out = h
-        .handle(&triggers[0].0, &clock.invocation(60))
+        .handle_json(&triggers[0].0, &clock.invocation(60))
         .await
         .unwrap();
     assert!(failures(&out).is_empty(), "{out}");
@@ -382,17 +399,17 @@ async fn bad_messages_go_back_alone_and_a_direct_flush_flushes_now() {
             json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string(),
         ),
     ]);
-    let out = h.handle(&mixed, &clock.invocation(60)).await.unwrap();
+    let out = h.handle_json(&mixed, &clock.invocation(60)).await.unwrap();
     assert_eq!(failures(&out), vec!["garbled", "unmapped"]);
     // An operator flushes every pending deploy at once, quiet or not.
     let out = h
-        .handle(&json!({"action": "flush"}), &clock.invocation(60))
+        .handle_json(&json!({"action": "flush"}), &clock.invocation(60))
         .await
         .unwrap();
     assert_eq!(out["flushed"][0]["status"], "flushed", "{out}");
     assert_eq!(out["flushed"][0]["paths_gathered"], 1);
     let out = h
-        .handle(
+        .handle_json(
             &json!({"action": "flush", "distribution": "app.example.com"}),
             &clock.invocation(60),
         )
@@ -401,7 +418,7 @@ async fn bad_messages_go_back_alone_and_a_direct_flush_flushes_now() {
     assert_eq!(out["flushed"][0]["status"], "nothing-pending");
     // A record without a messageId cannot be returned alone: nothing is done.
     let err = h
-        .handle(
+        .handle_json(
             &json!({"Records": [{"eventSource": "aws:sqs", "body": s3_body("www/z.html")}]}),
             &clock.invocation(60),
         )
@@ -409,4 +426,26 @@ async fn bad_messages_go_back_alone_and_a_direct_flush_flushes_now() {
         .unwrap_err();
     assert!(err.to_string().contains("messageId"), "{err}");
     assert!(h.store.state().heads.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn direct_invokes_and_deploy_events_count_against_the_month_once_each() {
+    let h = handler();
+    let clock = Clock::start();
+    let direct = json!({"distribution": "app.example.com", "paths": ["/a.html", "/b.html"], "deployment_id": "d1"});
+    h.handle_json(&direct, &clock.invocation(60)).await.unwrap();
+    assert_eq!(h.store.state().usage["2026-12"], 2);
+    // Lambda retries the same event: the same invalidation, counted once.
+    h.handle_json(&direct, &clock.invocation(60)).await.unwrap();
+    assert_eq!(h.invalidator.cloudfront.created.lock().unwrap().len(), 1);
+    assert_eq!(h.store.state().usage["2026-12"], 2);
+    // A deploy event is another invalidation, counted too; and the free paths left shrink.
+    let deploy = json!({"source": "groundcrew.deploy", "detail-type": "Deploy Completed", "id": "ev-1",
+        "detail": {"distribution": "app.example.com", "paths": ["/c.html"]}});
+    h.handle_json(&deploy, &clock.invocation(60)).await.unwrap();
+    assert_eq!(h.store.state().usage["2026-12"], 3);
+    assert_eq!(
+        h.free_paths_left(&clock.invocation(60)).await,
+        h.invalidator.config.free_paths_per_month - 3
+    );
 }

@@ -3,6 +3,8 @@
 //! The real SDK clients are pointed at a `wiremock` server (in a deployment the same
 //! happens through `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL_CODEPIPELINE`).
 
+mod common;
+
 use std::time::Duration;
 
 use cloudfront_invalidate::aws::{SdkCloudFront, SdkPipeline, SiteListing};
@@ -11,6 +13,7 @@ use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
 use cloudfront_invalidate::invalidate::Invalidator;
 use cloudfront_invalidate::memory::{MemoryStore, RecordedTrigger};
+use common::HandleJson;
 use groundcrew::aws::load_sdk_config_for_endpoint;
 use groundcrew::retry::RetryPolicy;
 use groundcrew::Invocation;
@@ -84,7 +87,10 @@ async fn handler(server: &MockServer) -> StandinHandler {
     };
     Handler {
         invalidator,
-        pipeline: SdkPipeline(aws_sdk_codepipeline::Client::new(&sdk)),
+        pipeline: SdkPipeline {
+            client: aws_sdk_codepipeline::Client::new(&sdk),
+            sdk: sdk.clone(),
+        },
         store: MemoryStore::default(),
         trigger: RecordedTrigger::default(),
     }
@@ -125,7 +131,7 @@ async fn too_many_invalidations_in_progress_is_waited_out() {
     let h = handler(&server).await;
     let event = json!({"distribution": DIST, "paths": ["/index.html"], "deployment_id": "web-1"});
     let out = h
-        .handle(&event, &invocation(Duration::from_secs(20)))
+        .handle_json(&event, &invocation(Duration::from_secs(20)))
         .await
         .unwrap();
     assert_eq!(out["invalidation_ids"], json!(["I2J0I21PCUYOIK"]));
@@ -159,7 +165,7 @@ async fn batches_left_at_the_deadline_fail_the_invocation_naming_them() {
     h.invalidator.config.submit_retry.max_attempts = 100;
     let event = json!({"distribution": DIST, "paths": ["/index.html", "/about.html"], "deployment_id": "web-2"});
     let err = h
-        .handle(&event, &invocation(Duration::from_secs(2)))
+        .handle_json(&event, &invocation(Duration::from_secs(2)))
         .await
         .unwrap_err()
         .to_string();
@@ -206,7 +212,7 @@ async fn codepipeline_jobs_are_always_reported() {
     };
     let deadline = invocation(Duration::from_secs(20));
     let ok = h
-        .handle(
+        .handle_json(
             &job(
                 "job-ok",
                 &json!({"distribution": DIST, "paths": ["/index.html"]}).to_string(),
@@ -218,7 +224,7 @@ async fn codepipeline_jobs_are_always_reported() {
     assert_eq!(ok["reported"], "PutJobSuccessResult");
     assert_eq!(ok["result"]["deployment_id"], "job-ok");
     let err = h
-        .handle(&job("job-bad", r#"{"distribution": "x"}"#), &deadline)
+        .handle_json(&job("job-bad", r#"{"distribution": "x"}"#), &deadline)
         .await
         .unwrap_err();
     assert!(

@@ -1,5 +1,6 @@
 //! CloudFront invalidations, as cloudfront-invalidate's `CloudFront` trait sees them.
 //!
+//! - Several distributions; each has its own limits and invalidations.
 //! - Per distribution at most 3,000 file paths and 15 wildcard paths in progress at once;
 //!   over either, `TooManyInvalidationsInProgress` (CloudFront Developer Guide,
 //!   "Concurrent invalidation request maximum").
@@ -11,11 +12,13 @@
 //! - Faults from the plan: throttling (`Throttling`), 5xx, a timeout before the service
 //!   acted, and one after it acted (the invalidation exists, the answer is lost).
 
+pub mod pending_store;
+
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use cloudfront_invalidate::aws::{CloudFront, DistributionInfo, InvalidationInfo};
-use cloudfront_invalidate::error::AwsError;
+use cloudfront_invalidate::error::{AwsError, Fault as AwsFault};
 
 use crate::kernel::{lock, Fault, Sim};
 
@@ -26,6 +29,7 @@ pub const MAX_WILDCARDS: usize = 15;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
     pub id: String,
+    pub distribution: String,
     pub reference: String,
     pub paths: Vec<String>,
     pub at: DateTime<Utc>,
@@ -34,26 +38,33 @@ pub struct Created {
 
 pub struct CloudFrontModel {
     sim: Arc<Sim>,
-    pub distribution: DistributionInfo,
+    pub distributions: Vec<DistributionInfo>,
     created: Mutex<Vec<Created>>,
 }
 
 fn transient(operation: &'static str, code: &str) -> AwsError {
-    AwsError {
-        transient: true,
-        ..AwsError::new(operation, format!("{code} (simulated)")).with_code(code)
-    }
+    AwsError::new(operation, format!("{code} (simulated)"))
+        .with_code(code)
+        .with_fault(AwsFault::Transient)
 }
 
 impl CloudFrontModel {
     pub fn new(sim: Arc<Sim>, id: &str, alias: &str) -> Self {
+        Self::with_distributions(sim, &[(id, alias)])
+    }
+
+    /// Distributions as (id, alias).
+    pub fn with_distributions(sim: Arc<Sim>, distributions: &[(&str, &str)]) -> Self {
         Self {
             sim,
-            distribution: DistributionInfo {
-                id: id.to_string(),
-                arn: format!("arn:aws:cloudfront::123456789012:distribution/{id}"),
-                aliases: vec![alias.to_string()],
-            },
+            distributions: distributions
+                .iter()
+                .map(|(id, alias)| DistributionInfo {
+                    id: id.to_string(),
+                    arn: format!("arn:aws:cloudfront::123456789012:distribution/{id}"),
+                    aliases: vec![alias.to_string()],
+                })
+                .collect(),
             created: Mutex::new(Vec::new()),
         }
     }
@@ -62,20 +73,34 @@ impl CloudFrontModel {
         lock(&self.created).clone()
     }
 
-    fn in_progress(&self, now: DateTime<Utc>) -> (usize, usize) {
+    /// File paths and wildcard paths in progress on a distribution.
+    pub fn in_progress(&self, distribution: &str, now: DateTime<Utc>) -> (usize, usize) {
         lock(&self.created)
             .iter()
-            .filter(|c| c.completes_at > now)
+            .filter(|c| c.distribution == distribution && c.completes_at > now)
             .fold((0, 0), |(files, wild), c| {
                 let w = c.paths.iter().filter(|p| p.ends_with('*')).count();
                 (files + c.paths.len() - w, wild + w)
             })
     }
 
-    fn create(&self, paths: &[String], reference: &str) -> Result<InvalidationInfo, AwsError> {
+    fn create(
+        &self,
+        distribution: &str,
+        paths: &[String],
+        reference: &str,
+    ) -> Result<InvalidationInfo, AwsError> {
         let now = self.sim.now();
+        if !self.distributions.iter().any(|d| d.id == distribution) {
+            return Err(AwsError::new("CreateInvalidation", "no such distribution")
+                .with_code("NoSuchDistribution"));
+        }
         let created = lock(&self.created);
-        if let Some(c) = created.iter().find(|c| c.reference == reference) {
+        // A CallerReference is unique per distribution.
+        if let Some(c) = created
+            .iter()
+            .find(|c| c.distribution == distribution && c.reference == reference)
+        {
             if c.paths != paths {
                 return Err(AwsError::new("CreateInvalidation", "already exists")
                     .with_code("InvalidationBatchAlreadyExists"));
@@ -86,7 +111,7 @@ impl CloudFrontModel {
             });
         }
         drop(created);
-        let (files, wild) = self.in_progress(now);
+        let (files, wild) = self.in_progress(distribution, now);
         let new_wild = paths.iter().filter(|p| p.ends_with('*')).count();
         if files + paths.len() - new_wild > MAX_FILE_PATHS || wild + new_wild > MAX_WILDCARDS {
             self.sim.trace(format!(
@@ -99,6 +124,7 @@ impl CloudFrontModel {
         let mut created = lock(&self.created);
         let c = Created {
             id: format!("I{:05}", created.len()),
+            distribution: distribution.to_string(),
             reference: reference.to_string(),
             paths: paths.to_vec(),
             at: now,
@@ -129,11 +155,11 @@ fn status(c: &Created, now: DateTime<Utc>) -> String {
 
 impl CloudFront for CloudFrontModel {
     async fn list_distributions(&self) -> Result<Vec<DistributionInfo>, AwsError> {
-        Ok(vec![self.distribution.clone()])
+        Ok(self.distributions.clone())
     }
 
     async fn get_distribution(&self, id: &str) -> Result<Option<DistributionInfo>, AwsError> {
-        Ok((id == self.distribution.id).then(|| self.distribution.clone()))
+        Ok(self.distributions.iter().find(|d| d.id == id).cloned())
     }
 
     async fn tags(&self, _: &str) -> Result<Vec<(String, String)>, AwsError> {
@@ -142,18 +168,18 @@ impl CloudFront for CloudFrontModel {
 
     async fn create_invalidation(
         &self,
-        _: &str,
+        distribution: &str,
         paths: &[String],
         reference: &str,
     ) -> Result<InvalidationInfo, AwsError> {
         match self.sim.fault("cloudfront", "CreateInvalidation") {
-            Fault::None => self.create(paths, reference),
+            Fault::None => self.create(distribution, paths, reference),
             Fault::Throttle => Err(transient("CreateInvalidation", "Throttling")),
             Fault::ServerError | Fault::TimeoutBeforeAction => {
                 Err(transient("CreateInvalidation", "ServiceUnavailable"))
             }
             Fault::TimeoutAfterAction => {
-                let _ = self.create(paths, reference);
+                let _ = self.create(distribution, paths, reference);
                 Err(transient("CreateInvalidation", "ServiceUnavailable"))
             }
         }

@@ -17,6 +17,8 @@
 //! prefix ever is; no changed path is covered by two invalidations (no batch, retried or
 //! not, billed twice); no message ends in the dead-letter queue.
 
+pub mod month;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +26,7 @@ use chrono::{DateTime, Utc};
 use cloudfront_invalidate::aws::{Pipeline, SiteListing};
 use cloudfront_invalidate::config::{Config, SiteBucket};
 use cloudfront_invalidate::error::AwsError;
-use cloudfront_invalidate::handler::Handler;
+use cloudfront_invalidate::handler::{Handler, Report};
 use cloudfront_invalidate::invalidate::Invalidator;
 use cloudfront_invalidate::memory::{MemoryStore, RecordedTrigger};
 use groundcrew::retry::RetryPolicy;
@@ -61,6 +63,14 @@ impl SiteListing for SiteModel {
 
 struct NoPipeline;
 impl Pipeline for NoPipeline {
+    async fn artifact(
+        &self,
+        _: &cloudfront_invalidate::manifest::ArtifactLocation,
+        _: &cloudfront_invalidate::manifest::ArtifactCredentials,
+        _: u64,
+    ) -> Result<Vec<u8>, AwsError> {
+        Err(AwsError::new("GetObject", "no pipeline in this scenario"))
+    }
     async fn succeed(&self, _: &str) -> Result<(), AwsError> {
         Err(AwsError::new(
             "PutJobSuccessResult",
@@ -216,14 +226,15 @@ pub async fn sync(sim: Arc<Sim>, n: usize, unchanged: usize) -> Figures {
                 .await;
             figures.handler_ms += wall.elapsed().as_millis();
             let failed: Vec<String> = match &answer {
-                Ok(v) => v["batchItemFailures"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                Ok(Report::Batch(r)) => r
+                    .batch_item_failures
+                    .iter()
+                    .map(|f| f.item_identifier.clone())
+                    .collect(),
+                Ok(other) => {
+                    sim.trace(format!("a batch answered {other:?}"));
+                    Default::default()
+                }
                 // The whole batch failed: every message comes back.
                 Err(e) => {
                     sim.trace(format!("batch failed: {e}"));

@@ -8,6 +8,7 @@
 //! | `gen#<flush>`   | `paths#<chunk>`  | paths of one chunk (string set)                   |
 //! | `gen#<flush>`   | `flush`          | the flush record ([`FlushRecord`])                |
 //! | `usage`         | `YYYY-MM`        | paths billed that month by this function (`billed`) |
+//! | `bill#<ref>`    | `bill`           | an invalidation outside flushes, counted once     |
 
 use std::collections::HashMap;
 
@@ -18,8 +19,9 @@ use aws_sdk_dynamodb::types::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use crate::aws::dynamo_item::{build_error, get_n, get_s, head_from, key, n, s, Item};
 use crate::aws::sdk_error;
-use crate::error::AwsError;
+use crate::error::{AwsError, Fault};
 use crate::store::{Chunk, FlushRecord, FlushState, Head, PendingStore, RETENTION_SECONDS};
 
 /// DynamoDB takes at most 100 keys a BatchGetItem.
@@ -28,52 +30,6 @@ const BATCH_GET_KEYS: usize = 100;
 pub struct SdkPending {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
-}
-
-type Item = HashMap<String, AttributeValue>;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn key(pk: &str, sk: &str) -> Item {
-    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
-}
-
-fn get_s(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
-}
-
-fn get_n(item: &Item, name: &str) -> i64 {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn build_error(
-    operation: &'static str,
-) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
-    move |e| AwsError::new(operation, e.to_string())
-}
-
-fn head_from(item: &Item) -> Option<Head> {
-    Some(Head {
-        distribution: get_s(item, "sk")?,
-        flush_id: get_s(item, "flush_id")?,
-        first_at: get_n(item, "first_at"),
-        last_at: get_n(item, "last_at"),
-        messages: get_n(item, "messages").max(0) as u64,
-        armed: item
-            .get("armed")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
-    })
 }
 
 /// A cancelled transaction whose reasons include a failed condition is an answer
@@ -96,11 +52,7 @@ fn transact_outcome(
             };
             match cancelled {
                 Some(true) => Ok(false),
-                Some(false) => {
-                    let mut err = sdk_error(operation, e);
-                    err.transient = true;
-                    Err(err)
-                }
+                Some(false) => Err(sdk_error(operation, e).with_fault(Fault::Transient)),
                 None => Err(sdk_error(operation, e)),
             }
         }
@@ -392,6 +344,32 @@ impl PendingStore for SdkPending {
             .map_err(build_error("TransactWriteItems"))?;
         let items = vec![
             TransactWriteItem::builder().update(done).build(),
+            TransactWriteItem::builder().update(usage).build(),
+        ];
+        self.transact("TransactWriteItems", items).await
+    }
+
+    async fn count_billed(
+        &self,
+        reference: &str,
+        month: &str,
+        billed: u64,
+    ) -> Result<bool, AwsError> {
+        // Kept a little longer than the month it counts for.
+        let expires = n(chrono::Utc::now().timestamp() + 40 * 24 * 3600);
+        let mut marker = key(&format!("bill#{reference}"), "bill");
+        marker.insert("month".into(), s(month));
+        marker.insert("billed".into(), n(billed as i64));
+        marker.insert("expires".into(), expires);
+        let usage = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key("usage", month)))
+            .update_expression("ADD billed :b")
+            .expression_attribute_values(":b", n(billed as i64))
+            .build()
+            .map_err(build_error("TransactWriteItems"))?;
+        let items = vec![
+            self.put(marker, Some("attribute_not_exists(pk)"))?,
             TransactWriteItem::builder().update(usage).build(),
         ];
         self.transact("TransactWriteItems", items).await

@@ -1,4 +1,8 @@
-//! The collaborators, one small trait per capability, and their AWS SDK implementations.
+//! The collaborators, one small trait per capability, and their AWS SDK implementations:
+//! every SDK call of the crate is in this module ([`dynamo`]: the pending store).
+
+pub mod dynamo;
+mod dynamo_item;
 
 use std::future::Future;
 
@@ -8,7 +12,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::AwsError;
+use crate::error::{AwsError, Fault};
+use crate::manifest::{ArtifactCredentials, ArtifactLocation};
 
 /// A distribution as resolution needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +68,16 @@ pub trait SiteListing: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<String>>, AwsError>> + Send;
 }
 
-/// Reports a CodePipeline job's result.
+/// A CodePipeline job: its result, and its input artifact.
 pub trait Pipeline: Send + Sync {
+    /// GetObject of the job's input artifact with the job's artifact credentials; an
+    /// artifact of more than `max_bytes` is refused before it is read.
+    fn artifact(
+        &self,
+        location: &ArtifactLocation,
+        credentials: &ArtifactCredentials,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, AwsError>> + Send;
     fn succeed(&self, job_id: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn fail(
         &self,
@@ -73,31 +86,12 @@ pub trait Pipeline: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
-/// An SDK error as an [`AwsError`]: the service's code, the whole message chain, and
-/// whether it is transient (transport, timeout, 5xx).
+/// An SDK error as an [`AwsError`], classified by `groundcrew::aws_error`.
 pub fn sdk_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    let transient = matches!(
-        err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
-    ) || status >= 500;
-    // A service error is its code and message; anything else keeps its whole chain.
-    let message = match err.code() {
-        Some(code) => format!(
-            "{code} (HTTP {status}): {}",
-            err.message().unwrap_or("no message")
-        ),
-        None => groundcrew::aws::describe_sdk_error(&err),
-    };
-    AwsError {
-        operation,
-        code: err.code().map(str::to_string),
-        message,
-        transient,
-    }
+    AwsError::from_sdk(operation, &err)
 }
 
 pub struct SdkCloudFront(pub aws_sdk_cloudfront::Client);
@@ -283,11 +277,62 @@ impl SiteListing for SdkS3 {
     }
 }
 
-pub struct SdkPipeline(pub aws_sdk_codepipeline::Client);
+pub struct SdkPipeline {
+    pub client: aws_sdk_codepipeline::Client,
+    /// For the S3 client of each job's artifact credentials (endpoint, region, retries).
+    pub sdk: aws_config::SdkConfig,
+}
 
 impl Pipeline for SdkPipeline {
+    async fn artifact(
+        &self,
+        location: &ArtifactLocation,
+        credentials: &ArtifactCredentials,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, AwsError> {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                    &credentials.access_key_id,
+                    &credentials.secret_access_key,
+                    Some(credentials.session_token.clone()),
+                    None,
+                    "codepipeline-artifact-credentials",
+                ))
+                .force_path_style(true)
+                .build(),
+        );
+        let out = s3
+            .get_object()
+            .bucket(&location.bucket)
+            .key(&location.key)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetObject", e))?;
+        let size = out.content_length().unwrap_or(0).max(0) as u64;
+        if size > max_bytes {
+            return Err(AwsError::new(
+                "GetObject",
+                format!("the input artifact is {size} bytes, more than the {max_bytes} read"),
+            ));
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| {
+                AwsError::new(
+                    "GetObject",
+                    format!("the artifact's body was cut short: {e}"),
+                )
+                .with_fault(Fault::Transient)
+            })?
+            .into_bytes();
+        Ok(bytes.to_vec())
+    }
+
     async fn succeed(&self, job_id: &str) -> Result<(), AwsError> {
-        self.0
+        self.client
             .put_job_success_result()
             .job_id(job_id)
             .send()
@@ -304,7 +349,7 @@ impl Pipeline for SdkPipeline {
             .message(message)
             .build()
             .map_err(|e| AwsError::new("PutJobFailureResult", e.to_string()))?;
-        self.0
+        self.client
             .put_job_failure_result()
             .job_id(job_id)
             .failure_details(details)
@@ -345,5 +390,42 @@ impl FlushTrigger for SdkQueue {
             .await
             .map_err(|e| sdk_error("SendMessage", e))?;
         Ok(())
+    }
+}
+
+/// The SDK adapters of a deployed function, each over its client built from `sdk`.
+pub struct Adapters {
+    pub cloudfront: SdkCloudFront,
+    pub listing: SdkS3,
+    pub pipeline: SdkPipeline,
+    pub store: dynamo::SdkPending,
+    pub trigger: SdkQueue,
+}
+
+impl Adapters {
+    /// `table` and `queue_url` may be empty: S3 notifications and flushes are then refused
+    /// before either is called (`PENDING_TABLE`, `FLUSH_QUEUE_URL`).
+    pub fn new(sdk: &aws_config::SdkConfig, table: String, queue_url: String) -> Self {
+        Self {
+            cloudfront: SdkCloudFront(aws_sdk_cloudfront::Client::new(sdk)),
+            // Path-style, so that local endpoints (moto) serve any bucket name.
+            listing: SdkS3(aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(true)
+                    .build(),
+            )),
+            pipeline: SdkPipeline {
+                client: aws_sdk_codepipeline::Client::new(sdk),
+                sdk: sdk.clone(),
+            },
+            store: dynamo::SdkPending {
+                client: aws_sdk_dynamodb::Client::new(sdk),
+                table,
+            },
+            trigger: SdkQueue {
+                client: aws_sdk_sqs::Client::new(sdk),
+                queue_url,
+            },
+        }
     }
 }
