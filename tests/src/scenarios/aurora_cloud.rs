@@ -11,8 +11,8 @@ use std::time::Duration;
 use aurora_autopause::cloud::{self, MetricRequest, Series, Tags};
 use aurora_autopause::model::{Cluster, DbKind, ScalingV2, Service, Target};
 use aurora_autopause::Error;
-use groundcrew::aws_error::{AwsError, Fault as AwsFault};
 use chrono::{DateTime, DurationRound, Utc};
+use groundcrew::aws_error::{AwsError, Fault as AwsFault};
 
 use crate::kernel::{lock, Fault, Sim};
 use crate::models::cloudwatch::CloudWatchModel;

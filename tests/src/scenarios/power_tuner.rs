@@ -88,8 +88,6 @@ fn exact_cost(curve: &Curve, memory: u32, arch: Architecture, cold: bool) -> f64
 
 struct Run {
     model: Arc<LambdaModel>,
-    /// The tuner's own function, in its Region: its continuations are queued here.
-    home: Arc<LambdaModel>,
     tuner: Tuner<Regional<Shared>, MemStore>,
     original: Config,
 }
@@ -216,7 +214,6 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
     };
     let run = Run {
         model: Arc::clone(&model),
-        home: Arc::clone(&home),
         tuner: Tuner {
             lambda: regional(&home, &model),
             store: MemStore::default(),
@@ -446,7 +443,6 @@ pub fn long_run() -> (Summary, Value) {
                 ));
                 let run = Run {
                     model: Arc::clone(&model),
-                    home: Arc::clone(&model),
                     tuner: Tuner {
                         lambda: regional(&model, &model),
                         store: MemStore::default(),

@@ -94,6 +94,9 @@ pub struct Figures {
     pub updates_expired: u64,
 }
 
+/// A stretch of simulated time (from, until) during which something is down.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Secrets Manager and SSM for the function: the bot token, the webhook's secret token and
 /// the registration record, with faults drawn per call (the SDK's standard retry mode makes
 /// up to 3 attempts, so a call fails only when 3 draws in a row do) and outage windows in
@@ -102,7 +105,7 @@ pub struct Figures {
 pub struct SimVault {
     sim: Arc<Sim>,
     inner: MemoryVault,
-    down: Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>,
+    down: Arc<Mutex<Vec<Window>>>,
     /// Calls that failed, for the invariants (reset per check).
     failed: Arc<Mutex<u64>>,
 }
