@@ -1,16 +1,30 @@
-//! Benchmark: a sweep over 50 Aurora clusters and 50 ECS services on the local AWS (moto),
-//! then an environment pause and wake of the 50 services. Prints each figure as one JSON
-//! line. Run: `cargo run -p aurora-autopause --example bench --profile measure`.
+//! Benchmark: a sweep over 50 Aurora clusters, 50 plain RDS instances and 50 ECS services on
+//! the local AWS (moto), then a pause and a wake of their environment (all 150). Prints each
+//! figure as one JSON line. Run: `cargo run -p aurora-autopause --example bench --profile measure`.
+//!
+//! The `GetMetricData` figure is set beside the fewest calls the service's limits allow
+//! (500 queries and 100,800 datapoints a call) for the same databases and time range.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};
 
+use aurora_autopause::report::{Kind, Outcome};
 use serde_json::json;
 
 const CLUSTERS: usize = 50;
+const INSTANCES: usize = 50;
 const SERVICES: usize = 50;
+/// The RDS instance classes the estate cycles through, Multi-AZ or not: the classes the
+/// issue's users run.
+const INSTANCE_CLASSES: [(&str, bool); 5] = [
+    ("db.t3.small", false),
+    ("db.t4g.medium", false),
+    ("db.r6g.large", true),
+    ("db.m6g.large", false),
+    ("db.t3.micro", false),
+];
 
 fn figure(name: &str, value: serde_json::Value, unit: &str, how: &str) {
     println!(
@@ -40,6 +54,15 @@ async fn main() {
         e.connections(&id, if i % 3 == 2 { 4.0 } else { 0.0 }).await;
         ids.push(id);
     }
+    for i in 0..INSTANCES {
+        let (class, multi_az) = INSTANCE_CLASSES[i % INSTANCE_CLASSES.len()];
+        let id = e
+            .instance(&format!("i{i}"), &e.tags(true, &[]), class, multi_az)
+            .await;
+        // Two thirds idle, one third busy, as the clusters.
+        e.instance_connections(&id, if i % 3 == 2 { 4.0 } else { 0.0 })
+            .await;
+    }
     for i in 0..SERVICES {
         e.service(
             &format!("s{i}"),
@@ -50,7 +73,7 @@ async fn main() {
         .await;
     }
     eprintln!(
-        "seeded {CLUSTERS} clusters and {SERVICES} services in {:?}",
+        "seeded {CLUSTERS} clusters, {INSTANCES} instances and {SERVICES} services in {:?}",
         setup.elapsed()
     );
 
@@ -74,11 +97,23 @@ async fn main() {
         ("sweep", json!({"action": "sweep"})),
     ] {
         e.aws.reset_calls();
+        let now = chrono::Utc::now();
         let start = Instant::now();
         let report = run(event).await;
         let wall = start.elapsed();
         let by_op = e.aws.calls_by_op();
-        let how = format!("{label} over {CLUSTERS} opted-in clusters (1 instance each, 10 Serverless v2) and {SERVICES} services in one ECS cluster, moto on 127.0.0.1:4566, concurrency {}", e.config.concurrency);
+        let how = format!("{label} over {CLUSTERS} opted-in Aurora clusters (1 instance each, 10 Serverless v2), {INSTANCES} opted-in RDS instances (t3.small, t4g.medium, r6g.large Multi-AZ, m6g.large, t3.micro) and {SERVICES} services in one ECS cluster, moto on 127.0.0.1:4566, concurrency {}", e.config.concurrency);
+        // The sweep's metric range: from its window's start to a minute past now.
+        let window = aurora_autopause::idle::IdleWindow::ending_before(
+            now,
+            e.config.metric_lag,
+            e.config.idle_window,
+        );
+        let fewest = aurora_autopause::idle::fewest_calls(
+            CLUSTERS + INSTANCES,
+            window.start,
+            now + chrono::Duration::minutes(1),
+        );
         figure(
             &format!("{label} wall time"),
             json!(wall.as_millis() as u64),
@@ -95,24 +130,40 @@ async fn main() {
             &format!("{label} GetMetricData calls"),
             json!(by_op.get("GetMetricData").copied().unwrap_or(0)),
             "calls",
-            "one call per 500 clusters",
+            &format!(
+                "{} databases, one-minute periods over a {}-minute window, {}-minute lag: the limits (500 queries, 100,800 datapoints a call) allow {fewest} at the fewest",
+                CLUSTERS + INSTANCES,
+                e.config.idle_window.as_secs() / 60,
+                e.config.metric_lag.as_secs() / 60
+            ),
         );
-        figure(
-            &format!("{label} paused"),
-            json!(report.summary.paused),
-            "clusters",
-            &how,
-        );
+        for (kind, unit, of) in [
+            (Kind::AuroraCluster, "clusters", CLUSTERS),
+            (Kind::RdsInstance, "instances", INSTANCES),
+        ] {
+            let paused = report
+                .resources
+                .iter()
+                .filter(|i| i.kind == kind && i.action != "none")
+                .filter(|i| matches!(i.outcome, Outcome::Done | Outcome::DryRun))
+                .count();
+            figure(
+                &format!("{label} paused {unit}"),
+                json!(paused),
+                unit,
+                &format!("of {of} opted in, two thirds idle; {how}"),
+            );
+        }
         // moto does not age or aggregate metrics, so a busy cluster stays busy.
     }
 
     for (label, event) in [
         (
-            "pause 50 services",
+            "environment pause",
             json!({"action": "pause", "environment": e.env}),
         ),
         (
-            "wake 50 services",
+            "environment wake",
             json!({"action": "wake", "environment": e.env}),
         ),
     ] {
@@ -120,7 +171,7 @@ async fn main() {
         let start = Instant::now();
         let report = run(event).await;
         let wall = start.elapsed();
-        let how = format!("{label}: environment {} with {SERVICES} services (25 with scaling targets) and the {CLUSTERS} clusters", "bench");
+        let how = format!("{label}: environment {} with {SERVICES} services (25 with scaling targets), the {CLUSTERS} clusters and the {INSTANCES} instances", "bench");
         figure(
             &format!("{label} wall time"),
             json!(wall.as_millis() as u64),

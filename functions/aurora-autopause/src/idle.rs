@@ -74,6 +74,20 @@ pub fn window_for(
     }
 }
 
+/// How many one-minute series over `[start, end)` fit one `GetMetricData` call: at most
+/// 500 queries, and at most 100,800 datapoints over all of them. A range that does not
+/// end on a whole minute has one more, partial, period: counted.
+pub fn queries_per_call(start: DateTime<Utc>, end: DateTime<Utc>) -> usize {
+    let periods = ((end - start).num_seconds().max(1) as usize).div_ceil(PERIOD_SECS as usize);
+    (MAX_DATAPOINTS / periods).clamp(1, MAX_QUERIES)
+}
+
+/// The fewest `GetMetricData` calls the service's limits allow for `databases` series over
+/// `[start, end)` ([`requests`] makes exactly this many).
+pub fn fewest_calls(databases: usize, start: DateTime<Utc>, end: DateTime<Utc>) -> usize {
+    databases.div_ceil(queries_per_call(start, end))
+}
+
 /// The `GetMetricData` requests that cover `dbs` (query id, dimension, identifier) over
 /// `[start, end)` in one-minute periods, in as few calls as the service's limits allow.
 pub fn requests(
@@ -81,9 +95,7 @@ pub fn requests(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Vec<MetricRequest> {
-    let minutes = ((end - start).num_minutes().max(1)) as usize;
-    let per_call = (MAX_DATAPOINTS / minutes).clamp(1, MAX_QUERIES);
-    dbs.chunks(per_call)
+    dbs.chunks(queries_per_call(start, end))
         .map(|chunk| MetricRequest {
             queries: chunk
                 .iter()
@@ -251,6 +263,16 @@ mod tests {
         let day = requests(&dbs, start, start + chrono::Duration::minutes(1440));
         assert!(day.iter().all(|r| r.queries.len() * 1440 <= MAX_DATAPOINTS));
         assert_eq!(day.len(), 1200usize.div_ceil(70));
+        assert_eq!(
+            day.len(),
+            fewest_calls(1200, start, start + chrono::Duration::minutes(1440))
+        );
+        // A range ending inside a minute has a partial 1,441st period: 69 queries a call.
+        let ragged = start + chrono::Duration::seconds(1440 * 60 + 20);
+        assert_eq!(queries_per_call(start, ragged), 69);
+        assert!(requests(&dbs, start, ragged)
+            .iter()
+            .all(|r| r.queries.len() * 1441 <= MAX_DATAPOINTS));
         assert!(requests(&[], start, start).is_empty());
     }
 
