@@ -73,11 +73,13 @@ async fn control_plane_update_publish_alias_cleanup_and_restore() {
     let role = create_role(&unique_name("pt-role")).await;
     let arn = create_function(&client, &name, &role).await;
     let lambda = SdkLambda::new(&sdk);
+    assert!(!lambda.is_built(), "the SDK client is built on first use");
     let deadline = Deadline::after(Duration::from_secs(60));
 
     let original = power_tuner::wait::until_updated(&lambda, &arn, deadline)
         .await
         .expect("configuration");
+    assert!(lambda.is_built());
     assert_eq!(original.memory_mb, 1024);
     assert_eq!(original.architecture, Architecture::Arm64);
     assert_eq!(
@@ -278,6 +280,7 @@ async fn the_lock_holds_with_real_conditional_writes() {
     use power_tuner::lock::{self, Acquired, LockError};
     let sdk = groundcrew::require_local_aws!();
     let store = power_tuner::store::S3Store::new(&sdk);
+    assert!(!store.is_built(), "the SDK client is built on first use");
     let b = bucket(&sdk).await;
     let loc = lock::location(
         &b,

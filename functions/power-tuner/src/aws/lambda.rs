@@ -1,6 +1,7 @@
 //! The Lambda API through the AWS SDK: [`LambdaApi`] for real.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
@@ -9,6 +10,8 @@ use aws_sdk_lambda::types::{
     ApplicationLogLevel, Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus,
     LogFormat, LogType, LoggingConfig, SystemLogLevel,
 };
+use groundcrew::http::HttpSettings;
+use groundcrew::lazy_client::LazyClient;
 
 use crate::architecture::Architecture;
 use crate::lambda::{
@@ -19,17 +22,42 @@ use crate::regions::Regional;
 
 type Res<T> = Result<T, LambdaError>;
 
-/// The AWS SDK implementation.
+/// The AWS SDK implementation. The SDK client is built on its first call and the HTTP
+/// client for code downloads on the first download (issue 17: a cold start pays only for
+/// what its invocation uses; most runs never download a package).
 #[derive(Clone)]
 pub struct SdkLambda {
-    client: aws_sdk_lambda::Client,
-    http: reqwest::Client,
+    client: LazyClient<aws_sdk_lambda::Client>,
+    http: OnceLock<reqwest::Client>,
+}
+
+/// Connect timeout and whole-download limit of a code package download (a package is at
+/// most 50 MB zipped).
+const DOWNLOAD: HttpSettings = HttpSettings {
+    connect_timeout: Duration::from_secs(3),
+    request_timeout: Duration::from_secs(120),
+};
+
+/// The Lambda client: attempts may last as long as a Lambda invocation can (15 min), since
+/// `Invoke` waits for the tuned function.
+fn lambda_client(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(905))
+        .build();
+    let conf = aws_sdk_lambda::config::Builder::from(sdk)
+        .timeout_config(timeouts)
+        .build();
+    aws_sdk_lambda::Client::from_conf(conf)
 }
 
 impl SdkLambda {
-    /// A client whose attempts may last as long as a Lambda invocation can (15 min).
+    /// A client for the SDK configuration's Region, built when first used.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self::with_region(sdk, None)
+        Self {
+            client: LazyClient::new(sdk, lambda_client),
+            http: OnceLock::new(),
+        }
     }
 
     /// The tuner's Lambda client for its own Region, and one for each other Region a
@@ -45,37 +73,36 @@ impl SdkLambda {
     /// A client for `region` (the SDK configuration's own when `None`): the same
     /// credentials, timeouts and endpoint settings.
     pub fn with_region(sdk: &aws_config::SdkConfig, region: Option<&str>) -> Self {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .operation_attempt_timeout(Duration::from_secs(905))
-            .build();
-        let mut conf = aws_sdk_lambda::config::Builder::from(sdk).timeout_config(timeouts);
-        if let Some(region) = region {
-            conf = conf.region(aws_config::Region::new(region.to_string()));
+        match region {
+            Some(region) => Self::new(
+                &sdk.to_builder()
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build(),
+            ),
+            None => Self::new(sdk),
         }
-        let conf = conf.build();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .unwrap_or_default();
-        Self {
-            client: aws_sdk_lambda::Client::from_conf(conf),
-            http,
+    }
+
+    /// Whether the SDK client has been built (it is not before the first call).
+    pub fn is_built(&self) -> bool {
+        self.client.is_built()
+    }
+
+    /// The shared HTTP client (compiled-in roots, `groundcrew::http`), built once.
+    fn http(&self) -> Res<&reqwest::Client> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
         }
+        let client = groundcrew::http::client(DOWNLOAD)
+            .map_err(|e| LambdaError::other(format!("downloading the code package failed: {e}")))?;
+        Ok(self.http.get_or_init(|| client))
     }
 }
 
-/// A reqwest error with its causes, without the URL (a presigned URL is a credential).
+/// A failed download, described without the URL (a presigned URL is a credential).
 fn describe_download(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    format!("downloading the code package failed: {text}")
+    let e = groundcrew::http::HttpError::transport("the code package's Code.Location", e);
+    format!("downloading the code package failed: {e}")
 }
 
 fn sdk_arch(a: Architecture) -> SdkArch {
@@ -89,7 +116,7 @@ impl SdkLambda {
     /// The current package, from its presigned URL (a credential: never in an error).
     async fn download(&self, location: &str) -> Res<Vec<u8>> {
         let resp = self
-            .http
+            .http()?
             .get(location)
             .send()
             .await

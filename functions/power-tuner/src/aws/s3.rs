@@ -2,24 +2,35 @@
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
+use groundcrew::lazy_client::LazyClient;
 
 use crate::input::S3Location;
 use crate::store::{Condition, Object, ObjectStore, StoreError};
 
+/// The S3 client, built on its first call (issue 17).
 #[derive(Clone)]
 pub struct S3Store {
-    client: aws_sdk_s3::Client,
+    client: LazyClient<aws_sdk_s3::Client>,
+}
+
+/// Path-style addressing works with every endpoint, the local AWS included.
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 impl S3Store {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        // Path-style addressing works with every endpoint, the local AWS included.
-        let conf = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build();
         Self {
-            client: aws_sdk_s3::Client::from_conf(conf),
+            client: LazyClient::new(sdk, s3_client),
         }
+    }
+
+    /// Whether the SDK client has been built (it is not before the first call).
+    pub fn is_built(&self) -> bool {
+        self.client.is_built()
     }
 }
 
