@@ -86,6 +86,7 @@ pub const STAR_OK: &[(&str, &str)] = &[
     // metrics are not (see STAR_OK_DESPITE_RESOURCE_TYPES).
     ("cloudwatch:GetMetricData", "metrics have no ARN"),
     ("ecs:ListClusters", "no resource types"),
+    ("ecs:DescribeTaskDefinition", "no resource types"),
     (
         "ecs:ListServices",
         "no resource types (only the ecs:cluster condition key)",
