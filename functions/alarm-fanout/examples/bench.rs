@@ -114,6 +114,7 @@ async fn concurrency_ratio(delay: Duration, runs: usize) -> f64 {
         Endpoints {
             telegram_api: uri.clone(),
             pagerduty_events: uri.clone(),
+            ..Endpoints::default()
         },
         HttpSettings::default(),
         RetryPolicy::default(),

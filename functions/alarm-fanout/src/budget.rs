@@ -45,7 +45,7 @@ pub fn limits(receiver: &Receiver) -> &'static [Limit] {
             ..
         } if *id > 0 => &[PER_SECOND],
         Receiver::Telegram { .. } => &[PER_SECOND, GROUP_PER_MINUTE],
-        Receiver::Slack { .. } => &[PER_SECOND],
+        Receiver::Slack { .. } | Receiver::SlackBot { .. } => &[PER_SECOND],
         _ => &[],
     }
 }

@@ -99,6 +99,7 @@ impl Config {
                 pagerduty_events: env
                     .optional("PAGERDUTY_EVENTS_URL")
                     .unwrap_or(defaults.pagerduty_events),
+                slack_api: env.optional("SLACK_API_URL").unwrap_or(defaults.slack_api),
             },
             http: HttpSettings {
                 connect_timeout: Duration::from_secs(3),

@@ -8,6 +8,7 @@ use crate::html;
 use crate::notice::{Alarm, Body, Notice, State};
 use crate::routing::Receiver;
 use crate::severity::Severity;
+use crate::threads::{Role, Thread};
 
 /// Google Chat's limit on a message, in bytes.
 pub const GOOGLE_CHAT_MAX_BYTES: usize = 32_000;
@@ -34,6 +35,15 @@ pub enum Message {
         subject: String,
         message: String,
     },
+    /// An alarm's message in a chat that threads (Telegram, Slack through a bot token).
+    Threaded(Box<Threaded>),
+}
+
+/// A message with its place in the alarm's thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threaded {
+    pub message: Message,
+    pub thread: Thread,
 }
 
 impl Message {
@@ -41,8 +51,36 @@ impl Message {
     pub fn parts(&self) -> usize {
         match self {
             Self::Telegram { parts } => parts.len(),
+            Self::Threaded(t) => t.message.parts(),
             _ => 1,
         }
+    }
+
+    /// The message without its thread.
+    pub fn plain(&self) -> &Message {
+        match self {
+            Self::Threaded(t) => t.message.plain(),
+            other => other,
+        }
+    }
+}
+
+/// The alarm's thread: its ALARM (or INSUFFICIENT_DATA) starts one, its OK replies.
+pub fn thread(notice: &Notice) -> Option<Thread> {
+    notice.alarm().map(|a| Thread {
+        alarm: a.key(),
+        role: if a.state == State::Ok {
+            Role::Reply
+        } else {
+            Role::Start
+        },
+    })
+}
+
+fn threaded(message: Message, notice: &Notice) -> Message {
+    match thread(notice) {
+        Some(thread) => Message::Threaded(Box::new(Threaded { message, thread })),
+        None => message,
     }
 }
 
@@ -54,14 +92,23 @@ pub fn message(
     telegram_max_parts: usize,
 ) -> Message {
     match receiver {
-        Receiver::Telegram { .. } => Message::Telegram {
-            parts: html::split_at_most(
-                &telegram_html(notice, severity),
-                TELEGRAM_MAX_CHARS,
-                telegram_max_parts,
-            ),
-        },
+        Receiver::Telegram { .. } => threaded(
+            Message::Telegram {
+                parts: html::split_at_most(
+                    &telegram_html(notice, severity),
+                    TELEGRAM_MAX_CHARS,
+                    telegram_max_parts,
+                ),
+            },
+            notice,
+        ),
         Receiver::Slack { .. } => Message::Json(slack(notice, severity)),
+        Receiver::SlackBot { channel, .. } => {
+            let mut body = slack(notice, severity);
+            body["channel"] = Value::String(channel.clone());
+            threaded(Message::Json(body), notice)
+        }
+        Receiver::Teams { .. } => Message::Json(teams(notice, severity)),
         Receiver::GoogleChat { .. } => Message::Json(google_chat(notice, severity)),
         Receiver::Webhook { .. } => Message::Json(webhook(notice, severity)),
         Receiver::Pagerduty { .. } => Message::Pagerduty(pagerduty_event(notice, severity)),
@@ -274,6 +321,68 @@ pub fn google_chat(notice: &Notice, severity: Severity) -> Value {
     json!({"text": cut_bytes(&text, GOOGLE_CHAT_MAX_BYTES), "thread": {"threadKey": thread_key(notice)}})
 }
 
+/// The largest Teams webhook payload we send: Teams refuses messages over 28 KB.
+pub const TEAMS_MAX_BYTES: usize = 27_000;
+
+/// A Teams Workflows webhook body: one Adaptive Card (the only format Workflows post)
+/// with the headline, the description, the details as facts and a button to the console.
+pub fn teams(notice: &Notice, severity: Severity) -> Value {
+    let color = match notice.alarm().map(|a| a.state) {
+        Some(State::Alarm) => "Attention",
+        Some(State::Ok) => "Good",
+        Some(State::InsufficientData) => "Warning",
+        None => "Default",
+    };
+    let card = |description: Option<&str>| {
+        let mut body = vec![
+            json!({"type": "TextBlock", "text": headline(notice), "weight": "Bolder",
+            "size": "Medium", "color": color, "wrap": true}),
+        ];
+        if let Some(d) = description {
+            body.push(json!({"type": "TextBlock", "text": d, "wrap": true, "isSubtle": true}));
+        }
+        let facts: Vec<Value> = details(notice, severity)
+            .into_iter()
+            .map(|(title, value)| json!({"title": title, "value": groundcrew::http::excerpt(&value, 1000)}))
+            .collect();
+        if !facts.is_empty() {
+            body.push(json!({"type": "FactSet", "facts": facts}));
+        }
+        let mut content = json!({
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "msteams": {"width": "Full"},
+            "body": body,
+        });
+        if let Some(url) = console_url(notice) {
+            content["actions"] =
+                json!([{"type": "Action.OpenUrl", "title": "Open in CloudWatch", "url": url}]);
+        }
+        json!({"type": "message", "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": content,
+        }]})
+    };
+    let description = body_text(notice);
+    let mut message = card(description.as_deref());
+    // The description is what can be long: cut it until the whole payload fits (JSON
+    // escaping can make the text longer than its bytes).
+    let mut room = description.as_ref().map_or(0, String::len);
+    loop {
+        let size = message.to_string().len();
+        if size <= TEAMS_MAX_BYTES || room == 0 {
+            break;
+        }
+        // Shrink in proportion (escaping grows text evenly), a little more each time.
+        room = (room * TEAMS_MAX_BYTES / size).saturating_sub(64);
+        let cut = description.as_deref().map(|d| cut_bytes(d, room));
+        message = card(cut.as_deref());
+    }
+    message
+}
+
 /// PagerDuty Events API v2 with its routing key.
 pub fn pagerduty(notice: &Notice, severity: Severity, routing_key: &str) -> Value {
     let mut event = pagerduty_event(notice, severity);
@@ -412,6 +521,35 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("prod &lt;db&gt; &amp; co"));
+    }
+
+    #[test]
+    fn teams_gets_an_adaptive_card_within_its_size_limit() {
+        let card = teams(&alarm("ALARM"), Severity::Critical);
+        let attachment = &card["attachments"][0];
+        assert_eq!(card["type"], "message");
+        assert_eq!(
+            attachment["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
+        let content = &attachment["content"];
+        assert_eq!(content["type"], "AdaptiveCard");
+        assert_eq!(content["body"][0]["text"], "🔴 ALARM: prod <db> & co");
+        assert_eq!(content["body"][0]["color"], "Attention");
+        let facts = content["body"][1]["facts"].as_array().unwrap();
+        assert!(facts
+            .iter()
+            .any(|f| f["title"] == "Severity" && f["value"] == "critical"));
+        assert_eq!(content["actions"][0]["type"], "Action.OpenUrl");
+        assert_eq!(
+            teams(&alarm("OK"), Severity::Critical)["attachments"][0]["content"]["body"][0]
+                ["color"],
+            "Good"
+        );
+        let m = json!({"AlarmName": "a", "NewStateValue": "ALARM", "AlarmDescription": "\"é\n".repeat(40_000)});
+        let big = teams(&parse_message("m", None, &m.to_string()), Severity::Info);
+        let size = big.to_string().len();
+        assert!(size <= TEAMS_MAX_BYTES && size > 20_000, "{size}");
     }
 
     #[test]

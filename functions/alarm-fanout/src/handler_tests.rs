@@ -41,6 +41,7 @@ fn state_of(message: &Message) -> String {
         Message::Telegram { parts } => parts.first().cloned().unwrap_or_default(),
         Message::Json(v) | Message::Pagerduty(v) => v.to_string(),
         Message::Sns { subject, .. } => subject.clone(),
+        Message::Threaded(t) => return state_of(&t.message),
     };
     ["ALARM", "OK", "INSUFFICIENT_DATA"]
         .iter()
@@ -68,6 +69,7 @@ impl Deliver for FakeDeliver {
             Message::Telegram { parts } => parts.get(part).cloned().unwrap_or_default(),
             Message::Json(v) | Message::Pagerduty(v) => v.to_string(),
             Message::Sns { message, .. } => message.clone(),
+            Message::Threaded(t) => format!("{:?}", t.message),
         };
         self.texts
             .lock()

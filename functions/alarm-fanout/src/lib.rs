@@ -37,6 +37,7 @@ pub mod routing_cache;
 pub mod send;
 pub mod severity;
 pub mod store;
+pub mod threads;
 pub mod transport;
 
 pub use error::Error;
@@ -76,7 +77,11 @@ pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, 
             name: "HTTP_TIMEOUT_SECONDS".into(),
             reason: e.to_string(),
         })
-    })?;
+    })?
+    .with_threads(std::sync::Arc::new(aws::DynamoThreads::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        &config.table,
+    )));
     Ok(handler::App {
         routing,
         store: aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),

@@ -31,8 +31,26 @@ pub enum Receiver {
         #[serde(default)]
         thread_id: Option<i64>,
         bot_token_secret: String,
+        /// Attach a picture of the metric to metric alarms.
+        #[serde(default)]
+        picture: bool,
     },
     Slack {
+        webhook_url_secret: String,
+    },
+    /// Slack through a bot token (the Web API): OKs threaded under their ALARM.
+    SlackBot {
+        bot_token_secret: String,
+        channel: String,
+        /// Also edit the ALARM message in place to show the OK.
+        #[serde(default)]
+        update_message: bool,
+        /// Attach a picture of the metric to metric alarms.
+        #[serde(default)]
+        picture: bool,
+    },
+    /// Microsoft Teams through a Workflows webhook.
+    Teams {
         webhook_url_secret: String,
     },
     GoogleChat {
@@ -54,6 +72,8 @@ impl Receiver {
         match self {
             Self::Telegram { .. } => "telegram",
             Self::Slack { .. } => "slack",
+            Self::SlackBot { .. } => "slack_bot",
+            Self::Teams { .. } => "teams",
             Self::GoogleChat { .. } => "google_chat",
             Self::Pagerduty { .. } => "pagerduty",
             Self::Sns { .. } => "sns",
@@ -66,9 +86,14 @@ impl Receiver {
             Self::Telegram {
                 bot_token_secret, ..
             } => Some(("bot_token_secret", bot_token_secret)),
-            Self::Slack { webhook_url_secret } | Self::GoogleChat { webhook_url_secret } => {
+            Self::Slack { webhook_url_secret }
+            | Self::GoogleChat { webhook_url_secret }
+            | Self::Teams { webhook_url_secret } => {
                 Some(("webhook_url_secret", webhook_url_secret))
             }
+            Self::SlackBot {
+                bot_token_secret, ..
+            } => Some(("bot_token_secret", bot_token_secret)),
             Self::Pagerduty { routing_key_secret } => {
                 Some(("routing_key_secret", routing_key_secret))
             }
@@ -466,8 +491,8 @@ default: [ops-telegram]
             ),
             (YAML.replace("default: [ops-telegram]", ""), "default"),
             (
-                YAML.replace("type: slack", "type: teams"),
-                "unknown variant `teams`",
+                YAML.replace("type: slack", "type: msteams"),
+                "unknown variant `msteams`",
             ),
             (
                 YAML.replace(

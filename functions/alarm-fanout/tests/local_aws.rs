@@ -972,3 +972,63 @@ async fn redrive_redelivers_the_dead_letters_once_and_keeps_what_fails() {
     assert_eq!(again.redrive.unwrap().redelivered, 0);
     assert_eq!(e.requests_to("/hook/").await.len(), 2);
 }
+
+#[tokio::test]
+async fn an_ok_replies_to_its_alarm_through_the_thread_kept_in_dynamodb() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": {"message_id": 4242}})),
+        )
+        .mount(&e.server)
+        .await;
+    let doc = format!(
+        "{}default: [tg]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:1:x")
+    );
+    let app = e.app(&doc, &[]).await;
+    let name = unique_name("threaded");
+    let alarm = alarm_at(&name, "ALARM", "2026-11-21T21:30:00.000+0000");
+    app.handle(&sns_event("t-1", &alarm), deadline())
+        .await
+        .expect("ALARM");
+    // The anchor is in the table, keyed by chat and alarm.
+    let arn = format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{name}");
+    let item = aws_sdk_dynamodb::Client::new(&e.sdk)
+        .get_item()
+        .table_name(&e.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("thread#telegram:-100#{arn}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    let item = item.item().expect("the ALARM's message id is kept");
+    assert_eq!(item["msg"].as_s().unwrap(), "4242");
+    assert!(item.contains_key("expires_at"));
+    // A second app (another cold start) reads it back for the OK.
+    let app = e.app(&doc, &[]).await;
+    let ok = alarm_at(&name, "OK", "2026-11-21T21:40:00.000+0000");
+    app.handle(&sns_event("t-2", &ok), deadline())
+        .await
+        .expect("OK");
+    let sent = e.requests_to("/bot").await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].get("reply_parameters").is_none(), "{}", sent[0]);
+    assert_eq!(
+        sent[1]["reply_parameters"]["message_id"], 4242,
+        "{}",
+        sent[1]
+    );
+    assert_eq!(sent[1]["disable_notification"], true);
+}
+
+/// The digest's record in DynamoDB under racing invocations: folds from many invocations at
+/// once all land (conditional writes on the item's version), two flushes claiming at once
+/// get one claim between them, lines folded while a digest is out stay for the next one, a
+/// holder whose claim expired and was taken over cannot finish, and the next digest waits
+/// for its interval.

@@ -43,6 +43,7 @@ fn receivers(server: &MockServer) -> Receivers<InMemorySecretStore, NoSns, Reqwe
         Endpoints {
             telegram_api: uri.clone(),
             pagerduty_events: uri,
+            ..Endpoints::default()
         },
         RetryPolicy {
             max_attempts: 3,
@@ -94,6 +95,7 @@ async fn a_migrated_telegram_group_is_followed_and_reported() {
         chat_id: ChatId::Id(-100),
         thread_id: None,
         bot_token_secret: "t".into(),
+        picture: false,
     };
     let message = format::message(&tg, &alarm(), Severity::Info, 3);
     let sent = r

@@ -133,6 +133,7 @@ fn app(receivers: ReceiverModel, dead_letters: DeadLetterModel, doc: &str) -> Si
             Endpoints {
                 telegram_api: base.into(),
                 pagerduty_events: base.into(),
+                ..Endpoints::default()
             },
             RetryPolicy {
                 max_attempts: 4,

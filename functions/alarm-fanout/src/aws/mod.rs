@@ -11,8 +11,10 @@ mod pace;
 mod sns;
 mod sqs;
 mod ssm;
+mod threads;
 
 pub use cloudwatch::CloudWatchTags;
 pub use dynamo::DynamoStore;
 pub use sqs::SqsDeadLetters;
 pub use ssm::routing_parameter;
+pub use threads::DynamoThreads;

@@ -7,10 +7,19 @@
 //! "uncertain", and a later attempt that succeeds may have delivered a second copy. Those
 //! are counted as possible duplicates, except for PagerDuty, whose `dedup_key` makes a
 //! re-sent event the same incident.
+//!
+//! Alarm threads ([`crate::threads`]): the id of a chat's ALARM message is kept when it is
+//! sent, and its OK goes as a reply to it ([`telegram`], [`slack`]); Google Chat threads by
+//! the key in the message itself.
+
+pub mod api;
+mod slack;
+mod telegram;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use groundcrew::http::{HttpError, HttpSettings, BODY_EXCERPT_CHARS};
@@ -20,15 +29,19 @@ use groundcrew::Deadline;
 use serde_json::Value;
 
 use crate::format::Message;
-use crate::routing::{ChatId, Receiver};
+use crate::routing::Receiver;
 pub use crate::send::{Deliver, Failed, SendError, Sent, To};
+use crate::threads::{MemoryThreads, Threads};
 pub use crate::transport::{HttpAnswer, Publisher, Transport, TransportError};
+use api::{Api, NoApi, ReqwestApi};
 
 /// External base URLs, configurable so that tests and the demo use local servers.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     pub telegram_api: String,
     pub pagerduty_events: String,
+    /// Slack's Web API (`chat.postMessage`...), for receivers with a bot token.
+    pub slack_api: String,
 }
 
 impl Default for Endpoints {
@@ -36,6 +49,7 @@ impl Default for Endpoints {
         Self {
             telegram_api: "https://api.telegram.org".into(),
             pagerduty_events: "https://events.pagerduty.com".into(),
+            slack_api: "https://slack.com/api".into(),
         }
     }
 }
@@ -48,6 +62,10 @@ pub struct Receivers<S, P, T> {
     policy: RetryPolicy,
     /// Telegram chats that became supergroups, by receiver name, for the process's life.
     migrations: Mutex<BTreeMap<String, i64>>,
+    /// Where each chat's ALARM messages are, for their OKs to reply to.
+    threads: Arc<dyn Threads>,
+    /// Calls beyond a JSON POST (Slack's Web API, uploads).
+    api: Arc<dyn Api>,
 }
 
 impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::transport::ReqwestTransport> {
@@ -64,7 +82,8 @@ impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::transport::R
             publisher,
             endpoints,
             policy,
-        ))
+        )
+        .with_api(Arc::new(ReqwestApi::new(http)?)))
     }
 }
 
@@ -99,7 +118,21 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             endpoints,
             policy,
             migrations: Mutex::new(BTreeMap::new()),
+            threads: Arc::new(MemoryThreads::default()),
+            api: Arc::new(NoApi),
         }
+    }
+
+    /// Keeps threads in `threads` (the DynamoDB table in production; in memory otherwise).
+    pub fn with_threads(mut self, threads: Arc<dyn Threads>) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Makes Web API calls through `api` (none otherwise: Slack bot receivers fail).
+    pub fn with_api(mut self, api: Arc<dyn Api>) -> Self {
+        self.api = api;
+        self
     }
 
     fn migrated(&self, name: &str) -> Option<i64> {
@@ -122,12 +155,50 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         uncertain: &AtomicU32,
         deadline: Deadline,
     ) -> Result<String, SendError> {
-        retry(&self.policy, deadline, target, || {
+        self.attempts(to, target, secret, uncertain, deadline, || {
             let body = body();
+            async move { self.transport.post_json(url, &body).await }
+        })
+        .await
+    }
+
+    /// Sends `request` through the Web API client, retrying; returns the answer's body.
+    async fn call(
+        &self,
+        to: To<'_>,
+        target: &str,
+        request: &api::Request,
+        secret: &str,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+    ) -> Result<String, SendError> {
+        self.attempts(to, target, secret, uncertain, deadline, || {
+            self.api.send(request)
+        })
+        .await
+    }
+
+    /// Runs `send` until it answers 2xx, within the retry policy and the deadline, each
+    /// attempt admitted by the receiver's budget first.
+    async fn attempts<F, Fut>(
+        &self,
+        to: To<'_>,
+        target: &str,
+        secret: &str,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+        send: F,
+    ) -> Result<String, SendError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<HttpAnswer, TransportError>>,
+    {
+        retry(&self.policy, deadline, target, || {
+            let sending = send();
             async move {
                 // Every request counts against the receiver's limits, retries included.
                 to.pace.admit(to.name, to.receiver, deadline).await?;
-                let answer = self.transport.post_json(url, &body).await.map_err(|e| {
+                let answer = sending.await.map_err(|e| {
                     let err = HttpError::Transport {
                         target: target.to_string(),
                         reason: groundcrew::http::redact(&e.reason, &[secret]),
@@ -158,92 +229,6 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             }
         })
         .await
-    }
-
-    async fn send_telegram(
-        &self,
-        to: To<'_>,
-        target: &str,
-        text: &str,
-        uncertain: &AtomicU32,
-        deadline: Deadline,
-    ) -> Result<Option<i64>, SendError> {
-        let name = to.name;
-        let Receiver::Telegram {
-            chat_id,
-            thread_id,
-            bot_token_secret,
-        } = to.receiver
-        else {
-            return Err(SendError::Mismatch(format!(
-                "{target}: not a Telegram receiver"
-            )));
-        };
-        let token = self.secrets.get_str(bot_token_secret).await?;
-        let token = reveal(&token);
-        let url = join_url(
-            &self.endpoints.telegram_api,
-            &format!("bot{token}/sendMessage"),
-        );
-        let body = || {
-            let chat = match (self.migrated(name), chat_id) {
-                (Some(id), _) => Value::from(id),
-                (None, ChatId::Id(id)) => Value::from(*id),
-                (None, ChatId::Name(n)) => Value::from(n.clone()),
-            };
-            let mut body = serde_json::json!({
-                "chat_id": chat,
-                "text": text,
-                "parse_mode": "HTML",
-                "link_preview_options": {"is_disabled": true},
-            });
-            if let Some(t) = thread_id {
-                body["message_thread_id"] = Value::from(*t);
-            }
-            body
-        };
-        // A chat that became a supergroup is followed once, at once, to its new id.
-        let mut followed = false;
-        let answer = loop {
-            match self
-                .post(to, target, &url, body, token, uncertain, deadline)
-                .await
-            {
-                Err(SendError::Http(HttpError::Status {
-                    status: 400, body, ..
-                })) => match telegram_parameter(&body, "migrate_to_chat_id") {
-                    Some(chat_id) if !followed => {
-                        followed = true;
-                        self.migrations
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .insert(name.to_string(), chat_id);
-                        tracing::warn!(
-                            receiver = name,
-                            chat_id,
-                            "the Telegram group became a supergroup: update the routing document"
-                        );
-                    }
-                    _ => {
-                        return Err(SendError::Rejected {
-                            target: target.to_string(),
-                            reason: format!("HTTP 400: {body}"),
-                        })
-                    }
-                },
-                other => break other?,
-            }
-        };
-        let ok = serde_json::from_str::<Value>(&answer)
-            .ok()
-            .and_then(|v| v.get("ok").and_then(Value::as_bool));
-        if ok == Some(false) {
-            return Err(SendError::Rejected {
-                target: target.to_string(),
-                reason: "Telegram answered ok=false".into(),
-            });
-        }
-        Ok(self.migrated(name))
     }
 }
 
@@ -284,6 +269,25 @@ impl Failed {
 }
 
 impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
+    /// The anchor of `alarm`'s thread in `chat`; none when the store fails (the message then
+    /// goes out on its own).
+    async fn anchor(&self, chat: &str, alarm: &str) -> Option<crate::threads::Anchor> {
+        match self.threads.anchor(chat, alarm).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "could not read the alarm's thread: sending unthreaded");
+                None
+            }
+        }
+    }
+
+    /// Keeps the anchor of `alarm`'s thread in `chat`; a failure only costs the thread.
+    async fn keep(&self, chat: &str, alarm: &str, anchor: &crate::threads::Anchor) {
+        if let Err(error) = self.threads.keep(chat, alarm, anchor).await {
+            tracing::warn!(%error, "could not keep the alarm's thread: its OK will not be a reply");
+        }
+    }
+
     async fn send_inner(
         &self,
         to: To<'_>,
@@ -294,13 +298,23 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         deadline: Deadline,
     ) -> Result<Option<i64>, SendError> {
         let mismatch = || SendError::Mismatch(format!("{target}: no message made for it"));
+        let (thread, message) = match message {
+            Message::Threaded(t) => (Some(&t.thread), &t.message),
+            other => (None, other),
+        };
         match (to.receiver, message) {
             (Receiver::Telegram { .. }, Message::Telegram { parts }) => {
                 let text = parts.get(part).ok_or_else(mismatch)?;
-                self.send_telegram(to, target, text, uncertain, deadline)
+                self.send_telegram(to, target, text, thread, part == 0, uncertain, deadline)
                     .await
             }
+            (Receiver::SlackBot { .. }, Message::Json(body)) => {
+                self.send_slack_bot(to, target, body, thread, uncertain, deadline)
+                    .await?;
+                Ok(None)
+            }
             (Receiver::Slack { webhook_url_secret }, Message::Json(body))
+            | (Receiver::Teams { webhook_url_secret }, Message::Json(body))
             | (
                 Receiver::Webhook {
                     url_secret: webhook_url_secret,

@@ -1,0 +1,265 @@
+//! HTTP-peer tests of the receivers' threads, Teams cards and pictures against wiremock
+//! (no AWS needed): an OK is a quiet reply to its ALARM in Telegram and in the ALARM's
+//! thread in Slack (bot token), with the ALARM edited in place when asked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alarm_fanout::format;
+use alarm_fanout::notice::{parse_message, Notice};
+use alarm_fanout::pace::Unpaced;
+use alarm_fanout::receivers::api::ReqwestApi;
+use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError, To};
+use alarm_fanout::routing::{ChatId, Receiver};
+use alarm_fanout::severity::Severity;
+use alarm_fanout::threads::MemoryThreads;
+use alarm_fanout::transport::ReqwestTransport;
+use groundcrew::http::HttpSettings;
+use groundcrew::retry::RetryPolicy;
+use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
+use groundcrew::Deadline;
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+struct NoSns;
+impl Publisher for NoSns {
+    async fn publish(&self, _t: &str, _s: &str, _m: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+type Tested = Receivers<InMemorySecretStore, NoSns, ReqwestTransport>;
+
+fn receivers(server: &MockServer) -> Tested {
+    let uri = server.uri();
+    let secrets = InMemorySecretStore::default()
+        .with("t", "123:TOKEN-SECRET")
+        .with("sb", "xoxb-SLACK-SECRET")
+        .with("teams", &format!("{uri}/workflows/TEAMS-SECRET"));
+    let http = HttpSettings {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+    };
+    Receivers::with_transport(
+        ReqwestTransport::new(http).unwrap(),
+        CachedSecrets::new(secrets, Duration::from_secs(60)),
+        NoSns,
+        Endpoints {
+            telegram_api: uri.clone(),
+            pagerduty_events: uri.clone(),
+            slack_api: format!("{uri}/api"),
+        },
+        RetryPolicy {
+            max_attempts: 3,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        },
+    )
+    .with_threads(Arc::new(MemoryThreads::default()))
+    .with_api(Arc::new(ReqwestApi::new(http).unwrap()))
+}
+
+fn alarm(state: &str) -> Notice {
+    let m = json!({"AlarmName": "api-5xx", "NewStateValue": state, "NewStateReason": "1 datapoint > 5",
+        "AlarmArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:api-5xx",
+        "StateChangeTime": "2026-11-21T21:30:42.236+0000"});
+    parse_message(&format!("m-{state}"), None, &m.to_string())
+}
+
+fn deadline() -> Deadline {
+    Deadline::after(Duration::from_secs(20))
+}
+
+async fn send(r: &Tested, name: &str, receiver: &Receiver, notice: &Notice) {
+    let message = format::message(receiver, notice, Severity::Critical, 3);
+    for part in 0..message.parts() {
+        r.send(
+            To {
+                name,
+                receiver,
+                pace: &Unpaced,
+            },
+            &message,
+            part,
+            deadline(),
+        )
+        .await
+        .unwrap_or_else(|f| panic!("{name}: {}", f.error));
+    }
+}
+
+async fn requests(server: &MockServer, suffix: &str) -> Vec<(Request, Value)> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with(suffix))
+        .map(|r| {
+            let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            (r, body)
+        })
+        .collect()
+}
+
+fn telegram() -> Receiver {
+    Receiver::Telegram {
+        chat_id: ChatId::Id(-100),
+        thread_id: None,
+        bot_token_secret: "t".into(),
+        picture: false,
+    }
+}
+
+#[tokio::test]
+async fn a_telegram_ok_is_a_quiet_reply_to_its_alarm() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"ok": true, "result": {"message_id": 77, "chat": {"id": -100}}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let tg = telegram();
+    send(&r, "tg", &tg, &alarm("ALARM")).await;
+    send(&r, "tg", &tg, &alarm("OK")).await;
+    let sent = requests(&server, "/sendMessage").await;
+    assert_eq!(sent.len(), 2);
+    let (first, ok) = (&sent[0].1, &sent[1].1);
+    assert!(first.get("reply_parameters").is_none(), "{first}");
+    assert!(first.get("disable_notification").is_none(), "{first}");
+    assert_eq!(ok["reply_parameters"]["message_id"], 77, "{ok}");
+    assert_eq!(ok["reply_parameters"]["allow_sending_without_reply"], true);
+    assert_eq!(ok["disable_notification"], true);
+    // Another alarm's OK has nothing to reply to: it goes on its own, still quietly.
+    let other = parse_message(
+        "x",
+        None,
+        &json!({"AlarmName": "other", "NewStateValue": "OK", "AlarmArn": "arn:aws:cloudwatch:eu-west-1:1:alarm:other"}).to_string(),
+    );
+    send(&r, "tg", &tg, &other).await;
+    let sent = requests(&server, "/sendMessage").await;
+    assert!(sent[2].1.get("reply_parameters").is_none(), "{}", sent[2].1);
+}
+
+fn slack_bot(update_message: bool) -> Receiver {
+    Receiver::SlackBot {
+        bot_token_secret: "sb".into(),
+        channel: "#ops".into(),
+        update_message,
+        picture: false,
+    }
+}
+
+async fn mount_slack(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .and(header("authorization", "Bearer xoxb-SLACK-SECRET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"ok": true, "channel": "C024BE91L", "ts": "1732224642.000100"}),
+            ),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .and(header("authorization", "Bearer xoxb-SLACK-SECRET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"ok": true, "channel": "C024BE91L", "ts": "1732224642.000100"}),
+            ),
+        )
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_slack_ok_goes_in_its_alarms_thread_and_can_edit_it() {
+    let server = MockServer::start().await;
+    mount_slack(&server).await;
+    let r = receivers(&server);
+    let bot = slack_bot(true);
+    send(&r, "slack", &bot, &alarm("ALARM")).await;
+    send(&r, "slack", &bot, &alarm("OK")).await;
+    let posts = requests(&server, "/chat.postMessage").await;
+    assert_eq!(posts.len(), 2);
+    let (first, ok) = (&posts[0].1, &posts[1].1);
+    assert_eq!(first["channel"], "#ops");
+    assert!(first.get("thread_ts").is_none(), "{first}");
+    assert!(first["text"].as_str().unwrap().contains("ALARM: api-5xx"));
+    assert_eq!(ok["thread_ts"], "1732224642.000100", "{ok}");
+    assert!(ok["text"].as_str().unwrap().contains("OK: api-5xx"));
+    // The ALARM message now shows the OK.
+    let edits = requests(&server, "/chat.update").await;
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0].1["channel"], "C024BE91L");
+    assert_eq!(edits[0].1["ts"], "1732224642.000100");
+    assert!(edits[0].1["text"].as_str().unwrap().contains("OK: api-5xx"));
+}
+
+#[tokio::test]
+async fn slack_refusals_name_slacks_error_and_never_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "not_in_channel"})),
+        )
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let bot = slack_bot(false);
+    let message = format::message(&bot, &alarm("ALARM"), Severity::Critical, 3);
+    let failed = r
+        .send(
+            To {
+                name: "slack",
+                receiver: &bot,
+                pace: &Unpaced,
+            },
+            &message,
+            0,
+            deadline(),
+        )
+        .await
+        .unwrap_err();
+    let text = failed.error.to_string();
+    assert!(text.contains("not_in_channel"), "{text}");
+    assert!(!text.contains("SLACK-SECRET"), "{text}");
+}
+
+#[tokio::test]
+async fn teams_gets_an_adaptive_card_at_its_workflows_webhook() {
+    let server = MockServer::start().await;
+    // Workflows accept a webhook request with 202 and run the flow afterwards.
+    Mock::given(method("POST"))
+        .and(path("/workflows/TEAMS-SECRET"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let teams = Receiver::Teams {
+        webhook_url_secret: "teams".into(),
+    };
+    send(&r, "teams", &teams, &alarm("ALARM")).await;
+    let sent = requests(&server, "/TEAMS-SECRET").await;
+    let card = &sent[0].1["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(card["content"]["body"][0]["text"], "🔴 ALARM: api-5xx");
+    assert_eq!(
+        sent[0].0.headers.get("content-type").unwrap(),
+        "application/json"
+    );
+}
