@@ -9,7 +9,6 @@ use sim::scenarios::telegram_webhook;
 /// call took effect) on top of the scenario's revocation, drift, endpoint failures and
 /// outages.
 #[test]
-#[ignore = "does not finish within nextest's 240 s limit (seed 1): a loop on the virtual clock to find; run with --run-ignored"]
 fn telegram_webhook_weeks() {
     let (summary, figures) = telegram_webhook::run(2, FaultRates::uniform(0.03));
     for f in &figures {

@@ -480,8 +480,9 @@ impl World {
             && secret == reg.secret_token_sha256
     }
 
-    /// One CloudFormation request through the custom resource's logic; retried by the
-    /// operator 30 minutes later while it fails.
+    /// One CloudFormation request through the custom resource's logic. A FAILED answer is
+    /// retried by the operator [`RETRY_AFTER`] later, as a happening of its own: the world
+    /// (a token put back, an outage ending) goes on meanwhile.
     async fn cloudformation(&mut self, kind: &str, event: Value) -> Result<String, String> {
         self.requests += 1;
         self.figures.cfn_requests += 1;
@@ -523,23 +524,19 @@ impl World {
             Err(_) => Err("timed out".into()),
         }
     }
-
-    async fn until_answered(&mut self, kind: &str, event: impl Fn() -> Value) -> String {
-        loop {
-            match self.cloudformation(kind, event()).await {
-                Ok(id) => return id,
-                Err(_) => tokio::time::sleep(Duration::from_secs(1800)).await,
-            }
-        }
-    }
 }
 
 /// Happenings, in time order.
 #[derive(Debug, Clone)]
 enum Happening {
     Check,
+    /// CloudFormation's requests (each retried while it fails).
+    Create,
     Update(u32),
     MoveUrl,
+    /// The clean-up Delete of the resource a move replaced: its properties and id.
+    DeleteReplaced(Value, Option<String>),
+    DeleteStack,
     Revoke,
     Restore,
     Drift(u32),
@@ -547,6 +544,46 @@ enum Happening {
     OutageStarts,
     EndpointFails,
     EndpointRecovers,
+}
+
+/// The operator retries a failed stack operation this long after it failed.
+const RETRY_AFTER: chrono::Duration = chrono::Duration::minutes(30);
+/// Attempts of one CloudFormation request before the run calls it stuck: a day of
+/// retries, longer than any of the scenario's problems lasts (8 hours at most).
+const MAX_ATTEMPTS: u32 = 48;
+
+/// The happenings still to come, in time order; at the same moment everything else comes
+/// before the health check, then in the order planned.
+#[derive(Default)]
+struct Plan {
+    queue: BTreeMap<(DateTime<Utc>, bool, u64), Happening>,
+    planned: u64,
+    /// Attempts per CloudFormation request (keyed by its happening's name).
+    attempts: BTreeMap<String, u32>,
+}
+
+impl Plan {
+    fn at(&mut self, at: DateTime<Utc>, happening: Happening) {
+        self.planned += 1;
+        let is_check = matches!(happening, Happening::Check);
+        self.queue.insert((at, is_check, self.planned), happening);
+    }
+
+    fn next(&mut self) -> Option<(DateTime<Utc>, Happening)> {
+        self.queue.pop_first().map(|((at, _, _), h)| (at, h))
+    }
+
+    /// Plans the retry of a request that failed; false once it failed [`MAX_ATTEMPTS`] times.
+    fn retry(&mut self, now: DateTime<Utc>, happening: Happening) -> bool {
+        let key = format!("{happening:?}");
+        let attempts = self.attempts.entry(key).or_insert(0);
+        *attempts += 1;
+        if *attempts >= MAX_ATTEMPTS {
+            return false;
+        }
+        self.at(now + RETRY_AFTER, happening);
+        true
+    }
 }
 
 async fn weeks(sim: Arc<Sim>) -> Figures {
@@ -577,70 +614,89 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
         chrono::Duration::days(1),
     );
     let draw = |lo: i64, hi: i64| -> i64 { sim.rng().between(lo as u64, hi as u64) as i64 };
-    let mut plan: Vec<(DateTime<Utc>, Happening)> = Vec::new();
+    let mut plan = Plan::default();
+    // CloudFormation creates the webhook at the start.
+    plan.at(start, Happening::Create);
     // Windows of trouble.
     for _ in 0..2 {
         let from = start + minute * draw(60, 13 * 24 * 60) as i32;
         w.model.outage(from, from + minute * draw(10, 60) as i32);
-        plan.push((from, Happening::OutageStarts));
+        plan.at(from, Happening::OutageStarts);
     }
     let secrets_from = start + minute * draw(24 * 60, 12 * 24 * 60) as i32;
     let secrets_to = secrets_from + minute * draw(30, 90) as i32;
     lock(&w.vault.down).push((secrets_from, secrets_to));
-    plan.push((secrets_from, Happening::SecretsDown));
+    plan.at(secrets_from, Happening::SecretsDown);
     let mut at = start + INTERVAL;
     while at < start + day * DAYS as i32 {
-        plan.push((at, Happening::Check));
+        plan.at(at, Happening::Check);
         at += INTERVAL;
     }
-    plan.push((start + day * 3 + hour * 10, Happening::Update(60)));
-    plan.push((start + day * 6 + hour * 11, Happening::MoveUrl));
+    plan.at(start + day * 3 + hour * 10, Happening::Update(60));
+    plan.at(start + day * 6 + hour * 11, Happening::MoveUrl);
     let revoke = start + minute * draw(2 * 24 * 60, 10 * 24 * 60) as i32;
-    plan.push((revoke, Happening::Revoke));
-    plan.push((revoke + minute * draw(120, 480) as i32, Happening::Restore));
+    plan.at(revoke, Happening::Revoke);
+    plan.at(revoke + minute * draw(120, 480) as i32, Happening::Restore);
     for kind in 0..3 {
-        plan.push((
+        plan.at(
             start + minute * draw(60, 13 * 24 * 60) as i32,
             Happening::Drift(kind),
-        ));
+        );
     }
     for _ in 0..2 {
         let from = start + minute * draw(60, 13 * 24 * 60) as i32;
-        plan.push((from, Happening::EndpointFails));
-        plan.push((
+        plan.at(from, Happening::EndpointFails);
+        plan.at(
             from + minute * draw(60, 10 * 60) as i32,
             Happening::EndpointRecovers,
-        ));
+        );
     }
-    plan.sort_by_key(|(at, h)| (*at, matches!(h, Happening::Check)));
+    // The stack is deleted at the end: the webhook goes.
+    plan.at(start + day * DAYS as i32, Happening::DeleteStack);
 
-    // CloudFormation creates the webhook.
-    let id = w
-        .until_answered("Create", || {
-            request("Create", 0, props(URL, 40), None, None)
-        })
-        .await;
-    w.physical_id = Some(id);
     let mut url = URL;
     let mut max = 40;
-    for (at, happening) in plan {
+    let mut stack_deleted = false;
+    while let Some((at, happening)) = plan.next() {
         sim.sleep_until(at).await;
+        // A request that failed: retried later, unless it has failed for a day.
+        let failed = |plan: &mut Plan, happening: Happening| {
+            let retried = plan.retry(sim.now(), happening.clone());
+            sim.check(
+                "a CloudFormation request succeeds once what stopped it has ended",
+                retried,
+                || format!("{happening:?} failed {MAX_ATTEMPTS} times"),
+            );
+        };
         match happening {
             Happening::Check => w.check().await,
+            Happening::Create => {
+                let event = request("Create", 0, props(URL, 40), None, None);
+                match w.cloudformation("Create", event).await {
+                    Ok(id) => w.physical_id = Some(id),
+                    Err(_) => failed(&mut plan, Happening::Create),
+                }
+            }
             Happening::Update(n) => {
-                let old = props(url, max);
-                max = n;
                 let id = w.physical_id.clone();
-                let new = w
-                    .until_answered("Update", || {
-                        request("Update", 1, props(url, n), Some(old.clone()), id.as_deref())
-                    })
-                    .await;
-                sim.check(
-                    "an Update of the same URL keeps the physical id",
-                    Some(&new) == w.physical_id.as_ref(),
-                    || new.clone(),
+                let event = request(
+                    "Update",
+                    1,
+                    props(url, n),
+                    Some(props(url, max)),
+                    id.as_deref(),
                 );
+                match w.cloudformation("Update", event).await {
+                    Ok(new) => {
+                        max = n;
+                        sim.check(
+                            "an Update of the same URL keeps the physical id",
+                            Some(&new) == w.physical_id.as_ref(),
+                            || new.clone(),
+                        );
+                    }
+                    Err(_) => failed(&mut plan, Happening::Update(n)),
+                }
             }
             Happening::MoveUrl => {
                 // The deploy changes the function's environment, then the resource.
@@ -650,34 +706,55 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
                 }
                 let old = props(url, max);
                 let old_id = w.physical_id.clone();
-                url = URL2;
-                let new = w
-                    .until_answered("Update", || {
-                        request(
-                            "Update",
-                            2,
-                            props(URL2, max),
-                            Some(old.clone()),
-                            old_id.as_deref(),
-                        )
-                    })
-                    .await;
-                sim.check(
-                    "a new URL is a new physical id",
-                    Some(&new) != old_id.as_ref(),
-                    || new.clone(),
+                let event = request(
+                    "Update",
+                    2,
+                    props(URL2, max),
+                    Some(old.clone()),
+                    old_id.as_deref(),
                 );
-                w.physical_id = Some(new);
-                // CloudFormation's clean-up deletes the old resource: its webhook is gone already.
-                w.until_answered("Delete", || {
-                    request("Delete", 3, old.clone(), None, old_id.as_deref())
-                })
-                .await;
-                sim.check(
-                    "deleting the replaced resource leaves the new webhook alone",
-                    w.model.webhook().is_some_and(|h| h.url == URL2),
-                    || format!("{:?}", w.model.webhook()),
-                );
+                match w.cloudformation("Update", event).await {
+                    Ok(new) => {
+                        sim.check(
+                            "a new URL is a new physical id",
+                            Some(&new) != old_id.as_ref(),
+                            || new.clone(),
+                        );
+                        url = URL2;
+                        w.physical_id = Some(new);
+                        // CloudFormation's clean-up deletes the old resource.
+                        plan.at(sim.now(), Happening::DeleteReplaced(old, old_id));
+                    }
+                    Err(_) => failed(&mut plan, Happening::MoveUrl),
+                }
+            }
+            Happening::DeleteReplaced(old, old_id) => {
+                let before = w.model.webhook();
+                let event = request("Delete", 3, old.clone(), None, old_id.as_deref());
+                match w.cloudformation("Delete", event).await {
+                    // Its webhook was replaced already: whatever the bot has now stays.
+                    Ok(_) => sim.check(
+                        "deleting the replaced resource leaves the new webhook alone",
+                        w.model.webhook() == before,
+                        || format!("{before:?} became {:?}", w.model.webhook()),
+                    ),
+                    Err(_) => failed(&mut plan, Happening::DeleteReplaced(old, old_id)),
+                }
+            }
+            Happening::DeleteStack => {
+                let id = w.physical_id.clone();
+                let event = request("Delete", 4, props(url, max), None, id.as_deref());
+                match w.cloudformation("Delete", event).await {
+                    Ok(_) => {
+                        stack_deleted = true;
+                        sim.check(
+                            "the stack's Delete removes the webhook",
+                            w.model.webhook().is_none(),
+                            || format!("{:?}", w.model.webhook()),
+                        );
+                    }
+                    Err(_) => failed(&mut plan, Happening::DeleteStack),
+                }
             }
             Happening::Revoke => {
                 w.model.revoke();
@@ -725,17 +802,9 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
             w.cause(Finding::Backlog);
         }
     }
-    // The stack is deleted: the webhook goes.
-    let id = w.physical_id.clone();
-    w.until_answered("Delete", || {
-        request("Delete", 4, props(url, max), None, id.as_deref())
-    })
-    .await;
-    sim.check(
-        "the stack's Delete removes the webhook",
-        w.model.webhook().is_none(),
-        || format!("{:?}", w.model.webhook()),
-    );
+    sim.check("the stack is deleted at the end", stack_deleted, || {
+        "the stack's Delete never succeeded".into()
+    });
     let mut figures = w.figures;
     figures.telegram_calls = w.model.calls_len() as u64;
     (figures.updates_delivered, figures.updates_expired) = w.model.deliveries();
