@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
                         severity,
                         account: Some("123456789012"),
                         region: Some("eu-west-1"),
+                        metrics: &[],
+                        tags: None,
                     };
                     for receiver in routing.route(&facts) {
                         assert!(

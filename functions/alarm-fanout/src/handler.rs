@@ -219,7 +219,12 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
             superseded_by: None,
             chat_migrations: BTreeMap::new(),
         };
-        let routed = routing.route(&Facts::of(notice, severity));
+        // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
+        let tags = match notice.alarm() {
+            Some(a) => self.severity.resolve_with_tags(a).await.1,
+            None => Default::default(),
+        };
+        let routed = routing.route(&Facts::of(notice, severity).with_tags(&tags));
         let decision = decide(change, &notice.id, &routed, subject, |r| {
             routing.receivers.contains_key(r)
         });

@@ -12,6 +12,7 @@
 //! - [`handler`]: the handler tying them together, [`redrive`]: the dead-letter action
 //! - [`metrics`]: the embedded-metric line
 
+pub mod alarm_metrics;
 pub mod aws;
 pub mod budget;
 pub mod config;

@@ -107,6 +107,10 @@ pub struct Alarm {
     pub threshold: Option<String>,
     /// A composite alarm's rule.
     pub rule: Option<String>,
+    /// The metrics watched, for routes to match on (namespace, name, dimensions).
+    /// (A boxed slice, not a `Vec`: it keeps `Body::Alarm` small.)
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub metrics: Box<[crate::alarm_metrics::MetricRef]>,
 }
 
 impl Alarm {

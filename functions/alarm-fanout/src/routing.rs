@@ -1,19 +1,27 @@
-//! The routing document: receivers by name and an ordered route list, as Alertmanager's
-//! route tree flattened (`continue` falls through), with a default.
+//! The routing document: receivers by name and Alertmanager's route tree (nested
+//! `routes`, first match wins unless `continue`, settings inherited), with a default.
+//! Matchers are in [`matchers`] and [`pattern`], the tree walk in [`tree`].
 //!
-//! The document is JSON or YAML. It is validated whole when it is loaded (at start-up): an
-//! unknown field, a bad glob, state or severity, a malformed secret reference or a route
-//! naming a receiver the document lacks is an error that names the field.
+//! The document is JSON or YAML. It is validated whole when it is loaded: an unknown
+//! field, a bad glob or regular expression, state or severity, a malformed secret
+//! reference or a route naming a receiver the document lacks is an error that names the
+//! field (`routes[0].routes[1].match.dimensions.DBInstanceIdentifier: ...`).
+
+mod matchers;
+mod pattern;
+mod tree;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use globset::{Glob, GlobMatcher};
 use groundcrew::secrets::SecretRef;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::error::Error;
-use crate::notice::{Kind, Notice, State};
-use crate::severity::Severity;
+use matchers::one_or_many;
+pub use matchers::Facts;
+pub use tree::{parse_duration, Route, RouteMatch, Settings};
+use tree::{walk, RawRoute};
 
 /// A Telegram chat: a numeric id or an `@channel` name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -103,47 +111,6 @@ impl Receiver {
     }
 }
 
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(Option::<OneOrMany>::deserialize(d)?.map(|v| match v {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    }))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMatch {
-    #[serde(default, deserialize_with = "one_or_many")]
-    alarm_name: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    state: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    severity: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    account: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    region: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    kind: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRoute {
-    #[serde(default, rename = "match")]
-    matchers: RawMatch,
-    #[serde(deserialize_with = "one_or_many")]
-    receivers: Option<Vec<String>>,
-    #[serde(default, rename = "continue")]
-    continue_: bool,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDocument {
@@ -152,74 +119,8 @@ struct RawDocument {
     routes: Vec<RawRoute>,
     #[serde(deserialize_with = "one_or_many")]
     default: Option<Vec<String>>,
-}
-
-/// What a notice is matched on.
-#[derive(Debug, Clone, Copy)]
-pub struct Facts<'a> {
-    pub kind: Kind,
-    pub alarm_name: Option<&'a str>,
-    pub state: Option<State>,
-    pub severity: Option<Severity>,
-    pub account: Option<&'a str>,
-    pub region: Option<&'a str>,
-}
-
-impl<'a> Facts<'a> {
-    pub fn of(notice: &'a Notice, severity: Option<Severity>) -> Self {
-        let alarm = notice.alarm();
-        Self {
-            kind: notice.kind(),
-            alarm_name: alarm.map(|a| a.name.as_str()),
-            state: alarm.map(|a| a.state),
-            severity,
-            account: notice.account.as_deref(),
-            region: notice.region.as_deref(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Matchers {
-    alarm_name: Option<Vec<GlobMatcher>>,
-    state: Option<Vec<State>>,
-    severity: Option<Vec<Severity>>,
-    account: Option<Vec<String>>,
-    region: Option<Vec<String>>,
-    kind: Option<Vec<Kind>>,
-}
-
-fn any_of<T, F: Fn(&T) -> bool>(set: &Option<Vec<T>>, fact_present: bool, test: F) -> bool {
-    match set {
-        None => true,
-        Some(items) => fact_present && items.iter().any(test),
-    }
-}
-
-impl Matchers {
-    fn matches(&self, f: &Facts<'_>) -> bool {
-        any_of(&self.kind, true, |k| *k == f.kind)
-            && any_of(&self.alarm_name, f.alarm_name.is_some(), |g| {
-                f.alarm_name.is_some_and(|n| g.is_match(n))
-            })
-            && any_of(&self.state, f.state.is_some(), |s| Some(*s) == f.state)
-            && any_of(&self.severity, f.severity.is_some(), |s| {
-                Some(*s) == f.severity
-            })
-            && any_of(&self.account, f.account.is_some(), |a| {
-                Some(a.as_str()) == f.account
-            })
-            && any_of(&self.region, f.region.is_some(), |r| {
-                Some(r.as_str()) == f.region
-            })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Route {
-    matchers: Matchers,
-    pub receivers: Vec<String>,
-    pub continue_: bool,
+    #[serde(default)]
+    repeat_interval: Option<String>,
 }
 
 /// A validated routing document.
@@ -228,31 +129,8 @@ pub struct Routing {
     pub receivers: BTreeMap<String, Receiver>,
     pub routes: Vec<Route>,
     pub default: Vec<String>,
-}
-
-fn parse_list<T>(
-    field: &str,
-    items: Option<Vec<String>>,
-    parse: impl Fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<Option<Vec<T>>, Error> {
-    items
-        .map(|items| {
-            if items.is_empty() {
-                return Err(Error::Routing(format!(
-                    "{field}: empty list (leave the field out to match anything)"
-                )));
-            }
-            items
-                .iter()
-                .map(|s| {
-                    parse(s).ok_or_else(|| {
-                        Error::Routing(format!("{field}: {s:?} is not one of {expected}"))
-                    })
-                })
-                .collect()
-        })
-        .transpose()
+    /// The `repeat_interval` of the default route, inherited by routes that set none.
+    pub repeat_interval: Option<Duration>,
 }
 
 impl Routing {
@@ -311,103 +189,73 @@ impl Routing {
         };
         let default = raw.default.unwrap_or_default();
         known("default", &default)?;
-        let mut routes = Vec::with_capacity(raw.routes.len());
-        for (i, r) in raw.routes.into_iter().enumerate() {
-            let receivers = r.receivers.unwrap_or_default();
-            known(&format!("routes[{i}].receivers"), &receivers)?;
-            let m = r.matchers;
-            let field = |f: &str| format!("routes[{i}].match.{f}");
-            let alarm_name = m
-                .alarm_name
-                .map(|globs| {
-                    globs
-                        .iter()
-                        .map(|g| {
-                            Glob::new(g).map(|g| g.compile_matcher()).map_err(|e| {
-                                Error::Routing(format!(
-                                    "{}: bad glob {g:?}: {e}",
-                                    field("alarm_name")
-                                ))
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?;
-            let matchers = Matchers {
-                alarm_name,
-                state: parse_list(
-                    &field("state"),
-                    m.state,
-                    State::parse,
-                    "ALARM, OK, INSUFFICIENT_DATA",
-                )?,
-                severity: parse_list(
-                    &field("severity"),
-                    m.severity,
-                    Severity::parse,
-                    "critical, error, warning, info",
-                )?,
-                account: parse_list(
-                    &field("account"),
-                    m.account,
-                    |s| Some(s.trim().to_string()),
-                    "",
-                )?,
-                region: parse_list(
-                    &field("region"),
-                    m.region,
-                    |s| Some(s.trim().to_string()),
-                    "",
-                )?,
-                kind: parse_list(
-                    &field("kind"),
-                    m.kind,
-                    Kind::parse,
-                    "alarm, rds, budgets, health, text",
-                )?,
-            };
-            routes.push(Route {
-                matchers,
-                receivers,
-                continue_: r.continue_,
-            });
-        }
+        let repeat_interval = raw
+            .repeat_interval
+            .map(|text| {
+                parse_duration(&text).map_err(|e| Error::Routing(format!("repeat_interval: {e}")))
+            })
+            .transpose()?;
+        let root = Settings {
+            receivers: default.clone(),
+            repeat_interval,
+        };
+        let check = |field: &str, names: &[String]| {
+            known(field, names).map_err(|e| match e {
+                Error::Routing(reason) => reason,
+                other => other.to_string(),
+            })
+        };
+        let routes = raw
+            .routes
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Route::build(format!("routes[{i}]"), r, &root, &check))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::Routing)?;
         Ok(Self {
             receivers: raw.receivers,
             routes,
             default,
+            repeat_interval,
         })
+    }
+
+    /// The routes a notice ends on, in document order: the deepest matching routes down to
+    /// the first without `continue` at each level; the default route when none matches.
+    pub fn matches(&self, facts: &Facts<'_>) -> Vec<RouteMatch> {
+        let mut out = Vec::new();
+        if !walk(&self.routes, facts, &mut out) {
+            out.push(RouteMatch {
+                path: "default".into(),
+                settings: Settings {
+                    receivers: self.default.clone(),
+                    repeat_interval: self.repeat_interval,
+                },
+            });
+        }
+        out
     }
 
     /// The receivers for a notice, in route order without repeats: every matching route
     /// down to the first one without `continue`; the default when none matches.
     pub fn route(&self, facts: &Facts<'_>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut matched = false;
-        for route in &self.routes {
-            if route.matchers.matches(facts) {
-                matched = true;
-                for r in &route.receivers {
-                    if !out.contains(r) {
-                        out.push(r.clone());
-                    }
-                }
-                if !route.continue_ {
-                    break;
+        for m in self.matches(facts) {
+            for r in m.settings.receivers {
+                if !out.contains(&r) {
+                    out.push(r);
                 }
             }
         }
-        if matched {
-            out
-        } else {
-            self.default.clone()
-        }
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notice::{Kind, State};
+    use crate::severity::Severity;
 
     const YAML: &str = r#"
 receivers:
@@ -434,6 +282,8 @@ default: [ops-telegram]
             severity: sev,
             account: Some("1"),
             region: Some("eu-west-1"),
+            metrics: &[],
+            tags: None,
         }
     }
 
@@ -461,6 +311,221 @@ default: [ops-telegram]
             r.route(&facts(None, None, Kind::Text)),
             vec!["ops-telegram"]
         );
+    }
+
+    const NESTED: &str = r#"
+receivers:
+  pager: {type: pagerduty, routing_key_secret: /groundcrew/pd}
+  db-chat: {type: slack, webhook_url_secret: groundcrew/db-slack}
+  ops-chat: {type: slack, webhook_url_secret: groundcrew/ops-slack}
+  audit: {type: webhook, url_secret: groundcrew/audit}
+repeat_interval: 4h
+routes:
+  - match: {namespace: AWS/RDS}
+    receivers: db-chat
+    repeat_interval: 1h
+    routes:
+      - match: {severity: critical, dimensions: {DBInstanceIdentifier: "~prod-.*"}}
+        receivers: [pager]
+        continue: true
+      - match: {alarm_name: "!*-canary"}
+        routes:
+          - match: {tags: {team: payments}}
+            receivers: [audit]
+  - match: {alarm_name: "~(prod|stage)-.*"}
+    receivers: ops-chat
+default: ops-chat
+"#;
+
+    fn rds(db: &str) -> Vec<MetricRef> {
+        vec![MetricRef {
+            namespace: Some("AWS/RDS".into()),
+            name: Some("CPUUtilization".into()),
+            dimensions: vec![("DBInstanceIdentifier".into(), db.into())],
+        }]
+    }
+
+    use crate::alarm_metrics::MetricRef;
+
+    #[test]
+    fn nested_routes_inherit_and_the_deepest_match_wins() {
+        let r = Routing::parse(NESTED).unwrap();
+        let prod = rds("prod-db");
+        let f = Facts {
+            metrics: &prod,
+            ..facts(Some("prod-db-cpu"), Some(Severity::Critical), Kind::Alarm)
+        };
+        let got = r.matches(&f);
+        // The critical child continues to its sibling, which has no receivers of its own
+        // and no matching child: it ends there with the parent's receivers and interval.
+        assert_eq!(
+            got.iter().map(|m| m.path.as_str()).collect::<Vec<_>>(),
+            vec!["routes[0].routes[0]", "routes[0].routes[1]"]
+        );
+        assert_eq!(got[0].settings.receivers, vec!["pager"]);
+        assert_eq!(got[1].settings.receivers, vec!["db-chat"]);
+        assert_eq!(
+            got[1].settings.repeat_interval,
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(r.route(&f), vec!["pager", "db-chat"]);
+
+        // Tags reach the grandchild.
+        let tags: BTreeMap<String, String> = [("team".into(), "payments".into())].into();
+        let f = Facts {
+            metrics: &prod,
+            ..facts(Some("pay-db"), Some(Severity::Warning), Kind::Alarm)
+        }
+        .with_tags(&tags);
+        let got = r.matches(&f);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].path, "routes[0].routes[1].routes[0]");
+        assert_eq!(got[0].settings.receivers, vec!["audit"]);
+        assert_eq!(
+            got[0].settings.repeat_interval,
+            Some(Duration::from_secs(3600))
+        );
+
+        // A canary on a dev database: no child matches, so the parent itself is the answer.
+        let dev = rds("dev-db");
+        let f = Facts {
+            metrics: &dev,
+            ..facts(Some("dev-canary"), Some(Severity::Warning), Kind::Alarm)
+        };
+        assert_eq!(r.matches(&f)[0].path, "routes[0]");
+        assert_eq!(r.route(&f), vec!["db-chat"]);
+
+        // Not an RDS metric: the regex route, then the default with the root interval.
+        let f = facts(Some("stage-api"), None, Kind::Alarm);
+        assert_eq!(r.route(&f), vec!["ops-chat"]);
+        let f = facts(Some("dev-api"), None, Kind::Alarm);
+        let got = r.matches(&f);
+        assert_eq!(got[0].path, "default");
+        assert_eq!(
+            got[0].settings.repeat_interval,
+            Some(Duration::from_secs(4 * 3600))
+        );
+    }
+
+    #[test]
+    fn nested_errors_name_the_path() {
+        let cases = [
+            (
+                NESTED.replace("receivers: [audit]", "receivers: [adit]"),
+                "routes[0].routes[1].routes[0].receivers: unknown receiver \"adit\"",
+            ),
+            (
+                NESTED.replace("repeat_interval: 1h", "repeat_interval: hourly"),
+                "routes[0].repeat_interval: \"hourly\" is not a duration",
+            ),
+            (
+                NESTED.replace("\"~prod-.*\"", "\"~prod-(\""),
+                "routes[0].routes[0].match.dimensions.DBInstanceIdentifier: bad regular expression",
+            ),
+            (
+                NESTED.replace("repeat_interval: 4h", "repeat_interval: 0s"),
+                "repeat_interval: \"0s\"",
+            ),
+            (
+                NESTED.replace("tags: {team: payments}", "tag: {team: payments}"),
+                "unknown field `tag`",
+            ),
+        ];
+        for (doc, wanted) in cases {
+            let err = Routing::parse(&doc).unwrap_err().to_string();
+            assert!(err.contains(wanted), "wanted {wanted:?} in {err}");
+        }
+    }
+
+    /// The whole documents the README shows (YAML and JSON, with a `default`) parse and
+    /// route as it says; fragments (receivers alone) are left out.
+    #[test]
+    fn the_readme_documents_still_work() {
+        let readme = include_str!("../README.md");
+        let blocks: Vec<&str> = readme
+            .split("```")
+            .filter(|b| {
+                (b.starts_with("yaml\nreceivers:") && b.contains("\ndefault:"))
+                    || (b.starts_with("json\n{\n  \"receivers\"") && b.contains("\"default\""))
+            })
+            .map(|b| b.split_once('\n').map_or(b, |(_, rest)| rest))
+            .collect();
+        assert!(
+            blocks.len() >= 2,
+            "the README's routing documents were not found"
+        );
+        for doc in &blocks {
+            let doc = doc
+                .replace("<region>", "eu-west-1")
+                .replace("<account>", "123456789012")
+                .replace("<Name>", "gc");
+            let r = Routing::parse(&doc).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+            assert!(!r
+                .route(&facts(
+                    Some("prod-api"),
+                    Some(Severity::Critical),
+                    Kind::Alarm
+                ))
+                .is_empty());
+        }
+        let first = Routing::parse(blocks[0]).unwrap();
+        let prod = facts(Some("prod-api"), Some(Severity::Critical), Kind::Alarm);
+        assert_eq!(first.route(&prod), vec!["ops-telegram", "ops-slack"]);
+        let in_account = Facts {
+            account: Some("123456789012"),
+            ..prod
+        };
+        assert_eq!(
+            first.route(&in_account),
+            vec!["oncall", "ops-telegram", "ops-slack"]
+        );
+        assert_eq!(
+            first.route(&facts(None, None, Kind::Rds)),
+            vec!["ops-email", "audit"]
+        );
+    }
+
+    /// The fixture events, parsed as the handler parses them, route by what they watch.
+    #[test]
+    fn the_fixture_alarms_route_by_namespace_metric_and_dimensions() {
+        let doc = r#"
+receivers:
+  db: {type: webhook, url_secret: db}
+  api: {type: webhook, url_secret: api}
+  queues: {type: webhook, url_secret: queues}
+  lb: {type: webhook, url_secret: lb}
+  rest: {type: webhook, url_secret: rest}
+routes:
+  - {match: {namespace: AWS/RDS, dimensions: {DBClusterIdentifier: "demo-*"}}, receivers: db}
+  - {match: {metric_name: "~5XXError|Count", dimensions: {ApiName: demo-api}}, receivers: api}
+  - {match: {dimensions: {QueueName: "*"}}, receivers: queues}
+  - {match: {namespace: AWS/ApplicationELB, dimensions: {LoadBalancer: ["*demo-*", "!*payments*"]}}, receivers: lb}
+default: rest
+"#;
+        let r = Routing::parse(doc).unwrap();
+        let cases = [
+            ("sns-metric-alarm", "db"),
+            ("sns-metric-math-alarm", "api"),
+            ("eventbridge-alarm-state-change", "queues"),
+            ("sns-anomaly-alarm", "lb"),
+            ("lambda-alarm-action", "rest"),
+            ("sns-composite-alarm", "rest"),
+        ];
+        for (name, wanted) in cases {
+            let path = format!(
+                "{}/../../events/alarm-fanout/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let notice = crate::notice::parse_event(&event).unwrap().remove(0);
+            assert_eq!(
+                r.route(&Facts::of(&notice, None)),
+                vec![wanted],
+                "{name}: {:?}",
+                notice.alarm().map(|a| &a.metrics)
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Severity: the alarm's `severity` tag (CloudWatch `ListTagsForResource`, cached), else a
-//! name convention, else the configured default.
+//! name convention, else the configured default. The same read brings every tag of the
+//! alarm, which routes match on (`match.tags`): one call per alarm per cache lifetime.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,14 +50,33 @@ pub fn from_name(name: &str) -> Option<Severity> {
         .find_map(Severity::parse)
 }
 
-/// Reads one tag of a CloudWatch alarm.
+/// Reads the tags of a CloudWatch alarm.
 pub trait TagLookup: Send + Sync {
     fn tag(
         &self,
         alarm_arn: &str,
         key: &str,
     ) -> impl Future<Output = Result<Option<String>, String>> + Send;
+
+    /// Every tag of the alarm. A lookup that can read only one tag answers with the
+    /// severity tag (`key`) alone.
+    fn tags(
+        &self,
+        alarm_arn: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, String>> + Send {
+        async move {
+            Ok(self
+                .tag(alarm_arn, key)
+                .await?
+                .map(|value| BTreeMap::from([(key.to_string(), value)]))
+                .unwrap_or_default())
+        }
+    }
 }
+
+/// An alarm's tags as routes see them.
+pub type Tags = Arc<BTreeMap<String, String>>;
 
 pub use crate::aws::CloudWatchTags;
 
@@ -64,7 +85,7 @@ pub struct SeverityResolver<T> {
     tags: Arc<T>,
     key: String,
     default: Severity,
-    cache: moka::future::Cache<String, Option<String>>,
+    cache: moka::future::Cache<String, Tags>,
 }
 
 impl<T: TagLookup + 'static> SeverityResolver<T> {
@@ -82,31 +103,43 @@ impl<T: TagLookup + 'static> SeverityResolver<T> {
 
     /// Tag, then name, then default. A failed tag read is logged, never fatal.
     pub async fn resolve(&self, alarm: &Alarm) -> Severity {
+        self.resolve_with_tags(alarm).await.0
+    }
+
+    /// The severity and the alarm's tags (empty when they could not be read, or for an
+    /// alarm without a CloudWatch ARN).
+    pub async fn resolve_with_tags(&self, alarm: &Alarm) -> (Severity, Tags) {
+        let mut found_tags = Tags::default();
         if let Some(arn) = alarm.arn.as_deref().filter(|a| a.contains(":cloudwatch:")) {
             let tags = Arc::clone(&self.tags);
             let key = self.key.clone();
             let owned_arn = arn.to_string();
             let found = self
                 .cache
-                .try_get_with(
-                    arn.to_string(),
-                    async move { tags.tag(&owned_arn, &key).await },
-                )
+                .try_get_with(arn.to_string(), async move {
+                    tags.tags(&owned_arn, &key).await.map(Arc::new)
+                })
                 .await;
             match found {
-                Ok(Some(value)) => match Severity::parse(&value) {
-                    Some(s) => return s,
-                    None => {
-                        tracing::warn!(alarm = %alarm.name, value = %value, "the severity tag is not a known level")
-                    }
-                },
-                Ok(None) => {}
+                Ok(all) => found_tags = all,
                 Err(e) => {
                     tracing::warn!(alarm = %alarm.name, error = %e, "could not read the alarm's tags")
                 }
             }
+            let value = found_tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&self.key))
+                .map(|(_, v)| v);
+            if let Some(value) = value {
+                match Severity::parse(value) {
+                    Some(s) => return (s, found_tags),
+                    None => {
+                        tracing::warn!(alarm = %alarm.name, value = %value, "the severity tag is not a known level")
+                    }
+                }
+            }
         }
-        from_name(&alarm.name).unwrap_or(self.default)
+        (from_name(&alarm.name).unwrap_or(self.default), found_tags)
     }
 }
 
@@ -141,6 +174,45 @@ mod tests {
         assert_eq!(from_name("P2_db_cpu"), Some(Severity::Error));
         assert_eq!(from_name("[warn] queue depth"), Some(Severity::Warning));
         assert_eq!(from_name("criticality-check"), None);
+    }
+
+    /// A lookup that reads every tag at once, as CloudWatch's does.
+    struct AllTags(Arc<AtomicUsize>);
+    impl TagLookup for AllTags {
+        async fn tag(&self, _arn: &str, _key: &str) -> Result<Option<String>, String> {
+            unreachable!("the resolver reads all tags at once")
+        }
+        async fn tags(&self, _arn: &str, _key: &str) -> Result<BTreeMap<String, String>, String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(BTreeMap::from([
+                ("Severity".to_string(), "warn".to_string()),
+                ("team".to_string(), "db".to_string()),
+            ]))
+        }
+    }
+
+    #[tokio::test]
+    async fn one_read_brings_the_severity_and_the_tags_routes_match() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let r = SeverityResolver::new(
+            AllTags(calls.clone()),
+            "severity",
+            Severity::Info,
+            Duration::from_secs(60),
+        );
+        let a = alarm(
+            "db-critical",
+            Some("arn:aws:cloudwatch:eu-west-1:1:alarm:db"),
+        );
+        let (severity, tags) = r.resolve_with_tags(&a).await;
+        assert_eq!(severity, Severity::Warning);
+        assert_eq!(tags.get("team").map(String::as_str), Some("db"));
+        assert_eq!(r.resolve(&a).await, Severity::Warning);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // No CloudWatch ARN: no tags, the name decides.
+        let (severity, tags) = r.resolve_with_tags(&alarm("db-critical", None)).await;
+        assert_eq!(severity, Severity::Critical);
+        assert!(tags.is_empty());
     }
 
     #[tokio::test]

@@ -8,6 +8,20 @@ pub struct CloudWatchTags(pub aws_sdk_cloudwatch::Client);
 
 impl TagLookup for CloudWatchTags {
     async fn tag(&self, alarm_arn: &str, key: &str) -> Result<Option<String>, String> {
+        Ok(self
+            .tags(alarm_arn, key)
+            .await?
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v))
+    }
+
+    /// Every tag in one `ListTagsForResource` call.
+    async fn tags(
+        &self,
+        alarm_arn: &str,
+        _key: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, String> {
         let out = self
             .0
             .list_tags_for_resource()
@@ -18,7 +32,7 @@ impl TagLookup for CloudWatchTags {
         Ok(out
             .tags()
             .iter()
-            .find(|t| t.key().is_some_and(|k| k.eq_ignore_ascii_case(key)))
-            .and_then(|t| t.value().map(str::to_string)))
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect())
     }
 }

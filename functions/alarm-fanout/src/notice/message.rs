@@ -220,6 +220,7 @@ fn parse_sns_alarm(m: &Value) -> Option<Alarm> {
         metric,
         threshold,
         rule: owned(m, "AlarmRule"),
+        metrics: crate::alarm_metrics::from_sns_trigger(trigger).into(),
     })
 }
 
@@ -312,5 +313,6 @@ pub(super) fn parse_alarm_detail(
         metric,
         threshold: None,
         rule: config.and_then(|c| owned(c, "alarmRule")),
+        metrics: crate::alarm_metrics::from_configuration(config).into(),
     })
 }
