@@ -57,6 +57,23 @@ pub struct Figures {
     pub dead_letters: u64,
     pub sweeps: u64,
     pub get_metric_data_calls: u64,
+    /// The plain RDS instances' share of the figures above.
+    pub instances: InstanceFigures,
+}
+
+/// The figures of the plain RDS instances alone (they are also counted in [`Figures`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InstanceFigures {
+    pub capturable_minutes: u64,
+    pub captured_minutes: u64,
+    pub sweep_stops: u64,
+    pub restops: u64,
+}
+
+impl InstanceFigures {
+    pub fn capture_share(&self) -> f64 {
+        self.captured_minutes as f64 / (self.capturable_minutes.max(1)) as f64
+    }
 }
 
 impl Figures {
@@ -74,6 +91,10 @@ impl Figures {
         self.dead_letters += o.dead_letters;
         self.sweeps += o.sweeps;
         self.get_metric_data_calls += o.get_metric_data_calls;
+        self.instances.capturable_minutes += o.instances.capturable_minutes;
+        self.instances.captured_minutes += o.instances.captured_minutes;
+        self.instances.sweep_stops += o.instances.sweep_stops;
+        self.instances.restops += o.instances.restops;
     }
 
     pub fn capture_share(&self) -> f64 {
@@ -869,6 +890,8 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
         stops_with_unpublished_connection: 0,
         sweep_stops: 0,
         restops: 0,
+        instance_sweep_stops: 0,
+        instance_restops: 0,
         api_calls: BTreeMap::new(),
         broken_metrics,
     };
@@ -973,6 +996,8 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
     let mut f = run.figures;
     f.sweep_stops = w.sweep_stops;
     f.restops = w.restops;
+    f.instances.sweep_stops = w.instance_sweep_stops;
+    f.instances.restops = w.instance_restops;
     f.stops_with_unpublished_connection = w.stops_with_unpublished_connection;
     f.dead_letters = w.queue.dead_letters.len() as u64;
     f.get_metric_data_calls = w.api_calls.get("GetMetricData").copied().unwrap_or(0);
@@ -988,6 +1013,14 @@ pub async fn run_with(sim: Arc<Sim>, days: i64, broken_metrics: bool) -> Figures
         );
         f.capturable_minutes += a;
         f.captured_minutes += b;
+        if w.rds
+            .clusters
+            .get(id)
+            .is_some_and(|c| c.cluster.kind == DbKind::Instance)
+        {
+            f.instances.capturable_minutes += a;
+            f.instances.captured_minutes += b;
+        }
     }
     f
 }

@@ -64,6 +64,9 @@ pub struct World {
     pub stops_with_unpublished_connection: u64,
     pub sweep_stops: u64,
     pub restops: u64,
+    /// Of those, the stops of plain RDS instances.
+    pub instance_sweep_stops: u64,
+    pub instance_restops: u64,
     pub api_calls: BTreeMap<&'static str, u64>,
     /// A deliberately broken CloudWatch (every minute reads 0 connections), to prove
     /// that the invariants catch a wrong idle check and that a failure replays exactly.
@@ -328,9 +331,16 @@ impl SimAws {
                 .get(id)
                 .is_some_and(|c| c.status() == "available");
             if available {
+                let instance = u64::from(kind == DbKind::Instance);
                 match w.acting {
-                    Some(Acting::Sweep) => self.check_sweep_stop(w, id, now),
-                    Some(Acting::Batch) => w.restops += 1,
+                    Some(Acting::Sweep) => {
+                        self.check_sweep_stop(w, id, now);
+                        w.instance_sweep_stops += instance;
+                    }
+                    Some(Acting::Batch) => {
+                        w.restops += 1;
+                        w.instance_restops += instance;
+                    }
                     _ => {}
                 }
             }
