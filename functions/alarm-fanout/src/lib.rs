@@ -40,6 +40,7 @@ pub mod severity;
 pub mod store;
 pub mod threads;
 pub mod transport;
+pub mod windows;
 
 pub use error::Error;
 
