@@ -1032,3 +1032,139 @@ async fn an_ok_replies_to_its_alarm_through_the_thread_kept_in_dynamodb() {
 /// get one claim between them, lines folded while a digest is out stay for the next one, a
 /// holder whose claim expired and was taken over cannot finish, and the next digest waits
 /// for its interval.
+#[tokio::test]
+async fn the_digest_claim_and_finish_race_in_dynamodb() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::digest::{Entry, Pending};
+    use alarm_fanout::pace::PaceStore;
+
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    let line = |name: &str, at_ms: i64| Entry {
+        line: format!("🔴 {name} · ALARM · {at_ms}"),
+        at_ms,
+        changes: 1,
+    };
+    let interval = Duration::from_secs(60);
+    let t0 = 1_800_000_000_000i64;
+    // Twenty invocations fold at once: every line lands.
+    let folds = (0..20).map(|i| {
+        let entry = line(&format!("a{i:02}"), t0 + i);
+        let store = &store;
+        async move { store.fold("tg", &format!("alarm#a{i:02}"), &entry, 0).await }
+    });
+    for r in futures::future::join_all(folds).await {
+        r.expect("fold");
+    }
+    // Two flushes claim at once: one claim, holding all twenty lines.
+    let (c1, c2) = tokio::join!(
+        store.claim_digest("tg", "f1", t0 + 100, t0 + 60_000, interval),
+        store.claim_digest("tg", "f2", t0 + 100, t0 + 60_000, interval),
+    );
+    let (c1, c2) = (c1.expect("claim 1"), c2.expect("claim 2"));
+    assert!(c1.is_some() != c2.is_some(), "{c1:?} / {c2:?}");
+    let (holder, other, claimed) = match (c1, c2) {
+        (Some(c), None) => ("f1", "f2", c),
+        (None, Some(c)) => ("f2", "f1", c),
+        _ => unreachable!(),
+    };
+    assert_eq!(claimed.pending.entries.len(), 20);
+    // While it is out: a newer state of a00 and a new alarm are folded.
+    store
+        .fold("tg", "alarm#a00", &line("a00", t0 + 500), 0)
+        .await
+        .unwrap();
+    store
+        .fold("tg", "alarm#b", &line("b", t0 + 600), 0)
+        .await
+        .unwrap();
+    // The other flush cannot finish what it does not hold.
+    let lost = store
+        .finish_digest("tg", other, &claimed.pending, t0 + 1_000)
+        .await;
+    assert!(matches!(lost, Err(Error::LeaseLost { .. })), "{lost:?}");
+    store
+        .finish_digest("tg", holder, &claimed.pending, t0 + 1_000)
+        .await
+        .expect("finish");
+    // Left: what changed or came while the digest was out, nothing it showed.
+    let too_soon = store
+        .claim_digest("tg", "f3", t0 + 2_000, t0 + 62_000, interval)
+        .await
+        .unwrap();
+    assert!(too_soon.is_none(), "the next digest waits for its interval");
+    let next = store
+        .claim_digest("tg", "f3", t0 + 61_000, t0 + 62_000, interval)
+        .await
+        .unwrap()
+        .expect("the rest is claimable after the interval");
+    let left: Vec<(&String, i64)> = next
+        .pending
+        .entries
+        .iter()
+        .map(|(k, e)| (k, e.at_ms))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            (&"alarm#a00".to_string(), t0 + 500),
+            (&"alarm#b".to_string(), t0 + 600)
+        ]
+    );
+    assert_eq!(next.pending.entries["alarm#a00"].changes, 2);
+    // f3 stalls past its claim; f4 takes over, and f3 can no longer finish.
+    let taken = store
+        .claim_digest("tg", "f4", t0 + 62_001, t0 + 120_000, interval)
+        .await
+        .unwrap()
+        .expect("an expired claim is taken over");
+    assert_eq!(taken.pending, next.pending);
+    let stale = store
+        .finish_digest("tg", "f3", &next.pending, t0 + 62_002)
+        .await;
+    assert!(matches!(stale, Err(Error::LeaseLost { .. })), "{stale:?}");
+    store
+        .finish_digest("tg", "f4", &taken.pending, t0 + 62_003)
+        .await
+        .unwrap();
+    let empty = store
+        .claim_digest("tg", "f5", t0 + 200_000, t0 + 260_000, interval)
+        .await
+        .unwrap();
+    assert_eq!(empty.map(|c| c.pending), None::<Pending>);
+}
+
+#[tokio::test]
+async fn an_alarm_picture_comes_from_get_metric_widget_image() {
+    use alarm_fanout::aws::CloudWatchPictures;
+    use alarm_fanout::picture::Pictures;
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let sdk = groundcrew::require_local_aws!();
+    // moto has no GetMetricWidgetImage: the stand-in's CloudWatch translator draws one.
+    let sdk = groundcrew::testing::with_endpoint(&sdk, &groundcrew::testing::standin_endpoint());
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let name = unique_name("pictured");
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&name)
+        .namespace("AWS/EC2")
+        .metric_name("CPUUtilization")
+        .dimensions(Dimension::builder().name("InstanceId").value("i-1").build())
+        .statistic(Statistic::Average)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(80.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .expect("put alarm");
+    let pictures = CloudWatchPictures(cloudwatch);
+    let png = pictures
+        .picture(&name)
+        .await
+        .expect("picture")
+        .expect("a metric alarm is drawn");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{:?}", &png[..8]);
+    assert_eq!(pictures.picture(&unique_name("gone")).await.unwrap(), None);
+}
