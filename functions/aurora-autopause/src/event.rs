@@ -3,14 +3,22 @@
 //! Accepted: a direct invoke `{"action": "sweep"|"pause"|"wake"|"status", "environment": "..",
 //! "dry_run": bool, "idleMinutesBeforePause": n}` (also what the EventBridge Scheduler
 //! schedules send), an EventBridge `Scheduled Event` (a sweep), an EventBridge
-//! `RDS DB Cluster Event` for `RDS-EVENT-0153`, and an SQS batch from the follow-up queue
-//! whose messages hold either of the last two kinds (the re-stop rule and the wake's
-//! follow-ups send them there).
+//! `RDS DB Cluster Event` for `RDS-EVENT-0153` or `RDS DB Instance Event` for
+//! `RDS-EVENT-0154`, and an SQS batch from the follow-up queue whose messages hold either of
+//! the last two kinds (the re-stop rule and the wake's follow-ups send them there).
+//!
+//! Each kind is a typed serde struct (`aws_lambda_events`' `SqsEvent` and
+//! `EventBridgeEvent` for AWS's own events), chosen by reading the fields that tell them
+//! apart first (`Records`, `action`, `source`/`detail-type`), so that an error names the
+//! kind and the field. Only the direct invoke, which people write, refuses unknown fields.
 
 use std::time::Duration;
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use serde_json::{Map, Value};
+use serde::de::{Deserializer, Error as _, IgnoredAny};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::model::DbKind;
 use crate::Error;
@@ -60,6 +68,19 @@ pub struct Request {
     pub idle_window: Option<Duration>,
 }
 
+impl Request {
+    fn of(action: Action) -> Self {
+        Self {
+            action,
+            environment: None,
+            dry_run: None,
+            database: None,
+            database_kind: DbKind::Cluster,
+            idle_window: None,
+        }
+    }
+}
+
 /// What arrived: one request, or a batch of queued ones.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
@@ -77,6 +98,88 @@ pub struct Queued {
     pub request: Result<Request, String>,
 }
 
+/// The fields that tell the accepted events apart; nothing else is read here.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "Records", default)]
+    records: Option<Vec<RecordSource>>,
+    #[serde(default)]
+    action: Option<IgnoredAny>,
+    #[serde(default)]
+    source: Option<IgnoredAny>,
+    #[serde(rename = "detail-type", default)]
+    detail_type: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RecordSource {
+    #[serde(rename = "eventSource", default)]
+    event_source: Option<String>,
+}
+
+/// A direct invoke, as people (and the schedules) write it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectInvoke {
+    #[serde(deserialize_with = "action_name")]
+    action: String,
+    #[serde(default, deserialize_with = "environment")]
+    environment: Option<String>,
+    #[serde(default, deserialize_with = "dry_run")]
+    dry_run: Option<bool>,
+    #[serde(
+        rename = "idleMinutesBeforePause",
+        default,
+        deserialize_with = "idle_minutes"
+    )]
+    idle_minutes: Option<u64>,
+}
+
+/// Fields of a direct invoke deserialised with an error that names the field and what it
+/// must be, followed by serde's own words for what was found.
+macro_rules! named_field {
+    ($fn:ident, $ty:ty, $name:literal, $must_be:literal) => {
+        fn $fn<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+            <$ty>::deserialize(d).map_err(|e| {
+                D::Error::custom(format!(
+                    concat!("`", $name, "` must be ", $must_be, " ({})"),
+                    e
+                ))
+            })
+        }
+    };
+}
+named_field!(action_name, String, "action", "a string");
+named_field!(environment, Option<String>, "environment", "a string");
+named_field!(dry_run, Option<bool>, "dry_run", "true or false");
+named_field!(
+    idle_minutes,
+    Option<u64>,
+    "idleMinutesBeforePause",
+    "a whole number of minutes from 5 to 1440"
+);
+
+/// Which EventBridge event it is: read before its `detail`, whose shape depends on it.
+#[derive(Deserialize)]
+struct EventKind {
+    source: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+}
+
+/// The `detail` of an RDS event (RDS User Guide, "Amazon RDS event categories and event
+/// messages" and the EventBridge example there). The fields are optional here so that a
+/// missing one is named in the error.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct RdsEventDetail {
+    #[serde(rename = "EventID", default)]
+    event_id: Option<String>,
+    #[serde(rename = "SourceType", default)]
+    source_type: Option<String>,
+    #[serde(rename = "SourceIdentifier", default)]
+    source_identifier: Option<String>,
+}
+
 fn bad(msg: impl Into<String>) -> Error {
     Error::BadEvent(msg.into())
 }
@@ -88,20 +191,41 @@ fn valid_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+=".contains(c))
 }
 
+/// The kind of JSON value, for an error about the whole event.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn probe(event: &Value) -> Result<Probe, Error> {
+    if !event.is_object() {
+        return Err(bad(format!(
+            "the event must be a JSON object, not {}",
+            kind(event)
+        )));
+    }
+    Probe::deserialize(event)
+        .map_err(|e| bad(format!("the event is not one this function accepts: {e}")))
+}
+
 /// Reads any accepted event: an SQS batch, or one request.
 pub fn parse_incoming(event: &Value) -> Result<Incoming, Error> {
-    let is_batch = event
-        .get("Records")
-        .and_then(Value::as_array)
+    let is_batch = probe(event)?
+        .records
+        .as_ref()
         .and_then(|r| r.first())
-        .and_then(|r| r.get("eventSource"))
-        .and_then(Value::as_str)
+        .and_then(|r| r.event_source.as_deref())
         == Some("aws:sqs");
     if !is_batch {
         return parse(event).map(Incoming::One);
     }
-    let batch: SqsEvent =
-        serde_json::from_value(event.clone()).map_err(|e| bad(format!("SQS event: {e}")))?;
+    let batch = SqsEvent::deserialize(event).map_err(|e| bad(format!("SQS event: {e}")))?;
     let mut queued = Vec::with_capacity(batch.records.len());
     for (i, m) in batch.records.into_iter().enumerate() {
         let message_id = m
@@ -124,118 +248,60 @@ pub fn parse_incoming(event: &Value) -> Result<Incoming, Error> {
     Ok(Incoming::Queue(queued))
 }
 
+/// Reads one request: a direct invoke or an EventBridge event.
 pub fn parse(event: &Value) -> Result<Request, Error> {
-    let obj = event.as_object().ok_or_else(|| {
-        bad(format!(
-            "the event must be a JSON object, not {}",
-            kind(event)
-        ))
-    })?;
-    if obj.contains_key("action") {
-        return direct(obj);
+    let probe = probe(event)?;
+    if probe.action.is_some() {
+        return direct(event);
     }
-    if obj.contains_key("detail-type") || obj.contains_key("source") {
-        return eventbridge(obj);
+    if probe.detail_type.is_some() || probe.source.is_some() {
+        return eventbridge(event);
     }
     Err(bad(
         "the event has neither `action` (direct invoke) nor `source`/`detail-type` (EventBridge)",
     ))
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn direct(obj: &Map<String, Value>) -> Result<Request, Error> {
-    for key in obj.keys() {
-        if !matches!(
-            key.as_str(),
-            "action" | "environment" | "dry_run" | "idleMinutesBeforePause"
-        ) {
+fn direct(event: &Value) -> Result<Request, Error> {
+    let invoke = DirectInvoke::deserialize(event).map_err(|e| bad(e.to_string()))?;
+    let action = match invoke.action.as_str() {
+        "sweep" => Action::Sweep,
+        "pause" => Action::Pause,
+        "wake" => Action::Wake,
+        "status" => Action::Status,
+        other => {
             return Err(bad(format!(
-                "unknown field `{key}`; expected action, environment, dry_run, idleMinutesBeforePause"
-            )));
+                "unknown action `{}`; expected sweep, pause, wake or status",
+                excerpt(other)
+            )))
         }
-    }
-    let action = match obj.get("action") {
-        Some(Value::String(s)) => match s.as_str() {
-            "sweep" => Action::Sweep,
-            "pause" => Action::Pause,
-            "wake" => Action::Wake,
-            "status" => Action::Status,
-            other => {
-                return Err(bad(format!(
-                    "unknown action `{}`; expected sweep, pause, wake or status",
-                    excerpt(other)
-                )))
-            }
-        },
-        Some(v) => return Err(bad(format!("`action` must be a string, not {}", kind(v)))),
-        None => return Err(bad("`action` is missing")),
     };
-    let environment = match obj.get("environment") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if valid_name(s) => Some(s.clone()),
-        Some(Value::String(s)) => {
-            return Err(bad(format!(
+    if let Some(env) = invoke.environment.as_deref().filter(|e| !valid_name(e)) {
+        return Err(bad(format!(
             "`environment` `{}` is not a valid tag value (1-128 of A-Z a-z 0-9 - _ . : / @ + =)",
-            excerpt(s)
-        )))
-        }
-        Some(v) => {
+            excerpt(env)
+        )));
+    }
+    let idle_window = match invoke.idle_minutes {
+        None => None,
+        Some(m) if (5..=1440).contains(&m) => Some(Duration::from_secs(m * 60)),
+        Some(m) => {
             return Err(bad(format!(
-                "`environment` must be a string, not {}",
-                kind(v)
+                "`idleMinutesBeforePause` must be a whole number of minutes from 5 to 1440, not {m}"
             )))
         }
     };
-    let dry_run = match obj.get("dry_run") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(v) => {
-            return Err(bad(format!(
-                "`dry_run` must be true or false, not {}",
-                kind(v)
-            )))
-        }
-    };
-    let idle_window = match obj.get("idleMinutesBeforePause") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(m) if (5..=1440).contains(&m) => Some(Duration::from_secs(m * 60)),
-            _ => {
-                return Err(bad(format!(
-                    "`idleMinutesBeforePause` must be a whole number of minutes from 5 to 1440, not {n}"
-                )))
-            }
-        },
-        Some(v) => {
-            return Err(bad(format!(
-                "`idleMinutesBeforePause` must be a number of minutes, not {}",
-                kind(v)
-            )))
-        }
-    };
-    if matches!(action, Action::Pause | Action::Wake) && environment.is_none() {
+    if matches!(action, Action::Pause | Action::Wake) && invoke.environment.is_none() {
         return Err(bad(format!(
             "`{}` needs `environment` (the value of the environment tag to act on)",
             action.as_str()
         )));
     }
     Ok(Request {
-        action,
-        environment,
-        dry_run,
-        database: None,
-        database_kind: DbKind::Cluster,
+        environment: invoke.environment,
+        dry_run: invoke.dry_run,
         idle_window,
+        ..Request::of(action)
     })
 }
 
@@ -243,27 +309,13 @@ fn excerpt(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
-fn eventbridge(obj: &Map<String, Value>) -> Result<Request, Error> {
-    let detail_type = obj
-        .get("detail-type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("EventBridge event without a string `detail-type`"))?;
-    let source = obj
-        .get("source")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("EventBridge event without a string `source`"))?;
-    match (source, detail_type) {
-        ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Request {
-            action: Action::Sweep,
-            environment: None,
-            dry_run: None,
-            database: None,
-            database_kind: DbKind::Cluster,
-            idle_window: None,
-        }),
-        ("aws.rds", "RDS DB Cluster Event") => rds_restart(obj, DbKind::Cluster),
-        ("aws.rds", "RDS DB Instance Event") => rds_restart(obj, DbKind::Instance),
-        _ => Err(bad(format!(
+fn eventbridge(event: &Value) -> Result<Request, Error> {
+    let kind = EventKind::deserialize(event).map_err(|e| bad(format!("EventBridge event: {e}")))?;
+    match (kind.source.as_str(), kind.detail_type.as_str()) {
+        ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Request::of(Action::Sweep)),
+        ("aws.rds", "RDS DB Cluster Event") => rds_restart(event, DbKind::Cluster),
+        ("aws.rds", "RDS DB Instance Event") => rds_restart(event, DbKind::Instance),
+        (source, detail_type) => Err(bad(format!(
             "unsupported EventBridge event: source {} detail-type {}",
             excerpt(source),
             excerpt(detail_type)
@@ -273,54 +325,44 @@ fn eventbridge(obj: &Map<String, Value>) -> Result<Request, Error> {
 
 /// RDS-EVENT-0153 (a cluster) or RDS-EVENT-0154 (an instance): AWS started a database
 /// that had been stopped for seven days.
-fn rds_restart(obj: &Map<String, Value>, kind: DbKind) -> Result<Request, Error> {
+fn rds_restart(event: &Value, kind: DbKind) -> Result<Request, Error> {
     let (want_id, source_type, what) = match kind {
         DbKind::Cluster => (RESTART_EVENT_ID, "CLUSTER", "cluster"),
         DbKind::Instance => (INSTANCE_RESTART_EVENT_ID, "DB_INSTANCE", "instance"),
     };
-    let detail = obj
-        .get("detail")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad("RDS event without a `detail` object"))?;
+    let event = EventBridgeEvent::<RdsEventDetail>::deserialize(event)
+        .map_err(|e| bad(format!("RDS event: {e}")))?;
+    let detail = event.detail;
     let event_id = detail
-        .get("EventID")
-        .and_then(Value::as_str)
+        .event_id
         .ok_or_else(|| bad("RDS event without `detail.EventID`"))?;
     if event_id != want_id {
         return Err(bad(format!(
             "RDS event {} is not handled; only {want_id} ({what} started after 7 days stopped)",
-            excerpt(event_id)
+            excerpt(&event_id)
         )));
     }
-    if let Some(t) = detail.get("SourceType").and_then(Value::as_str) {
-        if t != source_type {
-            return Err(bad(format!(
-                "RDS event SourceType {} is not {source_type}",
-                excerpt(t)
-            )));
-        }
+    if let Some(t) = detail.source_type.filter(|t| t != source_type) {
+        return Err(bad(format!(
+            "RDS event SourceType {} is not {source_type}",
+            excerpt(&t)
+        )));
     }
-    let id = detail
-        .get("SourceIdentifier")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            bad(format!(
-                "RDS event without `detail.SourceIdentifier` (the {what})"
-            ))
-        })?;
-    if !valid_name(id) || id.contains(':') {
+    let id = detail.source_identifier.ok_or_else(|| {
+        bad(format!(
+            "RDS event without `detail.SourceIdentifier` (the {what})"
+        ))
+    })?;
+    if !valid_name(&id) || id.contains(':') {
         return Err(bad(format!(
             "`detail.SourceIdentifier` `{}` is not a DB {what} identifier",
-            excerpt(id)
+            excerpt(&id)
         )));
     }
     Ok(Request {
-        action: Action::Restop,
-        environment: None,
-        dry_run: None,
-        database: Some(id.to_string()),
+        database: Some(id),
         database_kind: kind,
-        idle_window: None,
+        ..Request::of(Action::Restop)
     })
 }
 
@@ -415,11 +457,11 @@ mod tests {
             (json!([1]), "JSON object"),
             (json!({"foo": 1}), "neither `action`"),
             (json!({"action": "explode"}), "unknown action `explode`"),
-            (json!({"action": 3}), "`action` must be a string"),
+            (json!({"action": 3}), "`action` must be a string (invalid type: integer `3`"),
             (json!({"action": "pause"}), "needs `environment`"),
             (
                 json!({"action": "wake", "environment": "dev", "dry_run": "yes"}),
-                "`dry_run` must be true or false",
+                "`dry_run` must be true or false (invalid type: string \"yes\"",
             ),
             (
                 json!({"action": "sweep", "envirnoment": "dev"}),
@@ -447,12 +489,56 @@ mod tests {
             ),
             (
                 json!({"action": "sweep", "idleMinutesBeforePause": "30"}),
-                "must be a number of minutes, not a string",
+                "`idleMinutesBeforePause` must be a whole number of minutes from 5 to 1440 (invalid type: string",
             ),
         ];
         for (event, want) in cases {
             let e = parse(&event).unwrap_err().to_string();
             assert!(e.contains(want), "{event}: {e}");
         }
+    }
+
+    #[test]
+    fn aws_events_may_carry_fields_we_do_not_read_but_direct_invokes_may_not() {
+        // AWS adds fields to its events: an RDS event with more than we read is accepted.
+        let rds = json!({"version": "0", "id": "e", "detail-type": "RDS DB Instance Event",
+            "source": "aws.rds", "account": "1", "time": "2026-11-21T22:20:00Z",
+            "region": "us-east-1", "resources": [], "something-new": true,
+            "detail": {"EventCategories": ["notification"], "SourceType": "DB_INSTANCE",
+                "SourceArn": "arn:aws:rds:us-east-1:1:db:dev-pg", "Date": "2026-11-21T22:20:00Z",
+                "Message": "DB instance started", "SourceIdentifier": "dev-pg",
+                "EventID": "RDS-EVENT-0154", "Tags": {"a": "b"}}});
+        assert_eq!(parse(&rds).unwrap().database.as_deref(), Some("dev-pg"));
+        let no_detail = json!({"detail-type": "RDS DB Cluster Event", "source": "aws.rds"});
+        assert!(parse(&no_detail)
+            .unwrap_err()
+            .to_string()
+            .contains("RDS event: missing field `detail`"));
+        let e = parse(&json!({"action": "sweep", "idleMinutesBeforePause": 2.5}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`idleMinutesBeforePause` must be a whole number"),
+            "{e}"
+        );
+        let e = parse(&json!({"action": "wake", "environment": 7}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`environment` must be a string (invalid type: integer `7`"),
+            "{e}"
+        );
+        // The same direct-invoke rules inside a queued message.
+        let batch = json!({"Records": [{"messageId": "m1", "receiptHandle": "h1",
+            "body": "{\"action\":\"wake\",\"environment\":\"dev\",\"force\":true}",
+            "eventSource": "aws:sqs"}]});
+        let Incoming::Queue(q) = parse_incoming(&batch).unwrap() else {
+            panic!("not a batch")
+        };
+        assert!(q[0]
+            .request
+            .as_ref()
+            .unwrap_err()
+            .contains("unknown field `force`"));
     }
 }
