@@ -7,7 +7,7 @@
 //! every negated one, as Alertmanager's `!=` passes an absent label.
 
 use globset::{Glob, GlobMatcher};
-use regex::Regex;
+use regex_lite::Regex;
 
 #[derive(Debug, Clone)]
 enum Text {
