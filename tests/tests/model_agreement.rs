@@ -32,12 +32,13 @@ async fn moto_sequence(aws: &Aws, kind: DbKind, id: &str) -> (Vec<String>, Strin
     let mut outcomes = Vec::new();
     for step in SEQUENCE {
         let r = match step {
-            Step::Stop => aurora_autopause::cloud::stop(aws, kind, id).await,
-            Step::Start => aurora_autopause::cloud::start(aws, kind, id).await,
+            Step::Stop => aws.stop(kind, id).await,
+            Step::Start => aws.start(kind, id).await,
         };
         outcomes.push(outcome(r));
     }
-    let end = aurora_autopause::cloud::describe(aws, kind, id)
+    let end = aws
+        .describe(kind, id)
         .await
         .ok()
         .flatten()
@@ -140,7 +141,7 @@ async fn rds_stop_and_start_agree_with_moto() {
     // A cluster that does not exist: DBClusterNotFoundFault in both (the adapter reads it
     // as "none").
     assert!(aws
-        .cluster("no-such-cluster-agree")
+        .describe(DbKind::Cluster, "no-such-cluster-agree")
         .await
         .expect("describe")
         .is_none());
@@ -186,7 +187,7 @@ async fn rds_instance_stop_and_start_agree_with_moto() {
     assert_eq!(moto_end, model_end);
     // An instance that does not exist: "none" through the adapter, not found in the model.
     assert!(aws
-        .instance("no-such-instance-agree")
+        .describe(DbKind::Instance, "no-such-instance-agree")
         .await
         .expect("describe")
         .is_none());

@@ -15,8 +15,6 @@ pub type Tags = [(String, String)];
 pub trait Rds: Send + Sync {
     /// Every DB cluster in the Region, with its tags.
     fn clusters(&self) -> impl Future<Output = Result<Vec<Cluster>, Error>> + Send;
-    /// One cluster; `None` when it does not exist.
-    fn cluster(&self, id: &str) -> impl Future<Output = Result<Option<Cluster>, Error>> + Send;
     /// Instance classes of the members of these clusters, by cluster id.
     fn instance_classes(
         &self,
@@ -25,12 +23,17 @@ pub trait Rds: Send + Sync {
     /// Every RDS DB instance in the Region that is no member of a DB cluster, with its
     /// tags (`kind` [`DbKind::Instance`]).
     fn instances(&self) -> impl Future<Output = Result<Vec<Cluster>, Error>> + Send;
-    /// One such instance; `None` when it does not exist.
-    fn instance(&self, id: &str) -> impl Future<Output = Result<Option<Cluster>, Error>> + Send;
-    /// `StopDBInstance`.
-    fn stop_instance(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
-    /// `StartDBInstance`.
-    fn start_instance(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// One database of either kind (`DescribeDBClusters` or `DescribeDBInstances` by
+    /// identifier); `None` when it does not exist.
+    fn describe(
+        &self,
+        kind: DbKind,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Cluster>, Error>> + Send;
+    /// `StopDBCluster` or `StopDBInstance`.
+    fn stop(&self, kind: DbKind, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// `StartDBCluster` or `StartDBInstance`.
+    fn start(&self, kind: DbKind, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
     /// The events RDS recorded for this cluster or instance at or after `since`
     /// (`DescribeEvents`, which keeps 14 days): (time, message), oldest first.
     fn events_since(
@@ -39,8 +42,7 @@ pub trait Rds: Send + Sync {
         id: &str,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, String)>, Error>> + Send;
-    fn stop(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
-    fn start(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// `ModifyDBCluster`: a Serverless v2 cluster's scaling.
     fn set_scaling(
         &self,
         id: &str,
@@ -48,30 +50,6 @@ pub trait Rds: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
     fn tag(&self, arn: &str, tags: &Tags) -> impl Future<Output = Result<(), Error>> + Send;
     fn untag(&self, arn: &str, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send;
-}
-
-/// A database of either kind; `None` when it does not exist.
-pub async fn describe<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<Option<Cluster>, Error> {
-    match kind {
-        DbKind::Cluster => rds.cluster(id).await,
-        DbKind::Instance => rds.instance(id).await,
-    }
-}
-
-/// `StopDBCluster` or `StopDBInstance`.
-pub async fn stop<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<(), Error> {
-    match kind {
-        DbKind::Cluster => rds.stop(id).await,
-        DbKind::Instance => rds.stop_instance(id).await,
-    }
-}
-
-/// `StartDBCluster` or `StartDBInstance`.
-pub async fn start<R: Rds>(rds: &R, kind: DbKind, id: &str) -> Result<(), Error> {
-    match kind {
-        DbKind::Cluster => rds.start(id).await,
-        DbKind::Instance => rds.start_instance(id).await,
-    }
 }
 
 /// One `AWS/RDS` metric of one database, asked for in a `GetMetricData` request.

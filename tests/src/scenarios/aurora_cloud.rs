@@ -204,8 +204,12 @@ impl cloud::Rds for SimAws {
             .await
     }
 
-    async fn cluster(&self, id: &str) -> Result<Option<Cluster>, Error> {
-        self.call("DescribeDBClusters", id, |w, _| Ok(w.rds.describe(id)))
+    async fn describe(&self, kind: DbKind, id: &str) -> Result<Option<Cluster>, Error> {
+        let op = match kind {
+            DbKind::Cluster => "DescribeDBClusters",
+            DbKind::Instance => "DescribeDBInstances",
+        };
+        self.call(op, id, |w, _| Ok(w.rds.describe_kind(kind, id)))
             .await
     }
 
@@ -229,21 +233,6 @@ impl cloud::Rds for SimAws {
         .await
     }
 
-    async fn instance(&self, id: &str) -> Result<Option<Cluster>, Error> {
-        self.call("DescribeDBInstances", id, |w, _| {
-            Ok(w.rds.describe_kind(DbKind::Instance, id))
-        })
-        .await
-    }
-
-    async fn stop_instance(&self, id: &str) -> Result<(), Error> {
-        self.stop_db(DbKind::Instance, id).await
-    }
-
-    async fn start_instance(&self, id: &str) -> Result<(), Error> {
-        self.start_db(DbKind::Instance, id).await
-    }
-
     async fn events_since(
         &self,
         kind: DbKind,
@@ -260,13 +249,14 @@ impl cloud::Rds for SimAws {
         .await
     }
 
-    async fn stop(&self, id: &str) -> Result<(), Error> {
-        self.stop_db(DbKind::Cluster, id).await
+    async fn stop(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        self.stop_db(kind, id).await
     }
 
-    async fn start(&self, id: &str) -> Result<(), Error> {
-        self.start_db(DbKind::Cluster, id).await
+    async fn start(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        self.start_db(kind, id).await
     }
+
     async fn set_scaling(&self, id: &str, scaling: ScalingV2) -> Result<(), Error> {
         self.call("ModifyDBCluster", id, |w, now| {
             self.check_in_scope_db(w, id, "ModifyDBCluster");

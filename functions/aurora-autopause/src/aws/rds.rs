@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use aws_sdk_rds as rds;
+use aws_sdk_rds::config::http::HttpResponse;
+use aws_sdk_rds::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
@@ -92,7 +94,137 @@ fn to_instance(i: &rds::types::DbInstance) -> Cluster {
     }
 }
 
+/// What differs between the two kinds of database besides the SDK call itself: the
+/// operation names (counted, and named in errors) and the codes RDS answers for an
+/// identifier that does not exist.
+struct KindOps {
+    describe: &'static str,
+    stop: &'static str,
+    start: &'static str,
+    not_found: &'static [&'static str],
+}
+
+fn ops(kind: DbKind) -> &'static KindOps {
+    const CLUSTER: KindOps = KindOps {
+        describe: "DescribeDBClusters",
+        stop: "StopDBCluster",
+        start: "StartDBCluster",
+        not_found: &["DBClusterNotFoundFault"],
+    };
+    // The API reference names the fault `DBInstanceNotFoundFault`; its code on the wire
+    // is `DBInstanceNotFound`.
+    const INSTANCE: KindOps = KindOps {
+        describe: "DescribeDBInstances",
+        stop: "StopDBInstance",
+        start: "StartDBInstance",
+        not_found: &["DBInstanceNotFound", "DBInstanceNotFoundFault"],
+    };
+    match kind {
+        DbKind::Cluster => &CLUSTER,
+        DbKind::Instance => &INSTANCE,
+    }
+}
+
+/// An SDK answer to `()` or the crate's error, for the operation `op`.
+fn done<T, E>(op: &'static str, r: Result<T, SdkError<E, HttpResponse>>) -> Result<(), Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    r.map(drop).map_err(|e| err(op, e))
+}
+
+/// A describe's answer: `None` when RDS says there is no such database.
+fn found<E>(
+    ops: &KindOps,
+    r: Result<Option<Cluster>, SdkError<E, HttpResponse>>,
+) -> Result<Option<Cluster>, Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(found) => Ok(found),
+        Err(e) if e.code().is_some_and(|c| ops.not_found.contains(&c)) => Ok(None),
+        Err(e) => Err(err(ops.describe, e)),
+    }
+}
+
 impl cloud::Rds for Aws {
+    async fn describe(&self, kind: DbKind, id: &str) -> Result<Option<Cluster>, Error> {
+        let ops = ops(kind);
+        self.count(ops.describe);
+        match kind {
+            DbKind::Cluster => found(
+                ops,
+                self.rds
+                    .describe_db_clusters()
+                    .db_cluster_identifier(id)
+                    .send()
+                    .await
+                    .map(|out| out.db_clusters().first().map(to_cluster)),
+            ),
+            DbKind::Instance => found(
+                ops,
+                self.rds
+                    .describe_db_instances()
+                    .db_instance_identifier(id)
+                    .send()
+                    .await
+                    .map(|out| {
+                        out.db_instances()
+                            .iter()
+                            .find(|i| i.db_cluster_identifier().is_none_or(str::is_empty))
+                            .map(to_instance)
+                    }),
+            ),
+        }
+    }
+
+    async fn stop(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        let op = ops(kind).stop;
+        self.count(op);
+        match kind {
+            DbKind::Cluster => done(
+                op,
+                self.rds
+                    .stop_db_cluster()
+                    .db_cluster_identifier(id)
+                    .send()
+                    .await,
+            ),
+            DbKind::Instance => done(
+                op,
+                self.rds
+                    .stop_db_instance()
+                    .db_instance_identifier(id)
+                    .send()
+                    .await,
+            ),
+        }
+    }
+
+    async fn start(&self, kind: DbKind, id: &str) -> Result<(), Error> {
+        let op = ops(kind).start;
+        self.count(op);
+        match kind {
+            DbKind::Cluster => done(
+                op,
+                self.rds
+                    .start_db_cluster()
+                    .db_cluster_identifier(id)
+                    .send()
+                    .await,
+            ),
+            DbKind::Instance => done(
+                op,
+                self.rds
+                    .start_db_instance()
+                    .db_instance_identifier(id)
+                    .send()
+                    .await,
+            ),
+        }
+    }
+
     async fn instances(&self) -> Result<Vec<Cluster>, Error> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
@@ -119,52 +251,6 @@ impl cloud::Rds for Aws {
         }
     }
 
-    async fn instance(&self, id: &str) -> Result<Option<Cluster>, Error> {
-        self.count("DescribeDBInstances");
-        match self
-            .rds
-            .describe_db_instances()
-            .db_instance_identifier(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out
-                .db_instances()
-                .iter()
-                .find(|i| i.db_cluster_identifier().is_none_or(str::is_empty))
-                .map(to_instance)),
-            Err(e)
-                if e.code() == Some("DBInstanceNotFound")
-                    || e.code() == Some("DBInstanceNotFoundFault") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(err("DescribeDBInstances", e)),
-        }
-    }
-
-    async fn stop_instance(&self, id: &str) -> Result<(), Error> {
-        self.count("StopDBInstance");
-        self.rds
-            .stop_db_instance()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(|e| err("StopDBInstance", e))?;
-        Ok(())
-    }
-
-    async fn start_instance(&self, id: &str) -> Result<(), Error> {
-        self.count("StartDBInstance");
-        self.rds
-            .start_db_instance()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(|e| err("StartDBInstance", e))?;
-        Ok(())
-    }
-
     async fn clusters(&self) -> Result<Vec<Cluster>, Error> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
@@ -183,21 +269,6 @@ impl cloud::Rds for Aws {
                 Some(m) if !m.is_empty() => marker = Some(m.to_string()),
                 _ => return Ok(out),
             }
-        }
-    }
-
-    async fn cluster(&self, id: &str) -> Result<Option<Cluster>, Error> {
-        self.count("DescribeDBClusters");
-        match self
-            .rds
-            .describe_db_clusters()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.db_clusters().first().map(to_cluster)),
-            Err(e) if e.code() == Some("DBClusterNotFoundFault") => Ok(None),
-            Err(e) => Err(err("DescribeDBClusters", e)),
         }
     }
 
@@ -281,28 +352,6 @@ impl cloud::Rds for Aws {
                 }
             }
         }
-    }
-
-    async fn stop(&self, id: &str) -> Result<(), Error> {
-        self.count("StopDBCluster");
-        self.rds
-            .stop_db_cluster()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-            .map_err(|e| err("StopDBCluster", e))?;
-        Ok(())
-    }
-
-    async fn start(&self, id: &str) -> Result<(), Error> {
-        self.count("StartDBCluster");
-        self.rds
-            .start_db_cluster()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-            .map_err(|e| err("StartDBCluster", e))?;
-        Ok(())
     }
 
     async fn set_scaling(&self, id: &str, s: ScalingV2) -> Result<(), Error> {

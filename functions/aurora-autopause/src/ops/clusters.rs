@@ -1,7 +1,7 @@
 //! Carrying out a database's plan (an Aurora cluster's or an RDS instance's): stop,
 //! auto-pause, start, restore scaling, clear a record.
 
-use crate::cloud::{self, Cloud, Rds};
+use crate::cloud::{Cloud, Rds};
 use crate::model::{self, Cluster, ClusterPlan, Record, PAUSED_AT_TAG, RECORD_TAG};
 use crate::report::Item;
 use crate::savings;
@@ -53,7 +53,7 @@ impl<C: Cloud> Ops<'_, C> {
                         return item.failed("stop", e.to_string());
                     }
                 }
-                match cloud::stop(rds, c.kind, &c.id).await {
+                match rds.stop(c.kind, &c.id).await {
                     Ok(()) => {
                         let mut item = item.acted("stop", false);
                         if record {
@@ -72,7 +72,7 @@ impl<C: Cloud> Ops<'_, C> {
                         if !record && !e.is_refusal() {
                             // A re-stop whose answer was lost: if the cluster is stopping
                             // after all, AWS's start is history (see above).
-                            if let Ok(Some(now)) = cloud::describe(rds, c.kind, &c.id).await {
+                            if let Ok(Some(now)) = rds.describe(c.kind, &c.id).await {
                                 if matches!(now.status.as_str(), "stopping" | "stopped") {
                                     super::restop::stamp_paused_at(rds, c, self.now).await;
                                 }
@@ -136,7 +136,7 @@ impl<C: Cloud> Ops<'_, C> {
                 if dry {
                     return item.acted("start", true);
                 }
-                match cloud::start(rds, c.kind, &c.id).await {
+                match rds.start(c.kind, &c.id).await {
                     Ok(()) => match Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await {
                         Ok(()) => {
                             self.keep_paused_hours(c).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use groundcrew::Deadline;
 
-use crate::cloud::{self, Rds};
+use crate::cloud::Rds;
 use crate::config::Config;
 use crate::model::{self, Cluster, DbKind, Record, Scope, PAUSED_AT_TAG, RECORD_TAG};
 use crate::report::{Item, Kind};
@@ -71,7 +71,7 @@ pub async fn restop<R: Rds>(
     dry_run: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Restop, Error> {
-    let Some(c) = cloud::describe(rds, kind, id).await? else {
+    let Some(c) = rds.describe(kind, id).await? else {
         return Ok(Restop::done(
             Item::new(Kind::from(kind), id, None, "not-found")
                 .skipped(format!("no such {} (deleted?)", kind.noun())),
@@ -104,7 +104,7 @@ pub async fn restop<R: Rds>(
     }
     let mut delay = Duration::from_secs(2);
     loop {
-        match cloud::stop(rds, kind, &c.id).await {
+        match rds.stop(kind, &c.id).await {
             Ok(()) => {
                 item.paused_at = stamp_paused_at(rds, &c, now).await;
                 return Ok(Restop::done(item.acted("stop", false).with_reason(
@@ -116,7 +116,8 @@ pub async fn restop<R: Rds>(
                 // available state.") does not: then the state is read.
                 let state = match model::state_from_message(e.aws_message()) {
                     Some(state) => state,
-                    None => cloud::describe(rds, kind, &c.id)
+                    None => rds
+                        .describe(kind, &c.id)
                         .await
                         .ok()
                         .flatten()
@@ -174,8 +175,8 @@ mod tests {
         async fn clusters(&self) -> Result<Vec<Cluster>, Error> {
             Ok(vec![self.cluster.clone()])
         }
-        async fn cluster(&self, id: &str) -> Result<Option<Cluster>, Error> {
-            Ok((id == self.cluster.id).then(|| self.cluster.clone()))
+        async fn describe(&self, kind: DbKind, id: &str) -> Result<Option<Cluster>, Error> {
+            Ok((kind == DbKind::Cluster && id == self.cluster.id).then(|| self.cluster.clone()))
         }
         async fn instance_classes(
             &self,
@@ -186,15 +187,6 @@ mod tests {
         async fn instances(&self) -> Result<Vec<Cluster>, Error> {
             Ok(Vec::new())
         }
-        async fn instance(&self, _: &str) -> Result<Option<Cluster>, Error> {
-            Ok(None)
-        }
-        async fn stop_instance(&self, _: &str) -> Result<(), Error> {
-            Ok(())
-        }
-        async fn start_instance(&self, _: &str) -> Result<(), Error> {
-            Ok(())
-        }
         async fn events_since(
             &self,
             _: DbKind,
@@ -203,7 +195,7 @@ mod tests {
         ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, String)>, Error> {
             Ok(Vec::new())
         }
-        async fn stop(&self, id: &str) -> Result<(), Error> {
+        async fn stop(&self, _: DbKind, id: &str) -> Result<(), Error> {
             *self.stops.lock().unwrap() += 1;
             let mut states = self.states.lock().unwrap();
             if states.is_empty() {
@@ -220,7 +212,7 @@ mod tests {
                 .with_code("InvalidDBClusterStateFault"),
             ))
         }
-        async fn start(&self, _: &str) -> Result<(), Error> {
+        async fn start(&self, _: DbKind, _: &str) -> Result<(), Error> {
             Ok(())
         }
         async fn set_scaling(&self, _: &str, _: model::ScalingV2) -> Result<(), Error> {

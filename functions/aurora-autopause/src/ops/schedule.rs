@@ -157,7 +157,7 @@ impl<C: Cloud> Ops<'_, C> {
         loop {
             let mut still = Vec::new();
             for (kind, id) in &pending {
-                match crate::cloud::describe(self.cloud, *kind, id).await {
+                match self.cloud.describe(*kind, id).await {
                     Ok(Some(c)) if c.status == "available" => {}
                     Ok(None) => {}
                     Ok(Some(c)) if c.status == "stopped" => {
