@@ -195,8 +195,7 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
             caller_reference: Some(flush_id.to_string()),
             overrides: Default::default(),
         };
-        let free = self.free_paths_left(invocation).await;
-        let outcome = Box::pin(self.invalidator.run(&request, deadline, free)).await?;
+        let outcome = Box::pin(self.invalidate(&request, deadline, invocation)).await?;
         let report = serde_json::to_string(&outcome)
             .map_err(|e| Error::BadEvent(format!("the flush report cannot be written: {e}")))?;
         let month = invocation.now().format("%Y-%m").to_string();

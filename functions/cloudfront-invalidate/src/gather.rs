@@ -28,6 +28,14 @@ const CHUNK_MESSAGES: usize = 90;
 const CHUNK_PATH_BYTES: usize = 300_000;
 /// Re-reads when another invocation changed the pending deploy meanwhile.
 const APPEND_ATTEMPTS: usize = 5;
+/// A failed flush trigger comes back after this many seconds times its receive count
+/// (60, 120, 180, 240 s: with the template's maxReceiveCount of 5 it is tried for about
+/// ten minutes besides its own retries, long enough for CloudFront's in-progress
+/// invalidations to complete, then it goes to the dead-letter queue, which alarms). The
+/// queue's own visibility timeout (1,800 s) would bring it back half an hour late.
+pub const TRIGGER_RETRY_SECONDS: u32 = 60;
+/// Invocation time kept back from flushes for returning a failed trigger early.
+const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One message's changes for one distribution.
 #[derive(Debug, Clone)]
@@ -112,7 +120,8 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
         let mut failed: Vec<String> = Vec::new();
         let mut per_distribution: BTreeMap<String, Vec<Message>> = BTreeMap::new();
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut flushes: Vec<(String, FlushTarget)> = Vec::new();
+        // (message id, target, receipt handle, receive count)
+        let mut flushes: Vec<(String, FlushTarget, Option<String>, u32)> = Vec::new();
         for (record, id) in batch.records.iter().zip(&ids) {
             let body = record.body.as_deref().unwrap_or_default();
             let objects = match parse_body(body) {
@@ -122,7 +131,12 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
                     continue;
                 }
                 Ok(Notice::Flush(target)) => {
-                    flushes.push((id.clone(), target));
+                    let receives = record
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(1);
+                    flushes.push((id.clone(), target, record.receipt_handle.clone(), receives));
                     continue;
                 }
                 Err(e) => {
@@ -173,16 +187,40 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
                 }
             }
         }
-        for (id, target) in &flushes {
-            match Box::pin(self.flush(target, false, invocation)).await {
+        let flushing = Invocation::new(
+            invocation.request_id.clone(),
+            invocation.deadline.less(RETURN_RESERVE),
+            invocation.clock(),
+        );
+        for (id, target, receipt, receives) in &flushes {
+            match Box::pin(self.flush(target, false, &flushing)).await {
                 Ok(reports) => {
                     for r in reports {
                         tracing::info!(distribution = %r.distribution, flush_id = %r.flush_id, status = r.status, "flush trigger");
                     }
                 }
                 Err(e) => {
-                    tracing::error!(message = %id, error = %e, "the flush failed; its trigger goes back to the queue");
                     failed.push(id.clone());
+                    let seconds = TRIGGER_RETRY_SECONDS.saturating_mul((*receives).max(1));
+                    let returned = match receipt {
+                        Some(r) => call(
+                            &self.invalidator.read_retry,
+                            invocation.deadline,
+                            "ChangeMessageVisibility",
+                            || self.trigger.return_in(r, seconds),
+                        )
+                        .await
+                        .map_err(|e| e.to_string()),
+                        None => Err("the record has no receiptHandle".to_string()),
+                    };
+                    match returned {
+                        Ok(()) => {
+                            tracing::error!(message = %id, error = %e, seconds, receives, "the flush failed; its trigger comes back soon (the dead-letter queue after maxReceiveCount)")
+                        }
+                        Err(why) => {
+                            tracing::error!(message = %id, error = %e, why, "the flush failed; its trigger comes back after the queue's visibility timeout")
+                        }
+                    }
                 }
             }
         }

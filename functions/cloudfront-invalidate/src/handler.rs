@@ -52,8 +52,7 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
         let deadline = invocation.deadline;
         match parse(event, &invocation.request_id, &self.invalidator.config)? {
             Parsed::Single(request) => {
-                let free = self.free_paths_left(invocation).await;
-                let outcome = self.invalidator.run(&request, deadline, free).await?;
+                let outcome = Box::pin(self.invalidate(&request, deadline, invocation)).await?;
                 self.count_billed(&outcome, invocation).await;
                 Ok(Report::Invalidated(Box::new(outcome)))
             }

@@ -13,11 +13,14 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::{CloudFront, DistributionInfo, InvalidationInfo, SiteListing};
 use crate::config::Config;
-use crate::error::{AwsError, Error, Incomplete};
+use crate::error::{AwsError, Error, Fault, Incomplete};
 use crate::event::Request;
 use crate::paths::{index_directory, key_to_path, normalize, Encoding};
-use crate::planner::{plan, Plan, PlanInput, PlanOptions};
+use crate::planner::{plan, plan_with_wildcards, Plan, PlanInput, PlanOptions};
 use crate::price::{choose, round_usd, Comparison, Pricing};
+
+/// CloudFront's answer when a distribution's in-progress limits are full.
+const BUSY: &str = "TooManyInvalidationsInProgress";
 
 /// Planned paths shown in the output (all are counted).
 const SHOWN_PATHS: usize = 100;
@@ -70,6 +73,38 @@ pub fn caller_reference(distribution_id: &str, deployment_id: &str, paths: &[Str
         h.update(p.as_bytes());
     }
     format!("groundcrew-{}", &hex::encode(h.finalize())[..40])
+}
+
+/// A resolved distribution and the plan for it, not yet submitted.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub dist: DistributionInfo,
+    pub plan: Plan,
+    pub comparison: Comparison,
+    /// Where the site's file list came from.
+    pub inventory: &'static str,
+}
+
+impl Prepared {
+    /// The same batches as `plan_with_wildcards(.., wildcards, ..)` gives a retry: the
+    /// exact paths under none of them. Pricing figures stay as planned.
+    pub fn with_wildcards(
+        mut self,
+        request: &Request,
+        wildcards: &[String],
+        options: &PlanOptions,
+    ) -> Result<Self, Error> {
+        let input = PlanInput {
+            paths: request.paths.clone(),
+            tags: request.tags.clone(),
+            inventory: None,
+        };
+        let kept = plan_with_wildcards(&input, wildcards, options)?;
+        self.plan.exact = kept.exact;
+        self.plan.wildcards = kept.wildcards;
+        self.plan.tags = kept.tags;
+        Ok(self)
+    }
 }
 
 pub struct Invalidator<C, S> {
@@ -224,18 +259,39 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
     }
 
     /// Plans, prices and submits; `free_paths_left` is this month's free paths (a lower
-    /// bound). The bucket is listed only when a wildcard could be worth it: when even
-    /// the whole changed list is free, the exact list is the plan.
+    /// bound).
     pub async fn run(
         &self,
         request: &Request,
         deadline: Deadline,
         free_paths_left: u64,
     ) -> Result<Outcome, Error> {
+        let prepared = self.prepare(request, deadline, free_paths_left).await?;
+        self.submit(request, prepared, deadline).await
+    }
+
+    /// The distribution, checked against the allowed ones.
+    async fn allowed(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+    ) -> Result<DistributionInfo, Error> {
         let dist = self.resolve(&request.distribution, deadline).await?;
         if !self.config.distributions.is_empty() && !self.config.distributions.contains(&dist.id) {
             return Err(Error::NotAllowed(dist.id));
         }
+        Ok(dist)
+    }
+
+    /// Resolves and plans. The bucket is listed only when a wildcard could be worth it:
+    /// when even the whole changed list is free, the exact list is the plan.
+    pub async fn prepare(
+        &self,
+        request: &Request,
+        deadline: Deadline,
+        free_paths_left: u64,
+    ) -> Result<Prepared, Error> {
+        let dist = self.allowed(request, deadline).await?;
         let pricing = self.pricing(request, free_paths_left);
         let naive = (request.paths.len() + request.tags.len()) as u64;
         let (inventory, inventory_source) = if naive <= free_paths_left {
@@ -244,6 +300,52 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
             self.inventory(request, &dist, deadline).await?
         };
         let (plan, comparison) = self.plan_for(request, inventory, &pricing)?;
+        Ok(Prepared {
+            dist,
+            plan,
+            comparison,
+            inventory: inventory_source,
+        })
+    }
+
+    /// The plan of an earlier attempt, rebuilt from the wildcards it chose (see
+    /// [`plan_with_wildcards`]); the bucket is not listed.
+    pub async fn prepare_kept(
+        &self,
+        request: &Request,
+        wildcards: &[String],
+        deadline: Deadline,
+        free_paths_left: u64,
+    ) -> Result<Prepared, Error> {
+        let dist = self.allowed(request, deadline).await?;
+        let input = PlanInput {
+            paths: request.paths.clone(),
+            tags: request.tags.clone(),
+            inventory: None,
+        };
+        let plan = plan_with_wildcards(&input, wildcards, &self.config.plan)?;
+        let (plan, comparison) = choose(plan, &self.pricing(request, free_paths_left));
+        Ok(Prepared {
+            dist,
+            plan,
+            comparison,
+            inventory: "kept plan",
+        })
+    }
+
+    /// Submits a prepared plan's batches and optionally waits for them.
+    pub async fn submit(
+        &self,
+        request: &Request,
+        prepared: Prepared,
+        deadline: Deadline,
+    ) -> Result<Outcome, Error> {
+        let Prepared {
+            dist,
+            plan,
+            comparison,
+            inventory: inventory_source,
+        } = prepared;
         let price = self.config.price_per_path_usd;
         let all_paths: Vec<String> = plan
             .wildcards
@@ -288,16 +390,8 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
                 Some(id) => format!("{id}-{}", i + 1),
                 None => caller_reference(&dist.id, &request.deployment_id, batch),
             };
-            let result = call(
-                &self.config.submit_retry,
-                deadline,
-                "CreateInvalidation",
-                || {
-                    self.cloudfront
-                        .create_invalidation(&dist.id, batch, &reference)
-                },
-            )
-            .await;
+            let result =
+                Box::pin(self.create(&dist.id, batch, &reference, &mut created, deadline)).await;
             match result {
                 Ok(inv) => {
                     tracing::info!(distribution = %dist.id, invalidation = %inv.id, paths = batch.len(), batch = i + 1, of = batches.len(), "invalidation created");
@@ -349,6 +443,55 @@ impl<C: CloudFront, S: SiteListing> Invalidator<C, S> {
         Ok(outcome)
     }
 
+    /// Creates one batch's invalidation. A later batch refused for CloudFront's in-progress
+    /// limits is usually held back by this deploy's own earlier batches (a plan of more
+    /// than 3,000 files fills the limit): rather than back off blindly, it waits for those
+    /// to complete and is submitted the moment they have.
+    async fn create(
+        &self,
+        distribution_id: &str,
+        batch: &[String],
+        reference: &str,
+        earlier: &mut [InvalidationInfo],
+        deadline: Deadline,
+    ) -> Result<InvalidationInfo, Error> {
+        let submit = |busy_stops: bool| {
+            call(
+                &self.config.submit_retry,
+                deadline,
+                "CreateInvalidation",
+                move || async move {
+                    let result = self
+                        .cloudfront
+                        .create_invalidation(distribution_id, batch, reference)
+                        .await;
+                    match result {
+                        // Not retried here: waiting for the earlier batches is the better wait.
+                        Err(e) if busy_stops && e.is(BUSY) => Err(e.with_fault(Fault::Permanent)),
+                        other => other,
+                    }
+                },
+            )
+        };
+        let pending = earlier
+            .iter()
+            .any(|c| !c.status.eq_ignore_ascii_case("completed"));
+        if !pending {
+            return submit(false).await;
+        }
+        match submit(true).await {
+            Err(Error::Aws(e)) if e.is(BUSY) => {
+                tracing::info!(distribution = %distribution_id, reference, "CloudFront's in-progress limits are full; waiting for this deploy's earlier batches");
+                if self.wait(distribution_id, earlier, deadline).await? {
+                    submit(false).await
+                } else {
+                    Err(Error::Aws(e))
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Polls until every invalidation is `Completed` (true) or the deadline comes (false).
     async fn wait(
         &self,
@@ -398,6 +541,9 @@ mod tests {
         created: Mutex<Vec<(String, Vec<String>, String)>>,
         busy_answers: AtomicUsize,
         create_limit: Option<usize>,
+        /// The limit counts in-progress invalidations only: polled `Completed` frees room.
+        frees_on_completion: bool,
+        completed: std::sync::atomic::AtomicBool,
         polls: AtomicUsize,
     }
 
@@ -426,9 +572,11 @@ mod tests {
                 .with_code("TooManyInvalidationsInProgress"));
             }
             let mut created = self.created.lock().unwrap();
-            if self
-                .create_limit
-                .is_some_and(|limit| created.len() >= limit)
+            let freed = self.frees_on_completion && self.completed.load(Ordering::SeqCst);
+            if !freed
+                && self
+                    .create_limit
+                    .is_some_and(|limit| created.len() >= limit)
             {
                 return Err(AwsError::new(
                     "CreateInvalidation",
@@ -451,6 +599,9 @@ mod tests {
         }
         async fn get_invalidation(&self, _: &str, id: &str) -> Result<InvalidationInfo, AwsError> {
             let n = self.polls.fetch_add(1, Ordering::SeqCst);
+            if n >= 2 {
+                self.completed.store(true, Ordering::SeqCst);
+            }
             Ok(InvalidationInfo {
                 id: id.into(),
                 status: if n >= 2 { "Completed" } else { "InProgress" }.into(),
@@ -656,6 +807,23 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("TooManyInvalidationsInProgress"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_later_batch_waits_for_the_earlier_ones_to_complete() {
+        let mut config = Config::default();
+        config.plan.max_paths_per_batch = 2;
+        config.plan.max_wildcards = 0;
+        let mut inv = invalidator(config);
+        // One attempt each: without waiting for the first batch, the second one fails.
+        inv.config.submit_retry.max_attempts = 1;
+        inv.cloudfront.create_limit = Some(1);
+        inv.cloudfront.frees_on_completion = true;
+        let req = request("app.example.com", &["/a", "/b", "/c"]);
+        let out = inv.run(&req, deadline(), 0).await.unwrap();
+        assert_eq!(out.batches, 2);
+        assert_eq!(out.invalidation_ids, vec!["I0", "I1"]);
+        assert_eq!(inv.cloudfront.polls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

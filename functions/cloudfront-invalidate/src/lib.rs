@@ -7,7 +7,8 @@
 //! the [`store`] and [`flush`] turns a quiet one into one invalidation; [`planner`]
 //! chooses the cover (pure logic) and [`price`] weighs it; [`resolve`] finds the
 //! distribution; [`invalidate`] submits the batches with stable `CallerReference`s and
-//! waits; [`handler`] ties them together and reports CodePipeline jobs. AWS is reached
+//! waits; [`stable_plan`] keeps a plan so that a retry submits the same batches;
+//! [`handler`] ties them together and reports CodePipeline jobs. AWS is reached
 //! through the small traits in [`aws`] and [`store`] (their SDK adapters in the
 //! [`aws`] module, the only place the SDK clients are called; in-memory ones with the
 //! same contracts in [`memory`]).
@@ -28,6 +29,7 @@ pub mod pipeline;
 pub mod planner;
 pub mod price;
 pub mod resolve;
+pub mod stable_plan;
 pub mod store;
 
 pub use error::Error;

@@ -21,6 +21,8 @@ pub struct MemoryState {
     pub usage: BTreeMap<String, u64>,
     /// `CallerReference`s of invalidations counted outside flushes.
     pub counted: std::collections::BTreeSet<String>,
+    /// Plan key -> the wildcards its first plan chose.
+    pub plans: BTreeMap<String, Vec<String>>,
 }
 
 /// [`PendingStore`] in memory, conditions and all.
@@ -179,21 +181,41 @@ impl PendingStore for MemoryStore {
         Ok(true)
     }
 
+    async fn kept_plan(&self, key: &str) -> Result<Option<Vec<String>>, AwsError> {
+        Ok(self.state().plans.get(key).cloned())
+    }
+
+    async fn keep_plan(&self, key: &str, wildcards: &[String], _: i64) -> Result<bool, AwsError> {
+        let mut state = self.state();
+        if state.plans.contains_key(key) {
+            return Ok(false);
+        }
+        state.plans.insert(key.to_string(), wildcards.to_vec());
+        Ok(true)
+    }
+
     async fn usage(&self, month: &str) -> Result<u64, AwsError> {
         Ok(self.state().usage.get(month).copied().unwrap_or(0))
     }
 }
 
-/// [`FlushTrigger`] that keeps what was sent: (body, delay in seconds).
+/// [`FlushTrigger`] that keeps what was sent, (body, delay in seconds), and the messages
+/// returned early, (receipt handle, seconds).
 #[derive(Debug, Default)]
 pub struct RecordedTrigger {
     sent: Mutex<Vec<(String, u32)>>,
+    returned: Mutex<Vec<(String, u32)>>,
 }
 
 impl RecordedTrigger {
     /// Everything sent since the last call.
     pub fn take(&self) -> Vec<(String, u32)> {
         std::mem::take(&mut *self.sent.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Every message returned early since the last call.
+    pub fn take_returned(&self) -> Vec<(String, u32)> {
+        std::mem::take(&mut *self.returned.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -203,6 +225,14 @@ impl FlushTrigger for RecordedTrigger {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((body.to_string(), delay_seconds));
+        Ok(())
+    }
+
+    async fn return_in(&self, receipt_handle: &str, seconds: u32) -> Result<(), AwsError> {
+        self.returned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((receipt_handle.to_string(), seconds));
         Ok(())
     }
 }

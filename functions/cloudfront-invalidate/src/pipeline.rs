@@ -43,8 +43,7 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
         };
         let result = match result {
             Ok(request) => {
-                let free = self.free_paths_left(invocation).await;
-                let outcome = self.invalidator.run(&request, work, free).await;
+                let outcome = Box::pin(self.invalidate(&request, work, invocation)).await;
                 if let Ok(outcome) = &outcome {
                     self.count_billed(outcome, invocation).await;
                 }

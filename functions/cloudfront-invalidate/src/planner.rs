@@ -258,6 +258,35 @@ pub fn plan(input: &PlanInput, options: &PlanOptions) -> Result<Plan, PlanError>
     })
 }
 
+/// The plan of `input` that uses exactly `wildcards` (as an earlier [`plan`] of the same
+/// changes chose them): every changed path outside the immutable prefixes and outside
+/// those wildcards, exactly. A retry rebuilds its first attempt's batches this way, so
+/// the same `CallerReference` always names the same paths, whatever the free paths or the
+/// inventory say by then.
+pub fn plan_with_wildcards(
+    input: &PlanInput,
+    wildcards: &[String],
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    // No inventory, and no directory ever admissible blind: the caller's wildcards only.
+    let blind = PlanInput {
+        inventory: None,
+        ..input.clone()
+    };
+    let only_given = PlanOptions {
+        blind_min_files: usize::MAX,
+        ..options.clone()
+    };
+    let mut out = plan(&blind, &only_given)?;
+    let prefixes: Vec<&str> = wildcards.iter().map(|w| w.trim_end_matches('*')).collect();
+    out.exact
+        .retain(|p| !prefixes.iter().any(|w| p.starts_with(w)));
+    out.wildcards = wildcards.to_vec();
+    out.wildcards.sort();
+    out.wildcards.dedup();
+    Ok(out)
+}
+
 fn admissible(dir: &str, changed_under: usize, site: Option<&Site>, options: &PlanOptions) -> bool {
     if covered_immutable(dir, options).is_some() {
         return false;

@@ -21,6 +21,11 @@
 //!   (a direct invoke, a deploy event, a CodePipeline job) to the month's counter, once
 //!   per `CallerReference`: a retried event gets the same reference from CloudFront's
 //!   point of view (the same invalidation, not billed again) and from the counter's.
+//! - [`PendingStore::keep_plan`] stores the wildcards an invalidation's plan chose, under
+//!   its key (a flush id, or a deploy's distribution and deployment id), once: the first
+//!   writer wins and [`PendingStore::kept_plan`] reads them back. A retry plans again
+//!   from them alone, so the batches (and the `CallerReference`s that name them) are the
+//!   same even when the month's free paths or the bucket changed in between.
 
 use std::future::Future;
 
@@ -129,6 +134,19 @@ pub trait PendingStore: Send + Sync {
         reference: &str,
         month: &str,
         billed: u64,
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// GetItem of the wildcards kept for a plan key; `None` when none were kept.
+    fn kept_plan(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, AwsError>> + Send;
+    /// PutItem (only if absent) of a plan's wildcards (possibly none); `false` when a plan
+    /// was kept under this key before (read it with [`PendingStore::kept_plan`]).
+    fn keep_plan(
+        &self,
+        key: &str,
+        wildcards: &[String],
+        now: i64,
     ) -> impl Future<Output = Result<bool, AwsError>> + Send;
     /// GetItem of the paths billed in a month (`YYYY-MM`) by this function's
     /// invalidations (flushes, direct invokes, deploy events, CodePipeline jobs).

@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use cloudfront_invalidate::aws::dynamo::SdkPending;
-use cloudfront_invalidate::aws::{Pipeline, SdkCloudFront, SdkPipeline, SdkQueue, SdkS3};
+use cloudfront_invalidate::aws::{
+    FlushTrigger, Pipeline, SdkCloudFront, SdkPipeline, SdkQueue, SdkS3,
+};
 use cloudfront_invalidate::config::{Config, SiteBucket};
 use cloudfront_invalidate::error::AwsError;
 use cloudfront_invalidate::handler::Handler;
@@ -674,6 +676,32 @@ async fn store_contract<S: PendingStore>(store: &S) -> Vec<String> {
             store.flush_record("f1").await.unwrap().unwrap().state
         ),
     );
+    // A plan's wildcards, kept once: the first writer wins, none at all is kept too.
+    note(
+        "kept plan before",
+        format!("{:?}", store.kept_plan("f1").await.unwrap()),
+    );
+    let wildcards = vec!["/blog/*".to_string(), "/docs/*".to_string()];
+    note(
+        "keep plan",
+        format!("{}", store.keep_plan("f1", &wildcards, 300).await.unwrap()),
+    );
+    note(
+        "keep another plan",
+        format!("{}", store.keep_plan("f1", &[], 301).await.unwrap()),
+    );
+    note(
+        "kept plan",
+        format!("{:?}", store.kept_plan("f1").await.unwrap()),
+    );
+    note(
+        "keep an empty plan",
+        format!("{}", store.keep_plan("E1#d1", &[], 302).await.unwrap()),
+    );
+    note(
+        "kept empty plan",
+        format!("{:?}", store.kept_plan("E1#d1").await.unwrap()),
+    );
     seen
 }
 
@@ -696,6 +724,7 @@ async fn the_dynamodb_store_keeps_the_same_contract_as_the_memory_store() {
         "seal again",
         "append after sealing",
         "finish again",
+        "keep another plan",
     ];
     for line in &on_moto {
         let (what, value) = line.split_once(": ").unwrap();
@@ -708,6 +737,47 @@ async fn the_dynamodb_store_keeps_the_same_contract_as_the_memory_store() {
         "{on_moto:?}"
     );
     assert!(on_moto.contains(&"usage: 3".to_string()), "{on_moto:?}");
+    assert!(
+        on_moto.contains(&"kept plan: Some([\"/blog/*\", \"/docs/*\"])".to_string()),
+        "{on_moto:?}"
+    );
+    assert!(
+        on_moto.contains(&"kept empty plan: Some([])".to_string()),
+        "{on_moto:?}"
+    );
+}
+
+/// A failed flush trigger is returned to the queue early (ChangeMessageVisibility on its
+/// receipt handle), not after the queue's visibility timeout.
+#[tokio::test]
+async fn a_failed_trigger_comes_back_early_not_after_the_visibility_timeout() {
+    let sdk = groundcrew::require_local_aws!();
+    let (_, queue_url) = pending_resources(&sdk).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = SdkQueue {
+        client: sqs.clone(),
+        queue_url: queue_url.clone(),
+    };
+    queue.send("{\"action\": \"flush\"}", 0).await.unwrap();
+    let first = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .visibility_timeout(1800)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let receipt = first.messages()[0].receipt_handle().unwrap().to_string();
+    queue.return_in(&receipt, 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.messages().len(), 1, "back after 1 s, not 1,800");
 }
 
 /// The job's artifact from moto's S3 through the real adapter (with the job's artifact

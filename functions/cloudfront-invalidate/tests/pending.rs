@@ -33,6 +33,9 @@ struct FakeCloudFront {
     created: Mutex<Vec<(Vec<String>, String)>>,
     /// Answers of TooManyInvalidationsInProgress still to give.
     busy: AtomicUsize,
+    /// Invalidations CloudFront takes before it answers TooManyInvalidationsInProgress
+    /// (the in-progress limit, as a count).
+    room: Mutex<Option<usize>>,
 }
 
 impl CloudFront for FakeCloudFront {
@@ -65,6 +68,15 @@ impl CloudFront for FakeCloudFront {
                 .with_code("TooManyInvalidationsInProgress"));
         }
         let mut created = self.created.lock().unwrap();
+        let full = self
+            .room
+            .lock()
+            .unwrap()
+            .is_some_and(|room| created.len() >= room);
+        if full && !created.iter().any(|(_, r)| r == reference) {
+            return Err(AwsError::new("CreateInvalidation", "busy")
+                .with_code("TooManyInvalidationsInProgress"));
+        }
         // CloudFront: the same reference with the same paths is the same invalidation.
         if let Some(n) = created.iter().position(|(_, r)| r == reference) {
             if created[n].0 != paths {
@@ -172,7 +184,10 @@ fn s3_body(key: &str) -> String {
 fn batch(messages: &[(&str, String)]) -> Value {
     let records: Vec<Value> = messages
         .iter()
-        .map(|(id, body)| json!({"messageId": id, "body": body, "eventSource": "aws:sqs"}))
+        .map(|(id, body)| {
+            json!({"messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs"})
+        })
         .collect();
     json!({ "Records": records })
 }
@@ -356,6 +371,11 @@ async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference(
         vec!["trigger-0"],
         "the trigger goes back to the queue"
     );
+    assert_eq!(
+        h.trigger.take_returned(),
+        vec![("rh-trigger-0".to_string(), 60)],
+        "and comes back in a minute, not after the queue's 1,800 s visibility timeout"
+    );
     let flush_id = {
         let state = h.store.state();
         let (id, record) = state.records.iter().next().unwrap();
@@ -370,8 +390,8 @@ async fn a_flush_cut_short_by_cloudfront_limits_resumes_with_the_same_reference(
     .await
     .unwrap();
     h.invalidator.cloudfront.busy.store(0, Ordering::SeqCst);
-    // SQS delivers the trigger again after its visibility timeout.
-    tokio::time::advance(Duration::from_secs(1800)).await;
+    // SQS delivers the trigger again a minute later.
+    tokio::time::advance(Duration::from_secs(60)).await;
     let out = h
         .handle_json(&triggers[0].0, &clock.invocation(60))
         .await
@@ -447,5 +467,77 @@ async fn direct_invokes_and_deploy_events_count_against_the_month_once_each() {
     assert_eq!(
         h.free_paths_left(&clock.invocation(60)).await,
         h.invalidator.config.free_paths_per_month - 3
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_flush_submits_the_batches_of_its_first_plan() {
+    let mut h = handler();
+    h.invalidator.config.plan.max_paths_per_batch = 10;
+    let clock = Clock::start();
+    // 25 pages under /blog/: a wildcard's worth blind (BLIND_WILDCARD_MIN_FILES 20), but
+    // while the month's free paths last the exact list costs nothing: 3 batches.
+    let messages: Vec<(String, String)> = (0..25)
+        .map(|n| (format!("m{n}"), s3_body(&format!("www/blog/p{n:02}.html"))))
+        .collect();
+    let refs: Vec<(&str, String)> = messages
+        .iter()
+        .map(|(id, body)| (id.as_str(), body.clone()))
+        .collect();
+    h.handle_json(&batch(&refs), &clock.invocation(60))
+        .await
+        .unwrap();
+    let triggers = delivered(&h);
+    tokio::time::advance(Duration::from_secs(61)).await;
+    // The first batch goes through; CloudFront's in-progress limit refuses the second.
+    *h.invalidator.cloudfront.room.lock().unwrap() = Some(1);
+    let out = h
+        .handle_json(&triggers[0].0, &clock.invocation(30))
+        .await
+        .unwrap();
+    assert_eq!(failures(&out), vec!["trigger-0"], "{out}");
+    assert_eq!(h.invalidator.cloudfront.created.lock().unwrap().len(), 1);
+    // Meanwhile other invalidations used up the month's free paths: planned again now,
+    // /blog/* would be cheaper, and the first batch's reference would name other paths.
+    h.store.state().usage.insert("2026-12".into(), 990);
+    *h.invalidator.cloudfront.room.lock().unwrap() = None;
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let out = h
+        .handle_json(&triggers[0].0, &clock.invocation(60))
+        .await
+        .unwrap();
+    assert!(failures(&out).is_empty(), "{out}");
+    let created = h.invalidator.cloudfront.created.lock().unwrap().clone();
+    let sizes: Vec<usize> = created.iter().map(|(paths, _)| paths.len()).collect();
+    assert_eq!(
+        sizes,
+        vec![10, 10, 5],
+        "the first plan's batches, each once"
+    );
+    assert_eq!(h.store.state().usage["2026-12"], 990 + 25);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_direct_invoke_submits_the_batches_of_its_first_plan() {
+    let mut h = handler();
+    h.invalidator.config.plan.max_paths_per_batch = 10;
+    let clock = Clock::start();
+    let paths: Vec<String> = (0..25).map(|n| format!("/blog/p{n:02}.html")).collect();
+    let direct = json!({"distribution": "app.example.com", "paths": paths, "deployment_id": "d1"});
+    *h.invalidator.cloudfront.room.lock().unwrap() = Some(1);
+    h.handle_json(&direct, &clock.invocation(20))
+        .await
+        .unwrap_err();
+    h.store.state().usage.insert("2026-12".into(), 990);
+    *h.invalidator.cloudfront.room.lock().unwrap() = None;
+    // Lambda's asynchronous retry, a minute later: the same event.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    h.handle_json(&direct, &clock.invocation(60)).await.unwrap();
+    let created = h.invalidator.cloudfront.created.lock().unwrap().clone();
+    let sizes: Vec<usize> = created.iter().map(|(paths, _)| paths.len()).collect();
+    assert_eq!(
+        sizes,
+        vec![10, 10, 5],
+        "no second invalidation of the first batch"
     );
 }

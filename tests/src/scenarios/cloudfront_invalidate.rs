@@ -6,7 +6,8 @@
 //! visible one has waited the 10 s batching window (the template's settings); batches run
 //! one at a time (no concurrency: an ASSUMPTION that makes interleavings fewer than
 //! Lambda's); a message returned by the partial batch response becomes visible again
-//! after the queue's 1,800 s visibility timeout; delayed messages (the flush triggers)
+//! after the queue's 1,800 s visibility timeout, or sooner when the function returned it
+//! early (ChangeMessageVisibility); delayed messages (the flush triggers)
 //! become visible after their delay. The site bucket holds the synced objects and 15,000
 //! unchanged ones (a quarter of them old hashed assets). The pending store is the crate's in-memory store
 //! (the same contract as the DynamoDB adapter); CloudFront is [`CloudFrontModel`] with
@@ -213,7 +214,9 @@ pub async fn sync(sim: Arc<Sim>, n: usize, unchanged: usize) -> Figures {
             let taken: Vec<usize> = visible.into_iter().take(BATCH_SIZE).collect();
             let records: Vec<Value> = taken
                 .iter()
-                .map(|&i| json!({"messageId": queue[i].id, "body": queue[i].body, "eventSource": "aws:sqs"}))
+                .map(|&i| json!({"messageId": queue[i].id, "receiptHandle": queue[i].id,
+                    "body": queue[i].body, "attributes": {"ApproximateReceiveCount": (queue[i].receives + 1).to_string()},
+                    "eventSource": "aws:sqs"}))
                 .collect();
             for &i in &taken {
                 queue[i].receives += 1;
@@ -243,6 +246,8 @@ pub async fn sync(sim: Arc<Sim>, n: usize, unchanged: usize) -> Figures {
             };
             figures.failed_items += failed.len() as u64;
             let after = sim.now();
+            // Messages the function returned early (ChangeMessageVisibility).
+            let early = app.trigger.take_returned();
             let mut kept = Vec::with_capacity(queue.len());
             for (i, mut m) in queue.drain(..).enumerate() {
                 if !taken.contains(&i) {
@@ -252,7 +257,11 @@ pub async fn sync(sim: Arc<Sim>, n: usize, unchanged: usize) -> Figures {
                         figures.dead_letters += 1;
                         sim.trace(format!("{} to the dead-letter queue", m.id));
                     } else {
-                        m.visible_at = after + chrono::Duration::seconds(VISIBILITY);
+                        let seconds = early
+                            .iter()
+                            .find(|(receipt, _)| *receipt == m.id)
+                            .map_or(VISIBILITY, |(_, s)| i64::from(*s));
+                        m.visible_at = after + chrono::Duration::seconds(seconds);
                         kept.push(m);
                     }
                 }

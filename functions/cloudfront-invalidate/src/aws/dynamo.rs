@@ -9,6 +9,7 @@
 //! | `gen#<flush>`   | `flush`          | the flush record ([`FlushRecord`])                |
 //! | `usage`         | `YYYY-MM`        | paths billed that month by this function (`billed`) |
 //! | `bill#<ref>`    | `bill`           | an invalidation outside flushes, counted once     |
+//! | `plan#<key>`    | `plan`           | the wildcards a plan chose (`wildcards`, a list)  |
 
 use std::collections::HashMap;
 
@@ -373,6 +374,54 @@ impl PendingStore for SdkPending {
             TransactWriteItem::builder().update(usage).build(),
         ];
         self.transact("TransactWriteItems", items).await
+    }
+
+    async fn kept_plan(&self, key: &str) -> Result<Option<Vec<String>>, AwsError> {
+        Ok(self
+            .get("GetItem", &format!("plan#{key}"), "plan")
+            .await?
+            .map(|item| {
+                item.get("wildcards")
+                    .and_then(|v| v.as_l().ok())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| w.as_s().ok().cloned())
+                    .collect()
+            }))
+    }
+
+    async fn keep_plan(
+        &self,
+        plan_key: &str,
+        wildcards: &[String],
+        now: i64,
+    ) -> Result<bool, AwsError> {
+        let mut item = key(&format!("plan#{plan_key}"), "plan");
+        // A list, not a string set: a plan may have no wildcard, and a set cannot be empty.
+        item.insert(
+            "wildcards".into(),
+            AttributeValue::L(wildcards.iter().map(s).collect()),
+        );
+        item.insert("expires".into(), n(now + RETENTION_SECONDS));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = sdk_error("PutItem", e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
     }
 
     async fn usage(&self, month: &str) -> Result<u64, AwsError> {

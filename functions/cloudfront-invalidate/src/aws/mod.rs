@@ -369,6 +369,15 @@ pub trait FlushTrigger: Send + Sync {
         body: &str,
         delay_seconds: u32,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// ChangeMessageVisibility: a received message that failed comes back after
+    /// `seconds` rather than after the queue's visibility timeout. The same message, not
+    /// a new one: its receive count still leads it to the dead-letter queue, and no chain
+    /// of re-sent messages grows towards Lambda's recursive-loop detection.
+    fn return_in(
+        &self,
+        receipt_handle: &str,
+        seconds: u32,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// SQS's longest message delay.
@@ -389,6 +398,18 @@ impl FlushTrigger for SdkQueue {
             .send()
             .await
             .map_err(|e| sdk_error("SendMessage", e))?;
+        Ok(())
+    }
+
+    async fn return_in(&self, receipt_handle: &str, seconds: u32) -> Result<(), AwsError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ChangeMessageVisibility", e))?;
         Ok(())
     }
 }

@@ -137,6 +137,13 @@ impl PendingStore for FaultyStore {
         })
         .await
     }
+    async fn kept_plan(&self, key: &str) -> Result<Option<Vec<String>>, AwsError> {
+        self.call("GetItem", || self.inner.kept_plan(key)).await
+    }
+    async fn keep_plan(&self, key: &str, wildcards: &[String], now: i64) -> Result<bool, AwsError> {
+        self.conditional("PutItem", || self.inner.keep_plan(key, wildcards, now))
+            .await
+    }
     async fn usage(&self, month: &str) -> Result<u64, AwsError> {
         self.call("GetItem", || self.inner.usage(month)).await
     }
@@ -150,10 +157,22 @@ pub struct Sent {
     pub at: DateTime<Utc>,
 }
 
-/// The flush trigger's `SendMessage` with SQS's faults; a lost answer still sent it.
+/// A received message the function returned early (`ChangeMessageVisibility`): visible
+/// again `seconds` after `at` (SQS API Reference, ChangeMessageVisibility: the new
+/// timeout counts from the call).
+#[derive(Debug, Clone)]
+pub struct Returned {
+    pub receipt_handle: String,
+    pub seconds: u32,
+    pub at: DateTime<Utc>,
+}
+
+/// The flush trigger's `SendMessage` and `ChangeMessageVisibility` with SQS's faults; a
+/// lost answer still acted.
 pub struct FaultyQueue {
     sim: Arc<Sim>,
     sent: Mutex<Vec<Sent>>,
+    returned: Mutex<Vec<Returned>>,
 }
 
 impl FaultyQueue {
@@ -161,7 +180,13 @@ impl FaultyQueue {
         Self {
             sim,
             sent: Mutex::new(Vec::new()),
+            returned: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Every message returned early since the last call.
+    pub fn take_returned(&self) -> Vec<Returned> {
+        std::mem::take(&mut *lock(&self.returned))
     }
 
     /// Everything sent since the last call.
@@ -186,6 +211,28 @@ impl FlushTrigger for FaultyQueue {
             Ok(())
         } else {
             Err(transient("SendMessage", "RequestTimeout"))
+        }
+    }
+
+    async fn return_in(&self, receipt_handle: &str, seconds: u32) -> Result<(), AwsError> {
+        // SQS allows 0 to 43,200 s (12 hours).
+        if seconds > 43_200 {
+            return Err(AwsError::new(
+                "ChangeMessageVisibility",
+                "VisibilityTimeout is over 43200",
+            )
+            .with_code("InvalidParameterValue"));
+        }
+        let answered = draw(&self.sim, "sqs", "ChangeMessageVisibility")?;
+        lock(&self.returned).push(Returned {
+            receipt_handle: receipt_handle.to_string(),
+            seconds,
+            at: self.sim.now(),
+        });
+        if answered {
+            Ok(())
+        } else {
+            Err(transient("ChangeMessageVisibility", "RequestTimeout"))
         }
     }
 }
