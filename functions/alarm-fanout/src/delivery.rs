@@ -53,6 +53,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         };
         let message = format::message(receiver, notice, severity, self.policy.telegram_max_parts);
         let idempotent = matches!(receiver, Receiver::Pagerduty { .. });
+        let paced = !crate::budget::limits(receiver).is_empty();
         let start = progress
             .filter(|p| p.at_ms == change.at_ms)
             .unwrap_or(Progress {
@@ -99,7 +100,11 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
                     }
                     continue;
                 }
-                Ok(Err(failed)) if failed.error.rate_limited() => {
+                // Only a paced receiver folds: while its digest is pending every later
+                // notice folds behind it, so a line waiting there is never shown after a
+                // newer state. An unpaced receiver's 429 (Google Chat, PagerDuty, a
+                // webhook) has no digest to queue behind: it fails and is retried.
+                Ok(Err(failed)) if failed.error.rate_limited() && paced => {
                     return self
                         .fold(name, notice, change, lease, invocation, stop)
                         .await;

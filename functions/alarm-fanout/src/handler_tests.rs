@@ -31,6 +31,8 @@ struct FakeDeliver {
     fail: Mutex<Vec<(String, usize, bool)>>,
     /// Receivers that fail every time.
     down: Mutex<BTreeSet<String>>,
+    /// Receivers that answer 429 every time.
+    throttled: Mutex<BTreeSet<String>>,
     sent: Mutex<Vec<Seen>>,
     /// Every request that went out: receiver, when, its text.
     texts: Mutex<Vec<(String, tokio::time::Instant, String)>>,
@@ -81,6 +83,17 @@ impl Deliver for FakeDeliver {
             let at = fail.iter().position(|(n, p, _)| n == name && *p == part);
             at.map(|i| fail.remove(i).2)
         };
+        if self.throttled.lock().unwrap().contains(name) {
+            return Err(Failed {
+                error: SendError::Http(groundcrew::http::HttpError::Status {
+                    target: name.into(),
+                    status: 429,
+                    body: String::new(),
+                    retry_after: None,
+                }),
+                uncertain: false,
+            });
+        }
         let down = self.down.lock().unwrap().contains(name);
         if let Some(uncertain) = scripted.or(down.then_some(false)) {
             if uncertain {
@@ -549,4 +562,22 @@ async fn a_digest_pending_holds_back_the_next_state_of_its_alarm() {
     assert_eq!(pending.entries.len(), 1);
     let line = pending.entries.values().next().unwrap();
     assert!(line.line.contains("OK") && line.changes == 2, "{line:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unpaced_receivers_429_fails_the_notice_and_is_never_folded() {
+    // PagerDuty has no budget here, so no digest to queue behind: a line folded for it
+    // could be shown after a newer state sent one by one. Its 429 fails (Lambda retries).
+    let app = app();
+    app.deliver.throttled.lock().unwrap().insert("pd".into());
+    let err = app
+        .handle(&event("m1", "long-x", "ALARM", 1), invocation("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Delivery { failed, .. } if failed == &vec!["pd".to_string()]),
+        "{err}"
+    );
+    assert!(app.store.pace.pending("pd").is_empty());
+    assert_eq!(sent(&app), pairs(&[("tg", "ALARM")]));
 }
