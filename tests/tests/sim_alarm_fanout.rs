@@ -5,10 +5,9 @@ use sim::kernel::FaultRates;
 use sim::scenarios::alarm_fanout;
 
 /// alarm-fanout's storm hour: 50 flapping alarms, about 2,000 state changes, six receivers
-/// failing 30% of their requests (Slack down for ten minutes), Lambda retries, the
+/// failing 30% of their requests (the webhook down for ten minutes), Lambda retries, the
 /// dead-letter queue and a redrive.
 #[test]
-#[ignore = "finds an ordering bug in the message budget: a receiver shows an older state of an alarm after a digest line showed a newer one (chat storm-13, seed 1, step 1465); replay: scripts/sim.sh --scenario alarm-fanout-storm-hour --seed 1 with --run-ignored"]
 fn alarm_fanout_storm_hour() {
     let (summary, f) = alarm_fanout::run(2, FaultRates::uniform(0.3));
     println!(
@@ -25,7 +24,6 @@ fn alarm_fanout_storm_hour() {
 /// other receivers: how long until the group has shown or counted every one (goal: at most
 /// 2 minutes), with no dead letter and no request over the group's limits.
 #[test]
-#[ignore = "finds that the burst to the paced group leaves another receiver without every alarm of the burst (seed 1); replay with --run-ignored"]
 fn alarm_fanout_telegram_burst() {
     let (summary, f) = alarm_fanout::burst(1, 500);
     println!(

@@ -1,8 +1,8 @@
 //! alarm-fanout's storm hour: 50 alarms (metric, composite and anomaly) flapping for an hour,
 //! about 2,000 state changes, published through SNS with 5% duplicates and delivery delays
 //! that reorder them, to six receivers that each fail 30% of their requests (5xx, 429,
-//! timeouts before and after the receiver acted) and one of which (Slack) is down for ten
-//! minutes, with Lambda's asynchronous retries (after
+//! timeouts before and after the receiver acted) and one of which (the webhook) is down for
+//! ten minutes, with Lambda's asynchronous retries (after
 //! about 1 and 2 minutes), its dead-letter queue, and the `redrive` action at the end with
 //! faults off.
 //!
@@ -274,10 +274,12 @@ fn pd_state(state: &str) -> &'static str {
 
 async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
     let mut receivers = ReceiverModel::new(Arc::clone(&sim));
-    // Slack is down for 10 minutes mid-storm: longer than Lambda's retries, so those
-    // events end in the dead-letter queue and come back through the redrive.
+    // The webhook is down for 10 minutes mid-storm: longer than Lambda's retries, so those
+    // events end in the dead-letter queue and come back through the redrive. (Not Slack:
+    // a paced receiver folds what it cannot send into its digest, which waits out the
+    // outage, so nothing of Slack's reaches the dead-letter queue.)
     receivers.outage = Some((
-        "slack",
+        "hook",
         start() + chrono::Duration::minutes(20),
         start() + chrono::Duration::minutes(30),
     ));
@@ -549,16 +551,23 @@ async fn burst_one(sim: Arc<Sim>, alarms: usize, out: Arc<Mutex<BurstFigures>>) 
         .collect();
     let counted = logs.counted.get("tg").copied().unwrap_or(0);
     let shown: std::collections::BTreeSet<&str> = one_by_one.union(&listed).copied().collect();
+    // Slack is paced too (1 a second per webhook): what does not fit is folded into its
+    // digests like the group's, listed or counted. The unpaced receivers show every alarm.
     for r in ["slack", "chat", "pd", "hook"] {
         let got: std::collections::BTreeSet<&str> = logs
             .shown
             .get(r)
             .map(|l| l.iter().map(|s| s.alarm.as_str()).collect())
             .unwrap_or_default();
+        let counted = if r == "slack" {
+            logs.counted.get(r).copied().unwrap_or(0)
+        } else {
+            0
+        };
         sim.check(
-            "alarm-fanout: every other receiver shows every alarm of the burst",
-            got.len() == alarms,
-            || format!("{r}: {} of {alarms}", got.len()),
+            "alarm-fanout: every other receiver shows every alarm of the burst (Slack: or counts it in a digest)",
+            got.len() as u64 + counted == alarms as u64,
+            || format!("{r}: {} shown, {counted} counted, of {alarms}", got.len()),
         );
     }
     let peak = logs
