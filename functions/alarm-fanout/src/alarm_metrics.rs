@@ -4,11 +4,11 @@
 //! `configuration.metrics[]` (EventBridge and alarm actions), each with its own dimensions;
 //! the expressions among them name no metric and are skipped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One metric an alarm watches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricRef {
     pub namespace: Option<String>,
     pub name: Option<String>,

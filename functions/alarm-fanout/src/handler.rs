@@ -15,6 +15,7 @@ use crate::delivery::Sending;
 use crate::error::Error;
 use crate::event::{parse_input, Input};
 use crate::format;
+use crate::held::{Held, HeldStore};
 use crate::notice::Notice;
 use crate::order::{decide, Decision};
 use crate::pace::PaceStore;
@@ -43,7 +44,9 @@ pub struct App<St, D, T, Q> {
     pub holders: AtomicU64,
 }
 
-impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
+impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>
+    App<St, D, T, Q>
+{
     /// Handles one Lambda event: notices (SNS, EventBridge, alarm actions) or an action.
     pub async fn handle(&self, event: &Value, invocation: Invocation) -> Result<Report, Error> {
         match parse_input(event)? {
@@ -71,11 +74,15 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
             }
             Input::Flush => {
                 let routing = self.routing.current().await?;
-                let (digests, errors) = self.flush_all(&routing, &invocation).await;
+                let (digests, mut errors) = self.flush_all(&routing, &invocation).await;
+                // The same schedule delivers what muted routes held, once they are not muted.
+                let (notices, swept_errors) = self.sweep(&routing, &invocation).await;
+                errors.extend(swept_errors);
                 match fold_errors(errors) {
                     None => Ok(Report {
                         digests,
                         ..Report::default()
+                        notices,
                     }),
                     Some(e) => Err(e),
                 }
@@ -219,12 +226,23 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
             superseded_by: None,
             chat_migrations: BTreeMap::new(),
         };
+            held: vec![],
         // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
         let tags = match notice.alarm() {
             Some(a) => self.severity.resolve_with_tags(a).await.1,
             None => Default::default(),
         };
-        let routed = routing.route(&Facts::of(notice, severity).with_tags(&tags));
+        // Receivers of muted routes (time windows) are held back, not dropped.
+        let destinations = routing.destinations(
+            &Facts::of(notice, severity).with_tags(&tags),
+            invocation.now(),
+        );
+        let routed: Vec<String> = destinations
+            .deliver
+            .iter()
+            .chain(&destinations.held)
+            .cloned()
+            .collect();
         let decision = decide(change, &notice.id, &routed, subject, |r| {
             routing.receivers.contains_key(r)
         });
@@ -273,6 +291,24 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         };
         report.already_delivered = already;
         if to.is_empty() && !first_time {
+        let (to, held): (Vec<String>, Vec<String>) =
+            to.into_iter().partition(|r| !destinations.held.contains(r));
+        if !held.is_empty() {
+            let expires_at =
+                invocation.now().timestamp() + self.policy.record_ttl.as_secs() as i64;
+            let record = Held {
+                subject: lease.subject.clone(),
+                notice: notice.clone(),
+                receivers: held.clone(),
+            };
+            self.store.hold(&record, expires_at).await?;
+            tracing::info!(id = %notice.id, held = ?held, "muted receivers: held until their routes are not muted");
+            report.held = held;
+            if to.is_empty() {
+                report.outcome = Outcome::Held;
+                return Ok(report);
+            }
+        }
             report.outcome = if duplicate_state {
                 Outcome::Suppressed
             } else {

@@ -23,6 +23,7 @@ pub mod event;
 pub mod flush;
 pub mod format;
 pub mod handler;
+pub mod held;
 #[cfg(test)]
 mod handler_tests;
 pub mod html;
@@ -39,6 +40,9 @@ pub mod send;
 pub mod severity;
 pub mod store;
 pub mod threads;
+pub mod sweep;
+#[cfg(test)]
+mod sweep_tests;
 pub mod transport;
 pub mod windows;
 

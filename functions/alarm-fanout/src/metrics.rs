@@ -59,6 +59,7 @@ mod tests {
             possible_duplicates,
             superseded_by: None,
             chat_migrations: Default::default(),
+            held: vec![],
         }
     }
 

@@ -17,7 +17,7 @@ pub use envelope::{arn_region_account, parse_event};
 pub use message::{parse_message, parse_time};
 
 /// A CloudWatch alarm state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord)]
 pub enum State {
     #[serde(rename = "ALARM")]
     Alarm,
@@ -55,7 +55,7 @@ impl State {
 }
 
 /// What sort of notice a message is; routes can match on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Alarm,
@@ -89,7 +89,7 @@ impl Kind {
 }
 
 /// A CloudWatch alarm state change, from any of its three formats.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub arn: Option<String>,
@@ -109,7 +109,7 @@ pub struct Alarm {
     pub rule: Option<String>,
     /// The metrics watched, for routes to match on (namespace, name, dimensions).
     /// (A boxed slice, not a `Vec`: it keeps `Body::Alarm` small.)
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
     pub metrics: Box<[crate::alarm_metrics::MetricRef]>,
 }
 
@@ -140,7 +140,7 @@ impl Alarm {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Body {
     Alarm(Alarm),
@@ -153,7 +153,7 @@ pub enum Body {
 }
 
 /// One message to route, with the id it is deduplicated by.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Notice {
     /// SNS `MessageId`, EventBridge `id`, or a digest of an alarm action.
     pub id: String,

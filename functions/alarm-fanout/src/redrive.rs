@@ -60,7 +60,7 @@ pub struct RedriveReport {
 }
 
 pub async fn run<
-    St: Store + crate::pace::PaceStore,
+    St: Store + crate::pace::PaceStore + crate::held::HeldStore,
     D: Deliver,
     T: TagLookup + 'static,
     Q: DeadLetters,

@@ -46,6 +46,8 @@ pub enum Outcome {
     Suppressed,
     /// Older than a state change already handled for the alarm: recorded, not delivered.
     Stale,
+    /// Every receiver still lacking it is muted (time windows): held for the sweep.
+    Held,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +64,9 @@ pub struct NoticeReport {
     /// Rate-limited receivers this change was folded into the digest of.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub folded: Vec<String>,
+    /// Muted receivers it is held for, until their routes are not muted ([`crate::held`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<String>,
     /// Requests that may have reached a receiver twice (a timeout after it accepted).
     pub possible_duplicates: u32,
     /// For a stale notice: the newer state that superseded it.

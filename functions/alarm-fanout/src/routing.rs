@@ -18,6 +18,7 @@ use groundcrew::secrets::SecretRef;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::windows::{RawInterval, TimeIntervals};
 use matchers::one_or_many;
 pub use matchers::Facts;
 pub use tree::{parse_duration, Route, RouteMatch, Settings};
@@ -121,6 +122,8 @@ struct RawDocument {
     default: Option<Vec<String>>,
     #[serde(default)]
     repeat_interval: Option<String>,
+    #[serde(default)]
+    time_intervals: BTreeMap<String, Vec<RawInterval>>,
 }
 
 /// A validated routing document.
@@ -131,6 +134,16 @@ pub struct Routing {
     pub default: Vec<String>,
     /// The `repeat_interval` of the default route, inherited by routes that set none.
     pub repeat_interval: Option<Duration>,
+    /// The named time windows routes are active or muted in.
+    pub time_intervals: TimeIntervals,
+}
+
+/// Where a notice goes now: the receivers of its routes that are not muted, and those
+/// named only by muted routes (held until the mute ends).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destinations {
+    pub deliver: Vec<String>,
+    pub held: Vec<String>,
 }
 
 impl Routing {
@@ -195,9 +208,21 @@ impl Routing {
                 parse_duration(&text).map_err(|e| Error::Routing(format!("repeat_interval: {e}")))
             })
             .transpose()?;
+        let time_intervals = TimeIntervals::build(raw.time_intervals).map_err(Error::Routing)?;
         let root = Settings {
             receivers: default.clone(),
             repeat_interval,
+            active_time_intervals: Vec::new(),
+            mute_time_intervals: Vec::new(),
+        };
+        let check_intervals = |field: &str, names: &[String]| match names
+            .iter()
+            .find(|n| !time_intervals.contains_name(n))
+        {
+            Some(n) => Err(format!(
+                "{field}: unknown time interval {n:?} (not under time_intervals)"
+            )),
+            None => Ok(()),
         };
         let check = |field: &str, names: &[String]| {
             known(field, names).map_err(|e| match e {
@@ -209,7 +234,7 @@ impl Routing {
             .routes
             .into_iter()
             .enumerate()
-            .map(|(i, r)| Route::build(format!("routes[{i}]"), r, &root, &check))
+            .map(|(i, r)| Route::build(format!("routes[{i}]"), r, &root, &check, &check_intervals))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Routing)?;
         Ok(Self {
@@ -217,6 +242,7 @@ impl Routing {
             routes,
             default,
             repeat_interval,
+            time_intervals,
         })
     }
 
@@ -230,6 +256,8 @@ impl Routing {
                 settings: Settings {
                     receivers: self.default.clone(),
                     repeat_interval: self.repeat_interval,
+                    active_time_intervals: Vec::new(),
+                    mute_time_intervals: Vec::new(),
                 },
             });
         }
@@ -238,6 +266,42 @@ impl Routing {
 
     /// The receivers for a notice, in route order without repeats: every matching route
     /// down to the first one without `continue`; the default when none matches.
+    /// Whether a matched route is muted at `at` by its time windows.
+    pub fn muted(&self, route: &RouteMatch, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.time_intervals.muted(
+            &route.settings.active_time_intervals,
+            &route.settings.mute_time_intervals,
+            at,
+        )
+    }
+
+    /// The receivers for a notice at `at`: those of its unmuted routes, and apart the ones
+    /// that only muted routes name. Each receiver once, in route order.
+    pub fn destinations(
+        &self,
+        facts: &Facts<'_>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Destinations {
+        let mut out = Destinations::default();
+        let matches = self.matches(facts);
+        for m in matches.iter().filter(|m| !self.muted(m, at)) {
+            for r in &m.settings.receivers {
+                if !out.deliver.contains(r) {
+                    out.deliver.push(r.clone());
+                }
+            }
+        }
+        for m in matches.iter().filter(|m| self.muted(m, at)) {
+            for r in &m.settings.receivers {
+                if !out.deliver.contains(r) && !out.held.contains(r) {
+                    out.held.push(r.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every receiver of the routes a notice matches, muted or not.
     pub fn route(&self, facts: &Facts<'_>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for m in self.matches(facts) {
@@ -525,6 +589,102 @@ default: rest
                 "{name}: {:?}",
                 notice.alarm().map(|a| &a.metrics)
             );
+        }
+    }
+
+    const WINDOWS: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+  pager: {type: webhook, url_secret: pager}
+time_intervals:
+  office-hours:
+    - weekdays: ["monday:friday"]
+      times: [{start_time: "09:00", end_time: "18:00"}]
+      location: Europe/Berlin
+  maintenance:
+    - weekdays: [sunday]
+      times: [{start_time: "02:00", end_time: "04:00"}]
+      location: Europe/Berlin
+routes:
+  - receivers: chat
+    active_time_intervals: office-hours
+    continue: true
+    routes:
+      - match: {severity: critical}
+        receivers: [pager, chat]
+  - receivers: pager
+    mute_time_intervals: [maintenance]
+default: pager
+"#;
+
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn time_windows_hold_back_the_receivers_of_muted_routes_only() {
+        let r = Routing::parse(WINDOWS).unwrap();
+        let warning = facts(Some("db"), Some(Severity::Warning), Kind::Alarm);
+        let critical = facts(Some("db"), Some(Severity::Critical), Kind::Alarm);
+        // Monday 10:00 in Berlin: both routes active.
+        let monday = at("2026-03-30T08:00:00Z");
+        let d = r.destinations(&warning, monday);
+        assert_eq!(
+            (d.deliver, d.held),
+            (vec!["chat".to_string(), "pager".into()], vec![])
+        );
+        // Saturday: chat's route is outside office hours; the pager route is not muted.
+        let saturday = at("2026-03-28T10:00:00Z");
+        let d = r.destinations(&warning, saturday);
+        assert_eq!(
+            (d.deliver, d.held),
+            (vec!["pager".to_string()], vec!["chat".to_string()])
+        );
+        // The critical child inherits the active window: pager and chat both held from it,
+        // but the pager is also named by the unmuted second route, so it goes now.
+        let d = r.destinations(&critical, saturday);
+        assert_eq!(
+            (d.deliver, d.held),
+            (vec!["pager".to_string()], vec!["chat".to_string()])
+        );
+        // Sunday 03:00 in Berlin (01:00 UTC, after the spring change): the pager route is
+        // in its maintenance window and chat outside office hours: everything held.
+        let d = r.destinations(&warning, at("2026-03-29T01:00:00Z"));
+        assert_eq!(
+            (d.deliver, d.held),
+            (vec![], vec!["chat".to_string(), "pager".into()])
+        );
+        // Routing without a time still names every receiver.
+        assert_eq!(r.route(&warning), vec!["chat", "pager"]);
+    }
+
+    #[test]
+    fn time_window_errors_name_the_field() {
+        let cases = [
+            (
+                WINDOWS.replace(
+                    "mute_time_intervals: [maintenance]",
+                    "mute_time_intervals: [maintenence]",
+                ),
+                "routes[1].mute_time_intervals: unknown time interval \"maintenence\"",
+            ),
+            (
+                WINDOWS.replace(
+                    "location: Europe/Berlin\n  maintenance",
+                    "location: Europe/Paaris\n  maintenance",
+                ),
+                "time_intervals.office-hours[0].location: \"Europe/Paaris\"",
+            ),
+            (
+                WINDOWS.replace("end_time: \"04:00\"", "end_time: \"4\""),
+                "time_intervals.maintenance[0].times[0].end_time",
+            ),
+        ];
+        for (doc, wanted) in cases {
+            let err = Routing::parse(&doc).unwrap_err().to_string();
+            assert!(err.contains(wanted), "wanted {wanted:?} in {err}");
         }
     }
 

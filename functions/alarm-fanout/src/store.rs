@@ -133,6 +133,8 @@ pub struct MemoryStore {
     pub stale: Arc<Mutex<Vec<StaleRecord>>>,
     /// The paced receivers' records ([`crate::pace::PaceStore`]).
     pub pace: crate::pace::MemoryPace,
+    /// Notices held for muted receivers ([`crate::held::HeldStore`]).
+    pub held: crate::held::MemoryHeld,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

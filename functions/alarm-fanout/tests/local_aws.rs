@@ -1168,3 +1168,52 @@ async fn an_alarm_picture_comes_from_get_metric_widget_image() {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{:?}", &png[..8]);
     assert_eq!(pictures.picture(&unique_name("gone")).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn dynamodb_keeps_held_notices_until_released() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::held::{Held, HeldStore};
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    assert!(store.held().await.unwrap().is_empty());
+    let notice = |id: &str| {
+        alarm_fanout::notice::parse_event(&sns_event(id, &alarm_message("prod-db-cpu", "ALARM")))
+            .unwrap()
+            .remove(0)
+    };
+    let held = |id: &str, subject: &str| Held {
+        subject: subject.into(),
+        notice: notice(id),
+        receivers: vec!["chat".into(), "tg".into()],
+    };
+    store
+        .hold(&held("m1", "alarm#a"), 4_000_000_000)
+        .await
+        .unwrap();
+    store
+        .hold(&held("m2", "alarm#b"), 4_000_000_000)
+        .await
+        .unwrap();
+    let mut found = store.held().await.unwrap();
+    found.sort_by(|x, y| x.subject.cmp(&y.subject));
+    assert_eq!(found, vec![held("m1", "alarm#a"), held("m2", "alarm#b")]);
+    // A later notice of the same subject replaces the held one; releasing the older id
+    // then leaves the newer one held.
+    store
+        .hold(&held("m3", "alarm#a"), 4_000_000_000)
+        .await
+        .unwrap();
+    store.release_held("alarm#a", "m1").await.unwrap();
+    let ids: Vec<String> = store
+        .held()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.notice.id)
+        .collect();
+    assert!(ids.contains(&"m3".to_string()) && ids.len() == 2, "{ids:?}");
+    store.release_held("alarm#a", "m3").await.unwrap();
+    store.release_held("alarm#b", "m2").await.unwrap();
+    assert!(store.held().await.unwrap().is_empty());
+}

@@ -7,6 +7,7 @@
 
 mod cloudwatch;
 mod dynamo;
+mod held;
 mod pace;
 mod sns;
 mod sqs;

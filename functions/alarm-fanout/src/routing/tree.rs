@@ -22,12 +22,17 @@ pub struct RawRoute {
     continue_: bool,
     #[serde(default)]
     repeat_interval: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    active_time_intervals: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    mute_time_intervals: Option<Vec<String>>,
     #[serde(default)]
     routes: Vec<RawRoute>,
 }
 
-/// Checks that a route's receivers are defined: `(field, names)`, an error naming the field.
-pub type CheckReceivers<'a> = &'a dyn Fn(&str, &[String]) -> Result<(), String>;
+/// Checks that names a route gives are defined (receivers, time intervals):
+/// `(field, names)`, an error naming the field.
+pub type CheckNames<'a> = &'a dyn Fn(&str, &[String]) -> Result<(), String>;
 
 /// What a route passes on to the routes under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +40,10 @@ pub struct Settings {
     pub receivers: Vec<String>,
     /// Re-send an alarm still in ALARM this long after it was last sent (reminders).
     pub repeat_interval: Option<Duration>,
+    /// Time windows (names under `time_intervals`) outside all of which the route is muted.
+    pub active_time_intervals: Vec<String>,
+    /// Time windows inside any of which the route is muted.
+    pub mute_time_intervals: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +101,8 @@ impl Route {
         path: String,
         raw: RawRoute,
         inherited: &Settings,
-        check_receivers: CheckReceivers<'_>,
+        check_receivers: CheckNames<'_>,
+        check_intervals: CheckNames<'_>,
     ) -> Result<Self, String> {
         let receivers = match raw.receivers {
             Some(list) => {
@@ -107,9 +117,24 @@ impl Route {
             }
             None => inherited.repeat_interval,
         };
+        let intervals =
+            |field: &str, names: Option<Vec<String>>, inherited: &Vec<String>| match names {
+                Some(list) => check_intervals(&format!("{path}.{field}"), &list).map(|()| list),
+                None => Ok(inherited.clone()),
+            };
         let settings = Settings {
             receivers,
             repeat_interval,
+            active_time_intervals: intervals(
+                "active_time_intervals",
+                raw.active_time_intervals,
+                &inherited.active_time_intervals,
+            )?,
+            mute_time_intervals: intervals(
+                "mute_time_intervals",
+                raw.mute_time_intervals,
+                &inherited.mute_time_intervals,
+            )?,
         };
         let matchers = Matchers::build(&format!("{path}.match"), raw.matchers)?;
         let routes = raw
@@ -117,7 +142,13 @@ impl Route {
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                Route::build(format!("{path}.routes[{i}]"), r, &settings, check_receivers)
+                Route::build(
+                    format!("{path}.routes[{i}]"),
+                    r,
+                    &settings,
+                    check_receivers,
+                    check_intervals,
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {

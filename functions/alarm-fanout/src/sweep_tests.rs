@@ -1,0 +1,210 @@
+//! Held notices and the sweep with the in-memory store: a route outside its time window is
+//! held, not sent; the sweep delivers it once the window opens if the alarm still fires,
+//! and releases it without sending when an OK came first.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use groundcrew::invocation::TokioClock;
+use groundcrew::{Deadline, Invocation};
+use serde_json::{json, Value};
+
+use crate::error::Error;
+use crate::format::Message;
+use crate::handler::{App, Outcome, Policy};
+use crate::held::HeldStore;
+use crate::receivers::{Deliver, Failed, Sent, To};
+use crate::redrive::{DeadLetter, DeadLetters};
+use crate::routing::Routing;
+use crate::severity::{Severity, SeverityResolver, TagLookup};
+use crate::store::MemoryStore;
+
+/// Records (receiver, state word) for every send.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, String)>>);
+
+impl Deliver for Recorder {
+    async fn send(
+        &self,
+        to: To<'_>,
+        message: &Message,
+        _part: usize,
+        _deadline: Deadline,
+    ) -> Result<Sent, Failed> {
+        let text = format!("{message:?}");
+        let state = ["ALARM", "OK"]
+            .into_iter()
+            .find(|s| text.contains(s))
+            .unwrap_or("?");
+        self.0
+            .lock()
+            .unwrap()
+            .push((to.name.to_string(), state.to_string()));
+        Ok(Sent::default())
+    }
+}
+
+struct NoTags;
+impl TagLookup for NoTags {
+    async fn tag(&self, _a: &str, _k: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+struct NoQueue;
+impl DeadLetters for NoQueue {
+    async fn receive(&self, _max: u32, _v: Duration) -> Result<Vec<DeadLetter>, Error> {
+        Ok(vec![])
+    }
+    async fn delete(&self, _r: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Firing alarms go to chat in Berlin office hours only, and to the pager always.
+const DOC: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+  pager: {type: webhook, url_secret: pager}
+time_intervals:
+  office-hours:
+    - weekdays: ["monday:friday"]
+      times: [{start_time: "09:00", end_time: "18:00"}]
+      location: Europe/Berlin
+routes:
+  - match: {state: ALARM}
+    receivers: chat
+    active_time_intervals: office-hours
+    continue: true
+  - receivers: pager
+default: pager
+"#;
+
+type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
+
+fn app() -> TestApp {
+    App {
+        routing: Routing::parse(DOC).unwrap().into(),
+        store: MemoryStore::default(),
+        deliver: Recorder::default(),
+        severity: SeverityResolver::new(
+            NoTags,
+            "severity",
+            Severity::Warning,
+            Duration::from_secs(60),
+        ),
+        dead_letters: NoQueue,
+        policy: Policy::default(),
+        holders: AtomicU64::new(0),
+    }
+}
+
+/// Saturday 21 November 2026, 22:00 in Berlin.
+fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T21:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn invocation(clock: &Arc<TokioClock>) -> Invocation {
+    Invocation::new(
+        "r",
+        Deadline::after(Duration::from_secs(60)),
+        Arc::clone(clock) as _,
+    )
+}
+
+fn event(id: &str, name: &str, state: &str, at: DateTime<Utc>) -> Value {
+    let m = json!({"AlarmName": name, "NewStateValue": state,
+        "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}"),
+        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()});
+    json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
+}
+
+fn taken(app: &TestApp) -> Vec<(String, String)> {
+    std::mem::take(&mut *app.deliver.0.lock().unwrap())
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const FLUSH: &str = r#"{"action": "flush"}"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_muted_route_is_held_and_delivered_by_the_sweep_when_its_window_opens() {
+    let app = app();
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+
+    // Saturday night: the pager gets it, chat is held.
+    let r = app
+        .handle(&event("m1", "db-cpu", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(r.notices[0].outcome, Outcome::Delivered);
+    assert_eq!(r.notices[0].sent, vec!["pager"]);
+    assert_eq!(r.notices[0].held, vec!["chat"]);
+    assert_eq!(taken(&app), pairs(&[("pager", "ALARM")]));
+
+    // Sweeps while the window is closed send nothing and keep it held.
+    for _ in 0..3 {
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+        assert_eq!(r.notices[0].outcome, Outcome::Held);
+        assert!(taken(&app).is_empty());
+    }
+    assert_eq!(app.store.held().await.unwrap().len(), 1);
+
+    // Monday 09:00 in Berlin is 08:00 UTC: the first sweep after it delivers to chat.
+    let monday_nine = DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap();
+    let wait = (monday_nine.with_timezone(&Utc) - clock_now(&clock))
+        .to_std()
+        .unwrap();
+    tokio::time::advance(wait - Duration::from_secs(30)).await;
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert!(
+        taken(&app).is_empty(),
+        "08:59:30 is still outside the window"
+    );
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(r.notices[0].sent, vec!["chat"]);
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM")]));
+    assert!(app.store.held().await.unwrap().is_empty(), "released");
+
+    // Nothing is sent twice.
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert!(r.notices.is_empty());
+    assert!(taken(&app).is_empty());
+}
+
+fn clock_now(clock: &Arc<TokioClock>) -> DateTime<Utc> {
+    invocation(clock).now()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_that_cleared_while_muted_is_released_without_being_sent() {
+    let app = app();
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+    app.handle(&event("m1", "db-cpu", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    let ok_at = clock_now(&clock);
+    app.handle(&event("m2", "db-cpu", "OK", ok_at), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(taken(&app), pairs(&[("pager", "ALARM"), ("pager", "OK")]));
+    // Monday morning: the held ALARM is stale now; chat never hears of it.
+    tokio::time::advance(Duration::from_secs(36 * 3600)).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(r.notices[0].outcome, Outcome::Stale);
+    assert!(taken(&app).is_empty());
+    assert!(app.store.held().await.unwrap().is_empty());
+}
