@@ -105,6 +105,7 @@ pub const STAR_OK: &[(&str, &str)] = &[
     ),
     ("cloudfront:ListDistributions", "no resource types"),
     ("tag:GetResources", "no resource types"),
+    ("cloudwatch:GetMetricWidgetImage", "no resource types"),
 ];
 
 /// STAR_OK entries for which cfn-lint's data lists an optional resource type that does

@@ -44,6 +44,41 @@ pub enum Message {
 pub struct Threaded {
     pub message: Message,
     pub thread: Thread,
+    /// A picture of the alarm to send after the text (receivers that opted in).
+    pub picture: Option<PictureRequest>,
+}
+
+/// Which alarm to draw, and the line shown with its picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PictureRequest {
+    pub alarm_name: String,
+    pub caption: String,
+}
+
+/// Telegram's limit on a photo's caption, in characters.
+pub const TELEGRAM_CAPTION_MAX_CHARS: usize = 1024;
+
+/// A picture for a metric alarm (not a composite one) going into ALARM, when the receiver
+/// asked for pictures.
+pub fn picture(receiver: &Receiver, notice: &Notice) -> Option<PictureRequest> {
+    let wanted = matches!(
+        receiver,
+        Receiver::Telegram { picture: true, .. } | Receiver::SlackBot { picture: true, .. }
+    );
+    let alarm = notice
+        .alarm()
+        .filter(|a| a.state == State::Alarm && a.rule.is_none())?;
+    wanted.then(|| PictureRequest {
+        alarm_name: alarm.name.clone(),
+        caption: groundcrew::http::excerpt(
+            &format!(
+                "{} · last {} hours",
+                headline(notice),
+                crate::picture::HOURS
+            ),
+            TELEGRAM_CAPTION_MAX_CHARS - 1,
+        ),
+    })
 }
 
 impl Message {
@@ -77,9 +112,13 @@ pub fn thread(notice: &Notice) -> Option<Thread> {
     })
 }
 
-fn threaded(message: Message, notice: &Notice) -> Message {
+fn threaded(message: Message, notice: &Notice, receiver: &Receiver) -> Message {
     match thread(notice) {
-        Some(thread) => Message::Threaded(Box::new(Threaded { message, thread })),
+        Some(thread) => Message::Threaded(Box::new(Threaded {
+            message,
+            thread,
+            picture: picture(receiver, notice),
+        })),
         None => message,
     }
 }
@@ -101,12 +140,13 @@ pub fn message(
                 ),
             },
             notice,
+            receiver,
         ),
         Receiver::Slack { .. } => Message::Json(slack(notice, severity)),
         Receiver::SlackBot { channel, .. } => {
             let mut body = slack(notice, severity);
             body["channel"] = Value::String(channel.clone());
-            threaded(Message::Json(body), notice)
+            threaded(Message::Json(body), notice, receiver)
         }
         Receiver::Teams { .. } => Message::Json(teams(notice, severity)),
         Receiver::GoogleChat { .. } => Message::Json(google_chat(notice, severity)),

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod notice;
 pub mod order;
 pub mod pace;
+pub mod picture;
 pub mod receivers;
 pub mod redrive;
 pub mod report;
@@ -87,6 +88,9 @@ pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, 
     .with_threads(std::sync::Arc::new(aws::DynamoThreads::new(
         aws_sdk_dynamodb::Client::new(sdk),
         &config.table,
+    )))
+    .with_pictures(std::sync::Arc::new(aws::CloudWatchPictures(
+        aws_sdk_cloudwatch::Client::new(sdk),
     )));
     Ok(handler::App {
         routing,

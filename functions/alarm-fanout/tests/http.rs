@@ -8,6 +8,7 @@ use std::time::Duration;
 use alarm_fanout::format;
 use alarm_fanout::notice::{parse_message, Notice};
 use alarm_fanout::pace::Unpaced;
+use alarm_fanout::picture::{BoxFuture, Pictures};
 use alarm_fanout::receivers::api::ReqwestApi;
 use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError, To};
 use alarm_fanout::routing::{ChatId, Receiver};
@@ -30,6 +31,16 @@ impl Publisher for NoSns {
 }
 
 type Tested = Receivers<InMemorySecretStore, NoSns, ReqwestTransport>;
+
+/// A picture source that draws every alarm as the same few bytes.
+struct FakePictures;
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\nfake";
+impl Pictures for FakePictures {
+    fn picture<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, String>> {
+        let known = name == "api-5xx";
+        Box::pin(async move { Ok(known.then(|| PNG.to_vec())) })
+    }
+}
 
 fn receivers(server: &MockServer) -> Tested {
     let uri = server.uri();
@@ -59,6 +70,7 @@ fn receivers(server: &MockServer) -> Tested {
     )
     .with_threads(Arc::new(MemoryThreads::default()))
     .with_api(Arc::new(ReqwestApi::new(http).unwrap()))
+    .with_pictures(Arc::new(FakePictures))
 }
 
 fn alarm(state: &str) -> Notice {
@@ -262,4 +274,163 @@ async fn teams_gets_an_adaptive_card_at_its_workflows_webhook() {
         sent[0].0.headers.get("content-type").unwrap(),
         "application/json"
     );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_telegram_alarm_picture_is_a_quiet_photo_replying_to_the_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": {"message_id": 501}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendPhoto$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": {"message_id": 502}})),
+        )
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let tg = Receiver::Telegram {
+        chat_id: ChatId::Id(-100),
+        thread_id: None,
+        bot_token_secret: "t".into(),
+        picture: true,
+    };
+    send(&r, "tg", &tg, &alarm("ALARM")).await;
+    let all = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = all.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/bot123:TOKEN-SECRET/sendMessage",
+            "/bot123:TOKEN-SECRET/sendPhoto"
+        ],
+        "the text goes first"
+    );
+    let photo = &all[1];
+    let content_type = photo.headers.get("content-type").unwrap().to_str().unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    let body = &photo.body;
+    assert!(contains(body, b"name=\"photo\"; filename=\"alarm.png\""));
+    assert!(contains(body, PNG));
+    assert!(contains(
+        body,
+        "🔴 ALARM: api-5xx · last 3 hours".as_bytes()
+    ));
+    assert!(contains(
+        body,
+        br#"{"allow_sending_without_reply":true,"message_id":501}"#
+    ));
+    assert!(contains(body, b"name=\"disable_notification\"\r\n\r\ntrue"));
+    // The OK has no picture, and a receiver that did not ask gets none.
+    send(&r, "tg", &tg, &alarm("OK")).await;
+    send(&r, "plain", &telegram(), &alarm("ALARM")).await;
+    let photos = requests(&server, "/sendPhoto").await;
+    assert_eq!(photos.len(), 1);
+}
+
+#[tokio::test]
+async fn a_slack_alarm_picture_is_uploaded_into_the_alarms_thread() {
+    let server = MockServer::start().await;
+    mount_slack(&server).await;
+    let uri = server.uri();
+    Mock::given(method("POST"))
+        .and(path("/api/files.getUploadURLExternal"))
+        .and(header("authorization", "Bearer xoxb-SLACK-SECRET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "upload_url": format!("{uri}/upload/v1/ABC"), "file_id": "F0123"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/upload/v1/ABC"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("OK - 12"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/files.completeUploadExternal"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "files": [{"id": "F0123"}]})),
+        )
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let bot = Receiver::SlackBot {
+        bot_token_secret: "sb".into(),
+        channel: "#ops".into(),
+        update_message: false,
+        picture: true,
+    };
+    send(&r, "slack", &bot, &alarm("ALARM")).await;
+    let all = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = all.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/chat.postMessage",
+            "/api/files.getUploadURLExternal",
+            "/upload/v1/ABC",
+            "/api/files.completeUploadExternal"
+        ]
+    );
+    let form = |r: &Request| -> std::collections::HashMap<String, String> {
+        url::form_urlencoded::parse(&r.body).into_owned().collect()
+    };
+    let asked = form(&all[1]);
+    assert_eq!(asked["filename"], "alarm.png");
+    assert_eq!(asked["length"], PNG.len().to_string());
+    assert_eq!(all[2].body, PNG);
+    assert!(
+        all[2].headers.get("authorization").is_none(),
+        "the upload URL is signed"
+    );
+    let done = form(&all[3]);
+    assert_eq!(done["channel_id"], "C024BE91L");
+    assert_eq!(done["thread_ts"], "1732224642.000100");
+    let files: Value = serde_json::from_str(&done["files"]).unwrap();
+    assert_eq!(files[0]["id"], "F0123");
+}
+
+#[tokio::test]
+async fn a_failed_picture_never_fails_the_delivery() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "result": {"message_id": 9}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendPhoto$"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"ok": false, "error_code": 400, "description": "Bad Request: PHOTO_INVALID_DIMENSIONS"}),
+        ))
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let tg = Receiver::Telegram {
+        chat_id: ChatId::Id(-100),
+        thread_id: None,
+        bot_token_secret: "t".into(),
+        picture: true,
+    };
+    // `send` panics on a failed delivery.
+    send(&r, "tg", &tg, &alarm("ALARM")).await;
+    assert_eq!(requests(&server, "/sendPhoto").await.len(), 1);
 }

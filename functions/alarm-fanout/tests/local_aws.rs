@@ -1163,7 +1163,12 @@ async fn an_alarm_picture_comes_from_get_metric_widget_image() {
     let png = pictures
         .picture(&name)
         .await
-        .expect("picture")
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\n(a 500 here: the stand-in on 4580 predates its GetMetricWidgetImage \
+                 answer; restart it: scripts/local-aws.sh stop && scripts/local-aws.sh start)"
+            )
+        })
         .expect("a metric alarm is drawn");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{:?}", &png[..8]);
     assert_eq!(pictures.picture(&unique_name("gone")).await.unwrap(), None);

@@ -13,9 +13,11 @@ mod sns;
 mod sqs;
 mod ssm;
 mod threads;
+mod widget;
 
 pub use cloudwatch::CloudWatchTags;
 pub use dynamo::DynamoStore;
 pub use sqs::SqsDeadLetters;
 pub use ssm::routing_parameter;
 pub use threads::DynamoThreads;
+pub use widget::CloudWatchPictures;

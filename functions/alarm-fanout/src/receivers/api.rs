@@ -17,6 +17,8 @@ pub enum Body {
     Json(Value),
     /// `multipart/form-data`: text fields and files.
     Form(Vec<Field>),
+    /// `application/x-www-form-urlencoded` pairs.
+    UrlEncoded(Vec<(String, String)>),
     /// Raw bytes with their content type.
     Bytes {
         content_type: String,
@@ -107,6 +109,16 @@ impl Api for ReqwestApi {
                 Body::Bytes { content_type, data } => builder
                     .header(reqwest::header::CONTENT_TYPE, content_type)
                     .body(data.clone()),
+                Body::UrlEncoded(pairs) => builder
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(
+                        url::form_urlencoded::Serializer::new(String::new())
+                            .extend_pairs(pairs)
+                            .finish(),
+                    ),
                 Body::Form(fields) => {
                     let (content_type, data) = multipart(fields);
                     builder

@@ -13,6 +13,7 @@
 //! the key in the message itself.
 
 pub mod api;
+mod picture;
 mod slack;
 mod telegram;
 
@@ -29,6 +30,7 @@ use groundcrew::Deadline;
 use serde_json::Value;
 
 use crate::format::Message;
+use crate::picture::{NoPictures, Pictures};
 use crate::routing::Receiver;
 pub use crate::send::{Deliver, Failed, SendError, Sent, To};
 use crate::threads::{MemoryThreads, Threads};
@@ -66,6 +68,8 @@ pub struct Receivers<S, P, T> {
     threads: Arc<dyn Threads>,
     /// Calls beyond a JSON POST (Slack's Web API, uploads).
     api: Arc<dyn Api>,
+    /// Pictures of alarms, for receivers that ask for them.
+    pictures: Arc<dyn Pictures>,
 }
 
 impl<S: SecretStore + 'static, P: Publisher> Receivers<S, P, crate::transport::ReqwestTransport> {
@@ -120,7 +124,14 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             migrations: Mutex::new(BTreeMap::new()),
             threads: Arc::new(MemoryThreads::default()),
             api: Arc::new(NoApi),
+            pictures: Arc::new(NoPictures),
         }
+    }
+
+    /// Draws alarms with `pictures` (CloudWatch in production; none otherwise).
+    pub fn with_pictures(mut self, pictures: Arc<dyn Pictures>) -> Self {
+        self.pictures = pictures;
+        self
     }
 
     /// Keeps threads in `threads` (the DynamoDB table in production; in memory otherwise).
@@ -299,20 +310,49 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
     ) -> Result<Option<i64>, SendError> {
         let mismatch = || SendError::Mismatch(format!("{target}: no message made for it"));
         let (thread, message) = match message {
-            Message::Threaded(t) => (Some(&t.thread), &t.message),
+            Message::Threaded(t) => (Some(&**t), &t.message),
             other => (None, other),
         };
-        match (to.receiver, message) {
+        // The picture follows the last part of the text, never before it.
+        let picture = thread
+            .filter(|_| part + 1 == message.parts())
+            .and_then(|t| Some((t.picture.as_ref()?, &t.thread)));
+        let thread = thread.map(|t| &t.thread);
+        let migrated = match (to.receiver, message) {
             (Receiver::Telegram { .. }, Message::Telegram { parts }) => {
                 let text = parts.get(part).ok_or_else(mismatch)?;
                 self.send_telegram(to, target, text, thread, part == 0, uncertain, deadline)
-                    .await
+                    .await?
             }
             (Receiver::SlackBot { .. }, Message::Json(body)) => {
                 self.send_slack_bot(to, target, body, thread, uncertain, deadline)
                     .await?;
-                Ok(None)
+                None
             }
+            _ => {
+                return self
+                    .send_plain(to, target, message, uncertain, deadline)
+                    .await
+            }
+        };
+        if let Some((request, thread)) = picture {
+            self.send_picture(to, target, request, thread, deadline)
+                .await;
+        }
+        Ok(migrated)
+    }
+
+    /// The receivers without threads: one request each.
+    async fn send_plain(
+        &self,
+        to: To<'_>,
+        target: &str,
+        message: &Message,
+        uncertain: &AtomicU32,
+        deadline: Deadline,
+    ) -> Result<Option<i64>, SendError> {
+        let mismatch = || SendError::Mismatch(format!("{target}: no message made for it"));
+        match (to.receiver, message) {
             (Receiver::Slack { webhook_url_secret }, Message::Json(body))
             | (Receiver::Teams { webhook_url_secret }, Message::Json(body))
             | (

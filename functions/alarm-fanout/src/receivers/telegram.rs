@@ -28,7 +28,22 @@ struct SentMessage {
     message_id: i64,
 }
 
+/// The thread store's name for a chat.
+pub(super) fn chat_key(chat: &Value) -> String {
+    format!("telegram:{}", chat.to_string().trim_matches('"'))
+}
+
 impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
+    /// The chat a receiver's messages go to: the configured one, or the supergroup it
+    /// became.
+    pub(super) fn telegram_chat(&self, name: &str, chat_id: &ChatId) -> Value {
+        match (self.migrated(name), chat_id) {
+            (Some(id), _) => Value::from(id),
+            (None, ChatId::Id(id)) => Value::from(*id),
+            (None, ChatId::Name(n)) => Value::from(n.clone()),
+        }
+    }
+
     /// Sends one part; `thread` places it in its alarm's thread, `first` says whether it
     /// is the message's first part (the one a thread's replies point at).
     #[allow(clippy::too_many_arguments)]
@@ -60,12 +75,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             &self.endpoints.telegram_api,
             &format!("bot{token}/sendMessage"),
         );
-        let chat = || match (self.migrated(name), chat_id) {
-            (Some(id), _) => Value::from(id),
-            (None, ChatId::Id(id)) => Value::from(*id),
-            (None, ChatId::Name(n)) => Value::from(n.clone()),
-        };
-        let chat_key = |chat: &Value| format!("telegram:{}", chat.to_string().trim_matches('"'));
+        let chat = || self.telegram_chat(name, chat_id);
         let reply = thread.filter(|t| t.role == Role::Reply);
         let anchor = match reply {
             Some(t) => self.anchor(&chat_key(&chat()), &t.alarm).await,
