@@ -24,12 +24,19 @@ fn telegram_webhook_weeks() {
             })
             .collect();
         println!(
-            "telegram-webhook-weeks figures: {} checks, findings {:?}, {} of lasting problems, {} from a failed call on a healthy bot, {} false alarms, {} masked, detected {}, {} repairs of {} hand drifts, {} CloudFormation requests ({} FAILED and retried), {} Telegram calls, {} updates delivered, {} dropped after 24 h",
+            "telegram-webhook-weeks figures: {} checks, findings {:?}, {} of lasting problems, {} from a failed call on a healthy bot, {} false alarms, {} masked, detected {}, {} repairs of {} hand drifts, {} CloudFormation requests ({} FAILED and retried), {} Telegram calls, {} updates delivered, {} dropped after 24 h; alarms: ALARM notices {:?}, {} for a healthy bot ({} if every finding alarmed on one run), {} periods without a check",
             f.checks, f.findings, f.true_findings, f.transient_findings, f.false_alarms, f.masked,
             detect.join(", "), f.repairs, f.drifts_by_hand, f.cfn_requests, f.cfn_failed,
-            f.telegram_calls, f.updates_delivered, f.updates_expired
+            f.telegram_calls, f.updates_delivered, f.updates_expired, f.pages,
+            f.pages_for_a_healthy_bot, f.pages_for_a_healthy_bot_one_of_one,
+            f.periods_without_a_check
         );
         assert_eq!(f.false_alarms, 0);
+        assert_eq!(f.pages_for_a_healthy_bot, 0);
+        assert!(
+            f.pages.get("HealthCheckOk").copied().unwrap_or(0) > 0,
+            "the disabled schedule pages"
+        );
     }
     assert!(
         summary.seeds == 0 || summary.checks > 0,

@@ -33,6 +33,9 @@ pub struct HealthReport {
     pub alert_published: bool,
     /// What the metrics say: empty when healthy.
     pub findings: Vec<Finding>,
+    /// What the check could not look at (it stopped first): left out of the metrics.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Finding>,
 }
 
 impl HealthReport {
@@ -50,6 +53,7 @@ impl HealthReport {
             problems: vec![problem],
             alert_published: false,
             findings: vec![finding],
+            unknown: finding.hides(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
             &self.config.metrics_namespace,
             &self.config.function_name,
             &report.findings,
+            &report.unknown,
             now.saturating_mul(1000),
         ));
         if !report.healthy {
@@ -223,6 +228,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
             problems,
             alert_published,
             findings,
+            unknown: Vec::new(),
         })
     }
 

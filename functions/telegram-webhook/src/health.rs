@@ -77,6 +77,61 @@ impl Finding {
         }
     }
 
+    /// What a check stopped by this finding could not look at. Their metrics are left out
+    /// of its EMF line: the alarms treat missing data as `ignore` and keep their state, so a
+    /// problem hidden behind another (a revoked token while the secret is unreadable) is
+    /// neither reported as ended nor raised a second time when the other one ends.
+    pub fn hides(self) -> Vec<Finding> {
+        self.hidden()
+            .iter()
+            .copied()
+            .filter(|f| *f != self)
+            .collect()
+    }
+
+    fn hidden(self) -> &'static [Finding] {
+        use Finding::*;
+        const AFTER_TELEGRAM: [Finding; 5] = [
+            WebhookDrifted,
+            DeliveryErrors,
+            Backlog,
+            EndpointProbeFailed,
+            EndpointAcceptsUnsigned,
+        ];
+        match self {
+            ConfigInvalid => &[
+                TokenRevoked,
+                SecretUnreadable,
+                TelegramUnreachable,
+                WebhookDrifted,
+                DeliveryErrors,
+                Backlog,
+                EndpointProbeFailed,
+                EndpointAcceptsUnsigned,
+            ],
+            // Telegram answered: the token is known to be revoked, nothing past it.
+            TokenRevoked => &AFTER_TELEGRAM,
+            TelegramUnreachable => &[
+                TokenRevoked,
+                WebhookDrifted,
+                DeliveryErrors,
+                Backlog,
+                EndpointProbeFailed,
+                EndpointAcceptsUnsigned,
+            ],
+            // Stopped before Telegram was asked (the token, the registration record).
+            _ => &[
+                TokenRevoked,
+                TelegramUnreachable,
+                WebhookDrifted,
+                DeliveryErrors,
+                Backlog,
+                EndpointProbeFailed,
+                EndpointAcceptsUnsigned,
+            ],
+        }
+    }
+
     /// What an error that stopped the check stands for.
     pub fn of_error(err: &Error) -> Finding {
         match err {
@@ -99,9 +154,16 @@ impl Finding {
     }
 }
 
-/// One EMF line: every finding's metric (1 when found, else 0) and `HealthCheckOk`, with a
-/// `Function` dimension (the alarms in the template name it).
-pub fn emf(namespace: &str, function: &str, findings: &[Finding], timestamp_ms: i64) -> Value {
+/// One EMF line: every finding's metric (1 when found, else 0; left out when the check
+/// could not look: `unknown`) and `HealthCheckOk`, with a `Function` dimension (the alarms
+/// in the template name it).
+pub fn emf(
+    namespace: &str,
+    function: &str,
+    findings: &[Finding],
+    unknown: &[Finding],
+    timestamp_ms: i64,
+) -> Value {
     let mut metrics = vec![json!({"Name": HEALTH_CHECK_OK, "Unit": "Count"})];
     let mut line = Map::new();
     line.insert("Function".into(), json!(function));
@@ -110,6 +172,9 @@ pub fn emf(namespace: &str, function: &str, findings: &[Finding], timestamp_ms: 
         json!(if findings.is_empty() { 1 } else { 0 }),
     );
     for finding in Finding::ALL {
+        if unknown.contains(&finding) && !findings.contains(&finding) {
+            continue;
+        }
         metrics.push(json!({"Name": finding.metric(), "Unit": "Count"}));
         line.insert(
             finding.metric().into(),
@@ -175,6 +240,7 @@ mod tests {
             "groundcrew/telegram-webhook",
             "gc-telegram-webhook",
             &[Finding::TokenRevoked],
+            &[],
             1_800_000_000_000,
         );
         assert_eq!(line[HEALTH_CHECK_OK], 0);
@@ -186,9 +252,44 @@ mod tests {
             .unwrap()
             .len();
         assert_eq!(declared, Finding::ALL.len() + 1);
-        let healthy = emf("ns", "f", &[], 0);
+        let healthy = emf("ns", "f", &[], &[], 0);
         assert_eq!(healthy[HEALTH_CHECK_OK], 1);
         assert!(Finding::ALL.iter().all(|f| healthy[f.metric()] == 0));
+    }
+
+    #[test]
+    fn what_a_stopped_check_could_not_see_is_left_out() {
+        let stopped = Finding::SecretUnreadable;
+        let line = emf("ns", "f", &[stopped], &stopped.hides(), 0);
+        assert_eq!(line[HEALTH_CHECK_OK], 0);
+        assert_eq!(line["SecretUnreadable"], 1);
+        assert_eq!(line["ConfigInvalid"], 0);
+        assert!(line.get("TokenRevoked").is_none(), "{line}");
+        assert!(line.get("Backlog").is_none(), "{line}");
+        let declared: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["Name"].as_str())
+            .collect();
+        assert!(!declared.contains(&"TokenRevoked"), "{declared:?}");
+        assert_eq!(
+            declared.len(),
+            Finding::ALL.len() + 1 - stopped.hides().len()
+        );
+        // A revoked token: Telegram answered, so it is reachable; nothing past it was seen.
+        let line = emf(
+            "ns",
+            "f",
+            &[Finding::TokenRevoked],
+            &Finding::TokenRevoked.hides(),
+            0,
+        );
+        assert_eq!(line["TelegramUnreachable"], 0);
+        assert!(line.get("WebhookDrifted").is_none());
+        for f in Finding::ALL {
+            assert!(!f.hides().contains(&f), "{f:?} hides itself");
+        }
     }
 
     #[test]

@@ -79,6 +79,18 @@ async fn a_revoked_token_is_a_finding_not_a_silent_error() {
     assert_eq!(m["TokenRevoked"], 1);
     assert_eq!(m["HealthCheckOk"], 0);
     assert_eq!(m["TelegramUnreachable"], 0);
+    // Nothing past the 401 was seen: left out, so those alarms keep their state.
+    assert!(m.get("Backlog").is_none(), "{m}");
+    assert_eq!(
+        report["unknown"],
+        json!([
+            "WebhookDrifted",
+            "DeliveryErrors",
+            "Backlog",
+            "EndpointProbeFailed",
+            "EndpointAcceptsUnsigned"
+        ])
+    );
     assert!(!report.to_string().contains(TOKEN));
     assert!(!m.to_string().contains(TOKEN));
 }
@@ -101,6 +113,9 @@ async fn an_unreadable_secret_is_a_finding() {
     let m = only_metrics(&app);
     assert_eq!(m["SecretUnreadable"], 1);
     assert_eq!(m["HealthCheckOk"], 0);
+    assert!(m.get("TokenRevoked").is_none(), "not seen: {m}");
+    assert!(m.get("TelegramUnreachable").is_none(), "not seen: {m}");
+    assert_eq!(m["ConfigInvalid"], 0);
     assert!(fake.calls("getWebhookInfo").is_empty());
 }
 

@@ -31,7 +31,9 @@
 //! - every CloudFormation request is answered (SUCCESS or FAILED with a reason) before
 //!   the invocation's deadline less the response reserve.
 
-use std::collections::BTreeMap;
+pub mod alarms;
+
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +50,7 @@ use telegram_webhook::telegram::Telegram;
 use telegram_webhook::vault::{MemoryVault, Stored, Vault};
 use telegram_webhook::{App, Config, Error};
 
+use self::alarms::{AlarmSpec, Alarms, State};
 use crate::kernel::{self, lock, FaultRates, Sim, Summary};
 use crate::models::telegram::{TelegramModel, TokenState};
 
@@ -92,6 +95,15 @@ pub struct Figures {
     pub telegram_calls: u64,
     pub updates_delivered: u64,
     pub updates_expired: u64,
+    /// ALARM notices per alarm (the template's alarms evaluated on the checks' metrics).
+    pub pages: BTreeMap<String, u64>,
+    /// ALARMs of a finding's alarm with no lasting problem behind them: calls that failed
+    /// in a row on a healthy bot.
+    pub pages_for_a_healthy_bot: u64,
+    /// The same with every finding alarming on one run (the template before 2 of 2).
+    pub pages_for_a_healthy_bot_one_of_one: u64,
+    /// Periods in which the schedule did not run the check.
+    pub periods_without_a_check: u64,
 }
 
 /// A stretch of simulated time (from, until) during which something is down.
@@ -282,6 +294,27 @@ struct World {
     /// When each problem's cause began, until a check raises it.
     causes: BTreeMap<Finding, DateTime<Utc>>,
     requests: u64,
+    /// The template's alarms, and the same with every finding alarming on one run.
+    alarms: Alarms,
+    one_of_one: Alarms,
+    /// The latest checks, newest last.
+    runs: VecDeque<Run>,
+    /// Checks since the alarms last evaluated a period.
+    checks_in_period: u64,
+    /// Problems whose current episode already paged.
+    paged: BTreeMap<Finding, bool>,
+    /// Periods in a row without a check.
+    missed_in_row: u64,
+}
+
+/// What one check saw and published, for the alarm invariants.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    /// Findings whose problem lasted (the models' truth), masked or not.
+    lasting: Vec<Finding>,
+    /// Findings whose metric the check published (1 or 0); the others it could not see.
+    published: Vec<Finding>,
+    raised: Vec<Finding>,
 }
 
 impl World {
@@ -332,6 +365,9 @@ impl World {
             .into_iter()
             .filter(|f| line[f.metric()] == 1)
             .collect();
+        self.alarms.publish(&line);
+        self.one_of_one.publish(&line);
+        self.checks_in_period += 1;
         self.sim.check(
             "every check publishes its EMF line",
             !line.is_null(),
@@ -385,6 +421,21 @@ impl World {
             (before.backlog, Finding::Backlog, 4),
             (drifted_after, Finding::WebhookDrifted, 4),
         ];
+        self.runs.push_back(Run {
+            lasting: expected
+                .iter()
+                .filter(|(lasting, _, _)| *lasting)
+                .map(|(_, f, _)| *f)
+                .collect(),
+            published: Finding::ALL
+                .into_iter()
+                .filter(|f| line[f.metric()].is_number())
+                .collect(),
+            raised: raised.clone(),
+        });
+        if self.runs.len() > 4 {
+            self.runs.pop_front();
+        }
         for (lasting, finding, order) in expected {
             if !lasting {
                 continue;
@@ -450,6 +501,119 @@ impl World {
             "check: raised {raised:?}, repaired {}, pending {}",
             report.repaired, report.pending_update_count
         ));
+    }
+
+    /// CloudWatch evaluates the period that just ended (one check in it, or none while the
+    /// schedule did not run); then the alarm invariants of issue #16: every problem puts
+    /// its alarm into ALARM within two runs and back to OK within two runs after it ends,
+    /// once per problem; a check that stops running puts `HealthCheckOk`'s into ALARM.
+    fn evaluate(&mut self) {
+        let now = self.sim.now();
+        let checked = self.checks_in_period > 0;
+        self.checks_in_period = 0;
+        if checked {
+            self.missed_in_row = 0;
+        } else {
+            self.missed_in_row += 1;
+            self.figures.periods_without_a_check += 1;
+        }
+        let before: Vec<State> = self.alarms.alarms.iter().map(|a| a.state).collect();
+        self.alarms.evaluate(now);
+        let old_before: Vec<State> = self.one_of_one.alarms.iter().map(|a| a.state).collect();
+        self.one_of_one.evaluate(now);
+        let latest = self.runs.back().cloned().filter(|_| checked);
+        if let Some(run) = &latest {
+            for f in Finding::ALL {
+                if !run.lasting.contains(&f) {
+                    self.paged.remove(&f);
+                }
+            }
+        }
+        let recent = |n: usize| -> Vec<&Run> { self.runs.iter().rev().take(n).collect() };
+        let mut pages = Vec::new();
+        for (alarm, was) in self.alarms.alarms.iter().zip(before) {
+            let spec = alarm.spec;
+            let to_alarm = was != State::Alarm && alarm.state == State::Alarm;
+            if to_alarm {
+                pages.push(spec.metric);
+            }
+            if spec.metric == HEALTH_CHECK_OK {
+                if self.missed_in_row >= spec.m as u64 {
+                    self.sim.check(
+                        "a check that stops running puts HealthCheckOk's alarm into ALARM",
+                        alarm.state == State::Alarm,
+                        || format!("{} periods without a check", self.missed_in_row),
+                    );
+                }
+                continue;
+            }
+            let Some(finding) = Finding::ALL.into_iter().find(|f| f.metric() == spec.metric) else {
+                continue;
+            };
+            if latest.is_none() {
+                continue;
+            }
+            let window = recent(spec.m.max(spec.n));
+            let caused = recent(spec.m).iter().any(|r| r.lasting.contains(&finding));
+            if to_alarm && !caused {
+                self.figures.pages_for_a_healthy_bot += 1;
+            }
+            if to_alarm && caused {
+                self.sim.check(
+                    "a problem gives one ALARM, not one per check",
+                    !self.paged.get(&finding).copied().unwrap_or(false),
+                    || format!("{finding:?} paged twice in one episode"),
+                );
+                self.paged.insert(finding, true);
+            }
+            let alarming = recent(spec.m);
+            if alarming.len() == spec.m
+                && alarming
+                    .iter()
+                    .all(|r| r.lasting.contains(&finding) && r.published.contains(&finding))
+            {
+                self.sim.check(
+                    "every problem puts its alarm into ALARM within two runs",
+                    alarm.state == State::Alarm,
+                    || {
+                        format!(
+                            "{finding:?} lasted {} runs, alarm {:?}",
+                            spec.m, alarm.state
+                        )
+                    },
+                );
+            }
+            if window.len() == spec.n
+                && window.iter().all(|r| {
+                    // A check that stopped before it could look keeps the state: the
+                    // problem's end is seen by the next check that can look.
+                    !r.lasting.contains(&finding)
+                        && !r.raised.contains(&finding)
+                        && r.published.contains(&finding)
+                })
+            {
+                self.sim.check(
+                    "an alarm is back to OK within two runs after its problem ends (and can be seen)",
+                    alarm.state != State::Alarm,
+                    || format!("{finding:?} still in ALARM"),
+                );
+            }
+        }
+        for metric in pages {
+            *self.figures.pages.entry(metric.to_string()).or_insert(0) += 1;
+            self.sim.trace(format!("ALARM {metric}"));
+        }
+        for (alarm, was) in self.one_of_one.alarms.iter().zip(old_before) {
+            let to_alarm = was != State::Alarm && alarm.state == State::Alarm;
+            let finding = Finding::ALL
+                .into_iter()
+                .find(|f| f.metric() == alarm.spec.metric);
+            if let (true, Some(f), Some(run)) = (to_alarm, finding, &latest) {
+                if !run.lasting.contains(&f) {
+                    self.figures.pages_for_a_healthy_bot_one_of_one += 1;
+                }
+            }
+        }
     }
 
     /// Whether Telegram's webhook is exactly the registration (record, else environment).
@@ -530,6 +694,10 @@ impl World {
 #[derive(Debug, Clone)]
 enum Happening {
     Check,
+    /// CloudWatch evaluates the alarms on the period that just ended.
+    Evaluate,
+    /// Someone disables the schedule until then (no check runs).
+    SchedulePaused(DateTime<Utc>),
     /// CloudFormation's requests (each retried while it fails).
     Create,
     Update(u32),
@@ -607,6 +775,20 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
         figures: Figures::default(),
         causes: BTreeMap::new(),
         requests: 0,
+        alarms: Alarms::of_template(),
+        one_of_one: Alarms::of(
+            alarms::template_alarms()
+                .into_iter()
+                .map(|spec| match spec.metric {
+                    HEALTH_CHECK_OK => spec,
+                    _ => AlarmSpec { m: 1, n: 1, ..spec },
+                })
+                .collect(),
+        ),
+        runs: VecDeque::new(),
+        checks_in_period: 0,
+        paged: BTreeMap::new(),
+        missed_in_row: 0,
     };
     let (minute, hour, day) = (
         chrono::Duration::minutes(1),
@@ -630,6 +812,9 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
     let mut at = start + INTERVAL;
     while at < start + day * DAYS as i32 {
         plan.at(at, Happening::Check);
+        // ASSUMPTION: CloudWatch evaluates a 15-minute period a few minutes after it ends,
+        // once the run's EMF line is in; each period holds one run.
+        plan.at(at + minute * 5, Happening::Evaluate);
         at += INTERVAL;
     }
     plan.at(start + day * 3 + hour * 10, Happening::Update(60));
@@ -651,12 +836,20 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
             Happening::EndpointRecovers,
         );
     }
+    // (Drawn last: the draws before keep their seed-1 values, an Update while the token
+    // is revoked.) Someone disables the schedule for 1-3 hours.
+    let paused = start + minute * draw(24 * 60, 12 * 24 * 60) as i32;
+    plan.at(
+        paused,
+        Happening::SchedulePaused(paused + minute * draw(60, 180) as i32),
+    );
     // The stack is deleted at the end: the webhook goes.
     plan.at(start + day * DAYS as i32, Happening::DeleteStack);
 
     let mut url = URL;
     let mut max = 40;
     let mut stack_deleted = false;
+    let mut paused_until: Option<DateTime<Utc>> = None;
     while let Some((at, happening)) = plan.next() {
         sim.sleep_until(at).await;
         // A request that failed: retried later, unless it has failed for a day.
@@ -669,7 +862,18 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
             );
         };
         match happening {
-            Happening::Check => w.check().await,
+            Happening::Check => {
+                if paused_until.is_some_and(|until| at < until) {
+                    sim.trace("the schedule is disabled: no check");
+                } else {
+                    w.check().await;
+                }
+            }
+            Happening::Evaluate => w.evaluate(),
+            Happening::SchedulePaused(until) => {
+                paused_until = Some(until);
+                sim.trace("someone disables the health check's schedule");
+            }
             Happening::Create => {
                 let event = request("Create", 0, props(URL, 40), None, None);
                 match w.cloudformation("Create", event).await {
