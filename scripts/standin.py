@@ -42,6 +42,10 @@ def telegram(token, method, body):
         if not body.get("chat_id") or not body.get("text"):
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
         return 200, {"ok": True, "result": {"message_id": next(MESSAGE_IDS), "chat": {"id": body["chat_id"]}, "date": int(time.time())}}
+    if method == "sendPhoto":
+        # A multipart upload (alarm-fanout's alarm pictures); the photo is kept in the
+        # request log (`raw`, base64) for the demo to save.
+        return 200, {"ok": True, "result": {"message_id": next(MESSAGE_IDS), "photo": [], "date": int(time.time())}}
     if method == "setWebhook":
         url = body.get("url", "")
         if url:
@@ -330,7 +334,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 code, payload, headers = lambda_api(self.command, path, query, body, self.headers.get("Host", "127.0.0.1:4580"))
             return self._send(code, payload, headers=headers)
         with LOCK:
-            REQUESTS.append({"method": self.command, "path": shown, "body": body if body else text})
+            if self.headers.get("Content-Type", "").startswith("multipart/form-data"):
+                import base64
+                REQUESTS.append({"method": self.command, "path": shown, "body": f"[multipart, {len(self._raw)} bytes]",
+                                 "raw": base64.b64encode(self._raw).decode()})
+            else:
+                REQUESTS.append({"method": self.command, "path": shown, "body": body if body else text})
         m = re.match(r"^/bot([^/]+)/(\w+)$", path)
         if m:
             code, payload = telegram(m.group(1), m.group(2), body if isinstance(body, dict) else {})

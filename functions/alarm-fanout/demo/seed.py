@@ -83,6 +83,7 @@ receivers:
     chat_id: -1001234567890
     thread_id: 42
     bot_token_secret: groundcrew/demo/telegram#bot_token
+    picture: true                # metric alarms are followed by a picture of their metric
   ops-slack:
     type: slack
     webhook_url_secret: groundcrew/demo/slack-webhook
