@@ -492,12 +492,12 @@ mod tests {
             .filter(|e| e.message == AUTO_START_MESSAGE)
             .collect();
         assert_eq!(events.len(), 1);
-        assert!(aurora_autopause::model::is_aws_restart_message(
+        assert!(aurora_autopause::rds_messages::is_aws_restart_message(
             &events[0].message
         ));
         assert_eq!(m.clusters["dev-1"].last_start, Starter::Aws);
         assert_eq!(m.describe("dev-1").unwrap().status, "starting");
-        assert!(aurora_autopause::model::started_by_aws(
+        assert!(aurora_autopause::rds_messages::started_by_aws(
             &m.events_since(DbKind::Cluster, "dev-1", stopped)
                 .into_iter()
                 .map(|e| (e.at, e.message))
@@ -568,7 +568,7 @@ mod tests {
             .collect();
         assert_eq!(restarts.len(), 1);
         assert_eq!(restarts[0].cluster, "pg-1");
-        assert!(aurora_autopause::model::started_by_aws(
+        assert!(aurora_autopause::rds_messages::started_by_aws(
             &m.events_since(DbKind::Instance, "pg-1", stopped)
                 .into_iter()
                 .map(|e| (e.at, e.message))

@@ -2,7 +2,10 @@
 //! auto-pause, start, restore scaling, clear a record.
 
 use crate::cloud::{Cloud, Rds};
-use crate::model::{self, Cluster, ClusterPlan, Record, PAUSED_AT_TAG, RECORD_TAG};
+use crate::model::{Cluster, Record, PAUSED_AT_TAG, RECORD_TAG};
+use crate::plan;
+use crate::plan::ClusterPlan;
+use crate::rds_messages;
 use crate::report::Item;
 use crate::savings;
 
@@ -25,7 +28,7 @@ impl<C: Cloud> Ops<'_, C> {
     /// Carries out a cluster plan (or reports it, on a dry run).
     pub(super) async fn execute(&self, c: &Cluster, plan: ClusterPlan) -> Item {
         let item = self.cluster_item(c);
-        let saving = model::hourly_saving(c, &plan, self.config);
+        let saving = plan::hourly_saving(c, &plan, self.config);
         let item = Item {
             hourly_saving_usd: saving,
             ..item
@@ -87,7 +90,7 @@ impl<C: Cloud> Ops<'_, C> {
                             let _ = Rds::untag(rds, &c.arn, &[RECORD_TAG, PAUSED_AT_TAG]).await;
                         }
                         match e.code() {
-                            code if model::is_state_fault(code) => {
+                            code if rds_messages::is_state_fault(code) => {
                                 item.skipped(format!("not stoppable now: {}", e.aws_message()))
                             }
                             Some("InvalidParameterCombination" | "InvalidParameterValue") => item
@@ -112,7 +115,7 @@ impl<C: Cloud> Ops<'_, C> {
                 if let Err(e) = Rds::tag(rds, &c.arn, &tags).await {
                     return item.failed("auto-pause", e.to_string());
                 }
-                let scaling = model::ScalingV2 {
+                let scaling = crate::model::ScalingV2 {
                     min: 0.0,
                     max: previous.max,
                     seconds: Some(seconds),
@@ -146,7 +149,7 @@ impl<C: Cloud> Ops<'_, C> {
                             item.failed("start", format!("started, but its record stays: {e}"))
                         }
                     },
-                    Err(e) if model::is_state_fault(e.code()) => {
+                    Err(e) if rds_messages::is_state_fault(e.code()) => {
                         item.skipped(format!("not startable now: {}", e.aws_message()))
                     }
                     Err(e) => item.failed("start", e.to_string()),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::cloud::{Cloud, Rds};
 use crate::model::{self, Cluster, DbKind, Record, Scope, Service, PAUSED_AT_TAG, RECORD_TAG};
+use crate::plan;
 use crate::report::{Item, Kind};
 use crate::savings;
 
@@ -150,13 +151,13 @@ impl<C: Cloud> Ops<'_, C> {
     /// record says how; without one, the way a pause would).
     pub(super) fn paused_price(&self, c: &Cluster) -> Option<f64> {
         let plan = match Record::of(&c.tags) {
-            Some(Ok(Record::AutoPause(previous))) => model::ClusterPlan::AutoPause {
+            Some(Ok(Record::AutoPause(previous))) => plan::ClusterPlan::AutoPause {
                 previous,
                 seconds: 0,
             },
-            _ => model::ClusterPlan::Stop { record: false },
+            _ => plan::ClusterPlan::Stop { record: false },
         };
-        model::hourly_saving(c, &plan, self.config)
+        plan::hourly_saving(c, &plan, self.config)
     }
 
     /// What a service saves per hour at 0 tasks: its recorded (or current) desired count

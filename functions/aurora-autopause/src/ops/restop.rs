@@ -8,6 +8,7 @@ use groundcrew::Deadline;
 use crate::cloud::Rds;
 use crate::config::Config;
 use crate::model::{self, Cluster, DbKind, Record, Scope, PAUSED_AT_TAG, RECORD_TAG};
+use crate::rds_messages;
 use crate::report::{Item, Kind};
 use crate::Error;
 
@@ -111,10 +112,10 @@ pub async fn restop<R: Rds>(
                     "started by AWS after 7 days stopped; stopped again",
                 )));
             }
-            Err(e) if model::is_state_fault(e.code()) => {
+            Err(e) if rds_messages::is_state_fault(e.code()) => {
                 // A cluster's fault names its state; an instance's ("Instance x is not in
                 // available state.") does not: then the state is read.
-                let state = match model::state_from_message(e.aws_message()) {
+                let state = match rds_messages::state_from_message(e.aws_message()) {
                     Some(state) => state,
                     None => rds
                         .describe(kind, &c.id)

@@ -2,7 +2,8 @@
 //! up before their services start.
 
 use crate::cloud::Cloud;
-use crate::model::{self, DbKind, Record, Scope, Service};
+use crate::model::{DbKind, Record, Scope, Service};
+use crate::plan;
 use crate::report::{Item, Kind};
 use crate::Error;
 
@@ -28,7 +29,7 @@ impl<C: Cloud> Ops<'_, C> {
                 match scope {
                     Scope::Protected(r) => self.cluster_item(&c).skipped(r),
                     _ => {
-                        self.execute(&c, model::plan_pause(&c, self.config, None, false))
+                        self.execute(&c, plan::plan_pause(&c, self.config, None, false))
                             .await
                     }
                 }
@@ -64,7 +65,7 @@ impl<C: Cloud> Ops<'_, C> {
             .each(clusters, |(c, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.cluster_item(&c).skipped(r),
-                    _ => self.execute(&c, model::plan_wake(&c)).await,
+                    _ => self.execute(&c, plan::plan_wake(&c)).await,
                 }
             })
             .await;
@@ -161,8 +162,8 @@ impl<C: Cloud> Ops<'_, C> {
                     Ok(Some(c)) if c.status == "available" => {}
                     Ok(None) => {}
                     Ok(Some(c)) if c.status == "stopped" => {
-                        let plan = model::plan_wake(&c);
-                        if plan == model::ClusterPlan::Start {
+                        let plan = plan::plan_wake(&c);
+                        if plan == plan::ClusterPlan::Start {
                             let item = self.execute(&c, plan).await;
                             tracing::info!(cluster = %c.id, outcome = ?item.outcome, "started once it had stopped");
                         }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::cloud::Cloud;
 use crate::idle::{self, IdleWindow};
-use crate::model::{self, Cluster, Record, Scope, PAUSED_AT_TAG};
+use crate::model::{Cluster, Record, Scope, PAUSED_AT_TAG};
+use crate::plan;
+use crate::rds_messages;
 use crate::report::Item;
 use crate::Error;
 
@@ -114,7 +116,7 @@ impl<C: Cloud> Ops<'_, C> {
                         Scope::Protected(r) => self.cluster_item(&c).skipped(r),
                         _ => {
                             let restarted = self.restarted_by_aws(&c).await;
-                            let plan = model::plan_pause(
+                            let plan = plan::plan_pause(
                                 &c,
                                 self.config,
                                 Some(verdict.unwrap_or_else(|| Err("no idle verdict".into()))),
@@ -154,7 +156,7 @@ impl<C: Cloud> Ops<'_, C> {
         self.cloud
             .events_since(c.kind, &c.id, since.with_timezone(&Utc))
             .await
-            .map(|events| model::started_by_aws(&events))
+            .map(|events| rds_messages::started_by_aws(&events))
             .unwrap_or_else(|e| {
                 tracing::warn!(cluster = %c.id, error = %e, "DescribeEvents failed; treated as started by a person");
                 false
