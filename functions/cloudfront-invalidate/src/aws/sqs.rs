@@ -1,0 +1,35 @@
+//! [`FlushTrigger`] on the SDK: the deploy queue (SendMessage, ChangeMessageVisibility).
+
+use super::{sdk_error, FlushTrigger, MAX_DELAY_SECONDS};
+use crate::error::AwsError;
+
+pub struct SdkQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub queue_url: String,
+}
+
+impl FlushTrigger for SdkQueue {
+    async fn send(&self, body: &str, delay_seconds: u32) -> Result<(), AwsError> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .delay_seconds(delay_seconds.min(MAX_DELAY_SECONDS) as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SendMessage", e))?;
+        Ok(())
+    }
+
+    async fn return_in(&self, receipt_handle: &str, seconds: u32) -> Result<(), AwsError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ChangeMessageVisibility", e))?;
+        Ok(())
+    }
+}
