@@ -4,68 +4,51 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_sdk_lambda::error::ProvideErrorMetadata;
+use groundcrew::aws_error::AwsError;
 use groundcrew::retry::{RetryAdvice, Transient};
 
 use crate::architecture::Architecture;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LambdaErrorKind {
-    /// `TooManyRequestsException`, `ThrottlingException`: retry with backoff.
-    Throttled,
-    /// `ResourceConflictException`: an update is still in progress; retry.
-    Conflict,
-    /// `ResourceNotFoundException`.
-    NotFound,
+/// A failed Lambda call.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LambdaError {
+    /// The API refused or failed: `groundcrew::aws_error` says whether trying again can
+    /// help (throttling, `ResourceConflictException` while an update is in progress, 5xx
+    /// answers and timeouts can; a refusal cannot).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
     /// The invocation's deadline came first (ours, not Lambda's): the work is handed on.
-    Deadline,
-    /// Anything else: permanent.
-    Other,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct LambdaError {
-    pub kind: LambdaErrorKind,
-    pub message: String,
+    #[error("{0}")]
+    Deadline(String),
+    /// Anything else (an answer without what the tuner needs, a failed download): permanent.
+    #[error("{0}")]
+    Other(String),
 }
 
 impl LambdaError {
     pub fn other(message: impl Into<String>) -> Self {
-        Self {
-            kind: LambdaErrorKind::Other,
-            message: message.into(),
-        }
+        Self::Other(message.into())
     }
 
-    pub(crate) fn from_sdk<E, R>(
-        operation: &str,
-        err: &aws_sdk_lambda::error::SdkError<E, R>,
-    ) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let kind = match err.code() {
-            Some("TooManyRequestsException" | "ThrottlingException" | "Throttling") => {
-                LambdaErrorKind::Throttled
-            }
-            Some("ResourceConflictException") => LambdaErrorKind::Conflict,
-            Some("ResourceNotFoundException") => LambdaErrorKind::NotFound,
-            _ => LambdaErrorKind::Other,
-        };
-        Self {
-            kind,
-            message: format!("{operation}: {}", groundcrew::aws::describe_sdk_error(err)),
-        }
+    pub fn deadline(message: impl Into<String>) -> Self {
+        Self::Deadline(message.into())
+    }
+
+    pub fn is_deadline(&self) -> bool {
+        matches!(self, Self::Deadline(_))
+    }
+
+    /// `ResourceNotFoundException`: no such function, version or alias.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Aws(e) if e.is("ResourceNotFoundException"))
     }
 }
 
 impl Transient for LambdaError {
     fn retry_advice(&self) -> RetryAdvice {
-        match self.kind {
-            LambdaErrorKind::Throttled | LambdaErrorKind::Conflict => RetryAdvice::Retry,
-            _ => RetryAdvice::Stop,
+        match self {
+            Self::Aws(e) => e.retry_advice(),
+            Self::Deadline(_) | Self::Other(_) => RetryAdvice::Stop,
         }
     }
 }

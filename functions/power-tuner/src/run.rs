@@ -20,7 +20,7 @@ pub use crate::plan::{alias_name, estimate_seconds, Estimate, Target, ValueRun};
 
 use crate::architecture::Architecture;
 use crate::input::TuneRequest;
-use crate::lambda::{CodeSource, LambdaApi, LambdaError, LambdaErrorKind};
+use crate::lambda::{CodeSource, LambdaApi, LambdaError};
 use crate::state::{self, RunState};
 use crate::store::ObjectStore;
 use crate::wait::{call, until_updated, until_version_active};
@@ -253,7 +253,7 @@ impl<L: LambdaApi, S: ObjectStore> Shared<'_, '_, L, S> {
                 {
                     Ok(()) => {}
                     // Out of time, not broken: the next invocation goes on from here.
-                    Err(e) if e.kind == LambdaErrorKind::Deadline || self.m.deadline.is_past() => {
+                    Err(e) if e.is_deadline() || self.m.deadline.is_past() => {
                         self.stopped_early.store(true, Ordering::Relaxed);
                         break;
                     }

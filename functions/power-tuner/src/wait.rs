@@ -10,7 +10,7 @@ use std::time::Duration;
 use groundcrew::retry::{retry, RetryPolicy};
 use groundcrew::Deadline;
 
-use crate::lambda::{FunctionState, LambdaApi, LambdaError, LambdaErrorKind};
+use crate::lambda::{FunctionState, LambdaApi, LambdaError};
 
 /// Throttling and `ResourceConflictException` are retried with backoff (see
 /// `LambdaError`'s `Transient`), within the deadline.
@@ -33,10 +33,9 @@ where
         .await
     {
         Ok(r) => r,
-        Err(_) => Err(LambdaError {
-            kind: LambdaErrorKind::Deadline,
-            message: format!("{what}: the deadline passed"),
-        }),
+        Err(_) => Err(LambdaError::deadline(format!(
+            "{what}: the deadline passed"
+        ))),
     }
 }
 
@@ -60,10 +59,9 @@ async fn poll<L: LambdaApi>(
             return Ok(state);
         }
         if !deadline.allows(delay) {
-            return Err(LambdaError {
-                kind: LambdaErrorKind::Deadline,
-                message: format!("{waiting_for} did not happen before the deadline"),
-            });
+            return Err(LambdaError::deadline(format!(
+                "{waiting_for} did not happen before the deadline"
+            )));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));

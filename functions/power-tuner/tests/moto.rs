@@ -244,9 +244,10 @@ async fn missing_function_is_a_clear_not_found() {
         unique_name("pt-missing")
     );
     let err = lambda.get_configuration(&arn, None).await.unwrap_err();
-    assert_eq!(
-        err.kind,
-        power_tuner::lambda::LambdaErrorKind::NotFound,
+    assert!(err.is_not_found(), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("GetFunctionConfiguration failed: ResourceNotFoundException"),
         "{err}"
     );
 }

@@ -28,10 +28,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use groundcrew::aws_error::AwsError;
 use power_tuner::architecture::Architecture;
 use power_tuner::lambda::{
-    CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LambdaErrorKind, LogSettings,
-    OriginalCode, VersionInfo,
+    CodeSource, FunctionState, Invocation, LambdaApi, LambdaError, LogSettings, OriginalCode,
+    VersionInfo,
 };
 use power_tuner::regions::region_of;
 
@@ -108,11 +109,11 @@ pub struct LambdaModel {
     state: Mutex<State>,
 }
 
-fn err(kind: LambdaErrorKind, message: impl Into<String>) -> LambdaError {
-    LambdaError {
-        kind,
-        message: message.into(),
-    }
+/// An error as the SDK adapter reports it: the operation, Lambda's error code and message,
+/// classified by `groundcrew::aws_error` (throttling and `ResourceConflictException` are
+/// transient, `ResourceNotFoundException` is not).
+fn err(operation: &'static str, code: &str, message: impl Into<String>) -> LambdaError {
+    AwsError::new(operation, message).with_code(code).into()
 }
 
 impl LambdaModel {
@@ -183,24 +184,22 @@ impl LambdaModel {
         lock(&self.state).invoked_pending
     }
 
-    fn gate(&self, op: &str) -> Result<(), LambdaError> {
+    fn gate(&self, op: &'static str) -> Result<(), LambdaError> {
         match self.sim.fault("lambda", op) {
             Fault::None => Ok(()),
-            _ => Err(err(
-                LambdaErrorKind::Throttled,
-                format!("{op}: TooManyRequestsException: Rate exceeded"),
-            )),
+            _ => Err(err(op, "TooManyRequestsException", "Rate exceeded")),
         }
     }
 
-    fn change(&self, op: &str, apply: impl FnOnce(&mut Config)) -> Result<(), LambdaError> {
+    fn change(&self, op: &'static str, apply: impl FnOnce(&mut Config)) -> Result<(), LambdaError> {
         self.gate(op)?;
         let now = self.sim.now();
         let mut st = lock(&self.state);
         if now < st.updated_at {
             return Err(err(
-                LambdaErrorKind::Conflict,
-                format!("{op}: ResourceConflictException: an update is in progress"),
+                op,
+                "ResourceConflictException",
+                "an update is in progress",
             ));
         }
         let before = st.latest.clone();
@@ -275,8 +274,9 @@ impl LambdaApi for LambdaModel {
                 let v = q.parse::<u32>().ok().or_else(|| st.aliases.get(q).copied());
                 let version = v.and_then(|v| st.versions.get(&v)).ok_or_else(|| {
                     err(
-                        LambdaErrorKind::NotFound,
-                        format!("ResourceNotFoundException: {q}"),
+                        "GetFunctionConfiguration",
+                        "ResourceNotFoundException",
+                        format!("no version {q}"),
                     )
                 })?;
                 let state = if now < version.active_at {
@@ -356,8 +356,9 @@ impl LambdaApi for LambdaModel {
         let mut st = lock(&self.state);
         if now < st.updated_at {
             return Err(err(
-                LambdaErrorKind::Conflict,
-                "PublishVersion: ResourceConflictException: an update is in progress",
+                "PublishVersion",
+                "ResourceConflictException",
+                "an update is in progress",
             ));
         }
         if !st.changed {
@@ -399,11 +400,12 @@ impl LambdaApi for LambdaModel {
         let mut st = lock(&self.state);
         let v: u32 = version
             .parse()
-            .map_err(|_| err(LambdaErrorKind::Other, "bad version"))?;
+            .map_err(|_| LambdaError::other("bad version"))?;
         if !st.versions.contains_key(&v) {
             return Err(err(
-                LambdaErrorKind::NotFound,
-                "ResourceNotFoundException: version",
+                "CreateAlias",
+                "ResourceNotFoundException",
+                "no such version",
             ));
         }
         st.aliases.insert(alias.to_string(), v);
@@ -420,12 +422,13 @@ impl LambdaApi for LambdaModel {
         self.gate("DeleteFunction")?;
         let mut st = lock(&self.state);
         let Ok(v) = version.parse::<u32>() else {
-            return Err(err(LambdaErrorKind::Other, "bad version"));
+            return Err(LambdaError::other("bad version"));
         };
         if st.aliases.values().any(|a| *a == v) {
             return Err(err(
-                LambdaErrorKind::Conflict,
-                "ResourceConflictException: an alias points at this version",
+                "DeleteFunction",
+                "ResourceConflictException",
+                "an alias points at this version",
             ));
         }
         st.versions.remove(&v);
@@ -449,13 +452,18 @@ impl LambdaApi for LambdaModel {
                     let Some((v, version)) =
                         v.and_then(|v| st.versions.get(&v).map(|x| (v, x.clone())))
                     else {
-                        return Err(err(LambdaErrorKind::NotFound, "ResourceNotFoundException"));
+                        return Err(err(
+                            "Invoke",
+                            "ResourceNotFoundException",
+                            "no such version",
+                        ));
                     };
                     if now < version.active_at {
                         st.invoked_pending += 1;
                         return Err(err(
-                            LambdaErrorKind::Conflict,
-                            "ResourceConflictException: the function is in state Pending",
+                            "Invoke",
+                            "ResourceConflictException",
+                            "the function is in state Pending",
                         ));
                     }
                     (version.config, v.to_string())
@@ -506,8 +514,9 @@ impl Shared {
     fn here(&self, f: &str) -> Res<()> {
         match region_of(f) {
             Some(r) if r != self.0.region => Err(err(
-                LambdaErrorKind::NotFound,
-                format!("ResourceNotFoundException: {f} is not in {}", self.0.region),
+                "GetFunctionConfiguration",
+                "ResourceNotFoundException",
+                format!("{f} is not in {}", self.0.region),
             )),
             _ => Ok(()),
         }

@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     ApplicationLogLevel, Architecture as SdkArch, Environment, InvocationType, LastUpdateStatus,
     LogFormat, LogType, LoggingConfig, SystemLogLevel,
 };
-use groundcrew::http::HttpSettings;
+use groundcrew::aws_error::AwsError;
 use groundcrew::lazy_client::LazyClient;
 
 use crate::architecture::Architecture;
@@ -20,7 +21,17 @@ use crate::lambda::{
 };
 use crate::regions::Regional;
 
+mod code;
+
 type Res<T> = Result<T, LambdaError>;
+
+/// An SDK error, classified by `groundcrew::aws_error`.
+fn failed<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> LambdaError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    AwsError::from_sdk(operation, err).into()
+}
 
 /// The AWS SDK implementation. The SDK client is built on its first call and the HTTP
 /// client for code downloads on the first download (issue 17: a cold start pays only for
@@ -30,13 +41,6 @@ pub struct SdkLambda {
     client: LazyClient<aws_sdk_lambda::Client>,
     http: OnceLock<reqwest::Client>,
 }
-
-/// Connect timeout and whole-download limit of a code package download (a package is at
-/// most 50 MB zipped).
-const DOWNLOAD: HttpSettings = HttpSettings {
-    connect_timeout: Duration::from_secs(3),
-    request_timeout: Duration::from_secs(120),
-};
 
 /// The Lambda client: attempts may last as long as a Lambda invocation can (15 min), since
 /// `Invoke` waits for the tuned function.
@@ -87,52 +91,6 @@ impl SdkLambda {
     pub fn is_built(&self) -> bool {
         self.client.is_built()
     }
-
-    /// The shared HTTP client (compiled-in roots, `groundcrew::http`), built once.
-    fn http(&self) -> Res<&reqwest::Client> {
-        if let Some(client) = self.http.get() {
-            return Ok(client);
-        }
-        let client = groundcrew::http::client(DOWNLOAD)
-            .map_err(|e| LambdaError::other(format!("downloading the code package failed: {e}")))?;
-        Ok(self.http.get_or_init(|| client))
-    }
-}
-
-/// A failed download, described without the URL (a presigned URL is a credential).
-fn describe_download(e: reqwest::Error) -> String {
-    let e = groundcrew::http::HttpError::transport("the code package's Code.Location", e);
-    format!("downloading the code package failed: {e}")
-}
-
-fn sdk_arch(a: Architecture) -> SdkArch {
-    match a {
-        Architecture::Arm64 => SdkArch::Arm64,
-        Architecture::X86_64 => SdkArch::X8664,
-    }
-}
-
-impl SdkLambda {
-    /// The current package, from its presigned URL (a credential: never in an error).
-    async fn download(&self, location: &str) -> Res<Vec<u8>> {
-        let resp = self
-            .http()?
-            .get(location)
-            .send()
-            .await
-            .map_err(|e| LambdaError::other(describe_download(e)))?;
-        if !resp.status().is_success() {
-            return Err(LambdaError::other(format!(
-                "downloading the code package failed: HTTP {}",
-                resp.status()
-            )));
-        }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| LambdaError::other(describe_download(e)))?;
-        Ok(bytes.to_vec())
-    }
 }
 
 impl LambdaApi for SdkLambda {
@@ -148,7 +106,7 @@ impl LambdaApi for SdkLambda {
             .set_qualifier(qualifier.map(str::to_string))
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("GetFunctionConfiguration", &e))?;
+            .map_err(|e| failed("GetFunctionConfiguration", &e))?;
         let architecture = match out.architectures().first() {
             Some(SdkArch::Arm64) => Architecture::Arm64,
             _ => Architecture::X86_64,
@@ -187,7 +145,7 @@ impl LambdaApi for SdkLambda {
             .memory_size(memory_mb as i32)
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+            .map_err(|e| failed("UpdateFunctionConfiguration", &e))?;
         Ok(())
     }
 
@@ -198,7 +156,7 @@ impl LambdaApi for SdkLambda {
             .environment(Environment::builder().set_variables(Some(vars)).build())
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+            .map_err(|e| failed("UpdateFunctionConfiguration", &e))?;
         Ok(())
     }
 
@@ -223,7 +181,7 @@ impl LambdaApi for SdkLambda {
             .logging_config(config.build())
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("UpdateFunctionConfiguration", &e))?;
+            .map_err(|e| failed("UpdateFunctionConfiguration", &e))?;
         Ok(())
     }
 
@@ -233,67 +191,11 @@ impl LambdaApi for SdkLambda {
         arch: Architecture,
         code: &CodeSource,
     ) -> Res<()> {
-        let update = self
-            .client
-            .update_function_code()
-            .function_name(function)
-            .architectures(sdk_arch(arch));
-        let update = match code {
-            CodeSource::S3 {
-                bucket,
-                key,
-                object_version,
-            } => update
-                .s3_bucket(bucket)
-                .s3_key(key)
-                .set_s3_object_version(object_version.clone()),
-            CodeSource::Image(uri) => update.image_uri(uri),
-            CodeSource::Current => {
-                let got = self
-                    .client
-                    .get_function()
-                    .function_name(function)
-                    .send()
-                    .await
-                    .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
-                let current = got
-                    .code()
-                    .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
-                if let Some(image) = current.image_uri() {
-                    update.image_uri(image)
-                } else {
-                    let location = current.location().ok_or_else(|| {
-                        LambdaError::other("the code package has no download location")
-                    })?;
-                    update.zip_file(Blob::new(self.download(location).await?))
-                }
-            }
-        };
-        update
-            .send()
-            .await
-            .map_err(|e| LambdaError::from_sdk("UpdateFunctionCode", &e))?;
-        Ok(())
+        self.update_code(function, arch, code).await
     }
 
     async fn original_code(&self, function: &str) -> Res<OriginalCode> {
-        let got = self
-            .client
-            .get_function()
-            .function_name(function)
-            .send()
-            .await
-            .map_err(|e| LambdaError::from_sdk("GetFunction", &e))?;
-        let code = got
-            .code()
-            .ok_or_else(|| LambdaError::other("GetFunction returned no code location"))?;
-        if let Some(image) = code.resolved_image_uri().or(code.image_uri()) {
-            return Ok(OriginalCode::Image(image.to_string()));
-        }
-        let location = code
-            .location()
-            .ok_or_else(|| LambdaError::other("the code package has no download location"))?;
-        Ok(OriginalCode::Zip(self.download(location).await?))
+        self.deployed_code(function).await
     }
 
     async fn list_versions(&self, function: &str) -> Res<Vec<VersionInfo>> {
@@ -307,7 +209,7 @@ impl LambdaApi for SdkLambda {
                 .set_marker(marker.clone())
                 .send()
                 .await
-                .map_err(|e| LambdaError::from_sdk("ListVersionsByFunction", &e))?;
+                .map_err(|e| failed("ListVersionsByFunction", &e))?;
             versions.extend(out.versions().iter().filter_map(|v| {
                 v.version().map(|version| VersionInfo {
                     version: version.to_string(),
@@ -332,7 +234,7 @@ impl LambdaApi for SdkLambda {
             .description(description)
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("PublishVersion", &e))?;
+            .map_err(|e| failed("PublishVersion", &e))?;
         out.version()
             .map(str::to_string)
             .ok_or_else(|| LambdaError::other("PublishVersion returned no version"))
@@ -349,7 +251,7 @@ impl LambdaApi for SdkLambda {
             .await;
         match updated {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+            Err(e) if failed("UpdateAlias", &e).is_not_found() => {
                 self.client
                     .create_alias()
                     .function_name(function)
@@ -357,10 +259,10 @@ impl LambdaApi for SdkLambda {
                     .function_version(version)
                     .send()
                     .await
-                    .map_err(|e| LambdaError::from_sdk("CreateAlias", &e))?;
+                    .map_err(|e| failed("CreateAlias", &e))?;
                 Ok(())
             }
-            Err(e) => Err(LambdaError::from_sdk("UpdateAlias", &e)),
+            Err(e) => Err(failed("UpdateAlias", &e)),
         }
     }
 
@@ -374,8 +276,10 @@ impl LambdaApi for SdkLambda {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(LambdaError::from_sdk("DeleteAlias", &e)),
+            Err(e) => match failed("DeleteAlias", &e) {
+                gone if gone.is_not_found() => Ok(()),
+                e => Err(e),
+            },
         }
     }
 
@@ -389,8 +293,10 @@ impl LambdaApi for SdkLambda {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(LambdaError::from_sdk("DeleteFunction", &e)),
+            Err(e) => match failed("DeleteFunction", &e) {
+                gone if gone.is_not_found() => Ok(()),
+                e => Err(e),
+            },
         }
     }
 
@@ -409,10 +315,7 @@ impl LambdaApi for SdkLambda {
         if !payload.is_empty() {
             call = call.payload(Blob::new(payload));
         }
-        let out = call
-            .send()
-            .await
-            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+        let out = call.send().await.map_err(|e| failed("Invoke", &e))?;
         Ok(Invocation {
             function_error: out.function_error().map(str::to_string),
             log_result: out.log_result().map(str::to_string),
@@ -431,7 +334,7 @@ impl LambdaApi for SdkLambda {
             .payload(Blob::new(payload))
             .send()
             .await
-            .map_err(|e| LambdaError::from_sdk("Invoke", &e))?;
+            .map_err(|e| failed("Invoke", &e))?;
         Ok(())
     }
 }
