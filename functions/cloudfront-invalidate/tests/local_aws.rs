@@ -160,31 +160,16 @@ async fn handler_with<P: Pipeline>(
     pipeline: P,
 ) -> Handler<SdkCloudFront, SdkS3, P, SdkPending, SdkQueue> {
     let (table, queue_url) = pending_resources(sdk).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    );
     let config = Config {
         pending_table: Some(table.clone()),
         flush_queue_url: Some(queue_url.clone()),
         ..config
     };
     Handler {
-        invalidator: Invalidator::new(
-            SdkCloudFront(aws_sdk_cloudfront::Client::new(sdk)),
-            SdkS3(s3),
-            config,
-        ),
+        invalidator: Invalidator::new(SdkCloudFront::new(sdk), SdkS3::new(sdk), config),
         pipeline,
-        store: SdkPending {
-            client: aws_sdk_dynamodb::Client::new(sdk),
-            table,
-        },
-        trigger: SdkQueue {
-            client: aws_sdk_sqs::Client::new(sdk),
-            queue_url,
-        },
+        store: SdkPending::new(sdk, table),
+        trigger: SdkQueue::new(sdk, queue_url),
     }
 }
 
@@ -709,10 +694,7 @@ async fn store_contract<S: PendingStore>(store: &S) -> Vec<String> {
 async fn the_dynamodb_store_keeps_the_same_contract_as_the_memory_store() {
     let sdk = groundcrew::require_local_aws!();
     let (table, _) = pending_resources(&sdk).await;
-    let dynamo = SdkPending {
-        client: aws_sdk_dynamodb::Client::new(&sdk),
-        table,
-    };
+    let dynamo = SdkPending::new(&sdk, table);
     let on_moto = store_contract(&dynamo).await;
     let in_memory = store_contract(&MemoryStore::default()).await;
     assert_eq!(on_moto, in_memory);
@@ -754,10 +736,7 @@ async fn a_failed_trigger_comes_back_early_not_after_the_visibility_timeout() {
     let sdk = groundcrew::require_local_aws!();
     let (_, queue_url) = pending_resources(&sdk).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue = SdkQueue {
-        client: sqs.clone(),
-        queue_url: queue_url.clone(),
-    };
+    let queue = SdkQueue::new(&sdk, queue_url.clone());
     queue.send("{\"action\": \"flush\"}", 0).await.unwrap();
     let first = sqs
         .receive_message()
@@ -852,10 +831,7 @@ async fn a_codepipeline_job_reads_its_paths_from_the_manifest_in_its_artifact() 
         .await
         .unwrap();
     let pipeline = ArtifactsFromS3 {
-        sdk: SdkPipeline {
-            client: aws_sdk_codepipeline::Client::new(&sdk),
-            sdk: sdk.clone(),
-        },
+        sdk: SdkPipeline::new(&sdk),
         reported: Default::default(),
     };
     let h = handler_with(&sdk, Config::default(), pipeline).await;

@@ -76,21 +76,14 @@ async fn handler(server: &MockServer) -> StandinHandler {
         },
         ..Config::default()
     };
-    let mut invalidator = Invalidator::new(
-        SdkCloudFront(aws_sdk_cloudfront::Client::new(&sdk)),
-        NoListing,
-        config,
-    );
+    let mut invalidator = Invalidator::new(SdkCloudFront::new(&sdk), NoListing, config);
     invalidator.read_retry = RetryPolicy {
         min_delay: Duration::from_millis(20),
         ..RetryPolicy::default()
     };
     Handler {
         invalidator,
-        pipeline: SdkPipeline {
-            client: aws_sdk_codepipeline::Client::new(&sdk),
-            sdk: sdk.clone(),
-        },
+        pipeline: SdkPipeline::new(&sdk),
         store: MemoryStore::default(),
         trigger: RecordedTrigger::default(),
     }

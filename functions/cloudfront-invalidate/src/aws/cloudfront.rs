@@ -1,11 +1,20 @@
 //! [`CloudFront`] on the SDK: distributions, their tags, invalidations.
 
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use groundcrew::lazy_client::LazyClient;
 
 use super::{sdk_error, CloudFront, DistributionInfo, InvalidationInfo};
 use crate::error::AwsError;
 
-pub struct SdkCloudFront(pub aws_sdk_cloudfront::Client);
+/// Over a client built on first use (most invocations never call CloudFront's API twice,
+/// some not at all: a cold start need not build it).
+pub struct SdkCloudFront(pub LazyClient<aws_sdk_cloudfront::Client>);
+
+impl SdkCloudFront {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self(LazyClient::new(sdk, aws_sdk_cloudfront::Client::new))
+    }
+}
 
 impl CloudFront for SdkCloudFront {
     async fn list_distributions(&self) -> Result<Vec<DistributionInfo>, AwsError> {

@@ -2,15 +2,26 @@
 //! credentials) and its result (CodePipeline).
 
 use aws_sdk_codepipeline::types::{FailureDetails, FailureType};
+use groundcrew::lazy_client::LazyClient;
 
 use super::{sdk_error, Pipeline};
 use crate::error::{AwsError, Fault};
 use crate::manifest::{ArtifactCredentials, ArtifactLocation};
 
 pub struct SdkPipeline {
-    pub client: aws_sdk_codepipeline::Client,
+    /// Built on first use (only CodePipeline jobs report to it).
+    pub client: LazyClient<aws_sdk_codepipeline::Client>,
     /// For the S3 client of each job's artifact credentials (endpoint, region, retries).
     pub sdk: aws_config::SdkConfig,
+}
+
+impl SdkPipeline {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: LazyClient::new(sdk, aws_sdk_codepipeline::Client::new),
+            sdk: sdk.clone(),
+        }
+    }
 }
 
 impl Pipeline for SdkPipeline {

@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use groundcrew::lazy_client::LazyClient;
 
 use crate::aws::dynamo_item::{build_error, get_n, get_s, head_from, key, n, s, Item};
 use crate::aws::sdk_error;
@@ -29,8 +30,18 @@ use crate::store::{Chunk, FlushRecord, FlushState, Head, PendingStore, RETENTION
 const BATCH_GET_KEYS: usize = 100;
 
 pub struct SdkPending {
-    pub client: aws_sdk_dynamodb::Client,
+    /// Built on first use (direct invokes without a pending table never call it).
+    pub client: LazyClient<aws_sdk_dynamodb::Client>,
     pub table: String,
+}
+
+impl SdkPending {
+    pub fn new(sdk: &aws_config::SdkConfig, table: String) -> Self {
+        Self {
+            client: LazyClient::new(sdk, aws_sdk_dynamodb::Client::new),
+            table,
+        }
+    }
 }
 
 /// A cancelled transaction whose reasons include a failed condition is an answer

@@ -125,7 +125,8 @@ pub trait FlushTrigger: Send + Sync {
 /// SQS's longest message delay.
 pub const MAX_DELAY_SECONDS: u32 = 900;
 
-/// The SDK adapters of a deployed function, each over its client built from `sdk`.
+/// The SDK adapters of a deployed function, each over a client built from `sdk` when it is
+/// first used (issue 17: each `Client::new` costs a cold start time).
 pub struct Adapters {
     pub cloudfront: SdkCloudFront,
     pub listing: SdkS3,
@@ -139,25 +140,11 @@ impl Adapters {
     /// before either is called (`PENDING_TABLE`, `FLUSH_QUEUE_URL`).
     pub fn new(sdk: &aws_config::SdkConfig, table: String, queue_url: String) -> Self {
         Self {
-            cloudfront: SdkCloudFront(aws_sdk_cloudfront::Client::new(sdk)),
-            // Path-style, so that local endpoints (moto) serve any bucket name.
-            listing: SdkS3(aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(true)
-                    .build(),
-            )),
-            pipeline: SdkPipeline {
-                client: aws_sdk_codepipeline::Client::new(sdk),
-                sdk: sdk.clone(),
-            },
-            store: dynamo::SdkPending {
-                client: aws_sdk_dynamodb::Client::new(sdk),
-                table,
-            },
-            trigger: SdkQueue {
-                client: aws_sdk_sqs::Client::new(sdk),
-                queue_url,
-            },
+            cloudfront: SdkCloudFront::new(sdk),
+            listing: SdkS3::new(sdk),
+            pipeline: SdkPipeline::new(sdk),
+            store: dynamo::SdkPending::new(sdk, table),
+            trigger: SdkQueue::new(sdk, queue_url),
         }
     }
 }

@@ -1,9 +1,27 @@
 //! [`SiteListing`] on the SDK: a site bucket's keys (ListObjectsV2).
 
+use groundcrew::lazy_client::LazyClient;
+
 use super::{sdk_error, SiteListing};
 use crate::error::AwsError;
 
-pub struct SdkS3(pub aws_sdk_s3::Client);
+/// Over a client built on first use (the bucket is listed only when a plan needs it).
+pub struct SdkS3(pub LazyClient<aws_sdk_s3::Client>);
+
+impl SdkS3 {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self(LazyClient::new(sdk, path_style))
+    }
+}
+
+/// Path-style, so that local endpoints (moto) serve any bucket name.
+fn path_style(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
 
 impl SiteListing for SdkS3 {
     async fn keys(

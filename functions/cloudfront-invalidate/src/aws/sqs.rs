@@ -1,11 +1,23 @@
 //! [`FlushTrigger`] on the SDK: the deploy queue (SendMessage, ChangeMessageVisibility).
 
+use groundcrew::lazy_client::LazyClient;
+
 use super::{sdk_error, FlushTrigger, MAX_DELAY_SECONDS};
 use crate::error::AwsError;
 
 pub struct SdkQueue {
-    pub client: aws_sdk_sqs::Client,
+    /// Built on first use (only S3 notifications and failed flushes send or return one).
+    pub client: LazyClient<aws_sdk_sqs::Client>,
     pub queue_url: String,
+}
+
+impl SdkQueue {
+    pub fn new(sdk: &aws_config::SdkConfig, queue_url: String) -> Self {
+        Self {
+            client: LazyClient::new(sdk, aws_sdk_sqs::Client::new),
+            queue_url,
+        }
+    }
 }
 
 impl FlushTrigger for SdkQueue {
