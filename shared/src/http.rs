@@ -4,11 +4,15 @@
 //! paths): errors here name a caller-chosen `target` label instead of the URL, strip the
 //! URL from reqwest's errors, and [`redact`] removes any secret that a body echoes back.
 
+pub mod transport;
+
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::retry::{RetryAdvice, Transient};
+
+pub use transport::{HttpAnswer, ReqwestTransport, Transport, TransportError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSettings {

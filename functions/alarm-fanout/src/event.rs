@@ -14,6 +14,12 @@ pub enum Input {
     Redrive(RedriveRequest),
     /// `{"action": "flush"}`: send the pending digests that are due (the schedule's input).
     Flush,
+    /// `{"action": "silence", ...}`: create a silence ([`crate::silences`]).
+    Silence(crate::silences::SilenceRequest),
+    /// `{"action": "silences"}`: list the silences that have not ended.
+    Silences,
+    /// `{"action": "expire", "id": ...}`: end a silence now.
+    Expire(crate::silences::ExpireRequest),
 }
 
 /// `{"action": "redrive", "max_messages": 100}`: re-deliver what waits in the dead-letter queue.
@@ -37,6 +43,13 @@ impl Default for RedriveRequest {
     }
 }
 
+/// The event's fields but `action`, as a typed request.
+fn without_action<T: serde::de::DeserializeOwned>(event: &Value) -> Result<T, serde_json::Error> {
+    let mut fields = event.as_object().cloned().unwrap_or_default();
+    fields.remove("action");
+    serde_json::from_value(Value::Object(fields))
+}
+
 /// Reads the `action` field first, so that an unknown action is named as such.
 pub fn parse_input(event: &Value) -> Result<Input, Error> {
     let bad = |reason: String| Error::BadEvent { reason };
@@ -55,8 +68,18 @@ pub fn parse_input(event: &Value) -> Result<Input, Error> {
             Some(1) => Ok(Input::Flush),
             _ => Err(bad("flush takes no other fields".into())),
         },
+        Some("silence") => without_action(event)
+            .map(Input::Silence)
+            .map_err(|e| bad(format!("silence: {e}"))),
+        Some("silences") => match event.as_object().map(|o| o.len()) {
+            Some(1) => Ok(Input::Silences),
+            _ => Err(bad("silences takes no other fields".into())),
+        },
+        Some("expire") => without_action(event)
+            .map(Input::Expire)
+            .map_err(|e| bad(format!("expire: {e}"))),
         Some(other) => Err(bad(format!(
-            "unknown action {other:?}: expected \"redrive\" or \"flush\""
+            "unknown action {other:?}: expected \"redrive\", \"flush\", \"silence\", \"silences\" or \"expire\""
         ))),
         None => Err(bad("action is not a string".into())),
     }

@@ -25,6 +25,7 @@ pub use crate::report::{NoticeReport, Outcome, Policy, Report};
 use crate::routing::{Facts, Routing};
 use crate::routing_cache::RoutingCache;
 use crate::severity::{Severity, SeverityResolver, TagLookup};
+use crate::silences::{ActiveSilences, SilenceStore};
 use crate::store::{Acquired, Change, Lease, Newest, StaleRecord, Store, Subject};
 
 /// A lease outlives the invocation's deadline by this much (the response still has to go).
@@ -44,12 +45,17 @@ pub struct App<St, D, T, Q> {
     pub holders: AtomicU64,
 }
 
-impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>
-    App<St, D, T, Q>
+impl<
+        St: Store + PaceStore + HeldStore + SilenceStore,
+        D: Deliver,
+        T: TagLookup + 'static,
+        Q: DeadLetters,
+    > App<St, D, T, Q>
 {
     /// Handles one Lambda event: notices (SNS, EventBridge, alarm actions) or an action.
     pub async fn handle(&self, event: &Value, invocation: Invocation) -> Result<Report, Error> {
-        match parse_input(event)? {
+        let input = parse_input(event)?;
+        match input {
             Input::Notices(notices) => {
                 let routing = self.routing.current().await?;
                 let (reports, errors) = self.handle_notices(&notices, &routing, &invocation).await;
@@ -60,6 +66,7 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
                         notices: reports,
                         redrive: None,
                         digests,
+                        ..Report::default()
                     }),
                     Some(e) => Err(e),
                 }
@@ -72,6 +79,13 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
                     .await;
                 Ok(report)
             }
+            Input::Silence(_) | Input::Silences | Input::Expire(_) => {
+                let silences = crate::silences::act(&self.store, input, &invocation).await?;
+                Ok(Report {
+                    silences,
+                    ..Report::default()
+                })
+            }
             Input::Flush => {
                 let routing = self.routing.current().await?;
                 let (digests, mut errors) = self.flush_all(&routing, &invocation).await;
@@ -81,8 +95,8 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
                 match fold_errors(errors) {
                     None => Ok(Report {
                         digests,
-                        ..Report::default()
                         notices,
+                        ..Report::default()
                     }),
                     Some(e) => Err(e),
                 }
@@ -225,18 +239,22 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
             possible_duplicates: 0,
             superseded_by: None,
             chat_migrations: BTreeMap::new(),
-        };
             held: vec![],
+        };
         // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
         let tags = match notice.alarm() {
             Some(a) => self.severity.resolve_with_tags(a).await.1,
             None => Default::default(),
         };
-        // Receivers of muted routes (time windows) are held back, not dropped.
-        let destinations = routing.destinations(
-            &Facts::of(notice, severity).with_tags(&tags),
-            invocation.now(),
-        );
+        // Receivers of muted routes (time windows) are held back, not dropped; a silence
+        // holds the whole notice.
+        let facts = Facts::of(notice, severity).with_tags(&tags);
+        let mut destinations = routing.destinations(&facts, invocation.now());
+        let silences = self.store.silences().await?;
+        if let Some(id) = ActiveSilences::at(&silences, invocation.now()).matching(&facts) {
+            tracing::info!(id = %notice.id, silence = %id, "silenced: held until the silence ends");
+            destinations.hold_all();
+        }
         let routed: Vec<String> = destinations
             .deliver
             .iter()
@@ -290,12 +308,10 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
             None => already.is_empty(),
         };
         report.already_delivered = already;
-        if to.is_empty() && !first_time {
         let (to, held): (Vec<String>, Vec<String>) =
             to.into_iter().partition(|r| !destinations.held.contains(r));
         if !held.is_empty() {
-            let expires_at =
-                invocation.now().timestamp() + self.policy.record_ttl.as_secs() as i64;
+            let expires_at = invocation.now().timestamp() + self.policy.record_ttl.as_secs() as i64;
             let record = Held {
                 subject: lease.subject.clone(),
                 notice: notice.clone(),
@@ -309,6 +325,7 @@ impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: D
                 return Ok(report);
             }
         }
+        if to.is_empty() && !first_time {
             report.outcome = if duplicate_state {
                 Outcome::Suppressed
             } else {

@@ -39,11 +39,12 @@ pub mod routing;
 pub mod routing_cache;
 pub mod send;
 pub mod severity;
+pub mod silences;
 pub mod store;
-pub mod threads;
 pub mod sweep;
 #[cfg(test)]
 mod sweep_tests;
+pub mod threads;
 pub mod transport;
 pub mod windows;
 

@@ -60,7 +60,7 @@ pub struct RedriveReport {
 }
 
 pub async fn run<
-    St: Store + crate::pace::PaceStore + crate::held::HeldStore,
+    St: Store + crate::pace::PaceStore + crate::held::HeldStore + crate::silences::SilenceStore,
     D: Deliver,
     T: TagLookup + 'static,
     Q: DeadLetters,
@@ -134,5 +134,6 @@ pub async fn run<
         notices,
         redrive: Some(report),
         digests: Vec::new(),
+        ..Report::default()
     })
 }

@@ -86,4 +86,7 @@ pub struct Report {
     /// Digests sent by this invocation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub digests: Vec<DigestReport>,
+    /// The silence created or expired, or those listed (`silence`, `expire`, `silences`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub silences: Vec<crate::silences::Silence>,
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::windows::{RawInterval, TimeIntervals};
 use matchers::one_or_many;
-pub use matchers::Facts;
+pub use matchers::{Facts, Matchers};
 pub use tree::{parse_duration, Route, RouteMatch, Settings};
 use tree::{walk, RawRoute};
 
@@ -144,6 +144,18 @@ pub struct Routing {
 pub struct Destinations {
     pub deliver: Vec<String>,
     pub held: Vec<String>,
+}
+
+impl Destinations {
+    /// Holds every receiver (a silence mutes the whole notice).
+    pub fn hold_all(&mut self) {
+        let deliver = std::mem::take(&mut self.deliver);
+        for r in deliver {
+            if !self.held.contains(&r) {
+                self.held.push(r);
+            }
+        }
+    }
 }
 
 impl Routing {

@@ -135,6 +135,8 @@ pub struct MemoryStore {
     pub pace: crate::pace::MemoryPace,
     /// Notices held for muted receivers ([`crate::held::HeldStore`]).
     pub held: crate::held::MemoryHeld,
+    /// Silences ([`crate::silences::SilenceStore`]).
+    pub silences: crate::silences::MemorySilences,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

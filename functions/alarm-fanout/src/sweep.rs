@@ -24,8 +24,12 @@ use crate::store::Store;
 /// A held notice is taken only while this much of the invocation is left.
 const MIN_SWEEP_TIME: Duration = Duration::from_secs(15);
 
-impl<St: Store + PaceStore + HeldStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters>
-    App<St, D, T, Q>
+impl<
+        St: Store + PaceStore + HeldStore + crate::silences::SilenceStore,
+        D: Deliver,
+        T: TagLookup + 'static,
+        Q: DeadLetters,
+    > App<St, D, T, Q>
 {
     /// Hands every held notice back to the handler; releases those no longer held.
     pub async fn sweep(

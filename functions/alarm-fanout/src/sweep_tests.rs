@@ -85,8 +85,12 @@ default: pager
 type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
 
 fn app() -> TestApp {
+    app_with(DOC)
+}
+
+fn app_with(doc: &str) -> TestApp {
     App {
-        routing: Routing::parse(DOC).unwrap().into(),
+        routing: Routing::parse(doc).unwrap().into(),
         store: MemoryStore::default(),
         deliver: Recorder::default(),
         severity: SeverityResolver::new(
@@ -207,4 +211,71 @@ async fn an_alarm_that_cleared_while_muted_is_released_without_being_sent() {
     assert_eq!(r.notices[0].outcome, Outcome::Stale);
     assert!(taken(&app).is_empty());
     assert!(app.store.held().await.unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silenced_alarm_is_held_and_delivered_when_the_silence_is_expired() {
+    let app = app_with(
+        "receivers:\n  chat: {type: webhook, url_secret: c}\n  pager: {type: webhook, url_secret: p}\ndefault: [chat, pager]\n",
+    );
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+    let r = app
+        .handle(
+            &json!({"action": "silence", "matchers": {"alarm_name": "db-*"}, "duration": "2h",
+                "author": "ana", "comment": "database maintenance"}),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    let id = r.silences[0].id.clone();
+    assert!(id.starts_with("sil-"), "{id}");
+
+    // Silenced: held for both receivers; another alarm is not.
+    let r = app
+        .handle(&event("m1", "db-cpu", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(r.notices[0].outcome, Outcome::Held);
+    assert_eq!(r.notices[0].held, vec!["chat", "pager"]);
+    app.handle(
+        &event("m2", "api-5xx", "ALARM", start()),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM"), ("pager", "ALARM")]));
+    tokio::time::advance(Duration::from_secs(600)).await;
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert!(
+        taken(&app).is_empty(),
+        "nothing silenced is sent while silenced"
+    );
+
+    let listed = app
+        .handle(&json!({"action": "silences"}), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(listed.silences.len(), 1);
+    let err = app
+        .handle(
+            &json!({"action": "expire", "id": "sil-nope"}),
+            invocation(&clock),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no silence \"sil-nope\""), "{err}");
+
+    // Expired: the next sweep delivers what still fires.
+    app.handle(&json!({"action": "expire", "id": id}), invocation(&clock))
+        .await
+        .unwrap();
+    tokio::time::advance(Duration::from_secs(60)).await;
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM"), ("pager", "ALARM")]));
+    let listed = app
+        .handle(&json!({"action": "silences"}), invocation(&clock))
+        .await
+        .unwrap();
+    assert!(listed.silences.is_empty(), "an ended silence is not listed");
 }

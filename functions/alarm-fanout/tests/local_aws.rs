@@ -1222,3 +1222,31 @@ async fn dynamodb_keeps_held_notices_until_released() {
     store.release_held("alarm#b", "m2").await.unwrap();
     assert!(store.held().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn dynamodb_keeps_silences() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::silences::{SilenceRequest, SilenceStore};
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    assert!(store.silences().await.unwrap().is_empty());
+    let now = chrono::Utc::now();
+    let silence = |id: &str| {
+        serde_json::from_value::<SilenceRequest>(json!({
+            "matchers": {"alarm_name": "prod-db-*", "dimensions": {"DBInstanceIdentifier": "~prod-.*"}},
+            "duration": "2h", "author": "ana", "comment": "maintenance"}))
+        .unwrap()
+        .into_silence(id.into(), now)
+        .unwrap()
+    };
+    store.put_silence(&silence("sil-a")).await.unwrap();
+    store.put_silence(&silence("sil-b")).await.unwrap();
+    // The same id again (a retried request) replaces it.
+    store.put_silence(&silence("sil-a")).await.unwrap();
+    let mut found = store.silences().await.unwrap();
+    found.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(found, vec![silence("sil-a"), silence("sil-b")]);
+    store.remove_silence("sil-a").await.unwrap();
+    assert_eq!(store.silences().await.unwrap(), vec![silence("sil-b")]);
+}

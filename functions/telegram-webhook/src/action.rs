@@ -8,8 +8,8 @@ use crate::alerts::Alerts;
 use crate::error::Error;
 use crate::handler::App;
 use crate::properties::{Style, WebhookProperties};
-use crate::transport::Transport;
 use crate::vault::Vault;
+use groundcrew::http::Transport;
 
 impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
     /// `{"action": "register" | "info" | "delete" | "check", ...settings}`.

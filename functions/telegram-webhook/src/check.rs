@@ -13,8 +13,8 @@ use crate::health::{emf, Finding};
 use crate::properties::{Desired, Style};
 use crate::register::drift;
 use crate::registration::{parameter_name, Registration};
-use crate::transport::Transport;
 use crate::vault::Vault;
+use groundcrew::http::Transport;
 
 /// The health report of a check.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -18,9 +18,9 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::health::MetricsSink;
 use crate::telegram::Telegram;
-use crate::transport::{ReqwestTransport, Transport};
 use crate::validate::bot_id;
 use crate::vault::Vault;
+use groundcrew::http::{ReqwestTransport, Transport};
 
 pub struct App<V, A, T = ReqwestTransport> {
     pub config: Config,

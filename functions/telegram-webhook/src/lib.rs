@@ -19,7 +19,6 @@ pub mod register;
 pub mod registration;
 pub mod resource;
 pub mod telegram;
-pub mod transport;
 pub mod validate;
 pub mod vault;
 

@@ -14,8 +14,8 @@ use crate::handler::{App, Bot};
 use crate::properties::Desired;
 use crate::registration::{parameter_name, Registration};
 use crate::telegram::WebhookInfo;
-use crate::transport::Transport;
 use crate::vault::{secret_token, Vault};
+use groundcrew::http::Transport;
 
 /// The stable physical id: the same bot and URL give the same id; a change of either gives
 /// a new one (CloudFormation then deletes the old resource).

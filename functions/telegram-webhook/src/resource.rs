@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::handler::{App, Bot};
 use crate::properties::{Style, WebhookProperties};
 use crate::register::physical_id;
-use crate::transport::Transport;
 use crate::vault::Vault;
+use groundcrew::http::Transport;
 
 impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
     /// panics is answered FAILED with it, and the rollback Delete removes the webhook.

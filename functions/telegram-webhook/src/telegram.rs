@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::transport::{ReqwestTransport, Transport};
+use groundcrew::http::{ReqwestTransport, Transport};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
 

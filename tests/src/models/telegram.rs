@@ -1,5 +1,5 @@
 //! The Telegram Bot API, as telegram-webhook sees it through its HTTP transport seam
-//! (`telegram_webhook::transport::Transport`), with the bot's own endpoint behind it.
+//! (`groundcrew::http::Transport`), with the bot's own endpoint behind it.
 //!
 //! Semantics from the Bot API documentation (https://core.telegram.org/bots/api):
 //! - `setWebhook` ("Setting a webhook"): `url` HTTPS on ports 443, 80, 88 or 8443, an empty
@@ -37,8 +37,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use groundcrew::http::{HttpAnswer, Transport, TransportError};
 use serde_json::{json, Value};
-use telegram_webhook::transport::{HttpAnswer, Transport, TransportError};
 
 use crate::kernel::rng::keyed;
 use crate::kernel::{lock, Fault, Sim};
@@ -449,6 +449,7 @@ impl Transport for TelegramModel {
                 self.record(&method, token_state, None, false);
                 return Err(TransportError {
                     reason: "operation timed out".into(),
+                    timed_out: true,
                 });
             }
             Fault::None | Fault::TimeoutAfterAction => {}
@@ -463,6 +464,7 @@ impl Transport for TelegramModel {
             self.record(&method, token_state, None, acted);
             return Err(TransportError {
                 reason: "operation timed out".into(),
+                timed_out: true,
             });
         }
         self.record(&method, token_state, Some(status), acted);

@@ -186,6 +186,13 @@ impl Matchers {
         })
     }
 
+    /// A `match` block given as JSON (silences, inhibition rules); `at` names it in errors.
+    pub fn from_json(at: &str, value: &serde_json::Value) -> Result<Self, String> {
+        let raw: RawMatch =
+            serde_json::from_value(value.clone()).map_err(|e| format!("{at}: {e}"))?;
+        Self::build(at, raw)
+    }
+
     pub fn matches(&self, f: &Facts<'_>) -> bool {
         fn opt<M>(m: &Option<M>, test: impl FnOnce(&M) -> bool) -> bool {
             m.as_ref().is_none_or(test)
