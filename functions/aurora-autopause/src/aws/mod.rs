@@ -25,17 +25,21 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_sdk_rds::config::http::HttpResponse;
 use aws_sdk_rds::error::SdkError;
 use groundcrew::aws_error::AwsError;
+use groundcrew::lazy_client::LazyClient;
 
 use crate::Error;
 
 pub use sqs::SqsQueue;
 
+/// The SDK clients, each built on its first use ([`LazyClient`], issue #17): a sweep
+/// needs RDS, CloudWatch and ECS, a re-stop only RDS, and a start-up that built all five
+/// would pay for them on every cold start.
 #[derive(Clone, Debug)]
 pub struct Aws {
-    pub rds: rds_sdk::Client,
-    pub cloudwatch: cw::Client,
-    pub ecs: ecs_sdk::Client,
-    pub scaling: aas::Client,
+    pub rds: LazyClient<rds_sdk::Client>,
+    pub cloudwatch: LazyClient<cw::Client>,
+    pub ecs: LazyClient<ecs_sdk::Client>,
+    pub scaling: LazyClient<aas::Client>,
     pub queue: SqsQueue,
     calls: Arc<AtomicU64>,
     by_op: Arc<Mutex<BTreeMap<&'static str, u64>>>,
@@ -58,12 +62,12 @@ where
 impl Aws {
     pub fn new(config: &SdkConfig, follow_up_queue_url: Option<String>) -> Self {
         Self {
-            rds: rds_sdk::Client::new(config),
-            cloudwatch: cw::Client::new(config),
-            ecs: ecs_sdk::Client::new(config),
-            scaling: aas::Client::new(config),
+            rds: LazyClient::new(config, rds_sdk::Client::new),
+            cloudwatch: LazyClient::new(config, cw::Client::new),
+            ecs: LazyClient::new(config, ecs_sdk::Client::new),
+            scaling: LazyClient::new(config, aas::Client::new),
             queue: SqsQueue {
-                client: sqs_sdk::Client::new(config),
+                client: LazyClient::new(config, sqs_sdk::Client::new),
                 url: follow_up_queue_url,
             },
             calls: Arc::new(AtomicU64::new(0)),
@@ -94,5 +98,30 @@ impl Aws {
     /// Requests sent, by API operation.
     pub fn calls_by_op(&self) -> BTreeMap<&'static str, u64> {
         self.by_op.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_is_built_on_its_first_use_only() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let aws = Aws::new(&sdk, None);
+        let built = |a: &Aws| {
+            [
+                a.rds.is_built(),
+                a.cloudwatch.is_built(),
+                a.ecs.is_built(),
+                a.scaling.is_built(),
+                a.queue.client.is_built(),
+            ]
+        };
+        assert_eq!(built(&aws), [false; 5]);
+        let _request = aws.rds.describe_db_clusters();
+        assert_eq!(built(&aws), [true, false, false, false, false]);
     }
 }

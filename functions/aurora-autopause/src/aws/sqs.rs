@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs as sqs;
+use groundcrew::lazy_client::LazyClient;
 
 use crate::cloud;
 use crate::Error;
@@ -12,7 +13,7 @@ use super::{err, Aws};
 /// The follow-up queue on SQS. Without a queue URL nothing is handed on (the report says so).
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
-    pub client: sqs::Client,
+    pub client: LazyClient<sqs::Client>,
     pub url: Option<String>,
 }
 

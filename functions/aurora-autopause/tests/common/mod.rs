@@ -32,10 +32,14 @@ impl Estate {
         // the stand-in translates it (scripts/cloudwatch_cbor.py).
         let cloudwatch = std::env::var("GROUNDCREW_LOCAL_CLOUDWATCH")
             .unwrap_or_else(|_| "http://127.0.0.1:4580".to_string());
-        aws.cloudwatch = cw::Client::from_conf(
-            cw::config::Builder::from(sdk)
-                .endpoint_url(cloudwatch)
-                .build(),
+        aws.cloudwatch = groundcrew::lazy_client::LazyClient::built(
+            sdk,
+            cw::Client::new,
+            cw::Client::from_conf(
+                cw::config::Builder::from(sdk)
+                    .endpoint_url(cloudwatch)
+                    .build(),
+            ),
         );
         let opt_in = groundcrew::testing::unique_name(&format!("gc-{prefix}-optin"));
         let env = groundcrew::testing::unique_name(&format!("{prefix}-env"));
