@@ -180,11 +180,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
-        Env::new(pairs.iter().copied().collect())
-    }
+    use groundcrew::testing::env;
 
     #[test]
     fn defaults_and_overrides() {
