@@ -132,47 +132,39 @@ fn regions(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use groundcrew::testing::env;
 
     #[test]
     fn settings_defaults_and_errors() {
-        let s = Config::from_env(&Env::new(HashMap::<&str, &str>::new())).unwrap();
+        let s = Config::from_env(&env(&[])).unwrap();
         assert_eq!(s.default_concurrency, 50);
         assert_eq!(s.function_prefix, None);
-        let env = Env::new(HashMap::from([
+        let given = env(&[
             ("GC_TUNE_FUNCTION_PREFIX", "groundcrew-dev-"),
             ("GC_CLEANUP_RESERVE_SECONDS", "5"),
-        ]));
-        let s = Config::from_env(&env).unwrap();
+        ]);
+        let s = Config::from_env(&given).unwrap();
         assert_eq!(s.function_prefix.as_deref(), Some("groundcrew-dev-"));
         assert_eq!(s.cleanup_reserve, Duration::from_secs(5));
-        let err =
-            Config::from_env(&Env::new(HashMap::from([("GC_MAX_CONCURRENCY", "0")]))).unwrap_err();
+        let err = Config::from_env(&env(&[("GC_MAX_CONCURRENCY", "0")])).unwrap_err();
         assert!(err.to_string().contains("GC_MAX_CONCURRENCY"));
-        let err =
-            Config::from_env(&Env::new(HashMap::from([("GC_REPORT_S3", "s3://NO")]))).unwrap_err();
+        let err = Config::from_env(&env(&[("GC_REPORT_S3", "s3://NO")])).unwrap_err();
         assert!(err.to_string().contains("GC_REPORT_S3"));
     }
 
     #[test]
     fn tuning_regions_are_a_list_of_region_names() {
-        let env = Env::new(HashMap::from([(
-            "GC_TUNING_REGIONS",
-            " eu-west-1,us-gov-east-1,,eu-west-1",
-        )]));
-        let c = Config::from_env(&env).unwrap();
+        let given = env(&[("GC_TUNING_REGIONS", " eu-west-1,us-gov-east-1,,eu-west-1")]);
+        let c = Config::from_env(&given).unwrap();
         assert_eq!(c.tuning_regions, vec!["eu-west-1", "us-gov-east-1"]);
-        let err = Config::from_env(&Env::new(HashMap::from([(
-            "GC_TUNING_REGIONS",
-            "eu-west-1,Paris",
-        )])))
-        .unwrap_err()
-        .to_string();
+        let err = Config::from_env(&env(&[("GC_TUNING_REGIONS", "eu-west-1,Paris")]))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("GC_TUNING_REGIONS") && err.contains("\"Paris\""),
             "{err}"
         );
-        assert!(Config::from_env(&Env::new(HashMap::<&str, &str>::new()))
+        assert!(Config::from_env(&env(&[]))
             .unwrap()
             .tuning_regions
             .is_empty());
