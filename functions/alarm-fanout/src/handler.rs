@@ -74,9 +74,10 @@ impl<
             Input::Redrive(request) => {
                 let routing = self.routing.current().await?;
                 let mut report = crate::redrive::run(self, &request, &routing, &invocation).await?;
-                report.digests = self
+                let folded = self
                     .flush_folded(&report.notices, &routing, &invocation)
                     .await;
+                report.digests.extend(folded);
                 Ok(report)
             }
             Input::Silence(_) | Input::Silences | Input::Expire(_) => {

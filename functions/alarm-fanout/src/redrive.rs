@@ -1,7 +1,8 @@
 //! The `redrive` action: events that ended in the dead-letter queue (Lambda's after its
 //! retries, and the EventBridge rule's) are handled again through the same leases, order
-//! and per-receiver records as any other, then deleted from the queue. A dead letter that
-//! still fails, or is not an event at all, stays in the queue and is reported.
+//! and per-receiver records as any other, then deleted from the queue; a failed scheduled
+//! flush (`{"action":"flush"}`) is done again. A dead letter that still fails, or is not
+//! an event at all, stays in the queue and is reported.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -12,9 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::event::RedriveRequest;
+use crate::event::{parse_input, Input, RedriveRequest};
 use crate::handler::{fold_errors, App, Report};
-use crate::notice::parse_event;
 use crate::receivers::Deliver;
 use crate::severity::TagLookup;
 use crate::store::Store;
@@ -74,6 +74,9 @@ pub async fn run<
     let mut report = RedriveReport::default();
     let mut notices = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut digests = Vec::new();
+    // A flush done by this redrive: `Some(None)` when it succeeded.
+    let mut flushed: Option<Option<String>> = None;
     while report.received < request.max_messages && deadline.allows(MIN_WORK_TIME) {
         let want = BATCH.min(request.max_messages - report.received);
         // Hidden until well after this invocation ends, so a failure is retried by a later one.
@@ -92,9 +95,41 @@ pub async fn run<
                 .map_err(|e| Error::BadEvent {
                     reason: format!("the dead letter is not JSON: {e}"),
                 })
-                .and_then(|event| parse_event(&event));
+                .and_then(|event| parse_input(&event));
             let event_notices = match parsed {
-                Ok(n) => n,
+                Ok(Input::Notices(n)) => n,
+                // A scheduled flush that failed: flush now (once per redrive, whatever
+                // number of them waits), then it is done.
+                Ok(Input::Flush) => {
+                    let failed = match &flushed {
+                        Some(failed) => failed.clone(),
+                        None => {
+                            let (sent, errors) = app.flush_all(routing, invocation).await;
+                            digests.extend(sent);
+                            let failed = fold_errors(errors).map(|e| e.to_string());
+                            flushed = Some(failed.clone());
+                            failed
+                        }
+                    };
+                    match failed {
+                        None => {
+                            app.dead_letters.delete(&letter.receipt_handle).await?;
+                            report.redelivered += 1;
+                        }
+                        Some(reason) => report.left.push(LeftLetter {
+                            message_id: letter.message_id,
+                            reason: format!("flush: {reason}"),
+                        }),
+                    }
+                    continue;
+                }
+                Ok(Input::Redrive(_) | Input::Silence(_) | Input::Silences | Input::Expire(_)) => {
+                    report.left.push(LeftLetter {
+                        message_id: letter.message_id,
+                        reason: "a redrive request is not redriven: invoke it again".into(),
+                    });
+                    continue;
+                }
                 Err(e) => {
                     report.left.push(LeftLetter {
                         message_id: letter.message_id,
@@ -133,7 +168,7 @@ pub async fn run<
     Ok(Report {
         notices,
         redrive: Some(report),
-        digests: Vec::new(),
+        digests,
         ..Report::default()
     })
 }
