@@ -5,15 +5,8 @@ mod common;
 
 use aurora_autopause::model::{Suspended, Target, PAUSED_AT_TAG, RECORD_TAG};
 use aurora_autopause::report::Outcome;
-use common::{item, Estate};
+use common::{item, reason, tag_keys, Estate};
 use serde_json::json;
-
-fn tag_keys(c: &aws_sdk_rds::types::DbCluster) -> Vec<String> {
-    c.tag_list()
-        .iter()
-        .filter_map(|t| t.key().map(str::to_string))
-        .collect()
-}
 
 #[tokio::test]
 async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
@@ -38,37 +31,22 @@ async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
     for id in [&busy, &nodata, &untagged, &prod, &sv2] {
         assert_eq!(e.status(id).await, "available", "{id}");
     }
-    assert!(item(&report, &busy)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("busy"));
-    assert!(item(&report, &nodata)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("no DatabaseConnections data"));
-    assert!(item(&report, &prod)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("protected"));
+    assert!(reason(&report, &busy).contains("busy"));
+    assert!(reason(&report, &nodata).contains("no DatabaseConnections data"));
+    assert!(reason(&report, &prod).contains("protected"));
     assert!(
         item(&report, &untagged).is_none(),
         "untagged clusters are not even considered"
     );
     assert!(
-        tag_keys(&e.describe(&untagged).await).len() == 1,
+        tag_keys(e.describe(&untagged).await.tag_list()).len() == 1,
         "untagged cluster's tags untouched"
     );
-    assert!(!tag_keys(&e.describe(&prod).await).contains(&RECORD_TAG.to_string()));
+    assert!(!tag_keys(e.describe(&prod).await.tag_list()).contains(&RECORD_TAG.to_string()));
     let stopped = item(&report, &idle).unwrap();
     assert_eq!((stopped.action, stopped.outcome), ("stop", Outcome::Done));
     assert_eq!(stopped.hourly_saving_usd, Some(0.26));
-    assert!(tag_keys(&e.describe(&idle).await).contains(&PAUSED_AT_TAG.to_string()));
+    assert!(tag_keys(e.describe(&idle).await.tag_list()).contains(&PAUSED_AT_TAG.to_string()));
 
     // Serverless v2: native auto-pause, previous scaling recorded.
     let c = e.describe(&sv2).await;
@@ -98,12 +76,7 @@ async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
         .await
         .expect("sweep again");
     assert_eq!(again.summary.paused, 0);
-    assert!(item(&again, &sv2)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("already set to auto-pause"));
+    assert!(reason(&again, &sv2).contains("already set to auto-pause"));
 
     // Status reports when they were paused.
     let status = e
@@ -124,7 +97,7 @@ async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
     let s = c.serverless_v2_scaling_configuration().expect("scaling");
     assert_eq!((s.min_capacity(), s.max_capacity()), (Some(0.5), Some(8.0)));
     for id in [&idle, &sv2] {
-        let keys = tag_keys(&e.describe(id).await);
+        let keys = tag_keys(e.describe(id).await.tag_list());
         assert!(
             !keys.contains(&RECORD_TAG.to_string()) && !keys.contains(&PAUSED_AT_TAG.to_string()),
             "{id}: {keys:?}"
@@ -163,8 +136,8 @@ async fn dry_run_changes_nothing() {
             .and_then(|s| s.min_capacity()),
         Some(1.0)
     );
-    assert_eq!(tag_keys(&c).len(), 2);
-    assert_eq!(tag_keys(&e.describe(&idle).await).len(), 2);
+    assert_eq!(tag_keys(c.tag_list()).len(), 2);
+    assert_eq!(tag_keys(e.describe(&idle).await.tag_list()).len(), 2);
     let (desired, target, tags) = e.service_state("web").await;
     assert_eq!(
         (desired, target.map(|t| (t.min, t.max))),
@@ -242,12 +215,7 @@ async fn ecs_counts_and_scaling_limits_survive_a_pause_wake_round_trip() {
         (d, t.map(|t| (t.min, t.max, t.suspended))),
         (4, Some((4, 8, Suspended::default())))
     );
-    assert!(item(&report, "api")
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("protected"));
+    assert!(reason(&report, "api").contains("protected"));
     assert!(item(&report, "admin").is_none());
 
     // Pausing again does not overwrite the record with the zeros.
@@ -256,12 +224,7 @@ async fn ecs_counts_and_scaling_limits_survive_a_pause_wake_round_trip() {
         .await
         .expect("pause again");
     assert_eq!(again.summary.paused, 0);
-    assert!(item(&again, "web")
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("already scaled to zero"));
+    assert!(reason(&again, "web").contains("already scaled to zero"));
 
     let woke = e
         .invoke(json!({"action": "wake", "environment": e.env}))
@@ -404,13 +367,6 @@ async fn malformed_events_get_a_clear_error_and_no_action() {
     assert_eq!(e.status(&idle).await, "available");
 }
 
-fn instance_tag_keys(i: &aws_sdk_rds::types::DbInstance) -> Vec<String> {
-    i.tag_list()
-        .iter()
-        .filter_map(|t| t.key().map(str::to_string))
-        .collect()
-}
-
 #[tokio::test]
 async fn sweep_stops_only_idle_opted_in_rds_instances_and_wake_starts_them() {
     let sdk = groundcrew::require_local_aws!();
@@ -451,21 +407,13 @@ async fn sweep_stops_only_idle_opted_in_rds_instances_and_wake_starts_them() {
     // db.r6g.large, Multi-AZ: the standby counts too.
     assert_eq!(stopped.hourly_saving_usd, Some(0.45));
     assert!(
-        instance_tag_keys(&e.describe_instance(&idle).await).contains(&PAUSED_AT_TAG.to_string())
+        tag_keys(e.describe_instance(&idle).await.tag_list()).contains(&PAUSED_AT_TAG.to_string())
     );
-    assert!(item(&report, &busy)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("busy"));
-    assert!(item(&report, &prod)
-        .unwrap()
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains("protected"));
-    assert!(!instance_tag_keys(&e.describe_instance(&prod).await).contains(&RECORD_TAG.to_string()));
+    assert!(reason(&report, &busy).contains("busy"));
+    assert!(reason(&report, &prod).contains("protected"));
+    assert!(
+        !tag_keys(e.describe_instance(&prod).await.tag_list()).contains(&RECORD_TAG.to_string())
+    );
 
     // A wake starts it again and clears its record.
     let woke = e
@@ -474,7 +422,7 @@ async fn sweep_stops_only_idle_opted_in_rds_instances_and_wake_starts_them() {
         .expect("wake");
     assert_eq!(item(&woke, &idle).unwrap().action, "start");
     assert_eq!(e.instance_status(&idle).await, "available");
-    let keys = instance_tag_keys(&e.describe_instance(&idle).await);
+    let keys = tag_keys(e.describe_instance(&idle).await.tag_list());
     assert!(!keys.contains(&RECORD_TAG.to_string()), "{keys:?}");
     assert_eq!(e.instance_status(&prod).await, "available");
 }

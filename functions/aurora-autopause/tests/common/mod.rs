@@ -332,3 +332,17 @@ pub fn item<'a>(
         .iter()
         .find(|i| i.id == id || i.id.ends_with(&format!("/{id}")))
 }
+
+/// The reason given for resource `id` in `report` (a test fails when there is none).
+pub fn reason<'a>(report: &'a aurora_autopause::Report, id: &str) -> &'a str {
+    item(report, id)
+        .and_then(|i| i.reason.as_deref())
+        .unwrap_or_else(|| panic!("no reason for {id} in {report:?}"))
+}
+
+/// The keys of an RDS resource's tags.
+pub fn tag_keys(tags: &[rds::types::Tag]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.key().map(str::to_string))
+        .collect()
+}
