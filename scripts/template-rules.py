@@ -19,8 +19,8 @@ Rules (each failure names the rule and what broke it):
   every resource it creates, plus what lives in its namespace (a secret `<Name>/...`, an SSM
   parameter `/<Name>/...`, a topic or function `<Name>-...`). Grants on `Resource: "*"`
   are left to the IAM check (xtask/, which allows them only for actions without resource-level
-  permissions), and READS_ANY_ALARM is the one account-wide scope allowed (an alarm from
-  anywhere may be routed). The same deployment in two Regions must not share a name that
+  permissions), and READS_ANY_ALARM lists the account-wide alarm reads allowed (an alarm from
+  anywhere may be routed and drawn). The same deployment in two Regions must not share a name that
   is global (S3 bucket, IAM role). power-tuner may not act on itself: an explicit Deny
   covers every grant that would reach it.
 - names: with the longest Name the template allows and the longest Region name, every
@@ -83,6 +83,7 @@ SHARED = {"AlarmFanoutTopic", "AlarmFanoutFallbackTopic", "AlarmFanoutTopicPolic
 # (action, resource pattern) pairs that may reach any deployment's resources, with why.
 READS_ANY_ALARM = {
     ("cloudwatch:ListTagsForResource", "alarm:*"): "alarm-fanout reads the severity tag of any alarm it routes",
+    ("cloudwatch:DescribeAlarms", "alarm:*"): "alarm-fanout reads the metric of any alarm it draws (a picture is opt-in per receiver)",
 }
 NAME_LIMITS = {  # resource type: (name property, limit)
     "AWS::Lambda::Function": ("FunctionName", 64),
