@@ -194,7 +194,10 @@ impl CloudFront for CloudFrontModel {
                 id: c.id.clone(),
                 status: status(c, now),
             })
-            .ok_or_else(|| AwsError::new("GetInvalidation", "no such invalidation"))
+            .ok_or_else(|| {
+                AwsError::new("GetInvalidation", "no such invalidation")
+                    .with_code("NoSuchInvalidation")
+            })
     }
 }
 
