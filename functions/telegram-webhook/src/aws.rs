@@ -1,7 +1,10 @@
 //! The SDK adapters: every AWS call of the crate is here. Secrets Manager and SSM behind
-//! [`Vault`] (reads through the shared cache), SNS behind [`Alerts`].
+//! [`Vault`] (reads through the shared cache), SNS behind [`Alerts`]. Each client is built
+//! on first use ([`LazyClient`], issue #17): a scheduled check never creates a secret and
+//! rarely publishes, so most starts need neither client.
 
 use groundcrew::aws::describe_sdk_error;
+use groundcrew::lazy_client::LazyClient;
 use groundcrew::secrets::{reveal, CachedSecrets, SecretError, SecretRef, DEFAULT_TTL};
 use secrecy::SecretString;
 
@@ -13,8 +16,8 @@ use crate::vault::{Stored, Vault};
 #[derive(Clone)]
 pub struct AwsVault {
     cache: CachedSecrets<groundcrew::secrets::AwsSecretStore>,
-    secrets_manager: aws_sdk_secretsmanager::Client,
-    ssm: aws_sdk_ssm::Client,
+    secrets_manager: LazyClient<aws_sdk_secretsmanager::Client>,
+    ssm: LazyClient<aws_sdk_ssm::Client>,
 }
 
 impl AwsVault {
@@ -24,8 +27,8 @@ impl AwsVault {
                 groundcrew::secrets::AwsSecretStore::new(config),
                 DEFAULT_TTL,
             ),
-            secrets_manager: aws_sdk_secretsmanager::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
+            secrets_manager: LazyClient::new(config, aws_sdk_secretsmanager::Client::new),
+            ssm: LazyClient::new(config, aws_sdk_ssm::Client::new),
         }
     }
 }
@@ -160,14 +163,14 @@ impl Vault for AwsVault {
 
 #[derive(Clone)]
 pub struct SnsAlerts {
-    client: aws_sdk_sns::Client,
+    client: LazyClient<aws_sdk_sns::Client>,
     topic_arn: Option<String>,
 }
 
 impl SnsAlerts {
     pub fn new(config: &aws_config::SdkConfig, topic_arn: Option<String>) -> Self {
         Self {
-            client: aws_sdk_sns::Client::new(config),
+            client: LazyClient::new(config, aws_sdk_sns::Client::new),
             topic_arn,
         }
     }
