@@ -13,16 +13,6 @@ use telegram_webhook::alerts::RecordedAlerts;
 use telegram_webhook::register::physical_id;
 use telegram_webhook::vault::MemoryVault;
 
-const NOW: i64 = 1_800_000_000;
-
-fn long() -> Deadline {
-    Deadline::after(Duration::from_secs(30))
-}
-
-fn vault() -> MemoryVault {
-    MemoryVault::default().with(BOT_SECRET, TOKEN)
-}
-
 fn expected_id() -> String {
     physical_id("7000000001", URL)
 }
@@ -476,11 +466,6 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
     let metrics = bare.metrics.lines();
     assert_eq!(metrics[0]["ConfigInvalid"], 1);
     assert_eq!(metrics[0]["HealthCheckOk"], 0);
-}
-
-fn scheduled() -> Value {
-    json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
-           "time": "2026-11-21T22:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
 }
 
 #[tokio::test]

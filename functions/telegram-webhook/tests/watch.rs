@@ -14,21 +14,7 @@ use telegram_webhook::register::physical_id;
 use telegram_webhook::vault::MemoryVault;
 use telegram_webhook::Error;
 
-const NOW: i64 = 1_800_000_000;
 const PREFIX: &str = "/gc-test/telegram-webhook";
-
-fn long() -> Deadline {
-    Deadline::after(Duration::from_secs(30))
-}
-
-fn vault() -> MemoryVault {
-    MemoryVault::default().with(BOT_SECRET, TOKEN)
-}
-
-fn scheduled() -> Value {
-    json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
-           "time": "2026-11-21T22:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
-}
 
 /// The single EMF line a scheduled check emitted, checked for shape.
 fn only_metrics<V: telegram_webhook::vault::Vault, A: Alerts>(

@@ -12,7 +12,7 @@ use groundcrew::{Deadline, Invocation};
 use serde_json::{json, Value};
 use telegram_webhook::alerts::Alerts;
 use telegram_webhook::telegram::Telegram;
-use telegram_webhook::vault::Vault;
+use telegram_webhook::vault::{MemoryVault, Vault};
 use telegram_webhook::{App, Config};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -21,6 +21,24 @@ pub const TOKEN: &str = "7000000001:AAsecretPART-xyz_0123456789";
 pub const BOT_SECRET: &str = "tg/bot-token";
 pub const WEBHOOK_SECRET: &str = "tg/webhook-secret";
 pub const URL: &str = "https://bot.example.com/telegram/webhook";
+/// The invocations' clock (Unix seconds).
+pub const NOW: i64 = 1_800_000_000;
+
+/// A deadline no test reaches.
+pub fn long() -> Deadline {
+    Deadline::after(Duration::from_secs(30))
+}
+
+/// A vault holding the bot token.
+pub fn vault() -> MemoryVault {
+    MemoryVault::default().with(BOT_SECRET, TOKEN)
+}
+
+/// EventBridge's Scheduled Event (the health check).
+pub fn scheduled() -> Value {
+    json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+           "time": "2026-11-21T22:00:00Z", "region": "us-east-1", "resources": [], "detail": {}})
+}
 
 #[derive(Default)]
 pub struct State {
