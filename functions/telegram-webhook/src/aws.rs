@@ -3,7 +3,7 @@
 //! on first use ([`LazyClient`], issue #17): a scheduled check never creates a secret and
 //! rarely publishes, so most starts need neither client.
 
-use groundcrew::aws::describe_sdk_error;
+use groundcrew::aws_error::AwsError;
 use groundcrew::lazy_client::LazyClient;
 use groundcrew::secrets::{reveal, CachedSecrets, SecretError, SecretRef, DEFAULT_TTL};
 use secrecy::SecretString;
@@ -73,7 +73,10 @@ impl Vault for AwsVault {
                     {
                         Ok(Stored::AlreadyExists)
                     }
-                    Err(e) => Err(fail(describe_sdk_error(&e))),
+                    Err(e) => Err(Error::SecretStore {
+                        reference: shown,
+                        source: AwsError::from_sdk("CreateSecret", &e),
+                    }),
                 }
             }
             SecretRef::Ssm { name } => {
@@ -103,7 +106,10 @@ impl Vault for AwsVault {
                     {
                         Ok(Stored::AlreadyExists)
                     }
-                    Err(e) => Err(fail(describe_sdk_error(&e))),
+                    Err(e) => Err(Error::SecretStore {
+                        reference: shown,
+                        source: AwsError::from_sdk("PutParameter", &e),
+                    }),
                 }
             }
         }
@@ -118,10 +124,10 @@ impl Vault for AwsVault {
             {
                 Ok(None)
             }
-            Err(e) => Err(Error::Registry(format!(
-                "could not read {name}: {}",
-                describe_sdk_error(&e)
-            ))),
+            Err(e) => Err(Error::RegistryCall {
+                name: name.to_string(),
+                source: AwsError::from_sdk("GetParameter", &e),
+            }),
         }
     }
 
@@ -136,11 +142,9 @@ impl Vault for AwsVault {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                Error::Registry(format!(
-                    "could not store {name}: {}",
-                    describe_sdk_error(&e)
-                ))
+            .map_err(|e| Error::RegistryCall {
+                name: name.to_string(),
+                source: AwsError::from_sdk("PutParameter", &e),
             })
     }
 
@@ -153,10 +157,10 @@ impl Vault for AwsVault {
             {
                 Ok(())
             }
-            Err(e) => Err(Error::Registry(format!(
-                "could not delete {name}: {}",
-                describe_sdk_error(&e)
-            ))),
+            Err(e) => Err(Error::RegistryCall {
+                name: name.to_string(),
+                source: AwsError::from_sdk("DeleteParameter", &e),
+            }),
         }
     }
 }
@@ -192,7 +196,7 @@ impl Alerts for SnsAlerts {
             .message(message)
             .send()
             .await
-            .map_err(|e| Error::Alert(describe_sdk_error(&e)))?;
+            .map_err(|e| Error::Alert(AwsError::from_sdk("Publish", &e)))?;
         Ok(true)
     }
 }

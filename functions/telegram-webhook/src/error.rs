@@ -1,6 +1,7 @@
 //! The crate's errors. None carries a token: Telegram errors name the method, never the
 //! URL, and echoed bodies are redacted before they are kept.
 
+use groundcrew::aws_error::AwsError;
 use groundcrew::config::ConfigError;
 use groundcrew::custom_resource::CustomResourceError;
 use groundcrew::secrets::SecretError;
@@ -25,12 +26,19 @@ pub enum Error {
     BadSecretToken { reference: String },
     #[error("could not store a new secret token in {reference}: {reason}")]
     SecretCreate { reference: String, reason: String },
+    /// Secrets Manager or SSM refused to store the new secret token.
+    #[error("could not store a new secret token in {reference}: {source}")]
+    SecretStore {
+        reference: String,
+        #[source]
+        source: AwsError,
+    },
     #[error(transparent)]
     Telegram(#[from] TelegramError),
     #[error("verification failed: {0}")]
     Verification(String),
     #[error("could not publish the alert: {0}")]
-    Alert(String),
+    Alert(#[source] AwsError),
     #[error(transparent)]
     CustomResource(#[from] CustomResourceError),
     /// The function's own settings are invalid (kept from start-up, so that CloudFormation
@@ -39,6 +47,13 @@ pub enum Error {
     Misconfigured(String),
     #[error("the registered settings: {0}")]
     Registry(String),
+    /// The SSM parameter recording the registration could not be read, stored or deleted.
+    #[error("the registered settings: {name}: {source}")]
+    RegistryCall {
+        name: String,
+        #[source]
+        source: AwsError,
+    },
     /// The HTTP client could not be built (at start-up: TLS roots, settings).
     #[error("could not build the HTTP client: {0}")]
     HttpClient(String),
@@ -48,7 +63,7 @@ pub enum Error {
 pub fn kind(err: &Error) -> &'static str {
     match err {
         Error::Config(_) | Error::Misconfigured(_) => "ConfigError",
-        Error::Registry(_) => "RegistryError",
+        Error::Registry(_) | Error::RegistryCall { .. } => "RegistryError",
         Error::Invalid { .. } | Error::BadEvent(_) => "BadEvent",
         Error::CustomResource(groundcrew::custom_resource::CustomResourceError::Undelivered {
             ..
@@ -57,7 +72,8 @@ pub fn kind(err: &Error) -> &'static str {
         Error::Secret(_)
         | Error::NotABotToken { .. }
         | Error::BadSecretToken { .. }
-        | Error::SecretCreate { .. } => "SecretError",
+        | Error::SecretCreate { .. }
+        | Error::SecretStore { .. } => "SecretError",
         Error::Telegram(_) | Error::Verification(_) => "TelegramError",
         Error::Alert(_) => "AlertError",
         Error::HttpClient(_) => "StartupError",

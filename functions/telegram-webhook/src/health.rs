@@ -140,7 +140,8 @@ impl Finding {
             Error::Secret(_)
             | Error::NotABotToken { .. }
             | Error::BadSecretToken { .. }
-            | Error::SecretCreate { .. } => Finding::SecretUnreadable,
+            | Error::SecretCreate { .. }
+            | Error::SecretStore { .. } => Finding::SecretUnreadable,
             Error::Config(_) | Error::Misconfigured(_) | Error::Invalid { .. } => {
                 Finding::ConfigInvalid
             }
@@ -149,6 +150,7 @@ impl Finding {
             Error::BadEvent(_)
             | Error::CustomResource(_)
             | Error::Registry(_)
+            | Error::RegistryCall { .. }
             | Error::HttpClient(_) => Finding::CheckFailed,
         }
     }

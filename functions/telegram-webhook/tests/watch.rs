@@ -126,7 +126,10 @@ struct FailingAlerts;
 
 impl Alerts for FailingAlerts {
     async fn publish(&self, _subject: &str, _message: &str) -> Result<bool, Error> {
-        Err(Error::Alert("SNS: AuthorizationError".into()))
+        Err(Error::Alert(
+            groundcrew::aws_error::AwsError::new("Publish", "not authorized")
+                .with_code("AuthorizationError"),
+        ))
     }
 }
 
