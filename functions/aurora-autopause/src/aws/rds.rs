@@ -1,6 +1,6 @@
 //! RDS: clusters, instances, their events, stops, starts, scaling and tags.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use aws_sdk_rds as rds;
@@ -15,6 +15,18 @@ use crate::Error;
 
 use super::{err, Aws};
 
+/// RDS tags as the function keeps them (a tag without a key is dropped).
+fn tags(list: &[rds::types::Tag]) -> BTreeMap<String, String> {
+    list.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
 fn to_cluster(c: &rds::types::DbCluster) -> Cluster {
     Cluster {
         kind: DbKind::Cluster,
@@ -25,16 +37,7 @@ fn to_cluster(c: &rds::types::DbCluster) -> Cluster {
         engine: c.engine().unwrap_or_default().to_string(),
         engine_version: c.engine_version().unwrap_or_default().to_string(),
         engine_mode: c.engine_mode().unwrap_or("provisioned").to_string(),
-        tags: c
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect(),
+        tags: tags(c.tag_list()),
         serverless_v2: c.serverless_v2_scaling_configuration().and_then(|s| {
             Some(ScalingV2 {
                 min: s.min_capacity()?,
@@ -68,16 +71,7 @@ fn to_instance(i: &rds::types::DbInstance) -> Cluster {
         engine: i.engine().unwrap_or_default().to_string(),
         engine_version: i.engine_version().unwrap_or_default().to_string(),
         engine_mode: String::new(),
-        tags: i
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect(),
+        tags: tags(i.tag_list()),
         serverless_v2: None,
         global_cluster: None,
         replication_source: i
