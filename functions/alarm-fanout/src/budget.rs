@@ -50,6 +50,26 @@ pub fn limits(receiver: &Receiver) -> &'static [Limit] {
     }
 }
 
+/// Whose budget a receiver's messages take: one per chat, whatever number of receivers
+/// (routes, topics, severities) post to it. A Telegram chat by its id; a Slack bot's
+/// channel by its name; a Slack webhook (one channel) by its secret; anything else by the
+/// receiver's own name.
+pub fn budget_key(name: &str, receiver: &Receiver) -> String {
+    match receiver {
+        Receiver::Telegram {
+            chat_id: ChatId::Id(id),
+            ..
+        } => format!("telegram:{id}"),
+        Receiver::Telegram {
+            chat_id: ChatId::Name(chat),
+            ..
+        } => format!("telegram:{chat}"),
+        Receiver::SlackBot { channel, .. } => format!("slack-channel:{channel}"),
+        Receiver::Slack { webhook_url_secret } => format!("slack-webhook:{webhook_url_secret}"),
+        _ => name.to_string(),
+    }
+}
+
 /// A bucket's state: per limit, the time (ms since the epoch) at which it is full again
 /// (0: never used).
 pub type Buckets = Vec<i64>;
@@ -119,6 +139,23 @@ mod tests {
             Err(Duration::from_millis(600))
         );
         assert!(take(&state, &[PER_SECOND], 6_000).is_ok());
+    }
+
+    #[test]
+    fn receivers_posting_to_one_chat_share_its_budget() {
+        let doc = r#"{"receivers": {
+            "ops": {"type": "telegram", "chat_id": -100, "bot_token_secret": "t"},
+            "ops-db": {"type": "telegram", "chat_id": -100, "thread_id": 7, "bot_token_secret": "t2"},
+            "other": {"type": "telegram", "chat_id": -200, "bot_token_secret": "t"},
+            "s1": {"type": "slack", "webhook_url_secret": "s"},
+            "s2": {"type": "slack", "webhook_url_secret": "s"},
+            "pd": {"type": "pagerduty", "routing_key_secret": "p"}}, "default": "pd"}"#;
+        let routing = crate::routing::Routing::parse(doc).unwrap();
+        let key = |name: &str| budget_key(name, &routing.receivers[name]);
+        assert_eq!(key("ops"), key("ops-db"));
+        assert_ne!(key("ops"), key("other"));
+        assert_eq!(key("s1"), key("s2"));
+        assert_eq!(key("pd"), "pd");
     }
 
     #[test]

@@ -105,8 +105,9 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
                 // newer state. An unpaced receiver's 429 (Google Chat, PagerDuty, a
                 // webhook) has no digest to queue behind: it fails and is retried.
                 Ok(Err(failed)) if failed.error.rate_limited() && paced => {
+                    let chat = crate::budget::budget_key(name, receiver);
                     return self
-                        .fold(name, notice, change, lease, invocation, stop)
+                        .fold(name, &chat, notice, change, lease, invocation, stop)
                         .await;
                 }
                 Ok(Err(failed)) => (failed.error.to_string(), failed.uncertain),
@@ -135,10 +136,13 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
     }
 
     /// Folds the change into the receiver's digest, then records it as given: the digest
-    /// record is durable and a flush will show it.
+    /// record is durable and a flush will show it. The digest is the chat's (`chat`, its
+    /// budget key), shared by every receiver posting there.
+    #[allow(clippy::too_many_arguments)]
     async fn fold(
         &self,
         name: &str,
+        chat: &str,
         notice: &Notice,
         change: Change,
         lease: &Lease,
@@ -149,7 +153,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         let entry = crate::digest::entry(notice);
         if let Err(e) = self
             .store
-            .fold(name, &lease.subject, &entry, expires_at)
+            .fold(chat, &lease.subject, &entry, expires_at)
             .await
         {
             return Sending::Failed(format!("{name}: rate limited, and its digest: {e}"));

@@ -47,7 +47,18 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         routing: &Routing,
         invocation: &Invocation,
     ) -> Vec<DigestReport> {
-        let folded: BTreeSet<&String> = notices.iter().flat_map(|n| &n.folded).collect();
+        // One digest per chat: the first receiver folded into it sends it.
+        let mut chats = BTreeSet::new();
+        let folded: Vec<&String> = notices
+            .iter()
+            .flat_map(|n| &n.folded)
+            .filter(|name| {
+                routing
+                    .receivers
+                    .get(name.as_str())
+                    .is_some_and(|r| chats.insert(budget::budget_key(name, r)))
+            })
+            .collect();
         let mut sent = Vec::new();
         for name in folded {
             match self.flush_digest(name, routing, invocation).await {
@@ -69,10 +80,14 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
     ) -> (Vec<DigestReport>, Vec<Error>) {
         let mut sent = Vec::new();
         let mut errors = Vec::new();
+        // One digest per chat, sent through the first of its receivers.
+        let mut chats = BTreeSet::new();
         let paced: Vec<String> = routing
             .receivers
             .iter()
-            .filter(|(_, r)| !budget::limits(r).is_empty())
+            .filter(|(name, r)| {
+                !budget::limits(r).is_empty() && chats.insert(budget::budget_key(name, r))
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in paced {
@@ -95,6 +110,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         let Some(receiver) = routing.receivers.get(name) else {
             return Ok(None);
         };
+        let chat = budget::budget_key(name, receiver);
         let deadline = invocation.deadline;
         let now_ms = invocation.now().timestamp_millis();
         let holder = format!(
@@ -106,7 +122,13 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
         let until_ms = now_ms + (deadline.remaining() + CLAIM_MARGIN).as_millis() as i64;
         let Some(claimed) = self
             .store
-            .claim_digest(name, &holder, now_ms, until_ms, self.policy.digest_interval)
+            .claim_digest(
+                &chat,
+                &holder,
+                now_ms,
+                until_ms,
+                self.policy.digest_interval,
+            )
             .await?
         else {
             return Ok(None);
@@ -129,7 +151,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
             Ok(Ok(_)) => {
                 let sent_at = invocation.now().timestamp_millis();
                 self.store
-                    .finish_digest(name, &holder, &claimed.pending, sent_at)
+                    .finish_digest(&chat, &holder, &claimed.pending, sent_at)
                     .await?;
                 let report = DigestReport {
                     receiver: name.to_string(),
@@ -145,7 +167,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
                 Ok(Some(report))
             }
             Ok(Err(failed)) => {
-                self.store.release_digest(name, &holder).await?;
+                self.store.release_digest(&chat, &holder).await?;
                 if failed.error.rate_limited() {
                     // Its budget is spent: the next flush sends it.
                     Ok(None)
@@ -158,7 +180,7 @@ impl<St: Store + PaceStore, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> 
                 }
             }
             Err(_) => {
-                self.store.release_digest(name, &holder).await?;
+                self.store.release_digest(&chat, &holder).await?;
                 Err(Error::Delivery {
                     id: format!("digest for {name}"),
                     failed: vec![name.to_string()],

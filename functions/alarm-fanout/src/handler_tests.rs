@@ -534,7 +534,7 @@ async fn a_digest_pending_holds_back_the_next_state_of_its_alarm() {
         .records
         .lock()
         .unwrap()
-        .entry("tg".into())
+        .entry("telegram:1".into())
         .or_default()
         .buckets = vec![start().timestamp_millis() + 10_000];
     app.store
@@ -542,7 +542,7 @@ async fn a_digest_pending_holds_back_the_next_state_of_its_alarm() {
         .records
         .lock()
         .unwrap()
-        .get_mut("tg")
+        .get_mut("telegram:1")
         .unwrap()
         .last_sent_ms = start().timestamp_millis();
     let alarm = app
@@ -558,7 +558,7 @@ async fn a_digest_pending_holds_back_the_next_state_of_its_alarm() {
         .await
         .unwrap();
     assert_eq!(ok.notices[0].folded, vec!["tg"]);
-    let pending = app.store.pace.pending("tg");
+    let pending = app.store.pace.pending("telegram:1");
     assert_eq!(pending.entries.len(), 1);
     let line = pending.entries.values().next().unwrap();
     assert!(line.line.contains("OK") && line.changes == 2, "{line:?}");

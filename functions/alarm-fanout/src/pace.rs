@@ -1,6 +1,7 @@
 //! Pacing rate-limited receivers from a budget shared by every invocation: the seam
-//! ([`PaceStore`], one record per receiver: its buckets, its pending digest and the lease of
-//! whoever is sending that digest), its in-memory implementation, and the [`Pace`] each
+//! ([`PaceStore`], one record per chat ([`crate::budget::budget_key`]), shared by every
+//! receiver posting there: its buckets, its pending digest and the lease of whoever is
+//! sending that digest), its in-memory implementation, and the [`Pace`] each
 //! request of a paced receiver asks first.
 //!
 //! While a receiver has a digest pending, its notices are folded into it rather than sent
@@ -286,7 +287,12 @@ impl<P: PaceStore> Pace for Pacer<'_, P> {
                 let now_ms = self.clock.now().timestamp_millis();
                 let answer = self
                     .store
-                    .admit(name, limits, now_ms, !self.digest)
+                    .admit(
+                        &budget::budget_key(name, receiver),
+                        limits,
+                        now_ms,
+                        !self.digest,
+                    )
                     .await
                     .map_err(|e| SendError::Budget(e.to_string()))?;
                 match answer {

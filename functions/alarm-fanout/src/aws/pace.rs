@@ -1,5 +1,5 @@
-//! [`PaceStore`] over DynamoDB: one item `pace#<receiver>` per paced receiver, in the
-//! delivery table:
+//! [`PaceStore`] over DynamoDB: one item `pace#<chat>` per paced chat (its budget key,
+//! shared by every receiver posting there), in the delivery table:
 //! - `buckets` (list of numbers): per limit, when the bucket is full again (epoch ms);
 //! - `pending` (map subject -> map `line`, `at`, `n`) and `extra` (number): the digest;
 //! - `last_sent` (epoch ms): when the last digest went;
