@@ -46,7 +46,7 @@ pub struct App<St, D, T, Q> {
 }
 
 impl<
-        St: Store + PaceStore + HeldStore + SilenceStore,
+        St: Store + PaceStore + HeldStore + SilenceStore + crate::reminders::ReminderStore,
         D: Deliver,
         T: TagLookup + 'static,
         Q: DeadLetters,
@@ -91,8 +91,11 @@ impl<
                 let routing = self.routing.current().await?;
                 let (digests, mut errors) = self.flush_all(&routing, &invocation).await;
                 // The same schedule delivers what muted routes held, once they are not muted.
-                let (notices, swept_errors) = self.sweep(&routing, &invocation).await;
+                let (mut notices, swept_errors) = self.sweep(&routing, &invocation).await;
                 errors.extend(swept_errors);
+                let (reminded, remind_errors) = self.remind(&routing, &invocation).await;
+                notices.extend(reminded);
+                errors.extend(remind_errors);
                 match fold_errors(errors) {
                     None => Ok(Report {
                         digests,
@@ -178,7 +181,7 @@ impl<
     /// Takes the subject's lease, waiting for another holder while the deadline leaves
     /// time to deliver afterwards. The lease runs to the deadline (plus a margin), taken
     /// with the clock read just before the write.
-    async fn acquire(
+    pub(crate) async fn acquire(
         &self,
         subject: &str,
         notice: &Notice,
@@ -300,6 +303,9 @@ impl<
                         message_id: notice.id.clone(),
                     },
                 )
+                .await?;
+            // Reminders: scheduled by an ALARM, cancelled by any later change.
+            self.note_for_reminders(notice, routing, &facts, change, lease, invocation)
                 .await?;
         }
         // An alarm is new when it advances its newest change; another notice, when no

@@ -23,9 +23,9 @@ pub mod event;
 pub mod flush;
 pub mod format;
 pub mod handler;
-pub mod held;
 #[cfg(test)]
 mod handler_tests;
+pub mod held;
 pub mod html;
 pub mod metrics;
 pub mod notice;
@@ -34,6 +34,10 @@ pub mod pace;
 pub mod picture;
 pub mod receivers;
 pub mod redrive;
+mod remind;
+#[cfg(test)]
+mod remind_tests;
+pub mod reminders;
 pub mod report;
 pub mod routing;
 pub mod routing_cache;

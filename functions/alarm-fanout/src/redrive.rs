@@ -60,7 +60,11 @@ pub struct RedriveReport {
 }
 
 pub async fn run<
-    St: Store + crate::pace::PaceStore + crate::held::HeldStore + crate::silences::SilenceStore,
+    St: Store
+        + crate::pace::PaceStore
+        + crate::held::HeldStore
+        + crate::silences::SilenceStore
+        + crate::reminders::ReminderStore,
     D: Deliver,
     T: TagLookup + 'static,
     Q: DeadLetters,

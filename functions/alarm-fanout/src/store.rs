@@ -137,6 +137,8 @@ pub struct MemoryStore {
     pub held: crate::held::MemoryHeld,
     /// Silences ([`crate::silences::SilenceStore`]).
     pub silences: crate::silences::MemorySilences,
+    /// Reminders of alarms still in ALARM ([`crate::reminders::ReminderStore`]).
+    pub reminders: crate::reminders::MemoryReminders,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -25,7 +25,11 @@ use crate::store::Store;
 const MIN_SWEEP_TIME: Duration = Duration::from_secs(15);
 
 impl<
-        St: Store + PaceStore + HeldStore + crate::silences::SilenceStore,
+        St: Store
+            + PaceStore
+            + HeldStore
+            + crate::silences::SilenceStore
+            + crate::reminders::ReminderStore,
         D: Deliver,
         T: TagLookup + 'static,
         Q: DeadLetters,

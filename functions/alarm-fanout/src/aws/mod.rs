@@ -9,6 +9,7 @@ mod cloudwatch;
 mod dynamo;
 mod held;
 mod pace;
+mod reminders;
 mod silences;
 mod sns;
 mod sqs;

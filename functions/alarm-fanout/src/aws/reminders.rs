@@ -1,0 +1,204 @@
+//! [`crate::reminders::ReminderStore`] over DynamoDB, in the delivery table.
+//!
+//! - `remind#<subject>`: the ALARM notice (`notice`, its JSON), `since_ms`, `last_sent`
+//!   (a map of receiver to milliseconds), `expires_at`;
+//! - `remind`: the index the sweep reads with one `GetItem` instead of scanning the table:
+//!   one attribute `r:<subject>` per alarm with reminders, whose value is its next due time
+//!   (ms). A sweep claims a reminder by an `UpdateItem` conditional on that value.
+//!
+//! A cancelled reminder loses its index entry; its item is left to expire (TTL), since
+//! the function has no `DeleteItem`. A reminder item that expired (TTL) while its index entry remained is dropped by the sweep.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::dynamo::{n, s, store_err, DynamoStore};
+use crate::error::Error;
+use crate::reminders::{Reminder, ReminderStore};
+
+const INDEX: &str = "remind";
+
+fn index_attribute(subject: &str) -> String {
+    format!("r:{subject}")
+}
+
+fn last_sent(map: &BTreeMap<String, i64>) -> AttributeValue {
+    AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), n(*v))).collect())
+}
+
+fn number(v: &AttributeValue) -> Option<i64> {
+    v.as_n().ok()?.parse().ok()
+}
+
+impl DynamoStore {
+    async fn reminder_item(&self, subject: &str, due_ms: i64) -> Result<Option<Reminder>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&format!("remind#{subject}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_err("GetItem (reminder)"))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let text = item
+            .get("notice")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| Error::Store(format!("remind#{subject}: no notice")))?;
+        let notice: crate::notice::Notice = serde_json::from_str(text)
+            .map_err(|e| Error::Store(format!("remind#{subject}: notice: {e}")))?;
+        let since_ms = item
+            .get("since_ms")
+            .and_then(number)
+            .ok_or_else(|| Error::Store(format!("remind#{subject}: no since_ms")))?;
+        let last_sent_ms = item
+            .get("last_sent")
+            .and_then(|v| v.as_m().ok())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), number(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(Reminder {
+            subject: subject.to_string(),
+            notice,
+            since_ms,
+            last_sent_ms,
+            due_ms,
+        }))
+    }
+
+    async fn set_index(
+        &self,
+        subject: &str,
+        due: Option<i64>,
+        condition: Option<i64>,
+    ) -> Result<bool, Error> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(INDEX))
+            .expression_attribute_names("#r", index_attribute(subject));
+        update = match due {
+            Some(due) => update
+                .update_expression("SET #r = :due")
+                .expression_attribute_values(":due", n(due)),
+            None => update.update_expression("REMOVE #r"),
+        };
+        if let Some(was) = condition {
+            update = update
+                .condition_expression("#r = :was")
+                .expression_attribute_values(":was", n(was));
+        }
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_err("UpdateItem (reminder index)")(e)),
+        }
+    }
+}
+
+impl ReminderStore for DynamoStore {
+    async fn schedule(&self, reminder: &Reminder, expires_at: i64) -> Result<(), Error> {
+        let notice = serde_json::to_string(&reminder.notice)
+            .map_err(|e| Error::Store(format!("reminder {}: {e}", reminder.notice.id)))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&format!("remind#{}", reminder.subject)))
+            .item("notice", s(&notice))
+            .item("since_ms", n(reminder.since_ms))
+            .item("last_sent", last_sent(&reminder.last_sent_ms))
+            .item("expires_at", n(expires_at))
+            .send()
+            .await
+            .map_err(store_err("PutItem (reminder)"))?;
+        self.set_index(&reminder.subject, Some(reminder.due_ms), None)
+            .await
+            .map(|_| ())
+    }
+
+    async fn due_reminders(&self, now_ms: i64) -> Result<Vec<Reminder>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(INDEX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_err("GetItem (reminder index)"))?;
+        let due: Vec<(String, i64)> = out
+            .item
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("r:")?.to_string(), number(&v)?)))
+            .filter(|(_, due)| *due <= now_ms)
+            .collect();
+        let mut reminders = Vec::with_capacity(due.len());
+        for (subject, due_ms) in due {
+            match self.reminder_item(&subject, due_ms).await? {
+                Some(r) => reminders.push(r),
+                // Expired: forget the index entry if it still has this due time.
+                None => {
+                    self.set_index(&subject, None, Some(due_ms)).await?;
+                }
+            }
+        }
+        Ok(reminders)
+    }
+
+    async fn claim(
+        &self,
+        subject: &str,
+        due_ms: i64,
+        next: Option<i64>,
+        last_sent_ms: &BTreeMap<String, i64>,
+    ) -> Result<bool, Error> {
+        if !self.set_index(subject, next, Some(due_ms)).await? {
+            return Ok(false);
+        }
+        let key = s(&format!("remind#{subject}"));
+        match next {
+            Some(_) => self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", key)
+                .update_expression("SET last_sent = :l")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":l", last_sent(last_sent_ms))
+                .send()
+                .await
+                .map(|_| true)
+                .or_else(|e| {
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception())
+                    {
+                        Ok(true)
+                    } else {
+                        Err(store_err("UpdateItem (reminder)")(e))
+                    }
+                }),
+            // The index entry was the reminder; the item expires by its TTL (and a new
+            // ALARM's reminder overwrites it).
+            None => Ok(true),
+        }
+    }
+
+    async fn cancel(&self, subject: &str) -> Result<(), Error> {
+        // Without its index entry no sweep finds the item, which expires by its TTL.
+        self.set_index(subject, None, None).await.map(|_| ())
+    }
+}

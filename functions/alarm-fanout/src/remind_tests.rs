@@ -1,0 +1,211 @@
+//! Reminders with the in-memory store: an alarm still in ALARM is re-sent, marked as a
+//! reminder, at each `repeat_interval` by the sweep, never to PagerDuty, once per interval
+//! however many sweeps run, and never after the OK.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use groundcrew::invocation::TokioClock;
+use groundcrew::{Deadline, Invocation};
+use serde_json::{json, Value};
+
+use crate::error::Error;
+use crate::format::Message;
+use crate::handler::{App, Policy};
+use crate::receivers::{Deliver, Failed, Sent, To};
+use crate::redrive::{DeadLetter, DeadLetters};
+use crate::routing::Routing;
+use crate::severity::{Severity, SeverityResolver, TagLookup};
+use crate::store::MemoryStore;
+
+/// Records (receiver, what it was: `reminder`, `ALARM` or `OK`) for every send.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, String)>>);
+
+impl Deliver for Recorder {
+    async fn send(
+        &self,
+        to: To<'_>,
+        message: &Message,
+        _part: usize,
+        _deadline: Deadline,
+    ) -> Result<Sent, Failed> {
+        let text = format!("{message:?}");
+        let what = if text.contains("Reminder: still in ALARM since 2026-11-21 21:00 UTC") {
+            "reminder"
+        } else if text.contains("ALARM") {
+            "ALARM"
+        } else {
+            "OK"
+        };
+        self.0
+            .lock()
+            .unwrap()
+            .push((to.name.to_string(), what.to_string()));
+        Ok(Sent::default())
+    }
+}
+
+struct NoTags;
+impl TagLookup for NoTags {
+    async fn tag(&self, _a: &str, _k: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+struct NoQueue;
+impl DeadLetters for NoQueue {
+    async fn receive(&self, _max: u32, _v: Duration) -> Result<Vec<DeadLetter>, Error> {
+        Ok(vec![])
+    }
+    async fn delete(&self, _r: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+const DOC: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+  pager: {type: pagerduty, routing_key_secret: pager}
+routes:
+  - match: {alarm_name: "db-*"}
+    receivers: [chat, pager]
+    repeat_interval: 1h
+default: chat
+"#;
+
+type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
+
+fn app() -> TestApp {
+    App {
+        routing: Routing::parse(DOC).unwrap().into(),
+        store: MemoryStore::default(),
+        deliver: Recorder::default(),
+        severity: SeverityResolver::new(
+            NoTags,
+            "severity",
+            Severity::Warning,
+            Duration::from_secs(60),
+        ),
+        dead_letters: NoQueue,
+        policy: Policy::default(),
+        holders: AtomicU64::new(0),
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T21:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn invocation(clock: &Arc<TokioClock>) -> Invocation {
+    Invocation::new(
+        "r",
+        Deadline::after(Duration::from_secs(60)),
+        Arc::clone(clock) as _,
+    )
+}
+
+fn event(id: &str, state: &str, at: DateTime<Utc>) -> Value {
+    let m = json!({"AlarmName": "db-cpu", "NewStateValue": state,
+        "AlarmArn": "arn:aws:cloudwatch:eu-west-1:1:alarm:db-cpu",
+        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()});
+    json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
+}
+
+fn taken(app: &TestApp) -> Vec<(String, String)> {
+    std::mem::take(&mut *app.deliver.0.lock().unwrap())
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const SUBJECT: &str = "alarm#arn:aws:cloudwatch:eu-west-1:1:alarm:db-cpu";
+
+#[tokio::test(start_paused = true)]
+async fn reminders_come_each_interval_once_and_stop_at_the_ok() {
+    let app = app();
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush = json!({"action": "flush"});
+    let now = |c: &Arc<TokioClock>| invocation(c).now();
+
+    app.handle(&event("m1", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM"), ("pager", "ALARM")]));
+
+    // Sweeps before the interval send nothing.
+    for _ in 0..59 {
+        tokio::time::advance(Duration::from_secs(60)).await;
+        app.handle(&flush, invocation(&clock)).await.unwrap();
+    }
+    assert!(taken(&app).is_empty(), "no reminder before 1h");
+
+    // At 1h: one reminder, to chat only (PagerDuty gets none), however many sweeps run,
+    // concurrent ones included.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let (a, b) = tokio::join!(
+        app.handle(&flush, invocation(&clock)),
+        app.handle(&flush, invocation(&clock))
+    );
+    let reported: Vec<_> = a
+        .unwrap()
+        .notices
+        .into_iter()
+        .chain(b.unwrap().notices)
+        .collect();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        reported[0].headline.starts_with("Reminder: "),
+        "{reported:?}"
+    );
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "reminder")]));
+
+    // The next one an interval after the last.
+    tokio::time::advance(Duration::from_secs(3540)).await;
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert!(taken(&app).is_empty());
+    tokio::time::advance(Duration::from_secs(60)).await;
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "reminder")]));
+
+    // The OK ends them: nothing after it, however long the sweeps go on.
+    tokio::time::advance(Duration::from_secs(1800)).await;
+    app.handle(&event("m2", "OK", now(&clock)), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "OK"), ("pager", "OK")]));
+    assert!(app.store.reminders.get(SUBJECT).is_none());
+    for _ in 0..5 {
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        app.handle(&flush, invocation(&clock)).await.unwrap();
+    }
+    assert!(taken(&app).is_empty(), "no reminder after the OK");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_alarm_notice_does_not_schedule_reminders_over_a_newer_ok() {
+    let app = app();
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let later = start() + chrono::Duration::minutes(5);
+    app.handle(&event("m2", "OK", later), invocation(&clock))
+        .await
+        .unwrap();
+    // The ALARM arrives after its own OK: stale, never scheduled.
+    app.handle(&event("m1", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    assert!(app.store.reminders.get(SUBJECT).is_none());
+    tokio::time::advance(Duration::from_secs(7200)).await;
+    app.handle(&json!({"action": "flush"}), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "OK"), ("pager", "OK")]));
+}
