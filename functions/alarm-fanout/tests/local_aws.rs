@@ -1259,3 +1259,110 @@ async fn dynamodb_keeps_silences() {
     store.remove_silence("sil-a").await.unwrap();
     assert_eq!(store.silences().await.unwrap(), vec![silence("sil-b")]);
 }
+
+/// A clock standing still at one instant (each invocation of the reminder test is at its own).
+struct At(chrono::DateTime<chrono::Utc>);
+
+impl groundcrew::invocation::Clock for At {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+    }
+}
+
+fn invocation_at(time: &str) -> Invocation {
+    let at = chrono::DateTime::parse_from_rfc3339(time)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    Invocation::new(
+        unique_name("req"),
+        groundcrew::Deadline::after(Duration::from_secs(25)),
+        std::sync::Arc::new(At(at)),
+    )
+}
+
+#[tokio::test]
+async fn a_reminder_is_due_sent_once_and_stopped_by_the_ok_in_dynamodb() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    e.mount_all_ok().await;
+    let doc = format!(
+        "{}routes:\n  - match: {{alarm_name: \"db-*\"}}\n    receivers: [hook, pd]\n    repeat_interval: 1h\ndefault: [hook]\n",
+        e.receivers_yaml("arn:aws:sns:us-east-1:123456789012:unused")
+    );
+    let app = e.app(&doc, &[]).await;
+    let flush = json!({"action": "flush"});
+    let alarm = sns_event(&unique_name("msg"), &alarm_message("db-cpu", "ALARM"));
+    app.handle(&alarm, invocation_at("2026-11-21T21:31:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(e.requests_to("/hook/").await.len(), 1);
+    assert_eq!(e.requests_to("/v2/enqueue").await.len(), 1);
+
+    // 59 minutes after the send: not due.
+    let r = app
+        .handle(&flush, invocation_at("2026-11-21T22:30:00Z"))
+        .await
+        .unwrap();
+    assert!(r.notices.is_empty(), "{:?}", r.notices);
+    // Due: one reminder to the webhook (none to PagerDuty); a second sweep sends nothing.
+    let r = app
+        .handle(&flush, invocation_at("2026-11-21T22:32:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(r.notices.len(), 1, "{:?}", r.notices);
+    assert_eq!(r.notices[0].sent, vec!["hook"]);
+    let again = app
+        .handle(&flush, invocation_at("2026-11-21T22:32:30Z"))
+        .await
+        .unwrap();
+    assert!(again.notices.is_empty(), "{:?}", again.notices);
+    let hooks = e.requests_to("/hook/").await;
+    assert_eq!(hooks.len(), 2);
+    assert!(
+        hooks[1]
+            .to_string()
+            .contains("Reminder: still in ALARM since 2026-11-21 21:30 UTC (1h 1m)."),
+        "{}",
+        hooks[1]
+    );
+    assert_eq!(e.requests_to("/v2/enqueue").await.len(), 1);
+
+    // The OK clears the index entry; no reminder comes after it.
+    let ok = sns_event(
+        &unique_name("msg"),
+        &alarm_at("db-cpu", "OK", "2026-11-21T22:40:00.000+0000"),
+    );
+    app.handle(&ok, invocation_at("2026-11-21T22:40:05Z"))
+        .await
+        .unwrap();
+    let index = aws_sdk_dynamodb::Client::new(&e.sdk)
+        .get_item()
+        .table_name(&e.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("remind".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap_or_default();
+    assert!(
+        !index.keys().any(|k| k.starts_with("r:")),
+        "the OK cancels the reminder: {index:?}"
+    );
+    for at in ["2026-11-21T23:40:00Z", "2026-11-22T03:00:00Z"] {
+        let r = app.handle(&flush, invocation_at(at)).await.unwrap();
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+    }
+    assert_eq!(
+        e.requests_to("/hook/").await.len(),
+        3,
+        "ALARM, reminder, OK"
+    );
+    assert_eq!(
+        e.requests_to("/v2/enqueue").await.len(),
+        2,
+        "trigger, resolve"
+    );
+}
