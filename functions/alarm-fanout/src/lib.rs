@@ -27,6 +27,7 @@ pub mod handler;
 mod handler_tests;
 pub mod held;
 pub mod html;
+pub mod inhibition;
 pub mod metrics;
 pub mod notice;
 pub mod order;
