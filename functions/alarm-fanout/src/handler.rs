@@ -46,7 +46,12 @@ pub struct App<St, D, T, Q> {
 }
 
 impl<
-        St: Store + PaceStore + HeldStore + SilenceStore + crate::reminders::ReminderStore,
+        St: Store
+            + PaceStore
+            + HeldStore
+            + SilenceStore
+            + crate::reminders::ReminderStore
+            + crate::inhibition::SourceStore,
         D: Deliver,
         T: TagLookup + 'static,
         Q: DeadLetters,
@@ -259,6 +264,11 @@ impl<
             tracing::info!(id = %notice.id, silence = %id, "silenced: held until the silence ends");
             destinations.hold_all();
         }
+        // An inhibited notice is held like a silenced one, until its source leaves ALARM.
+        if let Some(source) = self.inhibitor(routing, &lease.subject, &facts).await? {
+            tracing::info!(id = %notice.id, source = %source, "inhibited: held until the source alarm leaves ALARM");
+            destinations.hold_all();
+        }
         let routed: Vec<String> = destinations
             .deliver
             .iter()
@@ -306,6 +316,8 @@ impl<
                 .await?;
             // Reminders: scheduled by an ALARM, cancelled by any later change.
             self.note_for_reminders(notice, routing, &facts, change, lease, invocation)
+                .await?;
+            self.note_sources(routing, &lease.subject, &facts, change, invocation)
                 .await?;
         }
         // An alarm is new when it advances its newest change; another notice, when no

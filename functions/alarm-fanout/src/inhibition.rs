@@ -1,4 +1,4 @@
-//! Inhibition rules (the decision only; not wired into the handler yet, #14): while a
+//! Inhibition rules: while a
 //! source alarm matching `source_match` is in ALARM, a notice matching `target_match` that
 //! shares the `equal` labels with it is muted. CloudWatch alarms have no labels, so a label
 //! here is what an alarm does have: a dimension of its metrics (`DBInstanceIdentifier`),
@@ -37,7 +37,7 @@ pub struct InhibitRule {
 
 /// A source alarm in ALARM, as recorded for one rule: the values of the rule's `equal`
 /// labels, in the rule's order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Source {
     /// The source alarm's subject key (`alarm#...`).
     pub subject: String,
@@ -114,6 +114,68 @@ pub fn inhibited_by<'s>(
                 r.target.matches(facts) && labels(facts, &r.equal).as_ref() == Some(&s.values)
             })
     })
+}
+
+/// The firing sources: written under a source alarm's lease when it enters ALARM, cleared
+/// when it leaves; read for every notice while inhibition rules exist.
+pub trait SourceStore: Send + Sync {
+    /// Records (or, with an empty list, clears) what the alarm `subject` is a source of.
+    fn set_sources(
+        &self,
+        subject: &str,
+        sources: &[Source],
+    ) -> impl std::future::Future<Output = Result<(), crate::error::Error>> + Send;
+    /// Every firing source.
+    fn firing(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<Source>, crate::error::Error>> + Send;
+}
+
+/// Firing sources in memory (unit tests, the simulation).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySources(
+    std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Vec<Source>>>>,
+);
+
+impl SourceStore for MemorySources {
+    async fn set_sources(
+        &self,
+        subject: &str,
+        sources: &[Source],
+    ) -> Result<(), crate::error::Error> {
+        let mut all = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sources.is_empty() {
+            all.remove(subject);
+        } else {
+            all.insert(subject.to_string(), sources.to_vec());
+        }
+        Ok(())
+    }
+
+    async fn firing(&self) -> Result<Vec<Source>, crate::error::Error> {
+        let all = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(all.values().flatten().cloned().collect())
+    }
+}
+
+impl SourceStore for crate::store::MemoryStore {
+    async fn set_sources(
+        &self,
+        subject: &str,
+        sources: &[Source],
+    ) -> Result<(), crate::error::Error> {
+        self.sources.set_sources(subject, sources).await
+    }
+
+    async fn firing(&self) -> Result<Vec<Source>, crate::error::Error> {
+        self.sources.firing().await
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod handler;
 mod handler_tests;
 pub mod held;
 pub mod html;
+mod inhibit;
 pub mod inhibition;
 pub mod metrics;
 pub mod notice;

@@ -64,7 +64,8 @@ pub async fn run<
         + crate::pace::PaceStore
         + crate::held::HeldStore
         + crate::silences::SilenceStore
-        + crate::reminders::ReminderStore,
+        + crate::reminders::ReminderStore
+        + crate::inhibition::SourceStore,
     D: Deliver,
     T: TagLookup + 'static,
     Q: DeadLetters,

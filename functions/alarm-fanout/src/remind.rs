@@ -30,7 +30,12 @@ use crate::store::{Change, Lease, Store};
 const MIN_REMIND_TIME: Duration = Duration::from_secs(15);
 
 impl<
-        St: Store + PaceStore + HeldStore + SilenceStore + ReminderStore,
+        St: Store
+            + PaceStore
+            + HeldStore
+            + SilenceStore
+            + ReminderStore
+            + crate::inhibition::SourceStore,
         D: Deliver,
         T: TagLookup + 'static,
         Q: DeadLetters,
@@ -144,11 +149,16 @@ impl<
         let (severity, tags) = self.severity.resolve_with_tags(alarm).await;
         let facts = Facts::of(&reminder.notice, Some(severity)).with_tags(&tags);
         let every = intervals(routing, &routing.matches(&facts));
-        // A muted route (time window) or a silence sends no reminder now; it stays due.
+        // A muted route (time window), a silence or an inhibition sends no reminder now;
+        // it stays due.
         let silences = self.store.silences().await?;
         let silenced = ActiveSilences::at(&silences, now)
             .matching(&facts)
-            .is_some();
+            .is_some()
+            || self
+                .inhibitor(routing, &reminder.subject, &facts)
+                .await?
+                .is_some();
         let muted = routing.destinations(&facts, now).held;
         let to: Vec<String> = due(&every, reminder.since_ms, &reminder.last_sent_ms, now_ms)
             .into_iter()

@@ -1,6 +1,7 @@
-//! Reminders with the in-memory store: an alarm still in ALARM is re-sent, marked as a
-//! reminder, at each `repeat_interval` by the sweep, never to PagerDuty, once per interval
-//! however many sweeps run, and never after the OK.
+//! The sweep's later sends with the in-memory store. Reminders: an alarm still in ALARM is
+//! re-sent, marked as a reminder, at each `repeat_interval`, never to PagerDuty, once per
+//! interval however many sweeps run, and never after the OK. Inhibition: a muted warning is
+//! delivered by the first sweep after its source leaves ALARM.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -79,8 +80,12 @@ default: chat
 type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
 
 fn app() -> TestApp {
+    app_with(DOC)
+}
+
+fn app_with(doc: &str) -> TestApp {
     App {
-        routing: Routing::parse(DOC).unwrap().into(),
+        routing: Routing::parse(doc).unwrap().into(),
         store: MemoryStore::default(),
         deliver: Recorder::default(),
         severity: SeverityResolver::new(
@@ -110,9 +115,17 @@ fn invocation(clock: &Arc<TokioClock>) -> Invocation {
 }
 
 fn event(id: &str, state: &str, at: DateTime<Utc>) -> Value {
-    let m = json!({"AlarmName": "db-cpu", "NewStateValue": state,
-        "AlarmArn": "arn:aws:cloudwatch:eu-west-1:1:alarm:db-cpu",
-        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()});
+    event_of(id, "db-cpu", "prod-1", state, at)
+}
+
+/// A state change of alarm `name` on the database `db`.
+fn event_of(id: &str, name: &str, db: &str, state: &str, at: DateTime<Utc>) -> Value {
+    let m = json!({"AlarmName": name, "NewStateValue": state,
+        "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}"),
+        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
+        "Trigger": {"MetricName": "CPUUtilization", "Namespace": "AWS/RDS",
+            "Dimensions": [{"name": "DBInstanceIdentifier", "value": db}],
+            "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0}});
     json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
 }
 
@@ -208,4 +221,67 @@ async fn a_late_alarm_notice_does_not_schedule_reminders_over_a_newer_ok() {
         .await
         .unwrap();
     assert_eq!(taken(&app), pairs(&[("chat", "OK"), ("pager", "OK")]));
+}
+
+/// A critical alarm on a database mutes the warnings of that database, not another's.
+const INHIBITING: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+inhibit_rules:
+  - source_match: {alarm_name: "*-critical"}
+    target_match: {alarm_name: "*-warning"}
+    equal: [DBInstanceIdentifier]
+default: chat
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn an_inhibited_warning_is_held_and_delivered_by_the_sweep_after_the_source_clears() {
+    let app = app_with(INHIBITING);
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush = json!({"action": "flush"});
+    let at = |c: &Arc<TokioClock>| invocation(c).now();
+    app.handle(
+        &event_of("c1", "db-critical", "prod-1", "ALARM", start()),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let r = app
+        .handle(
+            &event_of("w1", "db-warning", "prod-1", "ALARM", at(&clock)),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.notices[0].outcome, crate::handler::Outcome::Held);
+    // Another database's warning is not inhibited.
+    app.handle(
+        &event_of("w2", "db2-warning", "prod-2", "ALARM", at(&clock)),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM"), ("chat", "ALARM")]));
+    for _ in 0..3 {
+        tokio::time::advance(Duration::from_secs(60)).await;
+        app.handle(&flush, invocation(&clock)).await.unwrap();
+    }
+    assert!(
+        taken(&app).is_empty(),
+        "nothing inhibited is sent while inhibited"
+    );
+
+    // The source clears: its OK goes out, and the next sweep delivers the warning.
+    app.handle(
+        &event_of("c2", "db-critical", "prod-1", "OK", at(&clock)),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "OK")]));
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(r.notices[0].sent, vec!["chat"]);
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM")]));
 }

@@ -124,6 +124,8 @@ struct RawDocument {
     repeat_interval: Option<String>,
     #[serde(default)]
     time_intervals: BTreeMap<String, Vec<RawInterval>>,
+    #[serde(default)]
+    inhibit_rules: Vec<serde_json::Value>,
 }
 
 /// A validated routing document.
@@ -136,6 +138,8 @@ pub struct Routing {
     pub repeat_interval: Option<Duration>,
     /// The named time windows routes are active or muted in.
     pub time_intervals: TimeIntervals,
+    /// Alarms that mute others while they fire ([`crate::inhibition`]).
+    pub inhibit_rules: Vec<crate::inhibition::InhibitRule>,
 }
 
 /// Where a notice goes now: the receivers of its routes that are not muted, and those
@@ -249,12 +253,15 @@ impl Routing {
             .map(|(i, r)| Route::build(format!("routes[{i}]"), r, &root, &check, &check_intervals))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Routing)?;
+        let inhibit_rules =
+            crate::inhibition::parse_rules(&raw.inhibit_rules).map_err(Error::Routing)?;
         Ok(Self {
             receivers: raw.receivers,
             routes,
             default,
             repeat_interval,
             time_intervals,
+            inhibit_rules,
         })
     }
 

@@ -139,6 +139,8 @@ pub struct MemoryStore {
     pub silences: crate::silences::MemorySilences,
     /// Reminders of alarms still in ALARM ([`crate::reminders::ReminderStore`]).
     pub reminders: crate::reminders::MemoryReminders,
+    /// Firing inhibition sources ([`crate::inhibition::SourceStore`]).
+    pub sources: crate::inhibition::MemorySources,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

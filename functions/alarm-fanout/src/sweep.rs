@@ -29,7 +29,8 @@ impl<
             + PaceStore
             + HeldStore
             + crate::silences::SilenceStore
-            + crate::reminders::ReminderStore,
+            + crate::reminders::ReminderStore
+            + crate::inhibition::SourceStore,
         D: Deliver,
         T: TagLookup + 'static,
         Q: DeadLetters,

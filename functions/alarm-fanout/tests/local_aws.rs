@@ -1366,3 +1366,39 @@ async fn a_reminder_is_due_sent_once_and_stopped_by_the_ok_in_dynamodb() {
         "trigger, resolve"
     );
 }
+
+#[tokio::test]
+async fn dynamodb_keeps_firing_inhibition_sources_until_cleared() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::inhibition::{Source, SourceStore};
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    assert!(store.firing().await.unwrap().is_empty());
+    let source = |subject: &str, db: &str| Source {
+        subject: subject.into(),
+        rule: 0,
+        values: vec![db.into()],
+    };
+    store
+        .set_sources("alarm#a", &[source("alarm#a", "prod-1")])
+        .await
+        .unwrap();
+    store
+        .set_sources("alarm#b", &[source("alarm#b", "prod-2")])
+        .await
+        .unwrap();
+    let mut firing = store.firing().await.unwrap();
+    firing.sort_by(|x, y| x.subject.cmp(&y.subject));
+    assert_eq!(
+        firing,
+        vec![source("alarm#a", "prod-1"), source("alarm#b", "prod-2")]
+    );
+    // The source's OK clears it (an empty list); clearing twice is harmless.
+    store.set_sources("alarm#a", &[]).await.unwrap();
+    store.set_sources("alarm#a", &[]).await.unwrap();
+    assert_eq!(
+        store.firing().await.unwrap(),
+        vec![source("alarm#b", "prod-2")]
+    );
+}

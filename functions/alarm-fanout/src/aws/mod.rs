@@ -8,6 +8,7 @@
 mod cloudwatch;
 mod dynamo;
 mod held;
+mod inhibition;
 mod pace;
 mod reminders;
 mod silences;
