@@ -17,7 +17,9 @@ pub use envelope::{arn_region_account, parse_event};
 pub use message::{parse_message, parse_time};
 
 /// A CloudWatch alarm state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord,
+)]
 pub enum State {
     #[serde(rename = "ALARM")]
     Alarm,
