@@ -28,11 +28,13 @@ const CHUNK_MESSAGES: usize = 90;
 const CHUNK_PATH_BYTES: usize = 300_000;
 /// Re-reads when another invocation changed the pending deploy meanwhile.
 const APPEND_ATTEMPTS: usize = 5;
-/// A failed flush trigger comes back after this many seconds times its receive count
-/// (60, 120, 180, 240 s: with the template's maxReceiveCount of 5 it is tried for about
-/// ten minutes besides its own retries, long enough for CloudFront's in-progress
-/// invalidations to complete, then it goes to the dead-letter queue, which alarms). The
-/// queue's own visibility timeout (1,800 s) would bring it back half an hour late.
+/// A failed message (a flush trigger, or a notification that could not be read, mapped or
+/// stored) comes back after this many seconds times its receive count (60, 120, 180,
+/// 240 s: with the template's maxReceiveCount of 5 it is tried for about ten minutes
+/// besides its own retries, long enough for CloudFront's in-progress invalidations to
+/// complete or a throttled table to recover, then it goes to the dead-letter queue, which
+/// alarms). The queue's own visibility timeout (1,800 s) would bring it back half an hour
+/// late, past the deploy's `MAX_WAIT_SECONDS`.
 pub const TRIGGER_RETRY_SECONDS: u32 = 60;
 /// Invocation time kept back from flushes for returning a failed trigger early.
 const RETURN_RESERVE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -118,11 +120,18 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
             }
         }
         let mut failed: Vec<String> = Vec::new();
+        // message id -> (receipt handle, receive count), to return a failed one early
+        let mut receipts: BTreeMap<String, (Option<String>, u32)> = BTreeMap::new();
         let mut per_distribution: BTreeMap<String, Vec<Message>> = BTreeMap::new();
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        // (message id, target, receipt handle, receive count)
-        let mut flushes: Vec<(String, FlushTarget, Option<String>, u32)> = Vec::new();
+        let mut flushes: Vec<(String, FlushTarget)> = Vec::new();
         for (record, id) in batch.records.iter().zip(&ids) {
+            let receives = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            receipts.insert(id.clone(), (record.receipt_handle.clone(), receives));
             let body = record.body.as_deref().unwrap_or_default();
             let objects = match parse_body(body) {
                 Ok(Notice::Objects(objects)) => objects,
@@ -131,12 +140,7 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
                     continue;
                 }
                 Ok(Notice::Flush(target)) => {
-                    let receives = record
-                        .attributes
-                        .get("ApproximateReceiveCount")
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(1);
-                    flushes.push((id.clone(), target, record.receipt_handle.clone(), receives));
+                    flushes.push((id.clone(), target));
                     continue;
                 }
                 Err(e) => {
@@ -192,7 +196,7 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
             invocation.deadline.less(RETURN_RESERVE),
             invocation.clock(),
         );
-        for (id, target, receipt, receives) in &flushes {
+        for (id, target) in &flushes {
             match Box::pin(self.flush(target, false, &flushing)).await {
                 Ok(reports) => {
                     for r in reports {
@@ -200,35 +204,53 @@ impl<C: CloudFront, S: SiteListing, P: Pipeline, D: PendingStore, T: FlushTrigge
                     }
                 }
                 Err(e) => {
+                    tracing::error!(message = %id, error = %e, "the flush failed; its trigger goes back to the queue");
                     failed.push(id.clone());
-                    let seconds = TRIGGER_RETRY_SECONDS.saturating_mul((*receives).max(1));
-                    let returned = match receipt {
-                        Some(r) => call(
-                            &self.invalidator.read_retry,
-                            invocation.deadline,
-                            "ChangeMessageVisibility",
-                            || self.trigger.return_in(r, seconds),
-                        )
-                        .await
-                        .map_err(|e| e.to_string()),
-                        None => Err("the record has no receiptHandle".to_string()),
-                    };
-                    match returned {
-                        Ok(()) => {
-                            tracing::error!(message = %id, error = %e, seconds, receives, "the flush failed; its trigger comes back soon (the dead-letter queue after maxReceiveCount)")
-                        }
-                        Err(why) => {
-                            tracing::error!(message = %id, error = %e, why, "the flush failed; its trigger comes back after the queue's visibility timeout")
-                        }
-                    }
                 }
             }
         }
         failed.sort();
         failed.dedup();
+        for id in &failed {
+            let (receipt, receives) = receipts.get(id).cloned().unwrap_or((None, 1));
+            self.return_early(id, receipt.as_deref(), receives, invocation)
+                .await;
+        }
         let mut response = SqsBatchResponse::default();
         response.set_failures(failed);
         Ok(response)
+    }
+
+    /// Makes a failed message visible again in `TRIGGER_RETRY_SECONDS` times its receive
+    /// count rather than after the queue's visibility timeout. If that call fails too, the
+    /// message still comes back, only later: it is logged, never lost.
+    async fn return_early(
+        &self,
+        id: &str,
+        receipt: Option<&str>,
+        receives: u32,
+        invocation: &Invocation,
+    ) {
+        let seconds = TRIGGER_RETRY_SECONDS.saturating_mul(receives.max(1));
+        let returned = match receipt {
+            Some(r) => call(
+                &self.invalidator.read_retry,
+                invocation.deadline,
+                "ChangeMessageVisibility",
+                || self.trigger.return_in(r, seconds),
+            )
+            .await
+            .map_err(|e| e.to_string()),
+            None => Err("the record has no receiptHandle".to_string()),
+        };
+        match returned {
+            Ok(()) => {
+                tracing::warn!(message = %id, seconds, receives, "the message comes back soon (the dead-letter queue after maxReceiveCount)")
+            }
+            Err(why) => {
+                tracing::error!(message = %id, why, "the message comes back after the queue's visibility timeout")
+            }
+        }
     }
 
     /// S3 notifications invoked directly (not through the queue): gathered the same way,

@@ -541,3 +541,23 @@ async fn a_retried_direct_invoke_submits_the_batches_of_its_first_plan() {
         "no second invalidation of the first batch"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_notification_that_fails_comes_back_in_a_minute_not_half_an_hour() {
+    let h = handler();
+    let clock = Clock::start();
+    let mut event = batch(&[
+        ("good", s3_body("www/a.html")),
+        ("bad", "not a notification".to_string()),
+    ]);
+    // The unreadable one has been received twice already.
+    event["Records"][1]["attributes"]["ApproximateReceiveCount"] = json!("3");
+    let out = h.handle_json(&event, &clock.invocation(60)).await.unwrap();
+    assert_eq!(failures(&out), vec!["bad"], "only the bad message fails");
+    assert_eq!(
+        h.trigger.take_returned(),
+        vec![("rh-bad".to_string(), 180)],
+        "it comes back in 60 s times its receive count (then the dead-letter queue), \
+         not after the queue's 1,800 s visibility timeout"
+    );
+}
