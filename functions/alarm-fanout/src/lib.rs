@@ -62,26 +62,35 @@ use groundcrew::secrets::{AwsSecretStore, CachedSecrets};
 /// The production wiring.
 pub type ProdApp = handler::App<
     aws::DynamoStore,
-    receivers::Receivers<AwsSecretStore, aws_sdk_sns::Client, transport::ReqwestTransport>,
+    receivers::Receivers<AwsSecretStore, aws::SnsPublisher, transport::ReqwestTransport>,
     severity::CloudWatchTags,
     aws::SqsDeadLetters,
 >;
 
 /// Builds the production app from configuration. An inline routing document is parsed here
-/// (an invalid one fails start-up); one in SSM is read on first use.
+/// (an invalid one fails start-up); one in SSM is read on first use. No SDK client is built
+/// here: each is built when first used ([`aws::Clients`]).
 pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, Error> {
+    build_with(config, sdk, &aws::Clients::new(sdk))
+}
+
+fn build_with(
+    config: &config::Config,
+    sdk: &SdkConfig,
+    clients: &aws::Clients,
+) -> Result<ProdApp, Error> {
     let routing = match &config.routing {
         config::RoutingSource::Inline(text) => routing::Routing::parse(text)?.into(),
         config::RoutingSource::Ssm(name) => routing_cache::RoutingCache::parameter(
             name,
             config.routing_ttl,
-            aws::routing_parameter(aws_sdk_ssm::Client::new(sdk), name),
+            aws::routing_parameter(clients.ssm.clone(), name),
         ),
     };
     let secrets = CachedSecrets::new(AwsSecretStore::new(sdk), config.secrets_cache);
     let deliver = receivers::Receivers::new(
         secrets,
-        aws_sdk_sns::Client::new(sdk),
+        aws::SnsPublisher::shared(clients.sns.clone()),
         config.endpoints.clone(),
         config.http,
         config.retry,
@@ -92,28 +101,57 @@ pub async fn build(config: &config::Config, sdk: &SdkConfig) -> Result<ProdApp, 
             reason: e.to_string(),
         })
     })?
-    .with_threads(std::sync::Arc::new(aws::DynamoThreads::new(
-        aws_sdk_dynamodb::Client::new(sdk),
+    .with_threads(std::sync::Arc::new(aws::DynamoThreads::shared(
+        clients.dynamodb.clone(),
         &config.table,
     )))
-    .with_pictures(std::sync::Arc::new(aws::CloudWatchPictures(
-        aws_sdk_cloudwatch::Client::new(sdk),
+    .with_pictures(std::sync::Arc::new(aws::CloudWatchPictures::shared(
+        clients.cloudwatch.clone(),
     )));
     Ok(handler::App {
         routing,
-        store: aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table),
+        store: aws::DynamoStore::shared(clients.dynamodb.clone(), &config.table),
         deliver,
         severity: severity::SeverityResolver::new(
-            severity::CloudWatchTags(aws_sdk_cloudwatch::Client::new(sdk)),
+            severity::CloudWatchTags::shared(clients.cloudwatch.clone()),
             &config.severity_tag,
             config.policy.default_severity,
             config.severity_cache,
         ),
-        dead_letters: aws::SqsDeadLetters::new(
-            aws_sdk_sqs::Client::new(sdk),
+        dead_letters: aws::SqsDeadLetters::shared(
+            clients.sqs.clone(),
             config.dead_letter_queue.clone(),
         ),
         policy: config.policy,
         holders: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use groundcrew::testing::env;
+
+    const DOCUMENT: &str = r#"{"receivers": {"ops": {"type": "telegram", "chat_id": -100,
+        "bot_token_secret": "t"}}, "default": "ops"}"#;
+
+    #[test]
+    fn building_the_app_builds_no_sdk_client() {
+        let sdk = SdkConfig::builder()
+            .region(aws_config::Region::new("eu-west-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        for pairs in [
+            &[
+                ("DELIVERY_TABLE", "t"),
+                ("ROUTING_SSM_PARAMETER", "/routing"),
+            ][..],
+            &[("DELIVERY_TABLE", "t"), ("ROUTING_DOCUMENT", DOCUMENT)][..],
+        ] {
+            let config = config::Config::from_env(&env(pairs)).expect("config");
+            let clients = aws::Clients::new(&sdk);
+            let _app = build_with(&config, &sdk, &clients).expect("app");
+            assert_eq!(clients.built(), [false; 5], "a client built at start-up");
+        }
+    }
 }

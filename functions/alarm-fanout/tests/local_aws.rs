@@ -382,7 +382,7 @@ async fn routes_by_tagged_severity_with_continue() {
         .endpoint_url(cloudwatch.uri())
         .build();
     app.severity = SeverityResolver::new(
-        CloudWatchTags(aws_sdk_cloudwatch::Client::from_conf(cw_config)),
+        CloudWatchTags::new(aws_sdk_cloudwatch::Client::from_conf(cw_config)),
         "severity",
         Severity::Warning,
         Duration::from_secs(600),
@@ -1168,7 +1168,7 @@ async fn an_alarm_picture_comes_from_get_metric_widget_image() {
         .send()
         .await
         .expect("put alarm");
-    let pictures = CloudWatchPictures(cloudwatch);
+    let pictures = CloudWatchPictures::new(cloudwatch);
     let png = pictures
         .picture(&name)
         .await

@@ -1,10 +1,23 @@
 //! Alarm tags ([`TagLookup`]) over CloudWatch.
 
+use super::{ready, Shared};
 use crate::severity::TagLookup;
 
 /// CloudWatch `ListTagsForResource`.
 #[derive(Debug, Clone)]
-pub struct CloudWatchTags(pub aws_sdk_cloudwatch::Client);
+pub struct CloudWatchTags(Shared<aws_sdk_cloudwatch::Client>);
+
+impl CloudWatchTags {
+    /// Over a client built already.
+    pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
+        Self::shared(ready(client, aws_sdk_cloudwatch::Client::new))
+    }
+
+    /// Over a client built on first use ([`super::Clients`]).
+    pub fn shared(client: Shared<aws_sdk_cloudwatch::Client>) -> Self {
+        Self(client)
+    }
+}
 
 impl TagLookup for CloudWatchTags {
     async fn tag(&self, alarm_arn: &str, key: &str) -> Result<Option<String>, String> {

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use groundcrew::aws::describe_sdk_error;
 
+use super::{ready, Shared};
 use crate::error::Error;
 use crate::notice::State;
 use crate::store::{Acquired, Change, Lease, Newest, Progress, StaleRecord, Store, Subject};
@@ -24,12 +25,18 @@ type Item = HashMap<String, AttributeValue>;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    pub(super) client: aws_sdk_dynamodb::Client,
+    pub(super) client: Shared<aws_sdk_dynamodb::Client>,
     pub(super) table: String,
 }
 
 impl DynamoStore {
+    /// Over a client built already.
     pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+        Self::shared(ready(client, aws_sdk_dynamodb::Client::new), table)
+    }
+
+    /// Over a client built on first use ([`super::Clients`]).
+    pub fn shared(client: Shared<aws_sdk_dynamodb::Client>, table: &str) -> Self {
         Self {
             client,
             table: table.to_string(),

@@ -2,7 +2,29 @@
 
 use groundcrew::aws_error::AwsError;
 
+use super::Shared;
 use crate::receivers::{Publisher, SendError};
+
+/// SNS `Publish` over a client built on first use ([`super::Clients`]).
+#[derive(Debug, Clone)]
+pub struct SnsPublisher(Shared<aws_sdk_sns::Client>);
+
+impl SnsPublisher {
+    pub fn shared(client: Shared<aws_sdk_sns::Client>) -> Self {
+        Self(client)
+    }
+}
+
+impl Publisher for SnsPublisher {
+    async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), SendError> {
+        Publisher::publish(self.0.get(), topic_arn, subject, message).await
+    }
+}
 
 impl Publisher for aws_sdk_sns::Client {
     async fn publish(

@@ -2,17 +2,19 @@
 
 use groundcrew::aws::describe_sdk_error;
 
+use super::Shared;
 use crate::error::Error;
 
 /// The dead-letter queue over SQS; without a queue URL, `redrive` says so.
 #[derive(Debug, Clone)]
 pub struct SqsDeadLetters {
-    client: aws_sdk_sqs::Client,
+    client: Shared<aws_sdk_sqs::Client>,
     queue_url: Option<String>,
 }
 
 impl SqsDeadLetters {
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: Option<String>) -> Self {
+    /// Over a client built on first use ([`super::Clients`]).
+    pub fn shared(client: Shared<aws_sdk_sqs::Client>, queue_url: Option<String>) -> Self {
         Self { client, queue_url }
     }
 

@@ -2,11 +2,13 @@
 
 use groundcrew::aws::describe_sdk_error;
 
+use super::Shared;
 use crate::error::Error;
 use crate::routing_cache::{Parameter, Read};
 
-/// Reads the parameter `name` (decrypted: it may be a SecureString) with its version.
-pub fn routing_parameter(client: aws_sdk_ssm::Client, name: &str) -> Read {
+/// Reads the parameter `name` (decrypted: it may be a SecureString) with its version; the
+/// client is built at the first read.
+pub fn routing_parameter(client: Shared<aws_sdk_ssm::Client>, name: &str) -> Read {
     let name = name.to_string();
     Box::new(move || {
         let client = client.clone();

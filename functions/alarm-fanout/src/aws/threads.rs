@@ -8,16 +8,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::types::AttributeValue;
 use groundcrew::aws::describe_sdk_error;
 
+use super::Shared;
 use crate::threads::{Anchor, BoxFuture, Threads, THREAD_TTL};
 
 #[derive(Debug, Clone)]
 pub struct DynamoThreads {
-    client: aws_sdk_dynamodb::Client,
+    pub(super) client: Shared<aws_sdk_dynamodb::Client>,
     table: String,
 }
 
 impl DynamoThreads {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+    /// Over a client built on first use ([`super::Clients`]).
+    pub fn shared(client: Shared<aws_sdk_dynamodb::Client>, table: &str) -> Self {
         Self {
             client,
             table: table.to_string(),

@@ -5,10 +5,23 @@
 use aws_sdk_cloudwatch::types::{AlarmType, Dimension, MetricAlarm};
 use groundcrew::aws::describe_sdk_error;
 
+use super::{ready, Shared};
 use crate::picture::{widget, AlarmDefinition, BoxFuture, MetricStat, Pictures, Query, Watched};
 
 #[derive(Debug, Clone)]
-pub struct CloudWatchPictures(pub aws_sdk_cloudwatch::Client);
+pub struct CloudWatchPictures(Shared<aws_sdk_cloudwatch::Client>);
+
+impl CloudWatchPictures {
+    /// Over a client built already.
+    pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
+        Self::shared(ready(client, aws_sdk_cloudwatch::Client::new))
+    }
+
+    /// Over a client built on first use ([`super::Clients`]).
+    pub fn shared(client: Shared<aws_sdk_cloudwatch::Client>) -> Self {
+        Self(client)
+    }
+}
 
 fn dimensions(d: &[Dimension]) -> Vec<(String, String)> {
     d.iter()
