@@ -3,7 +3,7 @@
 
 /// `true` once all five crates keep every SDK client in `src/aws.rs` / `src/aws/**`:
 /// a client named or an SDK call made elsewhere then fails the check instead of warning.
-pub const ADAPTER_RULE_IS_ERROR: bool = false;
+pub const ADAPTER_RULE_IS_ERROR: bool = true;
 
 /// IAM service prefix of each AWS SDK crate (`aws-sdk-<key>`). A crate missing here
 /// fails the check until it is added.
