@@ -17,6 +17,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::aws::describe_sdk_error;
+use crate::lazy_client::LazyClient;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SecretRef {
@@ -102,19 +103,25 @@ pub trait SecretStore: Send + Sync {
     ) -> impl Future<Output = Result<SecretString, SecretError>> + Send;
 }
 
-/// Secrets Manager and SSM through the SDK.
+/// Secrets Manager and SSM through the SDK. Each client is built on its first use, so a
+/// cold start that reads no secret (or only SSM parameters) does not pay for both.
 #[derive(Debug, Clone)]
 pub struct AwsSecretStore {
-    secrets_manager: aws_sdk_secretsmanager::Client,
-    ssm: aws_sdk_ssm::Client,
+    secrets_manager: LazyClient<aws_sdk_secretsmanager::Client>,
+    ssm: LazyClient<aws_sdk_ssm::Client>,
 }
 
 impl AwsSecretStore {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         Self {
-            secrets_manager: aws_sdk_secretsmanager::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
+            secrets_manager: LazyClient::new(config, aws_sdk_secretsmanager::Client::new),
+            ssm: LazyClient::new(config, aws_sdk_ssm::Client::new),
         }
+    }
+
+    /// Whether each client (Secrets Manager, SSM) has been built yet.
+    pub fn built(&self) -> (bool, bool) {
+        (self.secrets_manager.is_built(), self.ssm.is_built())
     }
 }
 
@@ -394,5 +401,20 @@ mod tests {
     fn secret_debug_prints_no_value() {
         let s = SecretString::from("hunter2".to_string());
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_store_builds_no_client_before_its_first_read() {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let store = AwsSecretStore::new(&sdk);
+        assert_eq!(store.built(), (false, false));
+        let _ = store.ssm.get_parameter();
+        assert_eq!(
+            store.built(),
+            (false, true),
+            "only the client used is built"
+        );
     }
 }

@@ -26,8 +26,8 @@
 //!    unless [`rules::NOT_GRANTED_OK`] lists it with a reason (a stale entry fails);
 //!    `Resource: "*"` fails unless the action has no resource-level permissions
 //!    ([`rules::STAR_OK`]); an `aws_sdk_*` client named, or an SDK call made, outside the
-//!    crate's adapters (`src/aws.rs`, `src/aws/**`) is reported (a warning until
-//!    [`rules::ADAPTER_RULE_IS_ERROR`] is switched on).
+//!    crate's adapters (`src/aws.rs`, `src/aws/**`) fails ([`rules::ADAPTER_RULE_IS_ERROR`];
+//!    `groundcrew`'s own `shared/src` is its adapter for secrets).
 //!
 //! Known limits: no type information. A client reached through a chain of fields
 //! (`self.queue.client`), a `Deref` wrapper or a method's return value is found only by
