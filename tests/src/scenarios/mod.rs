@@ -2,6 +2,7 @@
 //! invariants checked after every step.
 
 pub mod alarm_fanout;
+pub mod alarm_fanout_week;
 pub mod aurora;
 pub mod aurora_cloud;
 pub mod cloudfront_invalidate;

@@ -1,0 +1,671 @@
+//! alarm-fanout's on-call week (issue #14): seven days from Thursday 2026-10-22 00:00 UTC,
+//! across the end of daylight-saving time in Europe/Berlin (Sunday 2026-10-25 01:00 UTC,
+//! the EU rule: the last Sunday of October), with one routing document:
+//!
+//! - office hours (Monday to Friday 09:00-18:00 Europe/Berlin) to a Telegram group (`tg`)
+//!   and a Slack channel through a bot token (`bot`); nights and weekends to PagerDuty
+//!   (`pager`, muted in office hours); `repeat_interval: 1h` on every route;
+//! - an inhibition: a critical RDS alarm mutes the warnings of the same
+//!   `DBInstanceIdentifier`;
+//! - a maintenance silence of `queue-*` on Wednesday 08:59:30-11:00 UTC, made through the
+//!   `silence` action;
+//! - alarms that keep firing for hours (scripted) and short random episodes (by seed);
+//! - the sweep (`{"action":"flush"}`) every 5 minutes (the template's
+//!   `AlarmFanoutSweepInterval` allows 5; a week of 1-minute sweeps would be 5 times the
+//!   steps for the same checks).
+//!
+//! The oracle computes Berlin office hours itself (UTC+2 before the change, UTC+1 after)
+//! rather than through the time-zone database the function uses.
+//!
+//! Invariants, checked after every step (each state change, the silence, each sweep):
+//! - nothing silenced, inhibited or outside its window is delivered to a receiver while it
+//!   is muted for that alarm;
+//! - an alarm firing for a receiver that may have it (not muted) is delivered within one
+//!   sweep of the moment it was owed: at once when not muted, within one sweep of the mute
+//!   ending, and each reminder within one sweep of `repeat_interval` after the last send;
+//! - no reminder comes sooner than `repeat_interval` after the last send, after the OK, or
+//!   to PagerDuty (which gets one trigger per episode);
+//! - every OK in Telegram and Slack (bot token) is a reply to a message of its ALARM
+//!   (`reply_parameters.message_id`, `thread_ts`) when that receiver was shown the ALARM.
+//!
+//! The receivers here are a small model of the three APIs' answers (Telegram's `Message`
+//! with its `message_id`, Slack's `chat.postMessage` answer with `channel` and `ts`,
+//! PagerDuty Events API v2's 202): no faults, the storm hour covers those.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alarm_fanout::handler::{App, Policy};
+use alarm_fanout::receivers::api::{Api, Body, BoxFuture, Request};
+use alarm_fanout::receivers::{
+    Endpoints, HttpAnswer, Publisher, Receivers, SendError, Transport, TransportError,
+};
+use alarm_fanout::routing::Routing;
+use alarm_fanout::severity::{Severity, SeverityResolver, TagLookup};
+use alarm_fanout::store::MemoryStore;
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use groundcrew::retry::RetryPolicy;
+use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
+use serde_json::{json, Value};
+
+use crate::kernel::{self, lock, FaultRates, Sim, Summary, Timeline};
+use crate::models::dead_letters::DeadLetterModel;
+
+pub const SCENARIO: &str = "alarm-fanout-on-call-week";
+const BUDGET: Duration = Duration::from_secs(60);
+/// The sweep's interval, seconds.
+const SWEEP: i64 = 300;
+/// The routes' `repeat_interval`, seconds.
+const REPEAT: i64 = 3600;
+/// ASSUMPTION: a delivery "within one sweep" may take the sweep's own run time too, and a
+/// reminder may count its interval from the sweep's start rather than the send a second
+/// later; the model answers at once, so a minute of slack only absorbs the tick boundary.
+const SLACK: i64 = 60;
+const RECEIVERS: [&str; 3] = ["tg", "bot", "pager"];
+
+const DOC: &str = r#"
+receivers:
+  tg: {type: telegram, chat_id: -100, bot_token_secret: t}
+  bot: {type: slack_bot, bot_token_secret: b, channel: C1}
+  pager: {type: pagerduty, routing_key_secret: p}
+time_intervals:
+  office-hours:
+    - weekdays: ["monday:friday"]
+      times: [{start_time: "09:00", end_time: "18:00"}]
+      location: Europe/Berlin
+repeat_interval: 1h
+inhibit_rules:
+  - source_match: {severity: critical, namespace: AWS/RDS}
+    target_match: {severity: warning}
+    equal: [DBInstanceIdentifier]
+routes:
+  - receivers: [tg, bot]
+    active_time_intervals: [office-hours]
+    continue: true
+  - receivers: [pager]
+    mute_time_intervals: [office-hours]
+default: pager
+"#;
+
+/// One alarm of the estate: name, namespace, its one dimension, its `severity` tag.
+struct Alarm {
+    name: &'static str,
+    namespace: &'static str,
+    dimension: (&'static str, &'static str),
+    severity: &'static str,
+}
+
+const ALARMS: [Alarm; 6] = [
+    Alarm {
+        name: "db-orders-cpu",
+        namespace: "AWS/RDS",
+        dimension: ("DBInstanceIdentifier", "orders"),
+        severity: "critical",
+    },
+    Alarm {
+        name: "db-orders-conns",
+        namespace: "AWS/RDS",
+        dimension: ("DBInstanceIdentifier", "orders"),
+        severity: "warning",
+    },
+    Alarm {
+        name: "db-orders-lag",
+        namespace: "AWS/RDS",
+        dimension: ("DBInstanceIdentifier", "orders"),
+        severity: "warning",
+    },
+    Alarm {
+        name: "db-billing-iops",
+        namespace: "AWS/RDS",
+        dimension: ("DBInstanceIdentifier", "billing"),
+        severity: "warning",
+    },
+    Alarm {
+        name: "api-5xx",
+        namespace: "AWS/ApplicationELB",
+        dimension: ("LoadBalancer", "app/web/1"),
+        severity: "error",
+    },
+    Alarm {
+        name: "queue-age",
+        namespace: "AWS/SQS",
+        dimension: ("QueueName", "jobs"),
+        severity: "warning",
+    },
+];
+
+fn alarm(name: &str) -> Option<&'static Alarm> {
+    ALARMS.iter().find(|a| a.name == name)
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-10-22T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn at(day: i64, hour: i64, minute: i64) -> DateTime<Utc> {
+    start()
+        + chrono::Duration::days(day)
+        + chrono::Duration::hours(hour)
+        + chrono::Duration::minutes(minute)
+}
+
+/// Berlin office hours, computed by hand: CEST (UTC+2) until 2026-10-25 01:00 UTC, then CET.
+fn office(t: DateTime<Utc>) -> bool {
+    let change = at(3, 1, 0);
+    let offset = if t < change { 2 } else { 1 };
+    let local = t + chrono::Duration::hours(offset);
+    local.weekday().num_days_from_monday() < 5 && (9..18).contains(&local.hour())
+}
+
+/// The alarm's `severity` tag.
+struct Tags;
+impl TagLookup for Tags {
+    async fn tag(&self, arn: &str, _key: &str) -> Result<Option<String>, String> {
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        Ok(alarm(name).map(|a| a.severity.to_string()))
+    }
+}
+
+/// One message a receiver showed, read back as a person would.
+#[derive(Debug, Clone)]
+struct Delivery {
+    at: DateTime<Utc>,
+    receiver: &'static str,
+    alarm: &'static str,
+    firing: bool,
+    reminder: bool,
+    /// The message it replies to (Telegram `message_id`, Slack `ts`).
+    reply_to: Option<String>,
+    /// Its own id, for OKs to reply to.
+    id: String,
+}
+
+/// The three receivers' APIs: records what each shows and answers as the API does.
+#[derive(Clone)]
+struct Desk {
+    sim: Arc<Sim>,
+    shown: Arc<Mutex<Vec<Delivery>>>,
+    next_id: Arc<AtomicU64>,
+    digests: Arc<AtomicU64>,
+}
+
+impl Desk {
+    /// Reads `text` (one alarm, or a digest's lines) and records it; returns the message id.
+    fn show(&self, receiver: &'static str, text: &str, reply_to: Option<String>) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        let id = if receiver == "bot" {
+            format!("1761091200.{n:06}")
+        } else {
+            n.to_string()
+        };
+        let lines: Vec<&str> = if text.contains("📋") {
+            self.digests.fetch_add(1, Ordering::SeqCst);
+            text.lines().collect()
+        } else {
+            vec![text]
+        };
+        for line in lines {
+            let Some(name) = ALARMS
+                .iter()
+                .filter_map(|a| line.find(a.name).map(|p| (p, a.name)))
+                .min()
+                .map(|(_, n)| n)
+            else {
+                continue;
+            };
+            let firing = if receiver == "pager" {
+                !line.contains("\"resolve\"")
+            } else {
+                line.find("🔴").unwrap_or(usize::MAX) < line.find("✅").unwrap_or(usize::MAX)
+            };
+            self.sim.trace(format!(
+                "{receiver} shows {name} {}",
+                if firing { "ALARM" } else { "OK" }
+            ));
+            lock(&self.shown).push(Delivery {
+                at: self.sim.now(),
+                receiver,
+                alarm: name,
+                firing,
+                reminder: line.contains("Reminder:"),
+                reply_to: reply_to.clone(),
+                id: id.clone(),
+            });
+        }
+        id
+    }
+}
+
+fn answer(status: u16, body: Value) -> HttpAnswer {
+    HttpAnswer {
+        status,
+        retry_after: None,
+        body: body.to_string(),
+    }
+}
+
+impl Transport for Desk {
+    async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
+        if url.contains("/sendMessage") {
+            let text = body["text"].as_str().unwrap_or_default();
+            let reply = body
+                .pointer("/reply_parameters/message_id")
+                .map(|v| v.to_string());
+            let id = self.show("tg", text, reply);
+            let id: i64 = id.parse().unwrap_or_default();
+            return Ok(answer(
+                200,
+                json!({"ok": true, "result": {"message_id": id, "date": 0, "chat": {"id": -100, "type": "supergroup"}}}),
+            ));
+        }
+        if url.contains("enqueue") {
+            self.show("pager", &body.to_string(), None);
+            return Ok(answer(
+                202,
+                json!({"status": "success", "message": "Event processed", "dedup_key": "k"}),
+            ));
+        }
+        Ok(answer(
+            404,
+            json!({"ok": false, "description": "Not Found"}),
+        ))
+    }
+}
+
+impl Api for Desk {
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<HttpAnswer, TransportError>> {
+        Box::pin(async move {
+            match (&request.body, request.url.ends_with("chat.postMessage")) {
+                (Body::Json(v), true) => {
+                    let text = v["text"]
+                        .as_str()
+                        .map_or_else(|| v.to_string(), str::to_string);
+                    let reply = v["thread_ts"].as_str().map(str::to_string);
+                    let ts = self.show("bot", &text, reply);
+                    Ok(answer(200, json!({"ok": true, "channel": "C1", "ts": ts})))
+                }
+                _ => Ok(answer(200, json!({"ok": false, "error": "unknown_method"}))),
+            }
+        })
+    }
+}
+
+impl Publisher for Desk {
+    async fn publish(&self, _topic: &str, _subject: &str, _message: &str) -> Result<(), SendError> {
+        Err(SendError::Sns {
+            reason: "the week has no SNS receiver".into(),
+            retryable: false,
+        })
+    }
+}
+
+type WeekApp = App<MemoryStore, Receivers<InMemorySecretStore, Desk, Desk>, Tags, DeadLetterModel>;
+
+fn app(desk: Desk, dead_letters: DeadLetterModel) -> WeekApp {
+    let base = "http://receivers.sim";
+    let secrets = InMemorySecretStore::default()
+        .with("t", "123:SIM-TOKEN")
+        .with("b", "xoxb-sim")
+        .with("p", "routing-key");
+    App {
+        routing: Routing::parse(DOC)
+            .unwrap_or_else(|e| panic!("routing: {e}"))
+            .into(),
+        store: MemoryStore::default(),
+        deliver: Receivers::with_transport(
+            desk.clone(),
+            CachedSecrets::new(secrets, Duration::from_secs(300)),
+            desk.clone(),
+            Endpoints {
+                telegram_api: base.into(),
+                pagerduty_events: base.into(),
+                slack_api: format!("{base}/api"),
+            },
+            RetryPolicy::default(),
+        )
+        .with_api(Arc::new(desk)),
+        severity: SeverityResolver::new(
+            Tags,
+            "severity",
+            Severity::Warning,
+            Duration::from_secs(600),
+        ),
+        dead_letters,
+        policy: Policy::default(),
+        holders: AtomicU64::new(0),
+    }
+}
+
+fn sns_event(id: &str, a: &Alarm, state: &str, t: DateTime<Utc>) -> Value {
+    let message = json!({
+        "AlarmName": a.name, "AlarmDescription": null, "AWSAccountId": "123456789012",
+        "NewStateValue": state, "NewStateReason": "threshold crossed", "OldStateValue": if state == "OK" { "ALARM" } else { "OK" },
+        "StateChangeTime": t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
+        "Region": "EU (Frankfurt)",
+        "AlarmArn": format!("arn:aws:cloudwatch:eu-central-1:123456789012:alarm:{}", a.name),
+        "Trigger": {"MetricName": "M", "Namespace": a.namespace, "Statistic": "AVERAGE",
+            "Dimensions": [{"name": a.dimension.0, "value": a.dimension.1}], "Period": 60,
+            "EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold", "Threshold": 1.0},
+    });
+    json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification", "MessageId": id,
+        "TopicArn": "arn:aws:sns:eu-central-1:123456789012:alarms", "Subject": null,
+        "Message": message.to_string(), "Timestamp": t.to_rfc3339()}}]})
+}
+
+/// The week's firing episodes, per alarm: scripted ones, then random ones that do not
+/// overlap them. Times are moved off the sweep's ticks so that the order is clear.
+/// Each alarm's firing episodes, `[from, to)`.
+type Episodes = BTreeMap<&'static str, Vec<(DateTime<Utc>, DateTime<Utc>)>>;
+
+fn episodes(sim: &Sim) -> Episodes {
+    let j = |lo: u64, hi: u64| chrono::Duration::minutes(sim.rng().between(lo, hi) as i64);
+    let mut out = Episodes::new();
+    // Keeps firing for hours: over the end of Thursday's office hours (16:00 UTC in CEST)...
+    out.entry("api-5xx")
+        .or_default()
+        .push((at(0, 13, 7) + j(0, 20), at(0, 21, 3) + j(0, 120)));
+    // ...and over Monday's start (08:00 UTC in CET).
+    out.entry("api-5xx")
+        .or_default()
+        .push((at(4, 5, 11) + j(0, 40), at(4, 11, 2) + j(0, 60)));
+    // Tuesday: the critical database alarm inhibits its database's warnings, not billing's.
+    out.entry("db-orders-cpu")
+        .or_default()
+        .push((at(5, 9, 3) + j(0, 20), at(5, 11, 1) + j(0, 60)));
+    out.entry("db-orders-conns")
+        .or_default()
+        .push((at(5, 9, 31) + j(0, 20), at(5, 14, 2) + j(0, 60)));
+    out.entry("db-orders-lag")
+        .or_default()
+        .push((at(5, 10, 1) + j(0, 20), at(5, 10, 42) + j(0, 10)));
+    out.entry("db-billing-iops")
+        .or_default()
+        .push((at(5, 10, 6) + j(0, 20), at(5, 11, 51) + j(0, 20)));
+    // Wednesday's maintenance (silence 08:59:30-11:00 UTC): one episode within it, one past it.
+    out.entry("queue-age")
+        .or_default()
+        .push((at(6, 9, 6) + j(0, 10), at(6, 9, 33) + j(0, 10)));
+    out.entry("queue-age")
+        .or_default()
+        .push((at(6, 9, 51) + j(0, 30), at(6, 12, 4) + j(0, 60)));
+    // Random short episodes over the week (nights and the weekend included).
+    for a in &ALARMS {
+        for _ in 0..4 {
+            let from =
+                start() + chrono::Duration::seconds(sim.rng().between(600, 6 * 86_400) as i64);
+            let to = from + chrono::Duration::seconds(sim.rng().between(300, 3 * 3600) as i64);
+            let (from, to) = (off_tick(from), off_tick(to));
+            let list = out.entry(a.name).or_default();
+            let gap = chrono::Duration::minutes(10);
+            if list.iter().all(|(f, t)| to + gap < *f || *t + gap < from) {
+                list.push((from, to));
+            }
+        }
+    }
+    out
+}
+
+fn off_tick(t: DateTime<Utc>) -> DateTime<Utc> {
+    if t.timestamp() % SWEEP == 0 {
+        t + chrono::Duration::seconds(17)
+    } else {
+        t
+    }
+}
+
+/// What happens, in time order.
+enum Happening {
+    Change(&'static Alarm, &'static str),
+    Silence,
+    Sweep,
+}
+
+/// What one receiver owes one alarm, by the oracle.
+#[derive(Debug, Default, Clone)]
+struct Owed {
+    /// When the next firing message is due (the ALARM, then each reminder); none when the
+    /// alarm is OK or (PagerDuty) it was triggered.
+    due: Option<DateTime<Utc>>,
+    /// Since when the receiver has not been muted for the alarm.
+    unmuted_since: Option<DateTime<Utc>>,
+    /// The ids of this episode's firing messages, for its OK to reply to.
+    anchors: Vec<String>,
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone)]
+pub struct Figures {
+    pub notices: u64,
+    pub delivered: u64,
+    pub held: u64,
+    pub released: u64,
+    pub reminders: u64,
+    pub replies: u64,
+    pub digests: u64,
+    pub sweeps: u64,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.notices += o.notices;
+        self.delivered += o.delivered;
+        self.held += o.held;
+        self.released += o.released;
+        self.reminders += o.reminders;
+        self.replies += o.replies;
+        self.digests += o.digests;
+        self.sweeps += o.sweeps;
+    }
+}
+
+struct Oracle {
+    firing: BTreeMap<&'static str, bool>,
+    silence: (DateTime<Utc>, DateTime<Utc>),
+    owed: BTreeMap<(&'static str, &'static str), Owed>,
+    seen: usize,
+}
+
+impl Oracle {
+    fn muted(&self, receiver: &str, a: &Alarm, t: DateTime<Utc>) -> bool {
+        let silenced = a.name.starts_with("queue-") && self.silence.0 <= t && t < self.silence.1;
+        let inhibited = a.severity == "warning"
+            && ALARMS.iter().any(|s| {
+                s.name != a.name
+                    && s.severity == "critical"
+                    && s.namespace == "AWS/RDS"
+                    && s.dimension == a.dimension
+                    && a.dimension.0 == "DBInstanceIdentifier"
+                    && self.firing.get(s.name).copied().unwrap_or(false)
+            });
+        let window = if receiver == "pager" {
+            office(t)
+        } else {
+            !office(t)
+        };
+        silenced || inhibited || window
+    }
+
+    fn change(&mut self, a: &'static Alarm, firing: bool, now: DateTime<Utc>, f: &mut Figures) {
+        self.firing.insert(a.name, firing);
+        for r in RECEIVERS {
+            let muted = self.muted(r, a, now);
+            let o = self.owed.entry((r, a.name)).or_default();
+            if firing {
+                o.due = Some(now);
+                o.anchors.clear();
+                if muted {
+                    f.held += 1;
+                }
+            } else {
+                o.due = None;
+            }
+        }
+    }
+
+    /// Checks what the receivers showed since the last step, then what is overdue.
+    fn check(&mut self, sim: &Sim, desk: &Desk, f: &mut Figures) {
+        let now = sim.now();
+        let shown: Vec<Delivery> = lock(&desk.shown)[self.seen..].to_vec();
+        self.seen += shown.len();
+        for d in shown {
+            let Some(a) = alarm(d.alarm) else { continue };
+            f.delivered += 1;
+            let muted = self.muted(d.receiver, a, d.at);
+            sim.check(
+                "alarm-fanout week: nothing silenced, inhibited or outside its window is delivered while muted",
+                !muted,
+                || format!("{} got {} ({}) at {}", d.receiver, d.alarm, if d.firing { "ALARM" } else { "OK" }, d.at),
+            );
+            let firing = self.firing.get(a.name).copied().unwrap_or(false);
+            let o = self.owed.entry((d.receiver, a.name)).or_default();
+            if d.firing {
+                sim.check(
+                    "alarm-fanout week: no ALARM or reminder after the OK",
+                    firing,
+                    || {
+                        format!(
+                            "{} got {} firing at {}, after its OK",
+                            d.receiver, d.alarm, d.at
+                        )
+                    },
+                );
+                sim.check(
+                    "alarm-fanout week: PagerDuty gets no reminders",
+                    !(d.receiver == "pager" && d.reminder),
+                    || format!("pager got a reminder of {} at {}", d.alarm, d.at),
+                );
+                sim.check(
+                    "alarm-fanout week: a firing message only when owed (no reminder before repeat_interval, one trigger per episode)",
+                    o.due
+                        .is_some_and(|due| due <= d.at + chrono::Duration::seconds(SLACK)),
+                    || format!("{} got {} at {} (reminder {}), next due {:?}", d.receiver, d.alarm, d.at, d.reminder, o.due),
+                );
+                if o.due
+                    .is_some_and(|due| o.unmuted_since.is_none_or(|u| u > due))
+                {
+                    f.released += 1;
+                }
+                f.reminders += u64::from(d.reminder);
+                o.due = (d.receiver != "pager").then(|| d.at + chrono::Duration::seconds(REPEAT));
+                o.anchors.push(d.id.clone());
+            } else if d.receiver != "pager" && !o.anchors.is_empty() {
+                let reply = d.reply_to.as_ref().is_some_and(|r| o.anchors.contains(r));
+                sim.check(
+                    "alarm-fanout week: every OK in Telegram and Slack is a reply to its ALARM",
+                    reply,
+                    || {
+                        format!(
+                            "{} OK of {} at {} replies to {:?}, its ALARM messages are {:?}",
+                            d.receiver, d.alarm, d.at, d.reply_to, o.anchors
+                        )
+                    },
+                );
+                f.replies += u64::from(reply);
+            }
+        }
+        for a in &ALARMS {
+            let firing = self.firing.get(a.name).copied().unwrap_or(false);
+            for r in RECEIVERS {
+                let muted = self.muted(r, a, now);
+                let o = self.owed.entry((r, a.name)).or_default();
+                if muted {
+                    o.unmuted_since = None;
+                    continue;
+                }
+                let since = *o.unmuted_since.get_or_insert(now);
+                let Some(due) = o.due.filter(|due| firing && *due <= now) else {
+                    continue;
+                };
+                let owed_since = due.max(since);
+                sim.check(
+                    "alarm-fanout week: what fires is delivered within one sweep of being owed (mute ended, repeat_interval passed)",
+                    (now - owed_since).num_seconds() <= SWEEP + SLACK,
+                    || format!("{r} still lacks {} at {now}, owed since {owed_since}", a.name),
+                );
+            }
+        }
+    }
+}
+
+async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
+    let desk = Desk {
+        sim: Arc::clone(&sim),
+        shown: Arc::new(Mutex::new(Vec::new())),
+        next_id: Arc::new(AtomicU64::new(0)),
+        digests: Arc::new(AtomicU64::new(0)),
+    };
+    let app = app(desk.clone(), DeadLetterModel::new(Arc::clone(&sim)));
+    let silence = (at(6, 8, 59) + chrono::Duration::seconds(30), at(6, 11, 0));
+    let mut timeline: Timeline<Happening> = Timeline::default();
+    for (name, list) in episodes(&sim) {
+        let Some(a) = alarm(name) else { continue };
+        for (from, to) in list {
+            timeline.push(off_tick(from), Happening::Change(a, "ALARM"));
+            timeline.push(off_tick(to), Happening::Change(a, "OK"));
+        }
+    }
+    timeline.push(silence.0, Happening::Silence);
+    let end = start() + chrono::Duration::days(7);
+    let mut tick = start() + chrono::Duration::seconds(SWEEP);
+    while tick <= end {
+        timeline.push(tick, Happening::Sweep);
+        tick += chrono::Duration::seconds(SWEEP);
+    }
+    let mut oracle = Oracle {
+        firing: BTreeMap::new(),
+        silence,
+        owed: BTreeMap::new(),
+        seen: 0,
+    };
+    let mut f = Figures::default();
+    let mut n = 0;
+    while let Some((t, happening)) = timeline.pop() {
+        sim.sleep_until(t).await;
+        sim.step();
+        let event = match happening {
+            Happening::Change(a, state) => {
+                n += 1;
+                f.notices += 1;
+                oracle.change(a, state == "ALARM", t, &mut f);
+                sim.trace(format!("{} goes {state}", a.name));
+                sns_event(&format!("week-{n:05}"), a, state, t)
+            }
+            Happening::Silence => {
+                json!({"action": "silence", "matchers": {"alarm_name": "queue-*"},
+                "ends_at": silence.1.to_rfc3339(), "author": "ana@example.com",
+                "comment": "queue maintenance, change 4711"})
+            }
+            Happening::Sweep => {
+                f.sweeps += 1;
+                json!({"action": "flush"})
+            }
+        };
+        let result = app.handle(&event, sim.invocation(BUDGET)).await;
+        sim.check(
+            "alarm-fanout week: every invocation succeeds (no faults are injected)",
+            result.is_ok(),
+            || format!("{event} failed: {:?}", result.as_ref().err()),
+        );
+        oracle.check(&sim, &desk, &mut f);
+    }
+    f.digests = desk.digests.load(Ordering::SeqCst);
+    lock(&figures).add(&f);
+}
+
+/// Runs the week for `seeds` seeds (overridable by the kernel's environment variables).
+pub fn run(seeds: u64) -> (Summary, Figures) {
+    let total = Arc::new(Mutex::new(Figures::default()));
+    let summary = kernel::run(SCENARIO, seeds, start(), FaultRates::NONE, |sim| {
+        let total = Arc::clone(&total);
+        async move { one(sim, total).await }
+    });
+    let figures = lock(&total).clone();
+    (summary, figures)
+}
