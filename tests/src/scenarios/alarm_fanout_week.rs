@@ -38,10 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alarm_fanout::handler::{App, Policy};
-use alarm_fanout::receivers::api::{Api, Body, BoxFuture, Request};
-use alarm_fanout::receivers::{
-    Endpoints, HttpAnswer, Publisher, Receivers, SendError, Transport, TransportError,
-};
+use alarm_fanout::receivers::{Endpoints, Receivers};
 use alarm_fanout::routing::Routing;
 use alarm_fanout::severity::{Severity, SeverityResolver, TagLookup};
 use alarm_fanout::store::MemoryStore;
@@ -52,6 +49,11 @@ use serde_json::{json, Value};
 
 use crate::kernel::{self, lock, FaultRates, Sim, Summary, Timeline};
 use crate::models::dead_letters::DeadLetterModel;
+
+mod desk;
+mod oracle;
+use desk::Desk;
+use oracle::Oracle;
 
 pub const SCENARIO: &str = "alarm-fanout-on-call-week";
 const BUDGET: Duration = Duration::from_secs(60);
@@ -167,142 +169,6 @@ impl TagLookup for Tags {
     async fn tag(&self, arn: &str, _key: &str) -> Result<Option<String>, String> {
         let name = arn.rsplit(':').next().unwrap_or_default();
         Ok(alarm(name).map(|a| a.severity.to_string()))
-    }
-}
-
-/// One message a receiver showed, read back as a person would.
-#[derive(Debug, Clone)]
-struct Delivery {
-    at: DateTime<Utc>,
-    receiver: &'static str,
-    alarm: &'static str,
-    firing: bool,
-    reminder: bool,
-    /// The message it replies to (Telegram `message_id`, Slack `ts`).
-    reply_to: Option<String>,
-    /// Its own id, for OKs to reply to.
-    id: String,
-}
-
-/// The three receivers' APIs: records what each shows and answers as the API does.
-#[derive(Clone)]
-struct Desk {
-    sim: Arc<Sim>,
-    shown: Arc<Mutex<Vec<Delivery>>>,
-    next_id: Arc<AtomicU64>,
-    digests: Arc<AtomicU64>,
-}
-
-impl Desk {
-    /// Reads `text` (one alarm, or a digest's lines) and records it; returns the message id.
-    fn show(&self, receiver: &'static str, text: &str, reply_to: Option<String>) -> String {
-        let n = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        let id = if receiver == "bot" {
-            format!("1761091200.{n:06}")
-        } else {
-            n.to_string()
-        };
-        let lines: Vec<&str> = if text.contains("📋") {
-            self.digests.fetch_add(1, Ordering::SeqCst);
-            text.lines().collect()
-        } else {
-            vec![text]
-        };
-        for line in lines {
-            let Some(name) = ALARMS
-                .iter()
-                .filter_map(|a| line.find(a.name).map(|p| (p, a.name)))
-                .min()
-                .map(|(_, n)| n)
-            else {
-                continue;
-            };
-            let firing = if receiver == "pager" {
-                !line.contains("\"resolve\"")
-            } else {
-                line.find("🔴").unwrap_or(usize::MAX) < line.find("✅").unwrap_or(usize::MAX)
-            };
-            self.sim.trace(format!(
-                "{receiver} shows {name} {}",
-                if firing { "ALARM" } else { "OK" }
-            ));
-            lock(&self.shown).push(Delivery {
-                at: self.sim.now(),
-                receiver,
-                alarm: name,
-                firing,
-                reminder: line.contains("Reminder:"),
-                reply_to: reply_to.clone(),
-                id: id.clone(),
-            });
-        }
-        id
-    }
-}
-
-fn answer(status: u16, body: Value) -> HttpAnswer {
-    HttpAnswer {
-        status,
-        retry_after: None,
-        body: body.to_string(),
-    }
-}
-
-impl Transport for Desk {
-    async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
-        if url.contains("/sendMessage") {
-            let text = body["text"].as_str().unwrap_or_default();
-            let reply = body
-                .pointer("/reply_parameters/message_id")
-                .map(|v| v.to_string());
-            let id = self.show("tg", text, reply);
-            let id: i64 = id.parse().unwrap_or_default();
-            return Ok(answer(
-                200,
-                json!({"ok": true, "result": {"message_id": id, "date": 0, "chat": {"id": -100, "type": "supergroup"}}}),
-            ));
-        }
-        if url.contains("enqueue") {
-            self.show("pager", &body.to_string(), None);
-            return Ok(answer(
-                202,
-                json!({"status": "success", "message": "Event processed", "dedup_key": "k"}),
-            ));
-        }
-        Ok(answer(
-            404,
-            json!({"ok": false, "description": "Not Found"}),
-        ))
-    }
-}
-
-impl Api for Desk {
-    fn send<'a>(
-        &'a self,
-        request: &'a Request,
-    ) -> BoxFuture<'a, Result<HttpAnswer, TransportError>> {
-        Box::pin(async move {
-            match (&request.body, request.url.ends_with("chat.postMessage")) {
-                (Body::Json(v), true) => {
-                    let text = v["text"]
-                        .as_str()
-                        .map_or_else(|| v.to_string(), str::to_string);
-                    let reply = v["thread_ts"].as_str().map(str::to_string);
-                    let ts = self.show("bot", &text, reply);
-                    Ok(answer(200, json!({"ok": true, "channel": "C1", "ts": ts})))
-                }
-                _ => Ok(answer(200, json!({"ok": false, "error": "unknown_method"}))),
-            }
-        })
-    }
-}
-
-impl Publisher for Desk {
-    async fn publish(&self, _topic: &str, _subject: &str, _message: &str) -> Result<(), SendError> {
-        Err(SendError::Sns {
-            reason: "the week has no SNS receiver".into(),
-            retryable: false,
-        })
     }
 }
 
@@ -427,18 +293,6 @@ enum Happening {
     Sweep,
 }
 
-/// What one receiver owes one alarm, by the oracle.
-#[derive(Debug, Default, Clone)]
-struct Owed {
-    /// When the next firing message is due (the ALARM, then each reminder); none when the
-    /// alarm is OK or (PagerDuty) it was triggered.
-    due: Option<DateTime<Utc>>,
-    /// Since when the receiver has not been muted for the alarm.
-    unmuted_since: Option<DateTime<Utc>>,
-    /// The ids of this episode's firing messages, for its OK to reply to.
-    anchors: Vec<String>,
-}
-
 /// What one run did.
 #[derive(Debug, Default, Clone)]
 pub struct Figures {
@@ -462,135 +316,6 @@ impl Figures {
         self.replies += o.replies;
         self.digests += o.digests;
         self.sweeps += o.sweeps;
-    }
-}
-
-struct Oracle {
-    firing: BTreeMap<&'static str, bool>,
-    silence: (DateTime<Utc>, DateTime<Utc>),
-    owed: BTreeMap<(&'static str, &'static str), Owed>,
-    seen: usize,
-}
-
-impl Oracle {
-    fn muted(&self, receiver: &str, a: &Alarm, t: DateTime<Utc>) -> bool {
-        let silenced = a.name.starts_with("queue-") && self.silence.0 <= t && t < self.silence.1;
-        let inhibited = a.severity == "warning"
-            && ALARMS.iter().any(|s| {
-                s.name != a.name
-                    && s.severity == "critical"
-                    && s.namespace == "AWS/RDS"
-                    && s.dimension == a.dimension
-                    && a.dimension.0 == "DBInstanceIdentifier"
-                    && self.firing.get(s.name).copied().unwrap_or(false)
-            });
-        let window = if receiver == "pager" {
-            office(t)
-        } else {
-            !office(t)
-        };
-        silenced || inhibited || window
-    }
-
-    fn change(&mut self, a: &'static Alarm, firing: bool, now: DateTime<Utc>, f: &mut Figures) {
-        self.firing.insert(a.name, firing);
-        for r in RECEIVERS {
-            let muted = self.muted(r, a, now);
-            let o = self.owed.entry((r, a.name)).or_default();
-            if firing {
-                o.due = Some(now);
-                o.anchors.clear();
-                if muted {
-                    f.held += 1;
-                }
-            } else {
-                o.due = None;
-            }
-        }
-    }
-
-    /// Checks what the receivers showed since the last step, then what is overdue.
-    fn check(&mut self, sim: &Sim, desk: &Desk, f: &mut Figures) {
-        let now = sim.now();
-        let shown: Vec<Delivery> = lock(&desk.shown)[self.seen..].to_vec();
-        self.seen += shown.len();
-        for d in shown {
-            let Some(a) = alarm(d.alarm) else { continue };
-            f.delivered += 1;
-            let muted = self.muted(d.receiver, a, d.at);
-            sim.check(
-                "alarm-fanout week: nothing silenced, inhibited or outside its window is delivered while muted",
-                !muted,
-                || format!("{} got {} ({}) at {}", d.receiver, d.alarm, if d.firing { "ALARM" } else { "OK" }, d.at),
-            );
-            let firing = self.firing.get(a.name).copied().unwrap_or(false);
-            let o = self.owed.entry((d.receiver, a.name)).or_default();
-            if d.firing {
-                sim.check(
-                    "alarm-fanout week: no ALARM or reminder after the OK",
-                    firing,
-                    || {
-                        format!(
-                            "{} got {} firing at {}, after its OK",
-                            d.receiver, d.alarm, d.at
-                        )
-                    },
-                );
-                sim.check(
-                    "alarm-fanout week: PagerDuty gets no reminders",
-                    !(d.receiver == "pager" && d.reminder),
-                    || format!("pager got a reminder of {} at {}", d.alarm, d.at),
-                );
-                sim.check(
-                    "alarm-fanout week: a firing message only when owed (no reminder before repeat_interval, one trigger per episode)",
-                    o.due
-                        .is_some_and(|due| due <= d.at + chrono::Duration::seconds(SLACK)),
-                    || format!("{} got {} at {} (reminder {}), next due {:?}", d.receiver, d.alarm, d.at, d.reminder, o.due),
-                );
-                if o.due
-                    .is_some_and(|due| o.unmuted_since.is_none_or(|u| u > due))
-                {
-                    f.released += 1;
-                }
-                f.reminders += u64::from(d.reminder);
-                o.due = (d.receiver != "pager").then(|| d.at + chrono::Duration::seconds(REPEAT));
-                o.anchors.push(d.id.clone());
-            } else if d.receiver != "pager" && !o.anchors.is_empty() {
-                let reply = d.reply_to.as_ref().is_some_and(|r| o.anchors.contains(r));
-                sim.check(
-                    "alarm-fanout week: every OK in Telegram and Slack is a reply to its ALARM",
-                    reply,
-                    || {
-                        format!(
-                            "{} OK of {} at {} replies to {:?}, its ALARM messages are {:?}",
-                            d.receiver, d.alarm, d.at, d.reply_to, o.anchors
-                        )
-                    },
-                );
-                f.replies += u64::from(reply);
-            }
-        }
-        for a in &ALARMS {
-            let firing = self.firing.get(a.name).copied().unwrap_or(false);
-            for r in RECEIVERS {
-                let muted = self.muted(r, a, now);
-                let o = self.owed.entry((r, a.name)).or_default();
-                if muted {
-                    o.unmuted_since = None;
-                    continue;
-                }
-                let since = *o.unmuted_since.get_or_insert(now);
-                let Some(due) = o.due.filter(|due| firing && *due <= now) else {
-                    continue;
-                };
-                let owed_since = due.max(since);
-                sim.check(
-                    "alarm-fanout week: what fires is delivered within one sweep of being owed (mute ended, repeat_interval passed)",
-                    (now - owed_since).num_seconds() <= SWEEP + SLACK,
-                    || format!("{r} still lacks {} at {now}, owed since {owed_since}", a.name),
-                );
-            }
-        }
     }
 }
 
