@@ -7,12 +7,10 @@ use sim::scenarios::alarm_fanout_week;
 /// maintenance silence, an inhibition by a critical database alarm, hourly reminders,
 /// threaded OKs, the sweep every 5 minutes.
 ///
-/// Ignored until alarm-fanout is fixed: the violation it finds (seed 1, 2026-10-22
-/// 07:00 UTC) is a notice held while muted (time window, inhibition, silence) and released
-/// by the sweep, followed in the same or the next sweep by a reminder, as if the release
-/// were not a send that restarts `repeat_interval`.
+/// It found that a notice held while muted (time window, inhibition, silence) and released
+/// by the sweep was followed within a sweep by a reminder: the release did not restart
+/// `repeat_interval` (seed 1, 2026-10-22 07:00 UTC). The sweep now restarts it.
 #[test]
-#[ignore = "finds a violation in alarm-fanout: a held ALARM released after a mute is followed within a sweep by a reminder (repeat_interval not restarted by the release); replay: scripts/sim.sh --scenario alarm-fanout-on-call-week --seed 1"]
 fn alarm_fanout_on_call_week() {
     let (summary, f) = alarm_fanout_week::run(2);
     println!(

@@ -77,6 +77,46 @@ impl<
         }
     }
 
+    /// After the sweep delivered a held ALARM to `sent` (its mute ended), their reminders
+    /// count from now, not from the ALARM: a receiver that was muted for longer than its
+    /// `repeat_interval` would otherwise get a reminder right after the ALARM itself.
+    /// Conditional on the reminder's due time, like a reminder's own claim; if another
+    /// sweep moved it meanwhile, that sweep's record stands.
+    pub(crate) async fn restart_reminders(
+        &self,
+        subject: &str,
+        notice: &crate::notice::Notice,
+        sent: &[String],
+        routing: &Routing,
+        invocation: &Invocation,
+    ) -> Result<(), Error> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let Some(alarm) = notice.alarm() else {
+            return Ok(());
+        };
+        let Some(reminder) = self.store.reminder(subject).await? else {
+            return Ok(());
+        };
+        if reminder.notice.id != notice.id {
+            return Ok(());
+        }
+        let (severity, tags) = self.severity.resolve_with_tags(alarm).await;
+        let facts = Facts::of(notice, Some(severity)).with_tags(&tags);
+        let every = intervals(routing, &routing.matches(&facts));
+        let now_ms = invocation.now().timestamp_millis();
+        let mut last = reminder.last_sent_ms.clone();
+        for r in sent.iter().filter(|r| every.contains_key(*r)) {
+            last.insert(r.clone(), now_ms);
+        }
+        let next = next_due(&every, reminder.since_ms, &last);
+        self.store
+            .claim(subject, reminder.due_ms, next, &last)
+            .await
+            .map(|_| ())
+    }
+
     /// Sends every due reminder (the sweep); the rest waits for the next sweep when the
     /// deadline is near.
     pub async fn remind(

@@ -150,6 +150,11 @@ pub trait ReminderStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Drops the subject's reminder (its alarm left ALARM).
     fn cancel(&self, subject: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// The subject's scheduled reminder, due or not.
+    fn reminder(
+        &self,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<Reminder>, Error>> + Send;
 }
 
 /// Reminders in memory (unit tests, the simulation), with the same conditions.
@@ -211,6 +216,10 @@ impl ReminderStore for MemoryReminders {
         self.locked().remove(subject);
         Ok(())
     }
+
+    async fn reminder(&self, subject: &str) -> Result<Option<Reminder>, Error> {
+        Ok(self.get(subject))
+    }
 }
 
 impl ReminderStore for crate::store::MemoryStore {
@@ -236,6 +245,10 @@ impl ReminderStore for crate::store::MemoryStore {
 
     async fn cancel(&self, subject: &str) -> Result<(), Error> {
         self.reminders.cancel(subject).await
+    }
+
+    async fn reminder(&self, subject: &str) -> Result<Option<Reminder>, Error> {
+        self.reminders.reminder(subject).await
     }
 }
 

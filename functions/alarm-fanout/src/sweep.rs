@@ -57,6 +57,12 @@ impl<
             }
             match self.handle_notice(&h.notice, routing, invocation).await {
                 Ok(report) => {
+                    if let Err(e) = self
+                        .restart_reminders(&h.subject, &h.notice, &report.sent, routing, invocation)
+                        .await
+                    {
+                        errors.push(e);
+                    }
                     if report.held.is_empty() {
                         if let Err(e) = self.store.release_held(&h.subject, &h.notice.id).await {
                             errors.push(e);

@@ -201,4 +201,25 @@ impl ReminderStore for DynamoStore {
         // Without its index entry no sweep finds the item, which expires by its TTL.
         self.set_index(subject, None, None).await.map(|_| ())
     }
+
+    async fn reminder(&self, subject: &str) -> Result<Option<Reminder>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(INDEX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_err("GetItem (reminder index)"))?;
+        let due = out
+            .item
+            .unwrap_or_default()
+            .get(&index_attribute(subject))
+            .and_then(number);
+        match due {
+            Some(due_ms) => self.reminder_item(subject, due_ms).await,
+            None => Ok(None),
+        }
+    }
 }
