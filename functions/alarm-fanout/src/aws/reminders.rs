@@ -32,6 +32,25 @@ fn number(v: &AttributeValue) -> Option<i64> {
 }
 
 impl DynamoStore {
+    /// The index item: every scheduled subject and its due time (ms).
+    async fn index(&self) -> Result<BTreeMap<String, i64>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(INDEX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_err("GetItem (reminder index)"))?;
+        Ok(out
+            .item
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("r:")?.to_string(), number(&v)?)))
+            .collect())
+    }
+
     async fn reminder_item(&self, subject: &str, due_ms: i64) -> Result<Option<Reminder>, Error> {
         let out = self
             .client
@@ -130,20 +149,10 @@ impl ReminderStore for DynamoStore {
     }
 
     async fn due_reminders(&self, now_ms: i64) -> Result<Vec<Reminder>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem (reminder index)"))?;
-        let due: Vec<(String, i64)> = out
-            .item
-            .unwrap_or_default()
+        let due: Vec<(String, i64)> = self
+            .index()
+            .await?
             .into_iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("r:")?.to_string(), number(&v)?)))
             .filter(|(_, due)| *due <= now_ms)
             .collect();
         let mut reminders = Vec::with_capacity(due.len());
@@ -203,21 +212,7 @@ impl ReminderStore for DynamoStore {
     }
 
     async fn reminder(&self, subject: &str) -> Result<Option<Reminder>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem (reminder index)"))?;
-        let due = out
-            .item
-            .unwrap_or_default()
-            .get(&index_attribute(subject))
-            .and_then(number);
-        match due {
+        match self.index().await?.get(subject).copied() {
             Some(due_ms) => self.reminder_item(subject, due_ms).await,
             None => Ok(None),
         }
