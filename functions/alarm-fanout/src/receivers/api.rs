@@ -82,18 +82,6 @@ impl ReqwestApi {
     }
 }
 
-fn transport_error(err: reqwest::Error) -> TransportError {
-    match HttpError::transport("", err) {
-        HttpError::Transport {
-            reason, timed_out, ..
-        } => TransportError { reason, timed_out },
-        other => TransportError {
-            reason: other.to_string(),
-            timed_out: false,
-        },
-    }
-}
-
 impl Api for ReqwestApi {
     fn send<'a>(
         &'a self,
@@ -126,10 +114,13 @@ impl Api for ReqwestApi {
                         .body(data)
                 }
             };
-            let response = builder.send().await.map_err(transport_error)?;
+            let response = builder.send().await.map_err(TransportError::from_reqwest)?;
             let status = response.status().as_u16();
             let retry_after = groundcrew::http::retry_after(response.headers());
-            let body = response.text().await.map_err(transport_error)?;
+            let body = response
+                .text()
+                .await
+                .map_err(TransportError::from_reqwest)?;
             Ok(HttpAnswer {
                 status,
                 retry_after,
