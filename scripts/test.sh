@@ -11,14 +11,21 @@ started=$(date +%s)
 tests_passed=0; tests_failed=0
 stages=(); failed_stages=()
 
+disk() { # free space on target/'s disk, and target/'s size: a full disk fails a build
+  local free used
+  free=$(df -Pk "$ROOT" | awk 'NR == 2 { printf "%.1f GB free", $4 / 1048576 }')
+  used=$(du -sk "$ROOT/target" 2>/dev/null | awk '{ printf "target/ %.1f GB", $1 / 1048576 }')
+  echo "${used:-target/ empty}, $free"
+}
+
 stage() { # name command...
   local name=$1; shift
   local t0; t0=$(date +%s)
   say "$name"
   if "$@"; then
-    stages+=("$name ok ($(( $(date +%s) - t0 )) s)")
+    stages+=("$name ok ($(( $(date +%s) - t0 )) s; $(disk))")
   else
-    stages+=("$name FAILED ($(( $(date +%s) - t0 )) s)")
+    stages+=("$name FAILED ($(( $(date +%s) - t0 )) s; $(disk))")
     failed_stages+=("$name")
   fi
 }
@@ -84,6 +91,7 @@ templates() {
   return "$rc"
 }
 
+echo "disk at start: $(disk)"
 stage "set-up" scripts/setup.sh || true
 if [ ${#failed_stages[@]} -gt 0 ]; then
   echo "summary: 0 passed, 1 failed (set-up failed; nothing else can run)"
