@@ -7,8 +7,6 @@ LOCAL_AWS_PORT="${LOCAL_AWS_PORT:-4566}"
 STANDIN_PORT="${STANDIN_PORT:-4580}"
 export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# No jitter-entropy in aws-lc: it adds milliseconds to every cold start (docs/reference.md).
-export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 # Keep sam from asking for telemetry consent or checking for updates.
 export SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_TELEMETRY=1
 mkdir -p "$LOCAL"
