@@ -1,5 +1,6 @@
-//! Time windows (`time_intervals`): named sets of weekdays and times of day in a time zone,
-//! as Alertmanager's, which make a route active or muted.
+//! Time windows (`time_intervals`): named sets of weekdays, times of day, days of the
+//! month, months and years in a time zone, as Alertmanager's, which make a route active or
+//! muted.
 //!
 //! ```yaml
 //! time_intervals:
@@ -7,18 +8,23 @@
 //!     - weekdays: ["monday:friday"]
 //!       times: [{start_time: "09:00", end_time: "18:00"}]
 //!       location: Europe/Berlin
+//!   month-end-close:
+//!     - days_of_month: ["-3:-1"]
+//!       months: ["march", "june:july", "12"]
+//!       years: ["2026:2027"]
 //! ```
 //!
 //! An instant is turned into the interval's local time with the IANA time-zone database
-//! (`chrono-tz`) before the weekday and the time of day are compared, so "09:00" is nine in
-//! the morning on both sides of a daylight-saving change: no window shifts by an hour twice
-//! a year. A local time that a spring-forward skips never happens; one that a fall-back
-//! repeats happens twice, and is inside the window both times. A named set contains an
-//! instant when one of its intervals does; an interval, when every field it gives does.
+//! (`chrono-tz`) before any field is compared, so "09:00" is nine in the morning on both
+//! sides of a daylight-saving change, and a month ends at local midnight: no window shifts
+//! by an hour twice a year. A local time that a spring-forward skips never happens; one
+//! that a fall-back repeats happens twice, and is inside the window both times. A named
+//! set contains an instant when one of its intervals does; an interval, when every field
+//! it gives does.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -29,22 +35,51 @@ pub struct RawTimeRange {
     end_time: String,
 }
 
+/// A list entry people write either as a number (`days_of_month: [1, -1]`) or as text
+/// (`"1:7"`, `"march"`): both are read as text and parsed alike.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawRange {
+    Number(i64),
+    Text(String),
+}
+
+impl RawRange {
+    fn text(&self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(t) => t.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInterval {
     #[serde(default)]
-    weekdays: Option<Vec<String>>,
+    weekdays: Option<Vec<RawRange>>,
     #[serde(default)]
     times: Option<Vec<RawTimeRange>>,
+    #[serde(default)]
+    days_of_month: Option<Vec<RawRange>>,
+    #[serde(default)]
+    months: Option<Vec<RawRange>>,
+    #[serde(default)]
+    years: Option<Vec<RawRange>>,
     #[serde(default)]
     location: Option<String>,
 }
 
-/// One interval: weekday ranges and minute-of-day ranges `[start, end)` in a time zone.
+/// One interval: inclusive ranges of weekdays, days of the month (negative ones count from
+/// the month's end), months and years, and minute-of-day ranges `[start, end)`, in a time
+/// zone. A field left out is every value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interval {
     weekdays: Option<Vec<(Weekday, Weekday)>>,
     times: Option<Vec<(u32, u32)>>,
+    days_of_month: Option<Vec<(i32, i32)>>,
+    months: Option<Vec<(u32, u32)>>,
+    years: Option<Vec<(i32, i32)>>,
     location: Tz,
 }
 
@@ -58,6 +93,49 @@ fn weekday(field: &str, text: &str) -> Result<Weekday, String> {
         .map_err(|_| format!("{field}: {text:?} is not a weekday such as monday"))
 }
 
+/// 1 to 31, or -1 (the last day) to -31.
+fn day_of_month(field: &str, text: &str) -> Result<i32, String> {
+    match text.trim().parse::<i32>() {
+        Ok(d) if (1..=31).contains(&d.abs()) => Ok(d),
+        _ => Err(format!(
+            "{field}: {text:?} is not a day of the month (1 to 31, or -1 to -31 counting back from the month's last day)"
+        )),
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// `january` to `december` (any case), or 1 to 12.
+fn month(field: &str, text: &str) -> Result<u32, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let by_name = MONTHS.iter().position(|m| *m == t).map(|i| i as u32 + 1);
+    let by_number = t.parse::<u32>().ok().filter(|m| (1..=12).contains(m));
+    by_name.or(by_number).ok_or_else(|| {
+        format!("{field}: {text:?} is not a month (january to december, or 1 to 12)")
+    })
+}
+
+/// A year of the common era, written with four digits.
+fn year(field: &str, text: &str) -> Result<i32, String> {
+    match text.trim().parse::<i32>() {
+        Ok(y) if (1000..=9999).contains(&y) => Ok(y),
+        _ => Err(format!("{field}: {text:?} is not a year such as 2026")),
+    }
+}
+
 /// `HH:MM`, from `00:00` to `24:00`, as minutes after midnight.
 fn minutes(field: &str, text: &str) -> Result<u32, String> {
     let bad = || format!("{field}: {text:?} is not a time of day HH:MM (00:00 to 24:00)");
@@ -69,52 +147,109 @@ fn minutes(field: &str, text: &str) -> Result<u32, String> {
     Ok(h * 60 + m)
 }
 
+/// The shape every list field shares: absent is every value, empty is a mistake, and each
+/// entry is checked with its own field name (`<at>.<name>[i]`).
+fn list<R, T>(
+    at: &str,
+    name: &str,
+    raw: Option<Vec<R>>,
+    item: impl Fn(&str, &R) -> Result<T, String>,
+) -> Result<Option<Vec<T>>, String> {
+    let Some(entries) = raw else {
+        return Ok(None);
+    };
+    if entries.is_empty() {
+        return Err(format!(
+            "{at}.{name}: empty list (leave it out for no restriction)"
+        ));
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, r)| item(&format!("{at}.{name}[{i}]"), r))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// A list of `a` or `a:b` entries, each end parsed by `one`. `ordered` refuses a range
+/// whose start comes after its end (days of the month of one sign, years); the others
+/// wrap (`friday:monday`, `november:february`).
+fn ranges<T: Copy>(
+    at: &str,
+    name: &str,
+    raw: Option<Vec<RawRange>>,
+    one: fn(&str, &str) -> Result<T, String>,
+    ordered: fn(T, T) -> bool,
+) -> Result<Option<Vec<(T, T)>>, String> {
+    list(at, name, raw, |field, r| {
+        let text = r.text();
+        let (a, b) = match text.split_once(':') {
+            Some((a, b)) => (one(field, a)?, one(field, b)?),
+            None => {
+                let v = one(field, &text)?;
+                (v, v)
+            }
+        };
+        if !ordered(a, b) {
+            return Err(format!(
+                "{field}: {text:?} starts after it ends (write the earlier one first)"
+            ));
+        }
+        Ok((a, b))
+    })
+}
+
+/// Whether `value` is in the inclusive range, wrapping past the end when `a > b`.
+fn in_wrapping(value: u32, (a, b): (u32, u32)) -> bool {
+    if a <= b {
+        (a..=b).contains(&value)
+    } else {
+        value >= a || value <= b
+    }
+}
+
+/// Ranges that may wrap accept any two ends.
+fn any<T>(_: T, _: T) -> bool {
+    true
+}
+
+/// The number of days in a month of a year (February by the leap-year rule).
+fn days_in(year: i32, month: u32) -> i32 {
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    next.and_then(|n| n.pred_opt())
+        .map_or(31, |last| last.day() as i32)
+}
+
 impl Interval {
     fn build(at: &str, raw: RawInterval) -> Result<Self, String> {
-        let weekdays = raw
-            .weekdays
-            .map(|days| {
-                if days.is_empty() {
-                    return Err(format!(
-                        "{at}.weekdays: empty list (leave it out for every day)"
-                    ));
-                }
-                days.iter()
-                    .enumerate()
-                    .map(|(i, d)| {
-                        let field = format!("{at}.weekdays[{i}]");
-                        match d.split_once(':') {
-                            Some((a, b)) => Ok((weekday(&field, a)?, weekday(&field, b)?)),
-                            None => weekday(&field, d).map(|w| (w, w)),
-                        }
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let times = raw
-            .times
-            .map(|ranges| {
-                if ranges.is_empty() {
-                    return Err(format!("{at}.times: empty list (leave it out for all day)"));
-                }
-                ranges
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        let field = format!("{at}.times[{i}]");
-                        let start = minutes(&format!("{field}.start_time"), &r.start_time)?;
-                        let end = minutes(&format!("{field}.end_time"), &r.end_time)?;
-                        if start >= end {
-                            return Err(format!(
-                                "{field}: start_time {:?} is not before end_time {:?} (split a range over midnight in two)",
-                                r.start_time, r.end_time
-                            ));
-                        }
-                        Ok((start, end))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
+        let weekdays = ranges(at, "weekdays", raw.weekdays, weekday, any)?;
+        // Two days of one sign must be in order; `1:-1` (the whole month) mixes them and
+        // is resolved per month.
+        let day_order = |a: i32, b: i32| a.signum() != b.signum() || a <= b;
+        let days_of_month = ranges(
+            at,
+            "days_of_month",
+            raw.days_of_month,
+            day_of_month,
+            day_order,
+        )?;
+        let months = ranges(at, "months", raw.months, month, any)?;
+        let years = ranges(at, "years", raw.years, year, |a, b| a <= b)?;
+        let times = list(at, "times", raw.times, |field, r: &RawTimeRange| {
+            let start = minutes(&format!("{field}.start_time"), &r.start_time)?;
+            let end = minutes(&format!("{field}.end_time"), &r.end_time)?;
+            if start >= end {
+                return Err(format!(
+                    "{field}: start_time {:?} is not before end_time {:?} (split a range over midnight in two)",
+                    r.start_time, r.end_time
+                ));
+            }
+            Ok((start, end))
+        })?;
         let location = match raw.location.as_deref().map(str::trim) {
             None | Some("UTC") => Tz::UTC,
             Some(name) => name.parse::<Tz>().map_err(|_| {
@@ -124,6 +259,9 @@ impl Interval {
         Ok(Self {
             weekdays,
             times,
+            days_of_month,
+            months,
+            years,
             location,
         })
     }
@@ -132,20 +270,33 @@ impl Interval {
         let local = at.with_timezone(&self.location);
         let day = local.weekday().num_days_from_monday();
         let minute = local.hour() * 60 + local.minute();
+        let (year, month) = (local.year(), local.month());
+        // A negative day counts back from the month's last day (-1 is the last), so it
+        // moves with the month's length: -1 is 28 February 2026 and 29 February 2028.
+        let last = days_in(year, month);
+        let resolve = |d: i32| if d < 0 { last + d + 1 } else { d };
+        let date = local.day() as i32;
         self.weekdays.as_ref().is_none_or(|ranges| {
             ranges.iter().any(|(a, b)| {
-                let (a, b) = (a.num_days_from_monday(), b.num_days_from_monday());
-                // `friday:monday` wraps over the weekend.
-                if a <= b {
-                    (a..=b).contains(&day)
-                } else {
-                    day >= a || day <= b
-                }
+                in_wrapping(day, (a.num_days_from_monday(), b.num_days_from_monday()))
             })
         }) && self
             .times
             .as_ref()
             .is_none_or(|ranges| ranges.iter().any(|(s, e)| (*s..*e).contains(&minute)))
+            && self.days_of_month.as_ref().is_none_or(|ranges| {
+                ranges
+                    .iter()
+                    .any(|(a, b)| (resolve(*a)..=resolve(*b)).contains(&date))
+            })
+            && self
+                .months
+                .as_ref()
+                .is_none_or(|ranges| ranges.iter().any(|r| in_wrapping(month, *r)))
+            && self
+                .years
+                .as_ref()
+                .is_none_or(|ranges| ranges.iter().any(|(a, b)| (*a..=*b).contains(&year)))
     }
 }
 
@@ -307,5 +458,158 @@ long-weekend:
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown field `weekday`"), "{err}");
+    }
+
+    const CALENDAR: &str = r#"
+last-day:
+  - days_of_month: [-1]
+    location: Europe/Berlin
+month-end:
+  - days_of_month: ["-3:-1"]
+first-week-or-fifteenth:
+  - days_of_month: ["1:7", 15]
+whole-month:
+  - days_of_month: ["1:-1"]
+thirty-first:
+  - days_of_month: [31]
+winter:
+  - months: ["november:february"]
+quarter-ends:
+  - months: [march, "JUNE", 9, "december"]
+    days_of_month: [-1]
+    times: [{start_time: "17:00", end_time: "24:00"}]
+    location: America/New_York
+rollout:
+  - years: ["2026:2027"]
+    months: ["3"]
+  - years: [2029]
+"#;
+
+    #[test]
+    fn negative_days_count_back_from_each_months_end_leap_years_included() {
+        let w = windows(CALENDAR).unwrap();
+        // -1 in UTC-based "month-end" (-3:-1): February has 28 days in 2026, 29 in 2028.
+        assert!(!w.contains("month-end", utc("2026-02-25T12:00:00Z")));
+        assert!(w.contains("month-end", utc("2026-02-26T00:00:00Z")));
+        assert!(w.contains("month-end", utc("2026-02-28T23:59:00Z")));
+        assert!(!w.contains("month-end", utc("2028-02-26T12:00:00Z")));
+        assert!(w.contains("month-end", utc("2028-02-27T00:00:00Z")));
+        assert!(w.contains("month-end", utc("2028-02-29T12:00:00Z")));
+        // 2100 is not a leap year (divisible by 100, not by 400); 2000 was.
+        assert!(w.contains("month-end", utc("2100-02-26T12:00:00Z")));
+        assert!(!w.contains("month-end", utc("2000-02-26T12:00:00Z")));
+        // April has 30 days, so -3 is the 28th; December's is the 29th.
+        assert!(!w.contains("month-end", utc("2026-04-27T23:59:00Z")));
+        assert!(w.contains("month-end", utc("2026-04-28T00:00:00Z")));
+        assert!(!w.contains("month-end", utc("2026-12-28T23:59:00Z")));
+        assert!(w.contains("month-end", utc("2026-12-31T23:59:00Z")));
+        assert!(!w.contains("month-end", utc("2027-01-01T00:00:00Z")));
+        // 31 happens only in months that have one; 1:-1 is every day.
+        assert!(w.contains("thirty-first", utc("2026-03-31T12:00:00Z")));
+        for month in 1..=12 {
+            let last = days_in(2026, month);
+            let first = utc(&format!("2026-{month:02}-01T00:00:00Z"));
+            assert!(w.contains("whole-month", first), "{month}");
+            let end = utc(&format!("2026-{month:02}-{last:02}T12:00:00Z"));
+            assert!(w.contains("whole-month", end), "{month}");
+            assert_eq!(w.contains("thirty-first", end), last == 31, "{month}");
+        }
+        assert!(w.contains("first-week-or-fifteenth", utc("2026-06-07T12:00:00Z")));
+        assert!(!w.contains("first-week-or-fifteenth", utc("2026-06-08T12:00:00Z")));
+        assert!(w.contains("first-week-or-fifteenth", utc("2026-06-15T12:00:00Z")));
+    }
+
+    #[test]
+    fn a_month_ends_at_local_midnight_on_both_sides_of_the_clock_changes() {
+        let w = windows(CALENDAR).unwrap();
+        // Berlin in summer time (UTC+2): 31 March ends at 22:00 UTC.
+        assert!(!w.contains("last-day", utc("2026-03-30T21:59:00Z")));
+        assert!(w.contains("last-day", utc("2026-03-30T22:00:00Z")));
+        assert!(w.contains("last-day", utc("2026-03-31T21:59:00Z")));
+        assert!(!w.contains("last-day", utc("2026-03-31T22:00:00Z")));
+        // Back in winter time (UTC+1) after 25 October: 31 October ends at 23:00 UTC.
+        assert!(!w.contains("last-day", utc("2026-10-30T22:59:00Z")));
+        assert!(w.contains("last-day", utc("2026-10-30T23:00:00Z")));
+        assert!(w.contains("last-day", utc("2026-10-31T22:59:00Z")));
+        assert!(!w.contains("last-day", utc("2026-10-31T23:00:00Z")));
+        // New York, a quarter's last day from 17:00 local: in June on daylight time (UTC-4),
+        // in December on standard time (UTC-5). Either way the window runs past midnight UTC
+        // into the next month's first day, because the month is the local one.
+        assert!(!w.contains("quarter-ends", utc("2026-06-30T20:59:00Z")));
+        assert!(w.contains("quarter-ends", utc("2026-06-30T21:00:00Z")));
+        assert!(w.contains("quarter-ends", utc("2026-07-01T03:59:00Z")));
+        assert!(!w.contains("quarter-ends", utc("2026-07-01T04:00:00Z")));
+        assert!(!w.contains("quarter-ends", utc("2026-12-31T21:59:00Z")));
+        assert!(w.contains("quarter-ends", utc("2026-12-31T22:00:00Z")));
+        assert!(w.contains("quarter-ends", utc("2027-01-01T04:59:00Z")));
+        assert!(!w.contains("quarter-ends", utc("2027-01-01T05:00:00Z")));
+        // Not a quarter's month, and not its last day.
+        assert!(!w.contains("quarter-ends", utc("2026-05-31T22:00:00Z")));
+        assert!(!w.contains("quarter-ends", utc("2026-06-29T22:00:00Z")));
+    }
+
+    #[test]
+    fn months_wrap_over_the_new_year_and_years_bound_an_interval() {
+        let w = windows(CALENDAR).unwrap();
+        assert!(w.contains("winter", utc("2026-11-01T00:00:00Z")));
+        assert!(w.contains("winter", utc("2027-01-15T00:00:00Z")));
+        assert!(w.contains("winter", utc("2028-02-29T23:59:00Z")));
+        assert!(!w.contains("winter", utc("2028-03-01T00:00:00Z")));
+        assert!(!w.contains("winter", utc("2026-10-31T23:59:00Z")));
+        // rollout: March of 2026 or 2027, or any time in 2029.
+        assert!(w.contains("rollout", utc("2026-03-10T00:00:00Z")));
+        assert!(w.contains("rollout", utc("2027-03-31T23:59:00Z")));
+        assert!(!w.contains("rollout", utc("2028-03-10T00:00:00Z")));
+        assert!(!w.contains("rollout", utc("2026-04-01T00:00:00Z")));
+        assert!(w.contains("rollout", utc("2029-08-01T00:00:00Z")));
+        assert!(!w.contains("rollout", utc("2030-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn calendar_errors_name_the_field_and_the_value() {
+        let cases = [
+            (
+                "x: [{days_of_month: [0]}]",
+                "time_intervals.x[0].days_of_month[0]: \"0\" is not a day of the month",
+            ),
+            (
+                "x: [{days_of_month: [\"1:7\", \"-32\"]}]",
+                "time_intervals.x[0].days_of_month[1]: \"-32\" is not a day of the month",
+            ),
+            (
+                "x: [{days_of_month: [\"10:5\"]}]",
+                "time_intervals.x[0].days_of_month[0]: \"10:5\" starts after it ends",
+            ),
+            (
+                "x: [{days_of_month: [\"-1:-3\"]}]",
+                "time_intervals.x[0].days_of_month[0]: \"-1:-3\" starts after it ends",
+            ),
+            (
+                "x: [{months: [march, smarch]}]",
+                "time_intervals.x[0].months[1]: \"smarch\" is not a month",
+            ),
+            (
+                "x: [{months: [\"13\"]}]",
+                "time_intervals.x[0].months[0]: \"13\" is not a month",
+            ),
+            (
+                "x: [{years: [\"2027:2026\"]}]",
+                "time_intervals.x[0].years[0]: \"2027:2026\" starts after it ends",
+            ),
+            (
+                "x: [{years: [26]}]",
+                "time_intervals.x[0].years[0]: \"26\" is not a year",
+            ),
+            (
+                "x: [{months: []}]",
+                "time_intervals.x[0].months: empty list",
+            ),
+        ];
+        for (doc, wanted) in cases {
+            let err = windows(doc).unwrap_err();
+            assert!(err.contains(wanted), "wanted {wanted:?} in {err}");
+        }
+        // Mixed signs are resolved per month: 1:-1 is the whole month, not an error.
+        assert!(windows("x: [{days_of_month: [\"1:-1\", \"-10:25\"]}]").is_ok());
     }
 }
