@@ -104,36 +104,45 @@ impl Route {
         check_receivers: CheckNames<'_>,
         check_intervals: CheckNames<'_>,
     ) -> Result<Self, String> {
-        let receivers = match raw.receivers {
-            Some(list) => {
-                check_receivers(&format!("{path}.receivers"), &list)?;
-                list
-            }
-            None => inherited.receivers.clone(),
-        };
-        let repeat_interval = match raw.repeat_interval {
-            Some(text) => {
-                Some(parse_duration(&text).map_err(|e| format!("{path}.repeat_interval: {e}"))?)
-            }
-            None => inherited.repeat_interval,
-        };
-        let intervals =
-            |field: &str, names: Option<Vec<String>>, inherited: &Vec<String>| match names {
-                Some(list) => check_intervals(&format!("{path}.{field}"), &list).map(|()| list),
-                None => Ok(inherited.clone()),
-            };
+        // Every setting has one shape: given, it is checked under its own field name;
+        // left out, it is the parent's.
+        fn inherit<R, T: Clone>(
+            field: String,
+            given: Option<R>,
+            parent: &T,
+            check: impl FnOnce(&str, R) -> Result<T, String>,
+        ) -> Result<T, String> {
+            given.map_or_else(|| Ok(parent.clone()), |v| check(&field, v))
+        }
+        fn names<'c>(
+            check: CheckNames<'c>,
+        ) -> impl FnOnce(&str, Vec<String>) -> Result<Vec<String>, String> + 'c {
+            move |field, list| check(field, &list).map(|()| list)
+        }
         let settings = Settings {
-            receivers,
-            repeat_interval,
-            active_time_intervals: intervals(
-                "active_time_intervals",
+            receivers: inherit(
+                format!("{path}.receivers"),
+                raw.receivers,
+                &inherited.receivers,
+                names(check_receivers),
+            )?,
+            repeat_interval: inherit(
+                format!("{path}.repeat_interval"),
+                raw.repeat_interval,
+                &inherited.repeat_interval,
+                |field, text| super::parse::duration_field(field, Some(text)),
+            )?,
+            active_time_intervals: inherit(
+                format!("{path}.active_time_intervals"),
                 raw.active_time_intervals,
                 &inherited.active_time_intervals,
+                names(check_intervals),
             )?,
-            mute_time_intervals: intervals(
-                "mute_time_intervals",
+            mute_time_intervals: inherit(
+                format!("{path}.mute_time_intervals"),
                 raw.mute_time_intervals,
                 &inherited.mute_time_intervals,
+                names(check_intervals),
             )?,
         };
         let matchers = Matchers::build(&format!("{path}.match"), raw.matchers)?;
