@@ -4,11 +4,13 @@
 //! bucket is one number that a conditional write can replace.
 //!
 //! The limits (docs/reference.md, "Receivers"): Telegram about 1 message a second per chat
-//! and about 20 a minute per group or channel; Slack about 1 message a second per webhook.
+//! and about 20 a minute per group or channel; Slack about 1 message a second per webhook;
+//! a Teams webhook at most 4 requests a second, 60 in 30 s, 100 an hour, 150 in two hours
+//! and 1,800 a day (Microsoft's "Rate limiting for connectors", README "Teams").
 //! A bucket of `burst` tokens refilled one per `interval` lets through at most
 //! `burst + window / interval` messages in any window, so a group's minute bucket is 10
 //! tokens refilled one per 6 s: never more than 20 in any minute, 10 at once after a quiet
-//! spell. PagerDuty, Google Chat, SNS and webhooks are not paced here (their limits are far
+//! spell. PagerDuty, Google Chat, SNS and plain webhooks are not paced here (their limits are far
 //! above what one alarm stream sends; their 429s are retried as before).
 
 use std::time::Duration;
@@ -36,6 +38,13 @@ pub const PER_SECOND: Limit = Limit::new(1, 1_000);
 /// About 20 messages a minute to one Telegram group or channel: 10 + 60 s / 6 s = 20.
 pub const GROUP_PER_MINUTE: Limit = Limit::new(10, 6_000);
 
+/// At most 4 requests in any second to one Teams webhook: one every 250 ms.
+pub const TEAMS_PER_SECOND: Limit = Limit::new(1, 250);
+/// A Teams webhook's hour: 50 + 3,600 s / 72 s = 100 in any hour. The same bucket keeps
+/// the other windows too: at most 50 in 30 s (limit 60), 50 + 7,200 / 72 = 150 in two
+/// hours (limit 150), 50 + 86,400 / 72 = 1,250 in a day (limit 1,800).
+pub const TEAMS_PER_HOUR: Limit = Limit::new(50, 72_000);
+
 /// The limits a receiver is paced by (empty: not paced).
 pub fn limits(receiver: &Receiver) -> &'static [Limit] {
     match receiver {
@@ -46,14 +55,15 @@ pub fn limits(receiver: &Receiver) -> &'static [Limit] {
         } if *id > 0 => &[PER_SECOND],
         Receiver::Telegram { .. } => &[PER_SECOND, GROUP_PER_MINUTE],
         Receiver::Slack { .. } | Receiver::SlackBot { .. } => &[PER_SECOND],
+        Receiver::Teams { .. } => &[TEAMS_PER_SECOND, TEAMS_PER_HOUR],
         _ => &[],
     }
 }
 
 /// Whose budget a receiver's messages take: one per chat, whatever number of receivers
 /// (routes, topics, severities) post to it. A Telegram chat by its id; a Slack bot's
-/// channel by its name; a Slack webhook (one channel) by its secret; anything else by the
-/// receiver's own name.
+/// channel by its name; a Slack or Teams webhook (one channel each) by its secret; anything
+/// else by the receiver's own name.
 pub fn budget_key(name: &str, receiver: &Receiver) -> String {
     match receiver {
         Receiver::Telegram {
@@ -66,6 +76,7 @@ pub fn budget_key(name: &str, receiver: &Receiver) -> String {
         } => format!("telegram:{chat}"),
         Receiver::SlackBot { channel, .. } => format!("slack-channel:{channel}"),
         Receiver::Slack { webhook_url_secret } => format!("slack-webhook:{webhook_url_secret}"),
+        Receiver::Teams { webhook_url_secret } => format!("teams-webhook:{webhook_url_secret}"),
         _ => name.to_string(),
     }
 }
@@ -131,6 +142,39 @@ mod tests {
         assert!(sent.len() >= 100, "{}", sent.len());
     }
 
+    /// The most requests `sent` has in any window of `span_ms` starting at one of them.
+    fn most_in(sent: &[i64], span_ms: i64) -> usize {
+        (0..sent.len())
+            .map(|i| {
+                sent[i..]
+                    .iter()
+                    .take_while(|u| **u - sent[i] < span_ms)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_teams_webhook_stays_under_every_documented_window() {
+        // A day of sending as fast as the buckets allow.
+        let sent = drain(&[TEAMS_PER_SECOND, TEAMS_PER_HOUR], 86_400_000);
+        for (span_ms, limit) in [
+            (1_000, 4),
+            (30_000, 60),
+            (3_600_000, 100),
+            (7_200_000, 150),
+            (86_400_000, 1_800),
+        ] {
+            let most = most_in(&sent, span_ms);
+            assert!(most <= limit, "{most} in {span_ms} ms, limit {limit}");
+        }
+        // Not much slower than it must be: 4 a second at first, nearly the hour's 100.
+        assert_eq!(&sent[..5], &[0, 250, 500, 750, 1_000]);
+        assert!(most_in(&sent, 3_600_000) >= 95);
+        assert!(sent.len() >= 1_200, "{}", sent.len());
+    }
+
     #[test]
     fn an_empty_bucket_says_how_long_to_wait() {
         let state = take(&[], &[PER_SECOND], 5_000).unwrap();
@@ -149,12 +193,18 @@ mod tests {
             "other": {"type": "telegram", "chat_id": -200, "bot_token_secret": "t"},
             "s1": {"type": "slack", "webhook_url_secret": "s"},
             "s2": {"type": "slack", "webhook_url_secret": "s"},
+            "t1": {"type": "teams", "webhook_url_secret": "teams/ops"},
+            "t2": {"type": "teams", "webhook_url_secret": "teams/ops"},
+            "t3": {"type": "teams", "webhook_url_secret": "teams/db"},
             "pd": {"type": "pagerduty", "routing_key_secret": "p"}}, "default": "pd"}"#;
         let routing = crate::routing::Routing::parse(doc).unwrap();
         let key = |name: &str| budget_key(name, &routing.receivers[name]);
         assert_eq!(key("ops"), key("ops-db"));
         assert_ne!(key("ops"), key("other"));
         assert_eq!(key("s1"), key("s2"));
+        assert_eq!(key("t1"), key("t2"));
+        assert_ne!(key("t1"), key("t3"));
+        assert_ne!(key("t1"), key("s1"));
         assert_eq!(key("pd"), "pd");
     }
 
@@ -165,12 +215,20 @@ mod tests {
             "group": {"type": "telegram", "chat_id": -100, "bot_token_secret": "t"},
             "channel": {"type": "telegram", "chat_id": "@ops", "bot_token_secret": "t"},
             "slack": {"type": "slack", "webhook_url_secret": "s"},
+            "teams": {"type": "teams", "webhook_url_secret": "t"},
             "pd": {"type": "pagerduty", "routing_key_secret": "p"}}, "default": "pd"}"#;
         let routing = crate::routing::Routing::parse(doc).unwrap();
         let of = |name: &str| limits(&routing.receivers[name]).len();
         assert_eq!(
-            (of("dm"), of("group"), of("channel"), of("slack"), of("pd")),
-            (1, 2, 2, 1, 0)
+            (
+                of("dm"),
+                of("group"),
+                of("channel"),
+                of("slack"),
+                of("teams"),
+                of("pd")
+            ),
+            (1, 2, 2, 1, 2, 0)
         );
     }
 }

@@ -17,6 +17,9 @@ use crate::routing::Receiver;
 pub const MAX_ENTRIES: usize = 500;
 /// Slack's fallback `text` is cut at the same length as a notice's.
 const SLACK_MAX_CHARS: usize = 3_000;
+/// A Teams digest's text, in UTF-16 units: at most 3 bytes each, so the card stays well
+/// under Teams' 28 KB.
+const TEAMS_MAX_CHARS: usize = 8_000;
 
 /// One subject's line in a pending digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +120,7 @@ pub fn entry(notice: &Notice) -> Entry {
     }
 }
 
-/// The digest message for `receiver` (Telegram or Slack): the lines that fit, oldest
+/// The digest message for `receiver` (Telegram, Slack or Teams): the lines that fit, oldest
 /// first, and the count of the rest. Always one request.
 pub fn message(receiver: &Receiver, pending: &Pending) -> Message {
     let mut lines: Vec<(&String, &Entry)> = pending.entries.iter().collect();
@@ -129,12 +132,14 @@ pub fn message(receiver: &Receiver, pending: &Pending) -> Message {
     );
     let (escape, limit): (fn(&str) -> String, usize) = match receiver {
         Receiver::Telegram { .. } => (html::escape, TELEGRAM_MAX_CHARS),
+        Receiver::Teams { .. } => (str::to_string, TEAMS_MAX_CHARS),
         _ => (format::slack_escape, SLACK_MAX_CHARS),
     };
     // Room for the count line, whatever its number.
     let reserve = 60;
     let mut text = match receiver {
         Receiver::Telegram { .. } => format!("<b>{}</b>", escape(&header)),
+        Receiver::Teams { .. } => header,
         _ => format!("*{}*", escape(&header)),
     };
     let mut shown = 0u64;
@@ -154,6 +159,12 @@ pub fn message(receiver: &Receiver, pending: &Pending) -> Message {
     }
     match receiver {
         Receiver::Telegram { .. } => Message::Telegram { parts: vec![text] },
+        // A Workflows webhook posts Adaptive Cards only; a TextBlock breaks lines at a
+        // blank line.
+        Receiver::Teams { .. } => {
+            let (title, lines) = text.split_once('\n').unwrap_or((&text, ""));
+            Message::Json(format::teams_text(title, &lines.replace('\n', "\n\n")))
+        }
         _ => Message::Json(json!({ "text": text })),
     }
 }
@@ -188,6 +199,33 @@ mod tests {
         let left = p.without(&sent);
         assert_eq!(left.entries.len(), 1, "{left:?}");
         assert_eq!(left.entries["a"].at_ms, 30);
+    }
+
+    #[test]
+    fn a_teams_digest_is_an_adaptive_card_under_the_size_limit() {
+        let doc = r#"{"receivers": {"teams": {"type": "teams", "webhook_url_secret": "t"}},
+            "default": "teams"}"#;
+        let routing = crate::routing::Routing::parse(doc).unwrap();
+        let mut p = Pending::default();
+        for n in 0..2_000 {
+            p.fold(&format!("alarm#{n}"), line(n, n as i64));
+        }
+        let Message::Json(card) = message(&routing.receivers["teams"], &p) else {
+            panic!("not JSON");
+        };
+        assert!(card.to_string().len() <= format::TEAMS_MAX_BYTES);
+        let content = &card["attachments"][0]["content"];
+        assert_eq!(content["type"], "AdaptiveCard");
+        assert!(content["body"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("📋 2000 notices"));
+        let lines = content["body"][1]["text"].as_str().unwrap();
+        let listed = lines.matches("storm-").count() as u64;
+        assert!(listed > 50, "{listed}");
+        assert!(lines.contains(&format!("… and {} more", 2_000 - listed)));
+        // Not escaped for HTML: a card shows text as it is.
+        assert!(!lines.contains("&amp;") && lines.contains("\n\n"));
     }
 
     #[test]

@@ -131,6 +131,25 @@ pub fn teams(notice: &Notice, severity: Severity) -> Value {
     message
 }
 
+/// A Teams Workflows webhook body for plain lines (a digest): a bold title over the text,
+/// in the one format Workflows post. Adaptive Cards show no HTML, so nothing is escaped.
+pub fn teams_text(title: &str, text: &str) -> Value {
+    json!({"type": "message", "attachments": [{
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "contentUrl": null,
+        "content": {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "msteams": {"width": "Full"},
+            "body": [
+                {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": true},
+                {"type": "TextBlock", "text": text, "wrap": true},
+            ],
+        },
+    }]})
+}
+
 /// PagerDuty Events API v2 with its routing key.
 pub fn pagerduty(notice: &Notice, severity: Severity, routing_key: &str) -> Value {
     let mut event = pagerduty_event(notice, severity);
