@@ -96,11 +96,22 @@ receivers:
   audit:
     type: webhook
     url_secret: groundcrew/demo/audit-webhook
+# While a critical database alarm fires, the warnings of the same database instance are
+# held (the demo's scene 4); they go out once it clears.
+inhibit_rules:
+  - source_match: {{severity: critical, namespace: AWS/RDS}}
+    target_match: {{severity: warning}}
+    equal: [DBInstanceIdentifier]
 routes:
   # Critical and error alarms page, and fall through to the team channels.
   - match: {{kind: alarm, severity: [critical, error], state: [ALARM, OK]}}
     receivers: [oncall]
     continue: true
+  # The payments team wants a reminder while an alarm keeps firing: every 15 seconds here,
+  # so that the demo shows one (an hour or more in real life).
+  - match: {{alarm_name: "demo-payments-*"}}
+    receivers: [ops-telegram, ops-slack]
+    repeat_interval: 15s
   - match: {{alarm_name: "demo-*"}}
     receivers: [ops-telegram, ops-slack, ops-chat]
   - match: {{kind: [rds, budgets, health]}}

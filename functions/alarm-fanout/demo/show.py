@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Shows what alarm-fanout did: the requests the HTTP stand-in received from it
 (Telegram, Slack, Google Chat, PagerDuty, webhook) and its delivery records. A Telegram OK
-that replies to its ALARM is marked so, and the first alarm picture sent to Telegram is
-saved as .local/alarm-picture.png for a person to look at."""
+that replies to its ALARM is marked so, as is a reminder; the scenes' silenced and
+inhibited alarms are looked for (they must not have been sent); and the first alarm
+picture sent to Telegram is saved as .local/alarm-picture.png for a person to look at."""
 import base64
 import json
 import os
@@ -34,12 +35,16 @@ for q in ours:
             shown += f" saved as {picture_saved}"
     elif q["path"].startswith("/bot"):
         shown = body.get("text", "")
+        if "Reminder:" in shown:
+            shown = "[a reminder] " + shown
         reply = body.get("reply_parameters", {}).get("message_id")
         if reply:
             quiet = ", quietly" if body.get("disable_notification") else ""
             shown = f"[a reply to message {reply}{quiet}] " + shown
     elif q["path"].startswith("/slack/"):
         shown = body.get("text", "")
+        if "Reminder:" in shown:
+            shown = "[a reminder] " + shown
     elif q["path"].startswith("/chat/"):
         shown = body.get("text", "") + f"   [thread {body.get('thread', {}).get('threadKey')}]"
     elif q["path"] == "/v2/enqueue":
@@ -47,6 +52,14 @@ for q in ours:
     else:
         shown = body.get("headline", "") if isinstance(body, dict) else str(body)
     print(f"-- {q['method']} /{q['path'].split('/')[1]}/…\n   " + shown.replace("\n", "\n   "))
+
+# The scenes (demo/scenes): what the routing held back and what it repeated.
+sent = " ".join(json.dumps(q["body"]) for q in ours)
+for name, what in [("demo-batch-export-warning", "silenced (scene 2)"),
+                   ("demo-payments-db-connections-warning", "inhibited by demo-payments-db-cpu-critical (scene 4)")]:
+    print(f"== {name}: {what}: " + ("SENT, which is wrong" if name in sent else "held, not sent"))
+reminders = [q for q in ours if "Reminder:" in json.dumps(q["body"])]
+print(f"== reminders sent by the sweep (scene 5): {len(reminders)}")
 
 if picture_saved is None:
     print("== no alarm picture was sent (it needs the stand-in's GetMetricWidgetImage answer)")
