@@ -1,11 +1,17 @@
-//! Typed inputs: the notices of an SNS, EventBridge or alarm-action event ([`crate::notice`]),
-//! or an action invoked directly (`{"action": "redrive", ...}`).
+//! Typed inputs. An event with an `action` is a direct invoke (people and the schedule write
+//! these; each refuses unknown fields); any other is one of AWS's envelopes ([`envelope`]:
+//! SNS records, an EventBridge event, a CloudWatch alarm action), whose messages become
+//! [`crate::notice`]s. The field that tells them apart is read first, so that an error
+//! names the action or the envelope and then the field.
+
+pub mod envelope;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::notice::{parse_event, Notice};
+use crate::notice::Notice;
+use envelope::parse_event;
 
 /// What an invocation asks for.
 #[derive(Debug)]
@@ -43,12 +49,24 @@ impl Default for RedriveRequest {
     }
 }
 
-/// The event's fields but `action`, as a typed request.
-fn without_action<T: serde::de::DeserializeOwned>(event: &Value) -> Result<T, serde_json::Error> {
-    let mut fields = event.as_object().cloned().unwrap_or_default();
-    fields.remove("action");
-    serde_json::from_value(Value::Object(fields))
+/// A direct invoke: `action` names the request, the other fields are its own.
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum Action {
+    Redrive(RedriveRequest),
+    Flush(NoFields),
+    Silence(crate::silences::SilenceRequest),
+    Silences(NoFields),
+    Expire(crate::silences::ExpireRequest),
 }
+
+/// The actions, as an unknown one's error lists them.
+const ACTIONS: [&str; 5] = ["redrive", "flush", "silence", "silences", "expire"];
+
+/// An action that takes nothing but its name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
 
 /// Reads the `action` field first, so that an unknown action is named as such.
 pub fn parse_input(event: &Value) -> Result<Input, Error> {
@@ -56,33 +74,27 @@ pub fn parse_input(event: &Value) -> Result<Input, Error> {
     let Some(action) = event.get("action") else {
         return parse_event(event).map(Input::Notices);
     };
-    match action.as_str() {
-        Some("redrive") => {
-            let mut fields = event.as_object().cloned().unwrap_or_default();
-            fields.remove("action");
-            serde_json::from_value(Value::Object(fields))
-                .map(Input::Redrive)
-                .map_err(|e| bad(format!("redrive: {e}")))
-        }
-        Some("flush") => match event.as_object().map(|o| o.len()) {
-            Some(1) => Ok(Input::Flush),
-            _ => Err(bad("flush takes no other fields".into())),
-        },
-        Some("silence") => without_action(event)
-            .map(Input::Silence)
-            .map_err(|e| bad(format!("silence: {e}"))),
-        Some("silences") => match event.as_object().map(|o| o.len()) {
-            Some(1) => Ok(Input::Silences),
-            _ => Err(bad("silences takes no other fields".into())),
-        },
-        Some("expire") => without_action(event)
-            .map(Input::Expire)
-            .map_err(|e| bad(format!("expire: {e}"))),
-        Some(other) => Err(bad(format!(
-            "unknown action {other:?}: expected \"redrive\", \"flush\", \"silence\", \"silences\" or \"expire\""
-        ))),
-        None => Err(bad("action is not a string".into())),
+    let name = action
+        .as_str()
+        .ok_or_else(|| bad("action is not a string".into()))?;
+    if !ACTIONS.contains(&name) {
+        return Err(bad(format!(
+            "unknown action {name:?}: expected \"redrive\", \"flush\", \"silence\", \"silences\" or \"expire\""
+        )));
     }
+    let action = Action::deserialize(event).map_err(|e| {
+        bad(match name {
+            "flush" | "silences" => format!("{name} takes no other fields: {e}"),
+            _ => format!("{name}: {e}"),
+        })
+    })?;
+    Ok(match action {
+        Action::Redrive(r) => Input::Redrive(r),
+        Action::Flush(NoFields {}) => Input::Flush,
+        Action::Silence(s) => Input::Silence(s),
+        Action::Silences(NoFields {}) => Input::Silences,
+        Action::Expire(e) => Input::Expire(e),
+    })
 }
 
 #[cfg(test)]
@@ -111,7 +123,10 @@ mod tests {
         let err = parse_input(&json!({"action": "flush", "now": 1}))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("flush takes no other fields"), "{err}");
+        assert!(
+            err.contains("flush takes no other fields: unknown field `now`"),
+            "{err}"
+        );
         let err = parse_input(&json!({"action": "flsuh"}))
             .unwrap_err()
             .to_string();

@@ -2,23 +2,19 @@
 //! leases with fencing, multi-part resume and possible duplicates.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use groundcrew::invocation::TokioClock;
 use groundcrew::{Deadline, Invocation};
 use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::format::Message;
-use crate::handler::{App, Outcome, Policy};
+use crate::handler::Outcome;
 use crate::receivers::{Deliver, Failed, SendError, Sent, To};
-use crate::redrive::{DeadLetter, DeadLetters};
-use crate::routing::Routing;
-use crate::severity::{Severity, SeverityResolver, TagLookup};
-use crate::store::{Acquired, Lease, MemoryStore, Store};
+use crate::store::{Acquired, Lease, Store};
+use crate::test_support::{pairs, start};
 
 /// One send the fake saw: receiver, headline's state word, part.
 type Seen = (String, String, usize);
@@ -119,52 +115,19 @@ impl Deliver for FakeDeliver {
     }
 }
 
-struct NoTags;
-impl TagLookup for NoTags {
-    async fn tag(&self, _a: &str, _k: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
-
-struct NoQueue;
-impl DeadLetters for NoQueue {
-    async fn receive(&self, _max: u32, _v: Duration) -> Result<Vec<DeadLetter>, Error> {
-        Ok(vec![])
-    }
-    async fn delete(&self, _r: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
 /// ALARMs go to a, b and c; everything else (OKs included) to d; pd and tg by name only.
 const DOC: &str = "receivers:\n  a: {type: webhook, url_secret: a}\n  b: {type: webhook, url_secret: b}\n  c: {type: webhook, url_secret: c}\n  d: {type: webhook, url_secret: d}\n  tg: {type: telegram, chat_id: 1, bot_token_secret: t}\n  pd: {type: pagerduty, routing_key_secret: p}\nroutes:\n  - match: {alarm_name: \"long-*\"}\n    receivers: [tg, pd]\n  - match: {state: ALARM}\n    receivers: [a, b, c]\ndefault: [d]\n";
 
-type TestApp = App<MemoryStore, FakeDeliver, NoTags, NoQueue>;
+type TestApp = crate::test_support::TestApp<FakeDeliver>;
 
 fn app() -> TestApp {
-    App {
-        routing: Routing::parse(DOC).unwrap().into(),
-        store: MemoryStore::default(),
-        deliver: FakeDeliver {
+    crate::test_support::app_with(
+        DOC,
+        FakeDeliver {
             delay: Duration::from_secs(1),
             ..FakeDeliver::default()
         },
-        severity: SeverityResolver::new(
-            NoTags,
-            "severity",
-            Severity::Warning,
-            Duration::from_secs(60),
-        ),
-        dead_letters: NoQueue,
-        policy: Policy::default(),
-        holders: AtomicU64::new(0),
-    }
-}
-
-fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-21T21:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
+    )
 }
 
 fn invocation(id: &str) -> Invocation {
@@ -177,9 +140,12 @@ fn invocation(id: &str) -> Invocation {
 
 /// An SNS event for alarm `name` changing to `state` at minute `minute`.
 fn event(id: &str, name: &str, state: &str, minute: u32) -> Value {
-    let m = json!({"AlarmName": name, "NewStateValue": state, "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}"),
-        "StateChangeTime": format!("2026-11-21T21:{minute:02}:00.000+0000")});
-    json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
+    crate::test_support::event(
+        id,
+        name,
+        state,
+        start() + chrono::Duration::minutes(minute.into()),
+    )
 }
 
 fn sent(app: &TestApp) -> Vec<(String, String)> {
@@ -189,12 +155,6 @@ fn sent(app: &TestApp) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .map(|(n, s, _)| (n.clone(), s.clone()))
-        .collect()
-}
-
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
 

@@ -50,6 +50,8 @@ pub mod store;
 pub mod sweep;
 #[cfg(test)]
 mod sweep_tests;
+#[cfg(test)]
+mod test_support;
 pub mod threads;
 pub mod transport;
 pub mod windows;

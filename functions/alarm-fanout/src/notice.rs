@@ -1,19 +1,18 @@
 //! Notices: what an event brings to route (an [`Alarm`] or a text), and the parsing of
-//! Lambda events (SNS, EventBridge, CloudWatch alarm actions) into them: envelopes in
-//! [`envelope`], the messages inside them in [`message`].
+//! Lambda events (SNS, EventBridge, CloudWatch alarm actions) into them: the typed
+//! envelopes in [`crate::event::envelope`], the messages inside them in [`message`].
 //!
 //! Parsing never drops a message: a CloudWatch alarm becomes an [`Alarm`]; RDS events,
 //! AWS Budgets, AWS Health and anything unrecognised become text notices. Only an event
 //! whose envelope is broken (no records, no message id, no message) is an error, and then
 //! the whole event is rejected before anything is sent.
 
-mod envelope;
-mod message;
+pub(crate) mod message;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use envelope::{arn_region_account, parse_event};
+pub use crate::event::envelope::{arn_region_account, parse_event};
 pub use message::{parse_message, parse_time};
 
 /// A CloudWatch alarm state.

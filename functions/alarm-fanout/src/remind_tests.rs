@@ -3,23 +3,17 @@
 //! interval however many sweeps run, and never after the OK. Inhibition: a muted warning is
 //! delivered by the first sweep after its source leaves ALARM.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use groundcrew::invocation::TokioClock;
-use groundcrew::{Deadline, Invocation};
+use groundcrew::Deadline;
 use serde_json::{json, Value};
 
-use crate::error::Error;
 use crate::format::Message;
-use crate::handler::{App, Policy};
 use crate::receivers::{Deliver, Failed, Sent, To};
-use crate::redrive::{DeadLetter, DeadLetters};
-use crate::routing::Routing;
-use crate::severity::{Severity, SeverityResolver, TagLookup};
-use crate::store::MemoryStore;
+use crate::test_support::{alarm_message, invocation, pairs, sns_event, start};
 
 /// Records (receiver, what it was: `reminder`, `ALARM` or `OK`) for every send.
 #[derive(Default)]
@@ -49,23 +43,6 @@ impl Deliver for Recorder {
     }
 }
 
-struct NoTags;
-impl TagLookup for NoTags {
-    async fn tag(&self, _a: &str, _k: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
-
-struct NoQueue;
-impl DeadLetters for NoQueue {
-    async fn receive(&self, _max: u32, _v: Duration) -> Result<Vec<DeadLetter>, Error> {
-        Ok(vec![])
-    }
-    async fn delete(&self, _r: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
 const DOC: &str = r#"
 receivers:
   chat: {type: webhook, url_secret: chat}
@@ -77,41 +54,14 @@ routes:
 default: chat
 "#;
 
-type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
+type TestApp = crate::test_support::TestApp<Recorder>;
 
 fn app() -> TestApp {
     app_with(DOC)
 }
 
 fn app_with(doc: &str) -> TestApp {
-    App {
-        routing: Routing::parse(doc).unwrap().into(),
-        store: MemoryStore::default(),
-        deliver: Recorder::default(),
-        severity: SeverityResolver::new(
-            NoTags,
-            "severity",
-            Severity::Warning,
-            Duration::from_secs(60),
-        ),
-        dead_letters: NoQueue,
-        policy: Policy::default(),
-        holders: AtomicU64::new(0),
-    }
-}
-
-fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-21T21:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn invocation(clock: &Arc<TokioClock>) -> Invocation {
-    Invocation::new(
-        "r",
-        Deadline::after(Duration::from_secs(60)),
-        Arc::clone(clock) as _,
-    )
+    crate::test_support::app_with(doc, Recorder::default())
 }
 
 fn event(id: &str, state: &str, at: DateTime<Utc>) -> Value {
@@ -120,23 +70,15 @@ fn event(id: &str, state: &str, at: DateTime<Utc>) -> Value {
 
 /// A state change of alarm `name` on the database `db`.
 fn event_of(id: &str, name: &str, db: &str, state: &str, at: DateTime<Utc>) -> Value {
-    let m = json!({"AlarmName": name, "NewStateValue": state,
-        "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}"),
-        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
-        "Trigger": {"MetricName": "CPUUtilization", "Namespace": "AWS/RDS",
-            "Dimensions": [{"name": "DBInstanceIdentifier", "value": db}],
-            "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0}});
-    json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
+    let mut m = alarm_message(name, state, at);
+    m["Trigger"] = json!({"MetricName": "CPUUtilization", "Namespace": "AWS/RDS",
+        "Dimensions": [{"name": "DBInstanceIdentifier", "value": db}],
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0});
+    sns_event(id, &m)
 }
 
 fn taken(app: &TestApp) -> Vec<(String, String)> {
     std::mem::take(&mut *app.deliver.0.lock().unwrap())
-}
-
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
 }
 
 const SUBJECT: &str = "alarm#arn:aws:cloudwatch:eu-west-1:1:alarm:db-cpu";

@@ -2,24 +2,19 @@
 //! held, not sent; the sweep delivers it once the window opens if the alarm still fires,
 //! and releases it without sending when an OK came first.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use groundcrew::invocation::TokioClock;
-use groundcrew::{Deadline, Invocation};
+use groundcrew::Deadline;
 use serde_json::{json, Value};
 
-use crate::error::Error;
 use crate::format::Message;
-use crate::handler::{App, Outcome, Policy};
+use crate::handler::Outcome;
 use crate::held::HeldStore;
 use crate::receivers::{Deliver, Failed, Sent, To};
-use crate::redrive::{DeadLetter, DeadLetters};
-use crate::routing::Routing;
-use crate::severity::{Severity, SeverityResolver, TagLookup};
-use crate::store::MemoryStore;
+use crate::test_support::{event, invocation, pairs, start};
 
 /// Records (receiver, state word) for every send.
 #[derive(Default)]
@@ -46,23 +41,6 @@ impl Deliver for Recorder {
     }
 }
 
-struct NoTags;
-impl TagLookup for NoTags {
-    async fn tag(&self, _a: &str, _k: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
-
-struct NoQueue;
-impl DeadLetters for NoQueue {
-    async fn receive(&self, _max: u32, _v: Duration) -> Result<Vec<DeadLetter>, Error> {
-        Ok(vec![])
-    }
-    async fn delete(&self, _r: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-
 /// Firing alarms go to chat in Berlin office hours only, and to the pager always.
 const DOC: &str = r#"
 receivers:
@@ -82,59 +60,18 @@ routes:
 default: pager
 "#;
 
-type TestApp = App<MemoryStore, Recorder, NoTags, NoQueue>;
+type TestApp = crate::test_support::TestApp<Recorder>;
 
 fn app() -> TestApp {
     app_with(DOC)
 }
 
 fn app_with(doc: &str) -> TestApp {
-    App {
-        routing: Routing::parse(doc).unwrap().into(),
-        store: MemoryStore::default(),
-        deliver: Recorder::default(),
-        severity: SeverityResolver::new(
-            NoTags,
-            "severity",
-            Severity::Warning,
-            Duration::from_secs(60),
-        ),
-        dead_letters: NoQueue,
-        policy: Policy::default(),
-        holders: AtomicU64::new(0),
-    }
-}
-
-/// Saturday 21 November 2026, 22:00 in Berlin.
-fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-21T21:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn invocation(clock: &Arc<TokioClock>) -> Invocation {
-    Invocation::new(
-        "r",
-        Deadline::after(Duration::from_secs(60)),
-        Arc::clone(clock) as _,
-    )
-}
-
-fn event(id: &str, name: &str, state: &str, at: DateTime<Utc>) -> Value {
-    let m = json!({"AlarmName": name, "NewStateValue": state,
-        "AlarmArn": format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}"),
-        "StateChangeTime": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()});
-    json!({"Records": [{"Sns": {"MessageId": id, "Message": m.to_string()}}]})
+    crate::test_support::app_with(doc, Recorder::default())
 }
 
 fn taken(app: &TestApp) -> Vec<(String, String)> {
     std::mem::take(&mut *app.deliver.0.lock().unwrap())
-}
-
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
 }
 
 const FLUSH: &str = r#"{"action": "flush"}"#;

@@ -2,6 +2,8 @@
 //! (no AWS needed): an OK is a quiet reply to its ALARM in Telegram and in the ALARM's
 //! thread in Slack (bot token), with the ALARM edited in place when asked.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,27 +12,15 @@ use alarm_fanout::notice::{parse_message, Notice};
 use alarm_fanout::pace::Unpaced;
 use alarm_fanout::picture::{BoxFuture, Pictures};
 use alarm_fanout::receivers::api::ReqwestApi;
-use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError, To};
+use alarm_fanout::receivers::{Deliver, Endpoints, To};
 use alarm_fanout::routing::{ChatId, Receiver};
 use alarm_fanout::severity::Severity;
 use alarm_fanout::threads::MemoryThreads;
-use alarm_fanout::transport::ReqwestTransport;
-use groundcrew::http::HttpSettings;
-use groundcrew::retry::RetryPolicy;
-use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
-use groundcrew::Deadline;
+use groundcrew::secrets::InMemorySecretStore;
 use serde_json::{json, Value};
+use support::{deadline, Tested};
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-struct NoSns;
-impl Publisher for NoSns {
-    async fn publish(&self, _t: &str, _s: &str, _m: &str) -> Result<(), SendError> {
-        Ok(())
-    }
-}
-
-type Tested = Receivers<InMemorySecretStore, NoSns, ReqwestTransport>;
 
 /// A picture source that draws every alarm as the same few bytes.
 struct FakePictures;
@@ -48,29 +38,17 @@ fn receivers(server: &MockServer) -> Tested {
         .with("t", "123:TOKEN-SECRET")
         .with("sb", "xoxb-SLACK-SECRET")
         .with("teams", &format!("{uri}/workflows/TEAMS-SECRET"));
-    let http = HttpSettings {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(2),
+    let endpoints = Endpoints {
+        telegram_api: uri.clone(),
+        pagerduty_events: uri.clone(),
+        slack_api: format!("{uri}/api"),
     };
-    Receivers::with_transport(
-        ReqwestTransport::new(http).unwrap(),
-        CachedSecrets::new(secrets, Duration::from_secs(60)),
-        NoSns,
-        Endpoints {
-            telegram_api: uri.clone(),
-            pagerduty_events: uri.clone(),
-            slack_api: format!("{uri}/api"),
-        },
-        RetryPolicy {
-            max_attempts: 3,
-            min_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        },
-    )
-    .with_threads(Arc::new(MemoryThreads::default()))
-    .with_api(Arc::new(ReqwestApi::new(http).unwrap()))
-    .with_pictures(Arc::new(FakePictures))
+    support::receivers(secrets, endpoints, Duration::from_secs(2))
+        .with_threads(Arc::new(MemoryThreads::default()))
+        .with_api(Arc::new(
+            ReqwestApi::new(support::http(Duration::from_secs(2))).unwrap(),
+        ))
+        .with_pictures(Arc::new(FakePictures))
 }
 
 fn alarm(state: &str) -> Notice {
@@ -78,10 +56,6 @@ fn alarm(state: &str) -> Notice {
         "AlarmArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:api-5xx",
         "StateChangeTime": "2026-11-21T21:30:42.236+0000"});
     parse_message(&format!("m-{state}"), None, &m.to_string())
-}
-
-fn deadline() -> Deadline {
-    Deadline::after(Duration::from_secs(20))
 }
 
 async fn send(r: &Tested, name: &str, receiver: &Receiver, notice: &Notice) {
@@ -103,17 +77,7 @@ async fn send(r: &Tested, name: &str, receiver: &Receiver, notice: &Notice) {
 }
 
 async fn requests(server: &MockServer, suffix: &str) -> Vec<(Request, Value)> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.url.path().ends_with(suffix))
-        .map(|r| {
-            let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            (r, body)
-        })
-        .collect()
+    support::requests(server, |p| p.ends_with(suffix)).await
 }
 
 fn telegram() -> Receiver {

@@ -1402,3 +1402,57 @@ async fn dynamodb_keeps_firing_inhibition_sources_until_cleared() {
         vec![source("alarm#b", "prod-2")]
     );
 }
+
+#[tokio::test]
+async fn dynamodb_reads_one_subjects_reminder_due_or_not() {
+    use alarm_fanout::aws::DynamoStore;
+    use alarm_fanout::reminders::{Reminder, ReminderStore};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use std::collections::BTreeMap;
+    let sdk = groundcrew::require_local_aws!();
+    let e = estate(sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.table);
+    assert_eq!(store.reminder("alarm#a").await.unwrap(), None);
+    let notice =
+        alarm_fanout::notice::parse_event(&sns_event("m1", &alarm_message("db-cpu", "ALARM")))
+            .unwrap()
+            .remove(0);
+    let scheduled = Reminder {
+        subject: "alarm#a".into(),
+        notice,
+        since_ms: 1_000,
+        last_sent_ms: [("hook".to_string(), 1_000)].into(),
+        due_ms: 3_601_000,
+    };
+    store.schedule(&scheduled, 4_000_000_000).await.unwrap();
+    // Not due yet, still read, with the due time the index holds.
+    assert!(store.due_reminders(3_600_999).await.unwrap().is_empty());
+    assert_eq!(
+        store.reminder("alarm#a").await.unwrap(),
+        Some(scheduled.clone())
+    );
+    assert_eq!(store.reminder("alarm#b").await.unwrap(), None);
+    // A claim moves the due time and the receivers' last sends; the read follows both.
+    let last: BTreeMap<String, i64> = [("hook".to_string(), 3_601_000)].into();
+    assert!(store
+        .claim("alarm#a", 3_601_000, Some(7_201_000), &last)
+        .await
+        .unwrap());
+    let claimed = store.reminder("alarm#a").await.unwrap().expect("reminder");
+    assert_eq!((claimed.due_ms, &claimed.last_sent_ms), (7_201_000, &last));
+    // An index entry whose item expired (TTL) reads as no reminder.
+    aws_sdk_dynamodb::Client::new(&e.sdk)
+        .update_item()
+        .table_name(&e.table)
+        .key("pk", AttributeValue::S("remind".into()))
+        .update_expression("SET #r = :due")
+        .expression_attribute_names("#r", "r:alarm#gone")
+        .expression_attribute_values(":due", AttributeValue::N("5".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.reminder("alarm#gone").await.unwrap(), None);
+    // Cancelled: the item remains until its TTL, but without its index entry it is gone.
+    store.cancel("alarm#a").await.unwrap();
+    assert_eq!(store.reminder("alarm#a").await.unwrap(), None);
+}

@@ -2,56 +2,34 @@
 //! (no AWS needed): Telegram's supergroup migration, and sends whose answer timed out after
 //! the receiver accepted them (possible duplicates, except PagerDuty's).
 
+mod support;
+
 use std::time::Duration;
 
 use alarm_fanout::format::{self, Message};
 use alarm_fanout::notice::parse_message;
 use alarm_fanout::pace::Unpaced;
-use alarm_fanout::receivers::{Deliver, Endpoints, Publisher, Receivers, SendError, To};
+use alarm_fanout::receivers::{Deliver, Endpoints, To};
 use alarm_fanout::routing::{ChatId, Receiver};
 use alarm_fanout::severity::Severity;
-use alarm_fanout::transport::ReqwestTransport;
-use groundcrew::http::HttpSettings;
-use groundcrew::retry::RetryPolicy;
-use groundcrew::secrets::{CachedSecrets, InMemorySecretStore};
-use groundcrew::Deadline;
+use groundcrew::secrets::InMemorySecretStore;
 use serde_json::{json, Value};
+use support::{deadline, Tested};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-struct NoSns;
-impl Publisher for NoSns {
-    async fn publish(&self, _t: &str, _s: &str, _m: &str) -> Result<(), SendError> {
-        Ok(())
-    }
-}
-
-fn receivers(server: &MockServer) -> Receivers<InMemorySecretStore, NoSns, ReqwestTransport> {
+fn receivers(server: &MockServer) -> Tested {
     let uri = server.uri();
     let secrets = InMemorySecretStore::default()
         .with("t", "123:TOKEN-SECRET")
         .with("w", &format!("{uri}/hook/WEBHOOK-SECRET"))
         .with("p", "PD-KEY-SECRET");
-    Receivers::with_transport(
-        ReqwestTransport::new(HttpSettings {
-            connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_millis(500),
-        })
-        .unwrap(),
-        CachedSecrets::new(secrets, Duration::from_secs(60)),
-        NoSns,
-        Endpoints {
-            telegram_api: uri.clone(),
-            pagerduty_events: uri,
-            ..Endpoints::default()
-        },
-        RetryPolicy {
-            max_attempts: 3,
-            min_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(50),
-            ..RetryPolicy::default()
-        },
-    )
+    let endpoints = Endpoints {
+        telegram_api: uri.clone(),
+        pagerduty_events: uri,
+        ..Endpoints::default()
+    };
+    support::receivers(secrets, endpoints, Duration::from_millis(500))
 }
 
 fn alarm() -> alarm_fanout::notice::Notice {
@@ -59,18 +37,11 @@ fn alarm() -> alarm_fanout::notice::Notice {
     parse_message("m-1", None, &m.to_string())
 }
 
-fn deadline() -> Deadline {
-    Deadline::after(Duration::from_secs(20))
-}
-
 async fn bodies(server: &MockServer, prefix: &str) -> Vec<Value> {
-    server
-        .received_requests()
+    support::requests(server, |p| p.starts_with(prefix))
         .await
-        .unwrap_or_default()
         .into_iter()
-        .filter(|r| r.url.path().starts_with(prefix))
-        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        .map(|(_, body)| body)
         .collect()
 }
 

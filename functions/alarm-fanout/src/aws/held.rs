@@ -9,14 +9,16 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::dynamo::{n, s, store_err, DynamoStore};
+use super::index::Index;
 use crate::error::Error;
 use crate::held::{Held, HeldStore};
 
-const INDEX: &str = "held";
-
-fn index_attribute(subject: &str) -> String {
-    format!("h:{subject}")
-}
+const INDEX: Index = Index {
+    pk: "held",
+    prefix: "h:",
+    read: "GetItem (held index)",
+    write: "UpdateItem (held index)",
+};
 
 impl DynamoStore {
     async fn held_item(&self, subject: &str, message_id: &str) -> Result<Option<Held>, Error> {
@@ -72,34 +74,17 @@ impl HeldStore for DynamoStore {
             .send()
             .await
             .map_err(store_err("PutItem (held)"))?;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .update_expression("SET #s = :id")
-            .expression_attribute_names("#s", index_attribute(&held.subject))
-            .expression_attribute_values(":id", s(&held.notice.id))
-            .send()
+        self.set_index_entry(&INDEX, &held.subject, Some(s(&held.notice.id)), None)
             .await
             .map(|_| ())
-            .map_err(store_err("UpdateItem (held index)"))
     }
 
     async fn held(&self) -> Result<Vec<Held>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem (held index)"))?;
-        let entries: Vec<(String, String)> = out
-            .item
-            .unwrap_or_default()
+        let entries: Vec<(String, String)> = self
+            .index_entries(&INDEX)
+            .await?
             .into_iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("h:")?.to_string(), v.as_s().ok()?.clone())))
+            .filter_map(|(subject, v)| Some((subject, v.as_s().ok()?.clone())))
             .collect();
         let mut held = Vec::with_capacity(entries.len());
         for (subject, message_id) in entries {
@@ -113,27 +98,10 @@ impl HeldStore for DynamoStore {
     }
 
     async fn release_held(&self, subject: &str, message_id: &str) -> Result<(), Error> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .update_expression("REMOVE #s")
-            .condition_expression("#s = :id")
-            .expression_attribute_names("#s", index_attribute(subject))
-            .expression_attribute_values(":id", s(message_id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // A newer notice is held for the subject now (or it was released already).
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(store_err("UpdateItem (held index)")(e)),
-        }
+        // Only if it still names this one: a newer notice may be held for the subject now
+        // (or it was released already).
+        self.set_index_entry(&INDEX, subject, None, Some(s(message_id)))
+            .await
+            .map(|_| ())
     }
 }

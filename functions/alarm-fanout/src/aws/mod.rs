@@ -12,6 +12,7 @@
 mod cloudwatch;
 mod dynamo;
 mod held;
+mod index;
 mod inhibition;
 mod pace;
 mod reminders;

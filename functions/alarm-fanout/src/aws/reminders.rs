@@ -14,14 +14,16 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::dynamo::{n, s, store_err, DynamoStore};
+use super::index::Index;
 use crate::error::Error;
 use crate::reminders::{Reminder, ReminderStore};
 
-const INDEX: &str = "remind";
-
-fn index_attribute(subject: &str) -> String {
-    format!("r:{subject}")
-}
+const INDEX: Index = Index {
+    pk: "remind",
+    prefix: "r:",
+    read: "GetItem (reminder index)",
+    write: "UpdateItem (reminder index)",
+};
 
 fn last_sent(map: &BTreeMap<String, i64>) -> AttributeValue {
     AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), n(*v))).collect())
@@ -34,20 +36,11 @@ fn number(v: &AttributeValue) -> Option<i64> {
 impl DynamoStore {
     /// The index item: every scheduled subject and its due time (ms).
     async fn index(&self) -> Result<BTreeMap<String, i64>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem (reminder index)"))?;
-        Ok(out
-            .item
-            .unwrap_or_default()
+        Ok(self
+            .index_entries(&INDEX)
+            .await?
             .into_iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("r:")?.to_string(), number(&v)?)))
+            .filter_map(|(subject, v)| Some((subject, number(&v)?)))
             .collect())
     }
 
@@ -92,39 +85,16 @@ impl DynamoStore {
         }))
     }
 
+    /// Sets (`Some`) or removes the subject's due time, if `condition`, only while it is
+    /// that due time (`false` otherwise).
     async fn set_index(
         &self,
         subject: &str,
         due: Option<i64>,
         condition: Option<i64>,
     ) -> Result<bool, Error> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(INDEX))
-            .expression_attribute_names("#r", index_attribute(subject));
-        update = match due {
-            Some(due) => update
-                .update_expression("SET #r = :due")
-                .expression_attribute_values(":due", n(due)),
-            None => update.update_expression("REMOVE #r"),
-        };
-        if let Some(was) = condition {
-            update = update
-                .condition_expression("#r = :was")
-                .expression_attribute_values(":was", n(was));
-        }
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(store_err("UpdateItem (reminder index)")(e)),
-        }
+        self.set_index_entry(&INDEX, subject, due.map(n), condition.map(n))
+            .await
     }
 }
 

@@ -2,36 +2,29 @@
 //! table, one attribute `s:<id>` per silence holding its JSON, so a notice reads them all
 //! with one `GetItem`.
 
-use super::dynamo::{s, store_err, DynamoStore};
+use super::dynamo::{s, DynamoStore};
+use super::index::Index;
 use crate::error::Error;
 use crate::silences::{Silence, SilenceStore};
 
-const ITEM: &str = "silences";
-
-fn attribute(id: &str) -> String {
-    format!("s:{id}")
-}
+const INDEX: Index = Index {
+    pk: "silences",
+    prefix: "s:",
+    read: "GetItem (silences)",
+    write: "UpdateItem (silences)",
+};
 
 impl SilenceStore for DynamoStore {
     async fn silences(&self) -> Result<Vec<Silence>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(ITEM))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_err("GetItem (silences)"))?;
-        out.item
-            .unwrap_or_default()
+        self.index_entries(&INDEX)
+            .await?
             .into_iter()
-            .filter(|(k, _)| k.starts_with("s:"))
-            .map(|(k, v)| {
+            .map(|(id, v)| {
                 let text = v
                     .as_s()
-                    .map_err(|_| Error::Store(format!("silences.{k}: not a string")))?;
-                serde_json::from_str(text).map_err(|e| Error::Store(format!("silences.{k}: {e}")))
+                    .map_err(|_| Error::Store(format!("silences.s:{id}: not a string")))?;
+                serde_json::from_str(text)
+                    .map_err(|e| Error::Store(format!("silences.s:{id}: {e}")))
             })
             .collect()
     }
@@ -39,29 +32,14 @@ impl SilenceStore for DynamoStore {
     async fn put_silence(&self, silence: &Silence) -> Result<(), Error> {
         let text = serde_json::to_string(silence)
             .map_err(|e| Error::Store(format!("silence {}: {e}", silence.id)))?;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(ITEM))
-            .update_expression("SET #s = :v")
-            .expression_attribute_names("#s", attribute(&silence.id))
-            .expression_attribute_values(":v", s(&text))
-            .send()
+        self.set_index_entry(&INDEX, &silence.id, Some(s(&text)), None)
             .await
             .map(|_| ())
-            .map_err(store_err("UpdateItem (silences)"))
     }
 
     async fn remove_silence(&self, id: &str) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(ITEM))
-            .update_expression("REMOVE #s")
-            .expression_attribute_names("#s", attribute(id))
-            .send()
+        self.set_index_entry(&INDEX, id, None, None)
             .await
             .map(|_| ())
-            .map_err(store_err("UpdateItem (silences)"))
     }
 }

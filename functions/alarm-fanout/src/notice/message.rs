@@ -4,8 +4,20 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use super::envelope::{arn_region_account, owned, parse_eventbridge, str_field};
 use super::{Alarm, Body, Kind, Notice, State};
+use crate::event::envelope::{arn_region_account, eventbridge};
+
+/// A string field of a message whose shape is being recognised, trimmed; blank is none.
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn owned(v: &Value, key: &str) -> Option<String> {
+    str_field(v, key).map(str::to_string)
+}
 
 /// Classifies one SNS message; never fails.
 pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
@@ -17,7 +29,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
             }
         }
         if json.get("detail-type").is_some() {
-            if let Ok(mut notice) = parse_eventbridge(json, Some(id)) {
+            if let Ok(mut notice) = eventbridge(json, Some(id)) {
                 notice.id = id.to_string();
                 return notice;
             }
@@ -80,7 +92,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
     }
 }
 
-pub(super) fn alarm_notice(id: String, alarm: Alarm) -> Notice {
+pub(crate) fn alarm_notice(id: String, alarm: Alarm) -> Notice {
     Notice {
         id,
         account: alarm.account.clone(),
@@ -267,7 +279,7 @@ fn metrics_text(
 }
 
 /// The `detail`/`alarmData` shape shared by EventBridge and alarm actions.
-pub(super) fn parse_alarm_detail(
+pub(crate) fn parse_alarm_detail(
     d: &Value,
     arn: Option<String>,
     account: Option<String>,

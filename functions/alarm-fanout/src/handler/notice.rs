@@ -1,0 +1,211 @@
+//! One notice under its subject's lease: the receivers its routes name (held back while
+//! muted, silenced or inhibited), the order decision ([`crate::order`]), the records it
+//! advances, then the sends ([`super::send`]).
+
+use std::collections::BTreeMap;
+
+use groundcrew::Invocation;
+
+use super::{App, Stores};
+use crate::error::Error;
+use crate::format;
+use crate::held::Held;
+use crate::notice::Notice;
+use crate::order::{decide, Decision};
+use crate::receivers::Deliver;
+use crate::redrive::DeadLetters;
+use crate::report::{NoticeReport, Outcome};
+use crate::routing::{Facts, Routing};
+use crate::severity::{Severity, TagLookup};
+use crate::silences::ActiveSilences;
+use crate::store::{Change, Lease, Newest, StaleRecord, Subject};
+
+impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
+    pub async fn handle_notice(
+        &self,
+        notice: &Notice,
+        routing: &Routing,
+        invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        let alarm = notice.alarm();
+        let severity = match alarm {
+            Some(a) => Some(self.severity.resolve(a).await),
+            None => None,
+        };
+        let (subject_key, change) = match alarm {
+            Some(a) => {
+                // StateChangeTime; else when the envelope was sent; else now.
+                let at = a
+                    .time
+                    .or(notice.sent_at)
+                    .unwrap_or_else(|| invocation.now());
+                (
+                    format!("alarm#{}", a.key()),
+                    Change {
+                        state: Some(a.state),
+                        at_ms: at.timestamp_millis(),
+                    },
+                )
+            }
+            None => (
+                format!("msg#{}", notice.id),
+                Change {
+                    state: None,
+                    at_ms: 0,
+                },
+            ),
+        };
+        let (lease, subject) = self.acquire(&subject_key, notice, invocation).await?;
+        let result = self
+            .handle_held(
+                notice, routing, severity, change, &lease, &subject, invocation,
+            )
+            .await;
+        if let Err(e) = self.store.release(&lease).await {
+            tracing::warn!(error = %e, subject = %lease.subject, "could not release the lease; it expires by itself");
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn handle_held(
+        &self,
+        notice: &Notice,
+        routing: &Routing,
+        severity: Option<Severity>,
+        change: Change,
+        lease: &Lease,
+        subject: &Subject,
+        invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        let mut report = NoticeReport {
+            id: notice.id.clone(),
+            kind: notice.kind(),
+            headline: format::headline(notice),
+            outcome: Outcome::Delivered,
+            severity,
+            sent: vec![],
+            already_delivered: vec![],
+            folded: vec![],
+            possible_duplicates: 0,
+            superseded_by: None,
+            chat_migrations: BTreeMap::new(),
+            held: vec![],
+        };
+        // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
+        let tags = match notice.alarm() {
+            Some(a) => self.severity.resolve_with_tags(a).await.1,
+            None => Default::default(),
+        };
+        // Receivers of muted routes (time windows) are held back, not dropped; a silence
+        // holds the whole notice.
+        let facts = Facts::of(notice, severity).with_tags(&tags);
+        let mut destinations = routing.destinations(&facts, invocation.now());
+        let silences = self.store.silences().await?;
+        if let Some(id) = ActiveSilences::at(&silences, invocation.now()).matching(&facts) {
+            tracing::info!(id = %notice.id, silence = %id, "silenced: held until the silence ends");
+            destinations.hold_all();
+        }
+        // An inhibited notice is held like a silenced one, until its source leaves ALARM.
+        if let Some(source) = self.inhibitor(routing, &lease.subject, &facts).await? {
+            tracing::info!(id = %notice.id, source = %source, "inhibited: held until the source alarm leaves ALARM");
+            destinations.hold_all();
+        }
+        let routed: Vec<String> = destinations
+            .deliver
+            .iter()
+            .chain(&destinations.held)
+            .cloned()
+            .collect();
+        let decision = decide(change, &notice.id, &routed, subject, |r| {
+            routing.receivers.contains_key(r)
+        });
+        let (to, already, duplicate_state, advances) = match decision {
+            Decision::Stale { newest } => {
+                let now = invocation.now().timestamp();
+                self.store
+                    .record_stale(
+                        &StaleRecord {
+                            message_id: notice.id.clone(),
+                            subject: lease.subject.clone(),
+                            change,
+                            newest,
+                        },
+                        now + self.policy.record_ttl.as_secs() as i64,
+                    )
+                    .await?;
+                report.outcome = Outcome::Stale;
+                report.superseded_by = Some(describe(newest));
+                tracing::warn!(id = %notice.id, superseded_by = ?report.superseded_by, "stale notice recorded, not delivered");
+                return Ok(report);
+            }
+            Decision::Deliver {
+                to,
+                already,
+                duplicate_state,
+                advances,
+            } => (to, already, duplicate_state, advances),
+        };
+        if advances && notice.alarm().is_some() {
+            self.store
+                .set_newest(
+                    lease,
+                    &Newest {
+                        change,
+                        message_id: notice.id.clone(),
+                    },
+                )
+                .await?;
+            // Reminders: scheduled by an ALARM, cancelled by any later change.
+            self.note_for_reminders(notice, routing, &facts, change, lease, invocation)
+                .await?;
+            self.note_sources(routing, &lease.subject, &facts, change, invocation)
+                .await?;
+        }
+        // An alarm is new when it advances its newest change; another notice, when no
+        // receiver has it yet.
+        let first_time = match notice.alarm() {
+            Some(_) => advances,
+            None => already.is_empty(),
+        };
+        report.already_delivered = already;
+        let (to, held): (Vec<String>, Vec<String>) =
+            to.into_iter().partition(|r| !destinations.held.contains(r));
+        if !held.is_empty() {
+            let expires_at = invocation.now().timestamp() + self.policy.record_ttl.as_secs() as i64;
+            let record = Held {
+                subject: lease.subject.clone(),
+                notice: notice.clone(),
+                receivers: held.clone(),
+            };
+            self.store.hold(&record, expires_at).await?;
+            tracing::info!(id = %notice.id, held = ?held, "muted receivers: held until their routes are not muted");
+            report.held = held;
+            if to.is_empty() {
+                report.outcome = Outcome::Held;
+                return Ok(report);
+            }
+        }
+        if to.is_empty() && !first_time {
+            report.outcome = if duplicate_state {
+                Outcome::Suppressed
+            } else {
+                Outcome::Duplicate
+            };
+            return Ok(report);
+        }
+        let sev = severity.unwrap_or(self.policy.default_severity);
+        self.send_all(
+            to, routing, notice, sev, change, lease, subject, invocation, report,
+        )
+        .await
+    }
+}
+
+fn describe(change: Change) -> String {
+    let state = change.state.map_or("-", |s| s.as_str());
+    match chrono::DateTime::from_timestamp_millis(change.at_ms) {
+        Some(t) => format!("{state} at {}", t.to_rfc3339()),
+        None => state.to_string(),
+    }
+}
