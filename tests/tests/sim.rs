@@ -9,7 +9,7 @@ use sim::scenarios::aurora;
 fn aurora_weeks() {
     let (summary, figures) = aurora::run(2, 28, FaultRates::uniform(0.02));
     println!(
-        "aurora-weeks figures: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}, AWS 7-day starts {}, stops with a connection in the unpublished tail {}, service-minutes crash-looping {}, invocations {} ({} failed), follow-ups {}, dead letters {}, GetMetricData calls {} in {} sweeps; of which RDS instances: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}",
+        "aurora-weeks figures: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}, AWS 7-day starts {}, stops with a connection in the unpublished tail {}, service-minutes crash-looping {}, invocations {} ({} failed), follow-ups {}, dead letters {}, GetMetricData calls {} in {} sweeps, reboots of running databases {}; of which RDS instances: idle minutes captured {} of {} ({:.1}%), sweep stops {}, re-stops {}",
         figures.captured_minutes,
         figures.capturable_minutes,
         figures.capture_share() * 100.0,
@@ -24,6 +24,7 @@ fn aurora_weeks() {
         figures.dead_letters,
         figures.get_metric_data_calls,
         figures.sweeps,
+        figures.reboots,
         figures.instances.captured_minutes,
         figures.instances.capturable_minutes,
         figures.instances.capture_share() * 100.0,

@@ -42,6 +42,14 @@ pub trait Rds: Send + Sync {
         id: &str,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, String)>, Error>> + Send;
+    /// Every event RDS recorded at or after `since` for any database of `kind`
+    /// (`DescribeEvents` by source type, no identifier: one listing for the whole sweep
+    /// instead of a call per database), oldest first.
+    fn recent_events(
+        &self,
+        kind: DbKind,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DbEvent>, Error>> + Send;
     /// `ModifyDBCluster`: a Serverless v2 cluster's scaling.
     fn set_scaling(
         &self,
@@ -50,6 +58,17 @@ pub trait Rds: Send + Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
     fn tag(&self, arn: &str, tags: &Tags) -> impl Future<Output = Result<(), Error>> + Send;
     fn untag(&self, arn: &str, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// One RDS event as `DescribeEvents` lists it: no event id, only the source and the
+/// message (see [`crate::rds_messages`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DbEvent {
+    pub at: DateTime<Utc>,
+    pub kind: DbKind,
+    /// The DB cluster's or DB instance's identifier.
+    pub source: String,
+    pub message: String,
 }
 
 /// One `AWS/RDS` metric of one database, asked for in a `GetMetricData` request.

@@ -14,14 +14,19 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use serde::de::{Deserializer, Error as _, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::DbKind;
 use crate::Error;
+
+mod direct;
+mod eventbridge;
+
+use direct::direct;
+use eventbridge::eventbridge;
 
 /// AWS started a DB cluster that had been stopped for seven days.
 pub const RESTART_EVENT_ID: &str = "RDS-EVENT-0153";
@@ -117,69 +122,6 @@ struct RecordSource {
     event_source: Option<String>,
 }
 
-/// A direct invoke, as people (and the schedules) write it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DirectInvoke {
-    #[serde(deserialize_with = "action_name")]
-    action: String,
-    #[serde(default, deserialize_with = "environment")]
-    environment: Option<String>,
-    #[serde(default, deserialize_with = "dry_run")]
-    dry_run: Option<bool>,
-    #[serde(
-        rename = "idleMinutesBeforePause",
-        default,
-        deserialize_with = "idle_minutes"
-    )]
-    idle_minutes: Option<u64>,
-}
-
-/// Fields of a direct invoke deserialised with an error that names the field and what it
-/// must be, followed by serde's own words for what was found.
-macro_rules! named_field {
-    ($fn:ident, $ty:ty, $name:literal, $must_be:literal) => {
-        fn $fn<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
-            <$ty>::deserialize(d).map_err(|e| {
-                D::Error::custom(format!(
-                    concat!("`", $name, "` must be ", $must_be, " ({})"),
-                    e
-                ))
-            })
-        }
-    };
-}
-named_field!(action_name, String, "action", "a string");
-named_field!(environment, Option<String>, "environment", "a string");
-named_field!(dry_run, Option<bool>, "dry_run", "true or false");
-named_field!(
-    idle_minutes,
-    Option<u64>,
-    "idleMinutesBeforePause",
-    "a whole number of minutes from 5 to 1440"
-);
-
-/// Which EventBridge event it is: read before its `detail`, whose shape depends on it.
-#[derive(Deserialize)]
-struct EventKind {
-    source: String,
-    #[serde(rename = "detail-type")]
-    detail_type: String,
-}
-
-/// The `detail` of an RDS event (RDS User Guide, "Amazon RDS event categories and event
-/// messages" and the EventBridge example there). The fields are optional here so that a
-/// missing one is named in the error.
-#[derive(Debug, Default, Deserialize, Serialize)]
-struct RdsEventDetail {
-    #[serde(rename = "EventID", default)]
-    event_id: Option<String>,
-    #[serde(rename = "SourceType", default)]
-    source_type: Option<String>,
-    #[serde(rename = "SourceIdentifier", default)]
-    source_identifier: Option<String>,
-}
-
 fn bad(msg: impl Into<String>) -> Error {
     Error::BadEvent(msg.into())
 }
@@ -262,108 +204,8 @@ pub fn parse(event: &Value) -> Result<Request, Error> {
     ))
 }
 
-fn direct(event: &Value) -> Result<Request, Error> {
-    let invoke = DirectInvoke::deserialize(event).map_err(|e| bad(e.to_string()))?;
-    let action = match invoke.action.as_str() {
-        "sweep" => Action::Sweep,
-        "pause" => Action::Pause,
-        "wake" => Action::Wake,
-        "status" => Action::Status,
-        other => {
-            return Err(bad(format!(
-                "unknown action `{}`; expected sweep, pause, wake or status",
-                excerpt(other)
-            )))
-        }
-    };
-    if let Some(env) = invoke.environment.as_deref().filter(|e| !valid_name(e)) {
-        return Err(bad(format!(
-            "`environment` `{}` is not a valid tag value (1-128 of A-Z a-z 0-9 - _ . : / @ + =)",
-            excerpt(env)
-        )));
-    }
-    let idle_window = match invoke.idle_minutes {
-        None => None,
-        Some(m) if (5..=1440).contains(&m) => Some(Duration::from_secs(m * 60)),
-        Some(m) => {
-            return Err(bad(format!(
-                "`idleMinutesBeforePause` must be a whole number of minutes from 5 to 1440, not {m}"
-            )))
-        }
-    };
-    if matches!(action, Action::Pause | Action::Wake) && invoke.environment.is_none() {
-        return Err(bad(format!(
-            "`{}` needs `environment` (the value of the environment tag to act on)",
-            action.as_str()
-        )));
-    }
-    Ok(Request {
-        environment: invoke.environment,
-        dry_run: invoke.dry_run,
-        idle_window,
-        ..Request::of(action)
-    })
-}
-
 fn excerpt(s: &str) -> String {
     s.chars().take(64).collect()
-}
-
-fn eventbridge(event: &Value) -> Result<Request, Error> {
-    let kind = EventKind::deserialize(event).map_err(|e| bad(format!("EventBridge event: {e}")))?;
-    match (kind.source.as_str(), kind.detail_type.as_str()) {
-        ("aws.events" | "aws.scheduler", "Scheduled Event") => Ok(Request::of(Action::Sweep)),
-        ("aws.rds", "RDS DB Cluster Event") => rds_restart(event, DbKind::Cluster),
-        ("aws.rds", "RDS DB Instance Event") => rds_restart(event, DbKind::Instance),
-        (source, detail_type) => Err(bad(format!(
-            "unsupported EventBridge event: source {} detail-type {}",
-            excerpt(source),
-            excerpt(detail_type)
-        ))),
-    }
-}
-
-/// RDS-EVENT-0153 (a cluster) or RDS-EVENT-0154 (an instance): AWS started a database
-/// that had been stopped for seven days.
-fn rds_restart(event: &Value, kind: DbKind) -> Result<Request, Error> {
-    let (want_id, source_type, what) = match kind {
-        DbKind::Cluster => (RESTART_EVENT_ID, "CLUSTER", "cluster"),
-        DbKind::Instance => (INSTANCE_RESTART_EVENT_ID, "DB_INSTANCE", "instance"),
-    };
-    let event = EventBridgeEvent::<RdsEventDetail>::deserialize(event)
-        .map_err(|e| bad(format!("RDS event: {e}")))?;
-    let detail = event.detail;
-    let event_id = detail
-        .event_id
-        .ok_or_else(|| bad("RDS event without `detail.EventID`"))?;
-    if event_id != want_id {
-        return Err(bad(format!(
-            "RDS event {} is not handled; only {want_id} ({what} started after 7 days stopped)",
-            excerpt(&event_id)
-        )));
-    }
-    if let Some(t) = detail.source_type.filter(|t| t != source_type) {
-        return Err(bad(format!(
-            "RDS event SourceType {} is not {source_type}",
-            excerpt(&t)
-        )));
-    }
-    let id = detail.source_identifier.ok_or_else(|| {
-        bad(format!(
-            "RDS event without `detail.SourceIdentifier` (the {what})"
-        ))
-    })?;
-    if !valid_name(&id) || id.contains(':') {
-        return Err(bad(format!(
-            "`detail.SourceIdentifier` `{}` is not a DB {what} identifier",
-            excerpt(&id)
-        )));
-    }
-    Ok(Request {
-        database: Some(id),
-        database_kind: kind,
-        ..Request::of(Action::Restop)
-    })
 }
 
 #[cfg(test)]

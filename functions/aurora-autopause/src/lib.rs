@@ -11,9 +11,11 @@
 pub mod aws;
 pub mod cloud;
 pub mod config;
+pub mod eligibility;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod hourly;
 pub mod idle;
 pub mod model;
 pub mod ops;

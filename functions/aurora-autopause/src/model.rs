@@ -69,6 +69,9 @@ pub struct Cluster {
     pub read_replicas: usize,
     /// Instance classes of the cluster's members (filled by the sweep).
     pub instance_classes: Vec<String>,
+    /// An Aurora cluster's member instances (`DBClusterMembers`): RDS records a reboot
+    /// or failover of a member as an event of the instance, not of the cluster.
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,38 +1,10 @@
-//! The pure decisions about one database: whether it can be paused at all (AWS's
-//! limits), how (stop or Serverless v2 auto-pause), how a wake restores it, and what the
-//! pause saves an hour.
+//! The pure decisions about one database: how a pause goes (stop or Serverless v2
+//! auto-pause) and how a wake restores it. Whether it can be paused at all (AWS's limits)
+//! is [`crate::eligibility`]; what the pause saves an hour is [`crate::hourly`].
 
 use crate::config::Config;
-use crate::model::{Cluster, DbKind, Record, ScalingV2, PAUSED_AT_TAG, RECORD_TAG};
-
-/// Whether this engine version supports Serverless v2 auto-pause (`MinCapacity 0`):
-/// Aurora PostgreSQL 13.15+, 14.12+, 15.7+, 16.3+ and later majors; Aurora MySQL 3.08.0+.
-pub fn engine_supports_auto_pause(engine: &str, version: &str) -> bool {
-    fn nums(s: &str) -> Vec<u32> {
-        s.split('.').map_while(|p| p.parse().ok()).collect()
-    }
-    match engine {
-        "aurora-postgresql" => {
-            let v = nums(version);
-            let (major, minor) = (
-                v.first().copied().unwrap_or(0),
-                v.get(1).copied().unwrap_or(0),
-            );
-            match major {
-                13 => minor >= 15,
-                14 => minor >= 12,
-                15 => minor >= 7,
-                16 => minor >= 3,
-                m => m >= 17,
-            }
-        }
-        "aurora-mysql" => match version.split_once("mysql_aurora.") {
-            Some((_, aurora)) => nums(aurora) >= vec![3, 8, 0],
-            None => false,
-        },
-        _ => false,
-    }
-}
+use crate::eligibility::{all_serverless, engine_supports_auto_pause, unstoppable};
+use crate::model::{Cluster, Record, ScalingV2, PAUSED_AT_TAG, RECORD_TAG};
 
 /// What to do with a cluster.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,74 +23,6 @@ pub enum ClusterPlan {
     /// Running again already: only groundcrew's record is removed.
     ClearRecord(String),
     Skip(String),
-}
-
-/// Whether an RDS instance can be stopped at all, whatever its state: AWS's list in the
-/// RDS User Guide, "Stopping an Amazon RDS DB instance temporarily" (engines MariaDB,
-/// Microsoft SQL Server, MySQL, Oracle and PostgreSQL; not a read replica nor an instance
-/// with one; not SQL Server in a Multi-AZ configuration; not RDS Custom, which
-/// `StopDBInstance` does not apply to).
-fn unstoppable_instance(c: &Cluster) -> Option<String> {
-    let engine = c.engine.as_str();
-    if engine.starts_with("custom-") {
-        return Some(format!(
-            "engine {engine} is RDS Custom; StopDBInstance does not apply"
-        ));
-    }
-    let listed = matches!(engine, "mariadb" | "mysql" | "postgres")
-        || engine.starts_with("oracle-")
-        || engine.starts_with("sqlserver-");
-    if !listed {
-        return Some(format!(
-            "engine {engine} is not one AWS can stop (MariaDB, SQL Server, MySQL, Oracle, PostgreSQL)"
-        ));
-    }
-    if engine.starts_with("sqlserver-") && c.multi_az {
-        return Some("SQL Server in a Multi-AZ configuration cannot be stopped".to_string());
-    }
-    if let Some(src) = &c.replication_source {
-        return Some(format!(
-            "read replica of {src}; read replicas cannot be stopped"
-        ));
-    }
-    if c.read_replicas > 0 {
-        return Some(format!(
-            "has {} read replica(s); an instance with read replicas cannot be stopped",
-            c.read_replicas
-        ));
-    }
-    None
-}
-
-/// Whether the database can be stopped at all, whatever its state.
-fn unstoppable(c: &Cluster) -> Option<String> {
-    if c.kind == DbKind::Instance {
-        return unstoppable_instance(c);
-    }
-    if !c.engine.starts_with("aurora") {
-        return Some(format!("engine {} is not Aurora", c.engine));
-    }
-    if c.engine_mode == "serverless" {
-        return Some("Aurora Serverless v1 cannot be stopped or auto-paused".to_string());
-    }
-    if let Some(g) = &c.global_cluster {
-        return Some(format!(
-            "member of global database {g}; global clusters cannot be stopped"
-        ));
-    }
-    if let Some(src) = &c.replication_source {
-        return Some(format!(
-            "read replica of {src}; replica clusters cannot be stopped"
-        ));
-    }
-    if c.read_replicas > 0 {
-        return Some("has cross-Region read replicas; cannot be stopped".to_string());
-    }
-    None
-}
-
-fn all_serverless(c: &Cluster) -> bool {
-    c.instance_classes.iter().all(|k| k == "db.serverless")
 }
 
 /// The pause plan for an in-scope cluster. `idle` is `Some` for a sweep (the idle check's
@@ -206,40 +110,12 @@ pub fn plan_wake(c: &Cluster) -> ClusterPlan {
     }
 }
 
-/// Estimated USD per hour saved by pausing a cluster this way.
-pub fn hourly_saving(c: &Cluster, plan: &ClusterPlan, config: &Config) -> Option<f64> {
-    let prices = &config.prices;
-    match plan {
-        ClusterPlan::Stop { .. } if c.kind == DbKind::Instance => {
-            let class = c.instance_classes.first()?;
-            // Multi-AZ: the standby is billed like the primary.
-            let copies = if c.multi_az { 2.0 } else { 1.0 };
-            Some(prices.instance_class(class)? * copies)
-        }
-        ClusterPlan::Stop { .. } => {
-            let mut total = 0.0;
-            for class in &c.instance_classes {
-                if class == "db.serverless" {
-                    total += c.serverless_v2.map_or(0.5, |s| s.min.max(0.5)) * prices.acu_hour;
-                } else {
-                    total += prices.class(class)?;
-                }
-            }
-            Some(total)
-        }
-        ClusterPlan::AutoPause { previous, .. } => {
-            let n = c.instance_classes.len().max(1) as f64;
-            Some(previous.min * prices.acu_hour * n)
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::hourly::hourly_saving;
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -462,43 +338,6 @@ mod tests {
         );
         assert!(
             matches!(plan_wake(&cluster("available", &[OPT, (RECORD_TAG, "garbage")])), ClusterPlan::Skip(r) if r.contains("unreadable"))
-        );
-    }
-
-    #[test]
-    fn engine_support_table() {
-        assert!(engine_supports_auto_pause("aurora-postgresql", "16.4"));
-        assert!(engine_supports_auto_pause("aurora-postgresql", "13.15"));
-        assert!(!engine_supports_auto_pause("aurora-postgresql", "13.12"));
-        assert!(engine_supports_auto_pause("aurora-postgresql", "17.1"));
-        assert!(engine_supports_auto_pause(
-            "aurora-mysql",
-            "8.0.mysql_aurora.3.08.0"
-        ));
-        assert!(!engine_supports_auto_pause(
-            "aurora-mysql",
-            "8.0.mysql_aurora.3.05.2"
-        ));
-        assert!(!engine_supports_auto_pause(
-            "aurora-mysql",
-            "5.7.mysql_aurora.2.11.2"
-        ));
-        assert!(!engine_supports_auto_pause("neptune", "1.3"));
-    }
-
-    #[test]
-    fn provisioned_saving_needs_known_prices() {
-        let c = Config::default();
-        let mut x = cluster("available", &[OPT]);
-        x.instance_classes = vec!["db.r6g.large".into(), "db.r6g.large".into()];
-        assert_eq!(
-            hourly_saving(&x, &ClusterPlan::Stop { record: true }, &c),
-            Some(0.52)
-        );
-        x.instance_classes.push("db.x99.huge".into());
-        assert_eq!(
-            hourly_saving(&x, &ClusterPlan::Stop { record: true }, &c),
-            None
         );
     }
 }

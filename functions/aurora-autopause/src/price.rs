@@ -2,7 +2,7 @@
 //! `PRICES` setting that overrides them. The sources and the date of each default are in
 //! `docs/reference.md` ("aurora-autopause prices") and the function's README.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Hourly prices by what is paused.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,10 @@ pub struct Prices {
     /// is the on-demand price less AWS's "up to 70%" discount, an estimate to override.
     pub fargate_spot_vcpu_hour: f64,
     pub fargate_spot_gb_hour: f64,
+    /// The `PRICES` keys (`db.r6g.large`, `rds:db.t3.small`) whose default was not
+    /// confirmed against AWS's pricing page; a `PRICES` entry confirms its key. A saving
+    /// computed from one says so in the report.
+    pub unconfirmed: BTreeSet<String>,
 }
 
 /// Aurora Standard, PostgreSQL-compatible, us-east-1 (approximate list prices).
@@ -66,6 +70,23 @@ const RDS_INSTANCES: [(&str, f64); 22] = [
     ("db.r7g.2xlarge", 0.956),
 ];
 
+/// The RDS families whose built-in prices were not confirmed against AWS's pricing page
+/// (docs/reference.md says what was searched and when); every Aurora class is unconfirmed.
+const UNCONFIRMED_RDS_FAMILIES: [&str; 5] = ["db.t3.", "db.m6g.", "db.m7g.", "db.r6g.", "db.r7g."];
+
+fn unconfirmed_defaults() -> BTreeSet<String> {
+    let aurora = AURORA.iter().map(|(class, _)| class.to_string());
+    let rds = RDS_INSTANCES
+        .iter()
+        .filter(|(class, _)| {
+            UNCONFIRMED_RDS_FAMILIES
+                .iter()
+                .any(|f| class.starts_with(f))
+        })
+        .map(|(class, _)| format!("rds:{class}"));
+    aurora.chain(rds).collect()
+}
+
 fn table(rows: &[(&str, f64)]) -> BTreeMap<String, f64> {
     rows.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -80,6 +101,7 @@ impl Default for Prices {
             fargate_gb_hour: 0.004445,
             fargate_spot_vcpu_hour: 0.012144,
             fargate_spot_gb_hour: 0.0013335,
+            unconfirmed: unconfirmed_defaults(),
         }
     }
 }
@@ -109,9 +131,11 @@ impl Prices {
                 "fargate-spot-gb" => self.fargate_spot_gb_hour = price,
                 _ => match key.strip_prefix("rds:") {
                     Some(class) => {
+                        self.unconfirmed.remove(&format!("rds:{}", class.trim()));
                         self.instances.insert(class.trim().to_string(), price);
                     }
                     None => {
+                        self.unconfirmed.remove(key);
                         self.classes.insert(key.to_string(), price);
                     }
                 },
@@ -128,6 +152,23 @@ impl Prices {
     /// An RDS instance class, Single-AZ.
     pub fn instance_class(&self, class: &str) -> Option<f64> {
         self.instances.get(class).copied()
+    }
+
+    /// The note a report carries when a saving was computed from unconfirmed defaults
+    /// (`keys` as [`Prices::unconfirmed`] names them); `None` when every one is confirmed.
+    pub fn unconfirmed_note<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+        let mut found: Vec<&str> = keys
+            .into_iter()
+            .filter(|k| self.unconfirmed.contains(*k))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        (!found.is_empty()).then(|| {
+            format!(
+                "saving estimated from built-in list prices not confirmed against AWS's pricing page ({}); set PRICES to your price",
+                found.join(", ")
+            )
+        })
     }
 
     /// One Fargate task of `cpu_units` (1,024 = 1 vCPU) and `memory_mib`, per hour.
@@ -164,6 +205,24 @@ mod tests {
             .with_overrides(&["rds:db.t3.small=-1".into()])
             .unwrap_err()
             .contains("rds:db.t3.small"));
+    }
+
+    #[test]
+    fn unconfirmed_defaults_are_named_until_overridden() {
+        let p = Prices::default();
+        let note = p
+            .unconfirmed_note(["rds:db.r6g.large", "rds:db.t4g.small", "db.r6g.large"])
+            .unwrap();
+        assert!(note.contains("db.r6g.large, rds:db.r6g.large"), "{note}");
+        assert!(!note.contains("t4g"), "{note}");
+        assert_eq!(p.unconfirmed_note(["rds:db.t4g.small"]), None);
+        let p = p
+            .with_overrides(&["rds:db.r6g.large=0.2".into(), "db.r6g.large=0.3".into()])
+            .unwrap();
+        assert_eq!(
+            p.unconfirmed_note(["rds:db.r6g.large", "db.r6g.large"]),
+            None
+        );
     }
 
     #[test]

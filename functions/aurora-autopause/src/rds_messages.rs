@@ -11,6 +11,40 @@ pub fn is_aws_restart_message(message: &str) -> bool {
         .contains("exceeding the maximum allowed time being stopped")
 }
 
+/// What RDS records when a database goes down or comes up again, as `DescribeEvents`
+/// words it (RDS User Guide and Aurora User Guide, "Amazon RDS event categories and event
+/// messages"), lower case. Matched as parts of the message: a phrase too many only makes a
+/// database wait one more window, a phrase too few could stop one just rebooted.
+const RESTART_PHRASES: &[&str] = &[
+    // RDS-EVENT-0006 "DB instance restarted.", 0004 "DB instance shutdown." (availability)
+    "db instance restarted",
+    "db instance shutdown",
+    // RDS-EVENT-0022 "Error restarting mysql: ..." (availability)
+    "restarting",
+    // RDS-EVENT-0088 "DB instance started.", 0151 "DB cluster started." (notification)
+    "db instance started",
+    "db cluster started",
+    // RDS-EVENT-0153 / 0154: AWS's start after seven days stopped (notification)
+    "exceeding the maximum allowed time being stopped",
+    // RDS-EVENT-0005 "DB instance created.", 0170 "DB cluster created." (creation)
+    "db instance created",
+    "db cluster created",
+    // Failovers: RDS-EVENT-0013, 0015, 0049 (instance), 0071, 0072, 0073 (cluster); and
+    // 0050 / 0051 "Multi-AZ instance activation started / completed."
+    "failover",
+    "failed over",
+    "multi-az instance activation",
+    // RDS-EVENT-0026 / 0027: off-line patches, during which the instance is down
+    "off-line patches",
+];
+
+/// Whether an RDS event message says the database was restarted, started, created or
+/// failed over: after that, metrics from before it say nothing about whether it is idle.
+pub fn is_restart_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    RESTART_PHRASES.iter().any(|p| m.contains(p))
+}
+
 /// Whether a message says the database stopped (RDS-EVENT-0150 "DB cluster stopped",
 /// RDS-EVENT-0087 "DB instance stopped").
 pub fn is_stopped_message(message: &str) -> bool {
@@ -77,6 +111,36 @@ mod tests {
             (t(3), "DB cluster started".into())
         ]));
         assert!(!started_by_aws(&[]));
+    }
+
+    #[test]
+    fn restarts_starts_and_failovers_are_recognised_by_their_messages() {
+        for m in [
+            "DB instance restarted.",
+            "DB instance shutdown.",
+            "DB instance started.",
+            "DB cluster started",
+            "DB cluster is being started due to it exceeding the maximum allowed time being stopped.",
+            "DB instance created.",
+            "Completed failover to DB instance: dev-1-a",
+            "Started cross AZ failover to DB instance: dev-1-b",
+            "Multi-AZ instance failover started.",
+            "Multi-AZ instance activation completed.",
+            "Finished applying off-line patches to DB instance.",
+            "Error restarting mysql: out of memory",
+        ] {
+            assert!(is_restart_message(m), "{m}");
+        }
+        for m in [
+            "DB instance stopped.",
+            "DB cluster stopped",
+            "Backing up DB instance.",
+            "Finished DB instance backup.",
+            "Automated cluster snapshot created.",
+            "Applying modification to allocated storage.",
+        ] {
+            assert!(!is_restart_message(m), "{m}");
+        }
     }
 
     #[test]

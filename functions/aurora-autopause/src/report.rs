@@ -62,6 +62,9 @@ pub struct Item {
     pub recorded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hourly_saving_usd: Option<f64>,
+    /// Set when the saving rests on a built-in price not confirmed against AWS's page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_note: Option<String>,
     /// Hours paused this (UTC) month, the pause under way included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused_hours_this_month: Option<f64>,
@@ -91,6 +94,7 @@ impl Item {
             paused_at: None,
             recorded: None,
             hourly_saving_usd: None,
+            price_note: None,
             paused_hours_this_month: None,
             saving_this_month_usd: None,
             projected_month_saving_usd: None,

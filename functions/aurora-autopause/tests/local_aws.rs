@@ -7,6 +7,7 @@ use aurora_autopause::model::{Suspended, Target, PAUSED_AT_TAG, RECORD_TAG};
 use aurora_autopause::report::Outcome;
 use common::{item, reason, tag_keys, Estate};
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
@@ -425,6 +426,33 @@ async fn sweep_stops_only_idle_opted_in_rds_instances_and_wake_starts_them() {
     let keys = tag_keys(e.describe_instance(&idle).await.tag_list());
     assert!(!keys.contains(&RECORD_TAG.to_string()), "{keys:?}");
     assert_eq!(e.instance_status(&prod).await, "available");
+}
+
+#[tokio::test]
+async fn a_database_rds_started_within_the_window_is_not_idle_whatever_its_metrics() {
+    let sdk = groundcrew::require_local_aws!();
+    let e = Estate::new(&sdk, "fresh").await;
+    let fresh = e
+        .instance("fresh", &e.tags(true, &[]), "db.t3.small", false)
+        .await;
+    // Quiet minutes over the whole window, but RDS recorded the instance's creation
+    // ("DB instance created") a moment ago: inside the window.
+    e.instance_connections(&fresh, 0.0).await;
+
+    let now = e
+        .invoke_after(json!({"action": "sweep"}), Duration::ZERO)
+        .await
+        .expect("sweep");
+    assert_eq!(e.instance_status(&fresh).await, "available");
+    let why = reason(&now, &fresh);
+    assert!(
+        why.contains("RDS recorded") && why.contains("DB instance created"),
+        "{why}"
+    );
+
+    // A whole window after it, the same quiet minutes make it idle.
+    e.invoke(json!({"action": "sweep"})).await.expect("sweep");
+    assert_eq!(e.instance_status(&fresh).await, "stopped");
 }
 
 #[tokio::test]

@@ -48,6 +48,12 @@ pub const INSTANCE_STOPPING: (u64, u64) = (60, 5 * 60);
 pub const INSTANCE_STOPPING_MULTI_AZ: (u64, u64) = (3 * 60, 15 * 60);
 /// ASSUMPTION: how long an instance's start takes.
 pub const INSTANCE_STARTING: (u64, u64) = (5 * 60, 20 * 60);
+/// ASSUMPTION: how long a reboot takes (AWS: "usually a few minutes"; dev-sized databases
+/// come back in one or two).
+pub const REBOOTING: (u64, u64) = (40, 150);
+/// RDS-EVENT-0006's message, recorded on the instance that restarted (an Aurora cluster's
+/// reboot is its writer instance's: RDS records it on the instance, not the cluster).
+pub const RESTARTED_MESSAGE: &str = "DB instance restarted.";
 
 fn stopping(c: &Cluster) -> (u64, u64) {
     match (c.kind, c.multi_az) {
@@ -172,22 +178,28 @@ impl RdsModel {
                         break;
                     }
                     c.pending = None;
+                    let rebooted = c.cluster.status == "rebooting";
                     c.set(at, to);
                     let noun = c.cluster.kind.noun();
-                    let message = match to {
+                    let (kind, source, message) = match to {
                         "stopped" => {
                             c.stopped_at = Some(at);
-                            format!("{noun} stopped.")
+                            (c.cluster.kind, id.clone(), format!("{noun} stopped."))
+                        }
+                        _ if rebooted => {
+                            c.available_since = Some(at);
+                            let source = c.cluster.members.first().unwrap_or(id).clone();
+                            (DbKind::Instance, source, RESTARTED_MESSAGE.to_string())
                         }
                         _ => {
                             c.available_since = Some(at);
-                            format!("{noun} started.")
+                            (c.cluster.kind, id.clone(), format!("{noun} started."))
                         }
                     };
                     self.events.push(RdsEvent {
                         at,
-                        kind: c.cluster.kind,
-                        cluster: id.clone(),
+                        kind,
+                        cluster: source,
                         message,
                     });
                     continue;
@@ -258,6 +270,16 @@ impl RdsModel {
         self.events
             .iter()
             .filter(|e| e.kind == kind && e.cluster == id && e.at >= since)
+            .cloned()
+            .collect()
+    }
+
+    /// `DescribeEvents` by source type: every database's events of `kind` at or after
+    /// `since`.
+    pub fn events_of(&self, kind: DbKind, since: DateTime<Utc>) -> Vec<RdsEvent> {
+        self.events
+            .iter()
+            .filter(|e| e.kind == kind && e.at >= since)
             .cloned()
             .collect()
     }
@@ -381,6 +403,24 @@ impl RdsModel {
         c.last_start = by;
         let (lo, hi) = starting(&c.cluster);
         c.pending = Some((now + secs(rng.between(lo, hi)), "available"));
+        Ok(())
+    }
+
+    /// `RebootDBInstance` (of an instance, or of an Aurora cluster's writer): `rebooting`
+    /// for a minute or two, then available again, and RDS-EVENT-0006 on the instance.
+    pub fn reboot(
+        &mut self,
+        kind: DbKind,
+        id: &str,
+        now: DateTime<Utc>,
+        rng: &mut SimRng,
+    ) -> Result<(), RdsError> {
+        let c = self.in_state(kind, id, "available")?;
+        c.set(now, "rebooting");
+        c.pending = Some((
+            now + secs(rng.between(REBOOTING.0, REBOOTING.1)),
+            "available",
+        ));
         Ok(())
     }
 

@@ -57,6 +57,8 @@ pub struct Figures {
     pub dead_letters: u64,
     pub sweeps: u64,
     pub get_metric_data_calls: u64,
+    /// Reboots of running databases (by people and by AWS's maintenance).
+    pub reboots: u64,
     /// The plain RDS instances' share of the figures above.
     pub instances: InstanceFigures,
 }
@@ -91,6 +93,7 @@ impl Figures {
         self.dead_letters += o.dead_letters;
         self.sweeps += o.sweeps;
         self.get_metric_data_calls += o.get_metric_data_calls;
+        self.reboots += o.reboots;
         self.instances.capturable_minutes += o.instances.capturable_minutes;
         self.instances.captured_minutes += o.instances.captured_minutes;
         self.instances.sweep_stops += o.instances.sweep_stops;
@@ -113,6 +116,12 @@ enum Happening {
     Session {
         db: String,
         minutes: i64,
+    },
+    /// A database is rebooted while it runs: by a person (who then connects within the
+    /// hour, or not at all) or by AWS's maintenance at night.
+    Reboot {
+        db: String,
+        by_person: bool,
     },
 }
 
@@ -169,6 +178,7 @@ fn cluster(id: &str, tags: &[(&str, &str)], serverless: Option<(&str, f64)>) -> 
         } else {
             "db.r6g.large".into()
         }],
+        members: vec![format!("{id}-1")],
         ..Default::default()
     }
 }
@@ -407,6 +417,30 @@ fn sessions(sim: &Sim, world: &World, timeline: &mut Timeline<Happening>, end: D
                     );
                 }
             }
+            if rng.chance(0.06) {
+                // A reboot (a parameter change, a stuck session) during office hours.
+                if let Some(t) = at_local(rng.between(9, 18), rng.between(0, 59)) {
+                    timeline.push(
+                        t,
+                        Happening::Reboot {
+                            db: id.clone(),
+                            by_person: true,
+                        },
+                    );
+                }
+            }
+            if rng.chance(0.03) {
+                // AWS's maintenance: a reboot in the night.
+                if let Some(t) = at_local(rng.between(0, 5), rng.between(0, 59)) {
+                    timeline.push(
+                        t,
+                        Happening::Reboot {
+                            db: id.clone(),
+                            by_person: false,
+                        },
+                    );
+                }
+            }
             if rng.chance(0.04) {
                 // Late at night.
                 if let Some(t) = at_local(rng.between(20, 23), rng.between(0, 59)) {
@@ -490,11 +524,14 @@ impl Run {
             for id in &ids {
                 // As it was at the end of that minute (ticks may catch up after a long
                 // invocation, when the model has moved on).
+                // ASSUMPTION: CloudWatch may publish quiet minutes right through a short
+                // reboot (AWS does not say it leaves a gap): the worst case for the idle
+                // check, which must then learn of the reboot from RDS's events.
                 let available = w
                     .rds
                     .clusters
                     .get(id)
-                    .is_some_and(|c| c.status_at(next) == "available");
+                    .is_some_and(|c| matches!(c.status_at(next), "available" | "rebooting"));
                 let in_session = self.open.get(id).is_some_and(|until| *until > minute);
                 if let Some(v) = self.active.get_mut(id) {
                     v[index] |= in_session;
@@ -781,6 +818,43 @@ impl Run {
                         self.sim.now() + chrono::Duration::minutes(2),
                         Happening::Retry(event, attempt + 1),
                     );
+                }
+            }
+            Happening::Reboot { db, by_person } => {
+                let now = self.sim.now();
+                let mut w = self.aws.world();
+                let mut rng = self.sim.rng();
+                let kind = w
+                    .rds
+                    .clusters
+                    .get(&db)
+                    .map_or(DbKind::Cluster, |c| c.cluster.kind);
+                // Only a running database is rebooted; otherwise nothing happens.
+                if w.rds.reboot(kind, &db, now, &mut rng).is_ok() {
+                    let follow_up = by_person && rng.chance(0.5);
+                    let (after, minutes) = (rng.between(5, 50) as i64, rng.between(5, 60) as i64);
+                    drop(rng);
+                    drop(w);
+                    let who = if by_person {
+                        "a person"
+                    } else {
+                        "AWS's maintenance"
+                    };
+                    self.sim.trace(format!("{who} rebooted {db}"));
+                    self.figures.reboots += 1;
+                    if by_person {
+                        // Rebooting it is using it: that minute is not idle.
+                        let index = self.minute_index(now);
+                        if let Some(v) = self.active.get_mut(&db).and_then(|v| v.get_mut(index)) {
+                            *v = true;
+                        }
+                    }
+                    if follow_up {
+                        self.timeline.push(
+                            now + chrono::Duration::minutes(after),
+                            Happening::Session { db, minutes },
+                        );
+                    }
                 }
             }
             Happening::Session { db, minutes } => {

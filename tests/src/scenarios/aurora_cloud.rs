@@ -249,6 +249,26 @@ impl cloud::Rds for SimAws {
         .await
     }
 
+    async fn recent_events(
+        &self,
+        kind: DbKind,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<cloud::DbEvent>, Error> {
+        self.call("DescribeEvents", "*", |w, _| {
+            Ok(w.rds
+                .events_of(kind, since)
+                .into_iter()
+                .map(|e| cloud::DbEvent {
+                    at: e.at,
+                    kind: e.kind,
+                    source: e.cluster,
+                    message: e.message,
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn stop(&self, kind: DbKind, id: &str) -> Result<(), Error> {
         self.stop_db(kind, id).await
     }

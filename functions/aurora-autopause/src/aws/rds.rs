@@ -55,6 +55,12 @@ fn to_cluster(c: &rds::types::DbCluster) -> Cluster {
             .map(str::to_string),
         read_replicas: c.read_replica_identifiers().len(),
         instance_classes: Vec::new(),
+        members: c
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| m.db_instance_identifier())
+            .map(str::to_string)
+            .collect(),
     }
 }
 
@@ -85,6 +91,7 @@ fn to_instance(i: &rds::types::DbInstance) -> Cluster {
             .map(str::to_string)
             .into_iter()
             .collect(),
+        members: Vec::new(),
     }
 }
 
@@ -139,6 +146,13 @@ where
         Ok(found) => Ok(found),
         Err(e) if e.code().is_some_and(|c| ops.not_found.contains(&c)) => Ok(None),
         Err(e) => Err(err(ops.describe, e)),
+    }
+}
+
+fn source_type(kind: DbKind) -> rds::types::SourceType {
+    match kind {
+        DbKind::Cluster => rds::types::SourceType::DbCluster,
+        DbKind::Instance => rds::types::SourceType::DbInstance,
     }
 }
 
@@ -319,10 +333,7 @@ impl cloud::Rds for Aws {
             let page = self
                 .rds
                 .describe_events()
-                .source_type(match kind {
-                    DbKind::Cluster => rds::types::SourceType::DbCluster,
-                    DbKind::Instance => rds::types::SourceType::DbInstance,
-                })
+                .source_type(source_type(kind))
                 .source_identifier(id)
                 .start_time(SystemTime::from(since).into())
                 .set_marker(marker.take())
@@ -336,6 +347,51 @@ impl cloud::Rds for Aws {
                     .map(DateTime::<Utc>::from);
                 if let (Some(at), Some(message)) = (at, e.message()) {
                     out.push((at, message.to_string()));
+                }
+            }
+            match page.marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => {
+                    out.sort();
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
+    async fn recent_events(
+        &self,
+        kind: DbKind,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<cloud::DbEvent>, Error> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            self.count("DescribeEvents");
+            let page = self
+                .rds
+                .describe_events()
+                .source_type(source_type(kind))
+                .start_time(SystemTime::from(since).into())
+                .max_records(100)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| err("DescribeEvents", e))?;
+            for e in page.events() {
+                let at = e
+                    .date()
+                    .and_then(|d| SystemTime::try_from(*d).ok())
+                    .map(DateTime::<Utc>::from);
+                if let (Some(at), Some(source), Some(message)) =
+                    (at, e.source_identifier(), e.message())
+                {
+                    out.push(cloud::DbEvent {
+                        at,
+                        kind,
+                        source: source.to_string(),
+                        message: message.to_string(),
+                    });
                 }
             }
             match page.marker() {

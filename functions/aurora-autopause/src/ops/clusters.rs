@@ -2,6 +2,7 @@
 //! auto-pause, start, restore scaling, clear a record.
 
 use crate::cloud::{Cloud, Rds};
+use crate::hourly;
 use crate::model::{Cluster, Record, PAUSED_AT_TAG, RECORD_TAG};
 use crate::plan;
 use crate::plan::ClusterPlan;
@@ -28,9 +29,10 @@ impl<C: Cloud> Ops<'_, C> {
     /// Carries out a cluster plan (or reports it, on a dry run).
     pub(super) async fn execute(&self, c: &Cluster, plan: ClusterPlan) -> Item {
         let item = self.cluster_item(c);
-        let saving = plan::hourly_saving(c, &plan, self.config);
+        let saving = hourly::hourly_saving(c, &plan, self.config);
         let item = Item {
             hourly_saving_usd: saving,
+            price_note: saving.and_then(|_| hourly::price_note(c, &plan, self.config)),
             ..item
         };
         if let ClusterPlan::Skip(reason) = plan {

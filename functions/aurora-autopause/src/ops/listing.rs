@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::cloud::{Cloud, Rds};
+use crate::hourly;
 use crate::model::{self, Cluster, DbKind, Record, Scope, Service, PAUSED_AT_TAG, RECORD_TAG};
 use crate::plan;
 use crate::report::{Item, Kind};
@@ -129,7 +130,11 @@ impl<C: Cloud> Ops<'_, C> {
         );
         item.paused_at = c.tags.get(PAUSED_AT_TAG).cloned();
         item.recorded = c.tags.get(RECORD_TAG).cloned();
-        self.with_month(item, &c.tags, || self.paused_price(c))
+        let mut item = self.with_month(item, &c.tags, || self.paused_price(c));
+        if item.saving_this_month_usd.is_some() {
+            item.price_note = hourly::price_note(c, &self.paused_plan(c), self.config);
+        }
+        item
     }
 
     /// Hours paused this month and their saving at `price` per hour.
@@ -150,14 +155,18 @@ impl<C: Cloud> Ops<'_, C> {
     /// What a database saves per hour while paused the way groundcrew pauses it (its
     /// record says how; without one, the way a pause would).
     pub(super) fn paused_price(&self, c: &Cluster) -> Option<f64> {
-        let plan = match Record::of(&c.tags) {
+        hourly::hourly_saving(c, &self.paused_plan(c), self.config)
+    }
+
+    /// How groundcrew paused (or would pause) a database, for its price.
+    fn paused_plan(&self, c: &Cluster) -> plan::ClusterPlan {
+        match Record::of(&c.tags) {
             Some(Ok(Record::AutoPause(previous))) => plan::ClusterPlan::AutoPause {
                 previous,
                 seconds: 0,
             },
             _ => plan::ClusterPlan::Stop { record: false },
-        };
-        plan::hourly_saving(c, &plan, self.config)
+        }
     }
 
     /// What a service saves per hour at 0 tasks: its recorded (or current) desired count

@@ -1,6 +1,7 @@
 //! Carries out a request: sweep, pause, wake, status, the re-stop after RDS-EVENT-0153 /
 //! 0154, and a batch from the follow-up queue. What is in scope is found in [`listing`],
-//! the sweep's idle decisions in [`sweep`], an environment's sleep and wake in [`schedule`],
+//! the sweep's idle decisions in [`sweep`] (with RDS's record of
+//! restarts in [`restarts`]), an environment's sleep and wake in [`schedule`],
 //! `status` in [`status`]; a database's plan is carried out in [`clusters`], a service's in
 //! [`services`], the re-stop in [`restop`].
 //!
@@ -10,6 +11,7 @@
 
 mod clusters;
 mod listing;
+mod restarts;
 mod restop;
 mod schedule;
 mod services;

@@ -196,6 +196,13 @@ mod tests {
         ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, String)>, Error> {
             Ok(Vec::new())
         }
+        async fn recent_events(
+            &self,
+            _: DbKind,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<crate::cloud::DbEvent>, Error> {
+            Ok(Vec::new())
+        }
         async fn stop(&self, _: DbKind, id: &str) -> Result<(), Error> {
             *self.stops.lock().unwrap() += 1;
             let mut states = self.states.lock().unwrap();

@@ -95,6 +95,13 @@ impl<C: Cloud> Ops<'_, C> {
                 idle::verdict(series.get(qid), window, self.config.idle_max_connections),
             );
         }
+        // The metrics' "idle" stands only if RDS recorded no restart inside the window.
+        let starts: BTreeMap<String, DateTime<Utc>> = windows
+            .iter()
+            .map(|(arn, (_, _, w))| (arn.clone(), w.start))
+            .collect();
+        let dbs: Vec<&Cluster> = clusters.iter().map(|(c, _)| c).collect();
+        self.veto_restarted(&dbs, &starts, &mut verdicts).await;
         verdicts
     }
 

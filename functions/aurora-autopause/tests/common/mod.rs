@@ -196,16 +196,17 @@ impl Estate {
         self.connections_of("DBInstanceIdentifier", id, value).await
     }
 
-    /// DatabaseConnections datapoints, one a minute over the last 40 minutes, all equal to
-    /// `value` (the idle check wants every minute of its window to have data).
+    /// DatabaseConnections datapoints, one a minute from 40 minutes before now to the
+    /// minute before [`LATER`], all equal to `value` (the idle check wants every minute of
+    /// its window to have data).
     pub async fn connections(&self, id: &str, value: f64) {
         self.connections_of("DBClusterIdentifier", id, value).await
     }
 
     async fn connections_of(&self, dimension: &str, id: &str, value: f64) {
-        let now = SystemTime::now();
+        let from = SystemTime::now() - Duration::from_secs(40 * 60);
         let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
-        for minutes in 1u64..=40 {
+        for minute in 0..(40 + LATER.as_secs() / 60) {
             req = req.metric_data(
                 cw::types::MetricDatum::builder()
                     .metric_name("DatabaseConnections")
@@ -215,7 +216,7 @@ impl Estate {
                             .value(id)
                             .build(),
                     )
-                    .timestamp((now - Duration::from_secs(minutes * 60)).into())
+                    .timestamp((from + Duration::from_secs(minute * 60)).into())
                     .value(value)
                     .unit(cw::types::StandardUnit::Count)
                     .build(),
@@ -306,20 +307,46 @@ impl Estate {
         (s.desired_count(), targets.get(&rid).copied(), tags)
     }
 
+    /// Runs the function [`LATER`] than now: moto records each instance's creation
+    /// ("DB instance created", RDS-EVENT-0005) when the estate is seeded, and a sweep at
+    /// the moment of creation rightly finds every database started within its window.
     pub async fn invoke(
         &self,
         event: serde_json::Value,
+    ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
+        self.invoke_after(event, LATER).await
+    }
+
+    /// Runs the function `after` from now (its clock only; the deadline is real).
+    pub async fn invoke_after(
+        &self,
+        event: serde_json::Value,
+        after: Duration,
     ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
         let handler = aurora_autopause::Handler {
             cloud: self.aws.clone(),
             config: self.config.clone(),
         };
-        handler
-            .handle(
-                &event,
-                &groundcrew::Invocation::with_budget("test", Duration::from_secs(60)),
-            )
-            .await
+        let clock = std::sync::Arc::new(Ahead(after));
+        let invocation = groundcrew::Invocation::new(
+            "test",
+            groundcrew::Deadline::after(Duration::from_secs(60)),
+            clock,
+        );
+        handler.handle(&event, &invocation).await
+    }
+}
+
+/// How much later than the estate's creation the tests run the function: longer than the
+/// 30-minute idle window and the 3-minute lag.
+pub const LATER: Duration = Duration::from_secs(45 * 60);
+
+/// The system's clock, this far ahead.
+struct Ahead(Duration);
+
+impl groundcrew::Clock for Ahead {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::from_std(self.0).unwrap_or_default()
     }
 }
 
