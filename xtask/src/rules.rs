@@ -106,6 +106,10 @@ pub const STAR_OK: &[(&str, &str)] = &[
     ("cloudfront:ListDistributions", "no resource types"),
     ("tag:GetResources", "no resource types"),
     ("cloudwatch:GetMetricWidgetImage", "no resource types"),
+    (
+        "rds:DescribeEvents",
+        "no resource types (aurora-autopause lists events by source type)",
+    ),
 ];
 
 /// STAR_OK entries for which cfn-lint's data lists an optional resource type that does
