@@ -7,13 +7,18 @@
 //! - each seed runs on its own current-thread runtime, so tasks are polled in one order;
 //! - every random choice comes from the seed: a stream ([`SimRng`]) for the scenario's own
 //!   draws, and keyed draws for faults ([`FaultPlan`]);
-//! - no `HashMap` iteration decides an order that reaches a model (models use `BTreeMap`).
+//! - no `HashMap` iteration decides an order that reaches a model (models use `BTreeMap`);
+//! - the jitter of every retry backoff replays: the AWS SDK's standard retry draws it from
+//!   `fastrand`'s thread-local generator, which [`run_one`] seeds from the run's seed on the
+//!   runtime's one thread (unseeded, it starts from the time and the thread's id, and a
+//!   replay would sleep for other durations); groundcrew's `retry` (backon built without
+//!   its `std` feature) draws from backon's own fixed seed, the same in every run.
 
 pub mod faults;
 pub mod rng;
 pub mod timeline;
+pub mod trace;
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,9 +31,7 @@ use groundcrew::{Clock, Deadline, Invocation};
 pub use faults::{lock, Fault, FaultPlan, FaultRates};
 pub use rng::SimRng;
 pub use timeline::{Schedule, Timeline, WEEKDAYS};
-
-/// Lines of trace kept for a violation report.
-const TRACE_LINES: usize = 60;
+pub use trace::Trace;
 
 /// One run of one scenario with one seed.
 pub struct Sim {
@@ -38,7 +41,7 @@ pub struct Sim {
     clock: Arc<TokioClock>,
     rng: Mutex<SimRng>,
     faults: FaultPlan,
-    trace: Mutex<VecDeque<String>>,
+    trace: Mutex<Trace>,
     steps: AtomicU64,
     checks: AtomicU64,
     invocations: AtomicU64,
@@ -47,6 +50,16 @@ pub struct Sim {
 impl Sim {
     /// Must be called inside the run's tokio runtime (the clock starts from its time).
     pub fn new(scenario: &str, seed: u64, start: DateTime<Utc>, rates: FaultRates) -> Self {
+        Self::with_trace(scenario, seed, start, rates, Trace::new(false))
+    }
+
+    fn with_trace(
+        scenario: &str,
+        seed: u64,
+        start: DateTime<Utc>,
+        rates: FaultRates,
+        trace: Trace,
+    ) -> Self {
         Self {
             scenario: scenario.to_string(),
             seed,
@@ -54,7 +67,7 @@ impl Sim {
             clock: Arc::new(TokioClock::starting_at(start)),
             rng: Mutex::new(SimRng::new(seed)),
             faults: FaultPlan::new(seed, rates),
-            trace: Mutex::new(VecDeque::with_capacity(TRACE_LINES)),
+            trace: Mutex::new(trace),
             steps: AtomicU64::new(0),
             checks: AtomicU64::new(0),
             invocations: AtomicU64::new(0),
@@ -111,15 +124,20 @@ impl Sim {
 
     /// Records what happened, for the violation report.
     pub fn trace(&self, what: impl Into<String>) {
-        let mut t = lock(&self.trace);
-        if t.len() == TRACE_LINES {
-            t.pop_front();
-        }
-        t.push_back(format!(
+        // Milliseconds: a retry's jitter moves an attempt by less than a second.
+        let line = format!(
             "{} {}",
-            self.now().format("%Y-%m-%dT%H:%M:%SZ"),
+            self.now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
             what.into()
-        ));
+        );
+        lock(&self.trace).push(line);
+    }
+
+    /// A digest of every trace line so far, in order, and their number: two runs of one
+    /// seed agree on it.
+    pub fn trace_digest(&self) -> (u64, u64) {
+        let t = lock(&self.trace);
+        (t.lines(), t.digest())
     }
 
     /// Counts one step of the scenario (a happening handled).
@@ -136,7 +154,7 @@ impl Sim {
     }
 
     fn violation(&self, invariant: &str, detail: &str) -> String {
-        let trace: Vec<String> = lock(&self.trace).iter().cloned().collect();
+        let trace = lock(&self.trace).last();
         format!(
             "INVARIANT VIOLATED: {invariant}\n  {detail}\n  scenario {} seed {} step {} at {} ({} simulated)\n  last events:\n    {}\n  replay: scripts/sim.sh --scenario {} --seed {}",
             self.scenario,
@@ -287,16 +305,57 @@ where
     F: FnOnce(Arc<Sim>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_one_traced(scenario, seed, start, rates, Trace::new(false), body).0
+}
+
+/// The `fastrand` seed of a run: the backoff jitter of the functions' retries and the
+/// SDK's (see the module's determinism rules).
+pub fn jitter_seed(seed: u64) -> u64 {
+    rng::mix(seed ^ 0x0071_77E5)
+}
+
+fn run_one_traced<F, Fut>(
+    scenario: &str,
+    seed: u64,
+    start: DateTime<Utc>,
+    rates: FaultRates,
+    trace: Trace,
+    body: F,
+) -> (Summary, Vec<String>)
+where
+    F: FnOnce(Arc<Sim>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // A current-thread runtime polls every task on this thread, so this one seed governs
+    // every jitter drawn in the run.
+    fastrand::seed(jitter_seed(seed));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap_or_else(|e| panic!("cannot build the simulation runtime: {e}"));
     runtime.block_on(async {
-        let sim = Arc::new(Sim::new(scenario, seed, start, rates));
+        let sim = Arc::new(Sim::with_trace(scenario, seed, start, rates, trace));
         body(Arc::clone(&sim)).await;
-        sim.totals()
+        let all = lock(&sim.trace).all().unwrap_or_default();
+        (sim.totals(), all)
     })
+}
+
+/// Runs one seed keeping every line of its trace, and returns them: for tests that prove
+/// a seed replays event for event.
+pub fn run_traced<F, Fut>(
+    scenario: &str,
+    seed: u64,
+    start: DateTime<Utc>,
+    rates: FaultRates,
+    body: F,
+) -> (Summary, Vec<String>)
+where
+    F: FnOnce(Arc<Sim>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    run_one_traced(scenario, seed, start, rates, Trace::new(true), body)
 }
 
 /// Runs one seed and returns its violation report instead of panicking: for tests that

@@ -6,6 +6,7 @@ pub mod alarm_receivers;
 pub mod cloudfront;
 pub mod cloudwatch;
 pub mod dead_letters;
+pub mod dynamodb;
 pub mod ecs;
 pub mod lambda_control;
 pub mod rds;
