@@ -30,7 +30,21 @@
 //!
 //! The receivers here are a small model of the three APIs' answers (Telegram's `Message`
 //! with its `message_id`, Slack's `chat.postMessage` answer with `channel` and `ts`,
-//! PagerDuty Events API v2's 202): no faults, the storm hour covers those.
+//! PagerDuty Events API v2's 202), with faults drawn from the seed ([`FAULTS`]): 429s with
+//! `Retry-After`, 5xx, timeouts before the receiver acted and timeouts after it showed the
+//! message. Every invocation (state changes, the silence, the sweep) is asynchronous as
+//! in Lambda: a failed one is retried about 1 and then 2 minutes later, then goes to the
+//! dead-letter queue, from which an operator (alerted by the queue-depth alarm) redrives
+//! it 10 minutes later. Under them the same invariants hold, with Lambda's retries added to
+//! "within one sweep" ([`FAULT_GRACE`]), and two more:
+//! - no notice lost: everything owed is delivered, the OK included (an OK is owed to each
+//!   receiver that was shown the episode's ALARM, once it may be delivered);
+//! - none repeated: a receiver shows a firing message before it is owed, or an episode's
+//!   OK twice, only right after a showing whose answer was lost (the sender could not know;
+//!   PagerDuty deduplicates such a trigger on its `dedup_key`).
+//! An OK that went out in a digest (rate limited) is a digest line, not a reply, and an OK
+//! whose ALARM was only ever shown by lost answers has no id to reply to: both are exempt
+//! from the reply check.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +80,22 @@ const REPEAT: i64 = 3600;
 /// later; the model answers at once, so a minute of slack only absorbs the tick boundary.
 const SLACK: i64 = 60;
 const RECEIVERS: [&str; 3] = ["tg", "bot", "pager"];
+/// Each receiver request's faults: 4% throttled, 3% 5xx, 1.5% time out before and 1.5%
+/// after the receiver acted (about one request in ten).
+pub const FAULTS: FaultRates = FaultRates {
+    throttle: 0.04,
+    server_error: 0.03,
+    timeout_before: 0.015,
+    timeout_after: 0.015,
+};
+/// Lambda's asynchronous retries: the second try about a minute after the first, the
+/// third about two minutes after the second (Lambda developer guide).
+const LAMBDA_RETRIES: [i64; 2] = [60, 120];
+/// ASSUMPTION: an operator redrives the dead-letter queue 10 minutes after its alarm.
+const REDRIVE_AFTER: i64 = 600;
+/// What faults add to "within one sweep": Lambda's two retries and three invocations'
+/// time (a failed attempt can use its whole budget on timeouts).
+const FAULT_GRACE: i64 = 60 + 120 + 3 * 60;
 
 const DOC: &str = r#"
 receivers:
@@ -291,6 +321,10 @@ enum Happening {
     Change(&'static Alarm, &'static str),
     Silence,
     Sweep,
+    /// Lambda's retry of a failed asynchronous invocation: the event and its attempt (2, 3).
+    Retry(Value, usize),
+    /// The operator's `redrive` of the dead-letter queue.
+    Redrive,
 }
 
 /// What one run did.
@@ -304,6 +338,9 @@ pub struct Figures {
     pub replies: u64,
     pub digests: u64,
     pub sweeps: u64,
+    pub failed_invocations: u64,
+    pub dead_letters: u64,
+    pub possible_duplicates: u64,
 }
 
 impl Figures {
@@ -316,17 +353,21 @@ impl Figures {
         self.replies += o.replies;
         self.digests += o.digests;
         self.sweeps += o.sweeps;
+        self.failed_invocations += o.failed_invocations;
+        self.dead_letters += o.dead_letters;
+        self.possible_duplicates += o.possible_duplicates;
     }
 }
 
-async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
+async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>, rates: FaultRates) {
     let desk = Desk {
         sim: Arc::clone(&sim),
         shown: Arc::new(Mutex::new(Vec::new())),
         next_id: Arc::new(AtomicU64::new(0)),
         digests: Arc::new(AtomicU64::new(0)),
     };
-    let app = app(desk.clone(), DeadLetterModel::new(Arc::clone(&sim)));
+    let dlq = DeadLetterModel::new(Arc::clone(&sim));
+    let app = app(desk.clone(), dlq.clone());
     let silence = (at(6, 8, 59) + chrono::Duration::seconds(30), at(6, 11, 0));
     let mut timeline: Timeline<Happening> = Timeline::default();
     for (name, list) in episodes(&sim) {
@@ -348,48 +389,98 @@ async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
         silence,
         owed: BTreeMap::new(),
         seen: 0,
+        paused_until: None,
+        fault_grace: if rates == FaultRates::NONE {
+            0
+        } else {
+            FAULT_GRACE
+        },
     };
     let mut f = Figures::default();
     let mut n = 0;
     while let Some((t, happening)) = timeline.pop() {
         sim.sleep_until(t).await;
         sim.step();
-        let event = match happening {
+        let (event, attempt) = match happening {
             Happening::Change(a, state) => {
                 n += 1;
                 f.notices += 1;
                 oracle.change(a, state == "ALARM", t, &mut f);
                 sim.trace(format!("{} goes {state}", a.name));
-                sns_event(&format!("week-{n:05}"), a, state, t)
+                (sns_event(&format!("week-{n:05}"), a, state, t), 1)
             }
-            Happening::Silence => {
+            Happening::Silence => (
                 json!({"action": "silence", "matchers": {"alarm_name": "queue-*"},
                 "ends_at": silence.1.to_rfc3339(), "author": "ana@example.com",
-                "comment": "queue maintenance, change 4711"})
-            }
+                "comment": "queue maintenance, change 4711"}),
+                1,
+            ),
             Happening::Sweep => {
                 f.sweeps += 1;
-                json!({"action": "flush"})
+                (json!({"action": "flush"}), 1)
             }
+            Happening::Retry(event, attempt) => (event, attempt),
+            Happening::Redrive => (json!({"action": "redrive", "max_messages": 100}), 1),
         };
         let result = app.handle(&event, sim.invocation(BUDGET)).await;
+        if let Err(e) = &result {
+            f.failed_invocations += 1;
+            sim.trace(format!("invocation failed (attempt {attempt}): {e}"));
+            let now = sim.now();
+            match LAMBDA_RETRIES.get(attempt - 1) {
+                Some(wait) => timeline.push(
+                    now + chrono::Duration::seconds(*wait),
+                    Happening::Retry(event.clone(), attempt + 1),
+                ),
+                None => {
+                    f.dead_letters += 1;
+                    dlq.put(event.to_string());
+                    let redrive = now + chrono::Duration::seconds(REDRIVE_AFTER);
+                    timeline.push(redrive, Happening::Redrive);
+                    // Until the redrive (and its own retries) ran, what the dead letter
+                    // owes is late, not lost.
+                    oracle.paused_until =
+                        Some(redrive + chrono::Duration::seconds(FAULT_GRACE + SWEEP));
+                }
+            }
+        }
+        oracle.check(&sim, &desk, &mut f);
+    }
+    // The end of the week: no fault any more, the dead letters redriven, two sweeps; then
+    // everything owed must have been shown (no notice lost).
+    sim.faults().set_rates(FaultRates::NONE);
+    let end = sim.now() + chrono::Duration::seconds(SWEEP);
+    for (i, event) in [
+        json!({"action": "redrive", "max_messages": 100}),
+        json!({"action": "flush"}),
+        json!({"action": "flush"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sim.sleep_until(end + chrono::Duration::seconds(i as i64 * SWEEP))
+            .await;
+        sim.step();
+        let result = app.handle(&event, sim.invocation(BUDGET)).await;
         sim.check(
-            "alarm-fanout week: every invocation succeeds (no faults are injected)",
+            "alarm-fanout week: with faults over, the redrive and the sweeps succeed",
             result.is_ok(),
             || format!("{event} failed: {:?}", result.as_ref().err()),
         );
         oracle.check(&sim, &desk, &mut f);
     }
+    oracle.nothing_lost(&sim, &dlq);
     f.digests = desk.digests.load(Ordering::SeqCst);
     lock(&figures).add(&f);
 }
 
-/// Runs the week for `seeds` seeds (overridable by the kernel's environment variables).
-pub fn run(seeds: u64) -> (Summary, Figures) {
+/// Runs the week for `seeds` seeds (overridable by the kernel's environment variables)
+/// with the receivers' faults at `rates`.
+pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Figures) {
     let total = Arc::new(Mutex::new(Figures::default()));
-    let summary = kernel::run(SCENARIO, seeds, start(), FaultRates::NONE, |sim| {
+    let summary = kernel::run(SCENARIO, seeds, start(), rates, |sim| {
         let total = Arc::clone(&total);
-        async move { one(sim, total).await }
+        async move { one(sim, total, rates).await }
     });
     let figures = lock(&total).clone();
     (summary, figures)

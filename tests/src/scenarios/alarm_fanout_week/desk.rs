@@ -1,6 +1,11 @@
 //! The on-call week's receivers: a small model of the three APIs' answers (Telegram's
 //! `Message` with its `message_id`, Slack's `chat.postMessage` answer with `channel` and
 //! `ts`, PagerDuty Events API v2's 202), recording what each shows as a person reads it.
+//!
+//! Each request draws a fault from the seed's plan (`send` on the receiver): a 429 with
+//! `Retry-After` (and Telegram's `parameters.retry_after`), a 500, a timeout before the
+//! receiver acted, or a timeout after it showed the message (the answer is lost, so the
+//! function cannot know it arrived: the showing is marked `ambiguous`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +14,16 @@ use alarm_fanout::receivers::api::{Api, Body, BoxFuture, Request};
 use alarm_fanout::receivers::{HttpAnswer, Publisher, SendError, Transport, TransportError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 use super::ALARMS;
-use crate::kernel::{lock, Sim};
+use crate::kernel::{lock, Fault, Sim};
+
+/// How long a receiver's request hangs before the client gives up (the function's HTTP
+/// timeout is longer; the model only needs the time to pass).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The `Retry-After` a throttled receiver asks for, seconds.
+const RETRY_AFTER: u64 = 2;
 
 /// One message a receiver showed, read back as a person would.
 #[derive(Debug, Clone)]
@@ -25,6 +37,10 @@ pub(super) struct Delivery {
     pub reply_to: Option<String>,
     /// Its own id, for OKs to reply to.
     pub id: String,
+    /// Shown by a request whose answer was lost (the sender saw a timeout).
+    pub ambiguous: bool,
+    /// A line of a digest rather than a message of its own.
+    pub digest: bool,
 }
 
 /// The three receivers' APIs: records what each shows and answers as the API does.
@@ -38,14 +54,21 @@ pub(super) struct Desk {
 
 impl Desk {
     /// Reads `text` (one alarm, or a digest's lines) and records it; returns the message id.
-    fn show(&self, receiver: &'static str, text: &str, reply_to: Option<String>) -> String {
+    fn show(
+        &self,
+        receiver: &'static str,
+        text: &str,
+        reply_to: Option<String>,
+        ambiguous: bool,
+    ) -> String {
         let n = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
         let id = if receiver == "bot" {
             format!("1761091200.{n:06}")
         } else {
             n.to_string()
         };
-        let lines: Vec<&str> = if text.contains("📋") {
+        let digest = text.contains("📋");
+        let lines: Vec<&str> = if digest {
             self.digests.fetch_add(1, Ordering::SeqCst);
             text.lines().collect()
         } else {
@@ -77,6 +100,8 @@ impl Desk {
                 reminder: line.contains("Reminder:"),
                 reply_to: reply_to.clone(),
                 id: id.clone(),
+                ambiguous,
+                digest,
             });
         }
         id
@@ -91,6 +116,46 @@ fn answer(status: u16, body: Value) -> HttpAnswer {
     }
 }
 
+impl Desk {
+    /// One request to `receiver`: its fault, then (when it gets that far) the showing.
+    /// `Ok(id)` is a success; `Err` the answer the sender sees instead.
+    async fn request(
+        &self,
+        receiver: &'static str,
+        text: &str,
+        reply_to: Option<String>,
+    ) -> Result<String, Result<HttpAnswer, TransportError>> {
+        let timed_out = || TransportError {
+            reason: "operation timed out".into(),
+            timed_out: true,
+        };
+        match self.sim.fault(receiver, "send") {
+            Fault::None => Ok(self.show(receiver, text, reply_to, false)),
+            Fault::Throttle => Err(Ok(HttpAnswer {
+                status: 429,
+                retry_after: Some(Duration::from_secs(RETRY_AFTER)),
+                body: json!({"ok": false, "error_code": 429, "error": "ratelimited",
+                    "description": format!("Too Many Requests: retry after {RETRY_AFTER}"),
+                    "parameters": {"retry_after": RETRY_AFTER}})
+                .to_string(),
+            })),
+            Fault::ServerError => Err(Ok(answer(
+                500,
+                json!({"ok": false, "description": "Internal Server Error"}),
+            ))),
+            Fault::TimeoutBeforeAction => {
+                tokio::time::sleep(REQUEST_TIMEOUT).await;
+                Err(Err(timed_out()))
+            }
+            Fault::TimeoutAfterAction => {
+                self.show(receiver, text, reply_to, true);
+                tokio::time::sleep(REQUEST_TIMEOUT).await;
+                Err(Err(timed_out()))
+            }
+        }
+    }
+}
+
 impl Transport for Desk {
     async fn post_json(&self, url: &str, body: &Value) -> Result<HttpAnswer, TransportError> {
         if url.contains("/sendMessage") {
@@ -98,15 +163,19 @@ impl Transport for Desk {
             let reply = body
                 .pointer("/reply_parameters/message_id")
                 .map(|v| v.to_string());
-            let id = self.show("tg", text, reply);
-            let id: i64 = id.parse().unwrap_or_default();
+            let id: i64 = match self.request("tg", text, reply).await {
+                Ok(id) => id.parse().unwrap_or_default(),
+                Err(other) => return other,
+            };
             return Ok(answer(
                 200,
                 json!({"ok": true, "result": {"message_id": id, "date": 0, "chat": {"id": -100, "type": "supergroup"}}}),
             ));
         }
         if url.contains("enqueue") {
-            self.show("pager", &body.to_string(), None);
+            if let Err(other) = self.request("pager", &body.to_string(), None).await {
+                return other;
+            }
             return Ok(answer(
                 202,
                 json!({"status": "success", "message": "Event processed", "dedup_key": "k"}),
@@ -131,8 +200,10 @@ impl Api for Desk {
                         .as_str()
                         .map_or_else(|| v.to_string(), str::to_string);
                     let reply = v["thread_ts"].as_str().map(str::to_string);
-                    let ts = self.show("bot", &text, reply);
-                    Ok(answer(200, json!({"ok": true, "channel": "C1", "ts": ts})))
+                    match self.request("bot", &text, reply).await {
+                        Ok(ts) => Ok(answer(200, json!({"ok": true, "channel": "C1", "ts": ts}))),
+                        Err(other) => other,
+                    }
                 }
                 _ => Ok(answer(200, json!({"ok": false, "error": "unknown_method"}))),
             }

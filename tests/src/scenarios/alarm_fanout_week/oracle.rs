@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::desk::{Delivery, Desk};
 use super::{alarm, office, Alarm, Figures, ALARMS, RECEIVERS, REPEAT, SLACK, SWEEP};
 use crate::kernel::{lock, Sim};
+use crate::models::dead_letters::DeadLetterModel;
 
 /// What one receiver owes one alarm, by the oracle.
 #[derive(Debug, Default, Clone)]
@@ -20,6 +21,15 @@ pub(super) struct Owed {
     unmuted_since: Option<DateTime<Utc>>,
     /// The ids of this episode's firing messages, for its OK to reply to.
     anchors: Vec<String>,
+    /// Whether the sender learned one of those ids (a message of its own, not a digest
+    /// line, whose answer was not lost): only then can its OK be a reply.
+    known_anchor: bool,
+    /// Whether the last firing message was shown by a request whose answer was lost.
+    last_ambiguous: bool,
+    /// Since when this episode's OK is owed (the receiver was shown its ALARM).
+    ok_owed: Option<DateTime<Utc>>,
+    /// This episode's OK, once shown: whether by a lost answer.
+    ok_shown: Option<bool>,
 }
 
 pub(super) struct Oracle {
@@ -27,6 +37,10 @@ pub(super) struct Oracle {
     pub silence: (DateTime<Utc>, DateTime<Utc>),
     pub owed: BTreeMap<(&'static str, &'static str), Owed>,
     pub seen: usize,
+    /// A dead letter waits for its redrive: what it owes is late until then, not lost.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// What faults add to "within one sweep", seconds (0 without faults).
+    pub fault_grace: i64,
 }
 
 impl Oracle {
@@ -57,11 +71,18 @@ impl Oracle {
             if firing {
                 o.due = Some(now);
                 o.anchors.clear();
+                o.known_anchor = false;
+                o.last_ambiguous = false;
+                o.ok_owed = None;
+                o.ok_shown = None;
                 if muted {
                     f.held += 1;
                 }
             } else {
                 o.due = None;
+                if !o.anchors.is_empty() {
+                    o.ok_owed = Some(now);
+                }
             }
         }
     }
@@ -98,12 +119,17 @@ impl Oracle {
                     !(d.receiver == "pager" && d.reminder),
                     || format!("pager got a reminder of {} at {}", d.alarm, d.at),
                 );
+                let owed = o
+                    .due
+                    .is_some_and(|due| due <= d.at + chrono::Duration::seconds(SLACK));
+                // A re-send after a lost answer is the one repeat the sender cannot avoid.
+                let resent = !owed && o.last_ambiguous;
                 sim.check(
-                    "alarm-fanout week: a firing message only when owed (no reminder before repeat_interval, one trigger per episode)",
-                    o.due
-                        .is_some_and(|due| due <= d.at + chrono::Duration::seconds(SLACK)),
+                    "alarm-fanout week: a firing message only when owed (no reminder before repeat_interval, one trigger per episode, none repeated but after a lost answer)",
+                    owed || resent,
                     || format!("{} got {} at {} (reminder {}), next due {:?}", d.receiver, d.alarm, d.at, d.reminder, o.due),
                 );
+                f.possible_duplicates += u64::from(resent);
                 if o.due
                     .is_some_and(|due| o.unmuted_since.is_none_or(|u| u > due))
                 {
@@ -112,19 +138,34 @@ impl Oracle {
                 f.reminders += u64::from(d.reminder);
                 o.due = (d.receiver != "pager").then(|| d.at + chrono::Duration::seconds(REPEAT));
                 o.anchors.push(d.id.clone());
-            } else if d.receiver != "pager" && !o.anchors.is_empty() {
-                let reply = d.reply_to.as_ref().is_some_and(|r| o.anchors.contains(r));
-                sim.check(
-                    "alarm-fanout week: every OK in Telegram and Slack is a reply to its ALARM",
-                    reply,
-                    || {
-                        format!(
-                            "{} OK of {} at {} replies to {:?}, its ALARM messages are {:?}",
-                            d.receiver, d.alarm, d.at, d.reply_to, o.anchors
-                        )
-                    },
-                );
-                f.replies += u64::from(reply);
+                o.known_anchor |= !d.ambiguous && !d.digest;
+                o.last_ambiguous = d.ambiguous;
+            } else {
+                if !o.anchors.is_empty() {
+                    let again = o.ok_shown;
+                    sim.check(
+                        "alarm-fanout week: an episode's OK is shown once (again only after a lost answer)",
+                        again.is_none_or(|lost| lost),
+                        || format!("{} got the OK of {} again at {}", d.receiver, d.alarm, d.at),
+                    );
+                    f.possible_duplicates += u64::from(again.is_some());
+                    o.ok_shown = Some(d.ambiguous);
+                    o.ok_owed = None;
+                }
+                if d.receiver != "pager" && o.known_anchor && !d.digest {
+                    let reply = d.reply_to.as_ref().is_some_and(|r| o.anchors.contains(r));
+                    sim.check(
+                        "alarm-fanout week: every OK in Telegram and Slack is a reply to its ALARM",
+                        reply,
+                        || {
+                            format!(
+                                "{} OK of {} at {} replies to {:?}, its ALARM messages are {:?}",
+                                d.receiver, d.alarm, d.at, d.reply_to, o.anchors
+                            )
+                        },
+                    );
+                    f.replies += u64::from(reply);
+                }
             }
         }
         for a in &ALARMS {
@@ -137,14 +178,52 @@ impl Oracle {
                     continue;
                 }
                 let since = *o.unmuted_since.get_or_insert(now);
-                let Some(due) = o.due.filter(|due| firing && *due <= now) else {
+                let paused = self.paused_until.is_some_and(|p| now < p);
+                let due = o.due.filter(|due| firing && *due <= now);
+                let ok_due = o.ok_owed.filter(|_| !firing);
+                for (what, owed) in [("firing", due), ("OK", ok_due)] {
+                    let Some(owed) = owed else { continue };
+                    let owed_since = owed.max(since);
+                    sim.check(
+                        "alarm-fanout week: what is owed is delivered within one sweep (and Lambda's retries) of being owed: no notice lost",
+                        paused || (now - owed_since).num_seconds() <= SWEEP + SLACK + self.fault_grace,
+                        || format!("{r} still lacks {} ({what}) at {now}, owed since {owed_since}", a.name),
+                    );
+                }
+            }
+        }
+    }
+
+    /// At the end of the week, with faults over: the dead-letter queue is empty and every
+    /// receiver that may be sent to now lacks nothing (the muted ones' notices are held).
+    pub fn nothing_lost(&self, sim: &Sim, dlq: &DeadLetterModel) {
+        let now = sim.now();
+        sim.check(
+            "alarm-fanout week: every dead letter was redriven",
+            dlq.is_empty(),
+            || format!("{} events left in the dead-letter queue", dlq.len()),
+        );
+        for a in &ALARMS {
+            let firing = self.firing.get(a.name).copied().unwrap_or(false);
+            for r in RECEIVERS {
+                if self.muted(r, a, now) {
+                    continue;
+                }
+                let Some(o) = self.owed.get(&(r, a.name)) else {
                     continue;
                 };
-                let owed_since = due.max(since);
+                let lacking =
+                    (firing && o.due.is_some_and(|d| d <= now)) || (!firing && o.ok_owed.is_some());
                 sim.check(
-                    "alarm-fanout week: what fires is delivered within one sweep of being owed (mute ended, repeat_interval passed)",
-                    (now - owed_since).num_seconds() <= SWEEP + SLACK,
-                    || format!("{r} still lacks {} at {now}, owed since {owed_since}", a.name),
+                    "alarm-fanout week: no notice lost by the end of the week",
+                    !lacking,
+                    || {
+                        format!(
+                            "{r} lacks {} ({}) at {now}",
+                            a.name,
+                            if firing { "ALARM" } else { "OK" }
+                        )
+                    },
                 );
             }
         }
