@@ -196,8 +196,8 @@ impl Estate {
         self.connections_of("DBInstanceIdentifier", id, value).await
     }
 
-    /// DatabaseConnections datapoints, one a minute from 40 minutes before now to the
-    /// minute before [`LATER`], all equal to `value` (the idle check wants every minute of
+    /// DatabaseConnections datapoints, one a minute from 40 minutes before now to ten
+    /// minutes past [`LATER`], all equal to `value` (the idle check wants every minute of
     /// its window to have data).
     pub async fn connections(&self, id: &str, value: f64) {
         self.connections_of("DBClusterIdentifier", id, value).await
@@ -206,7 +206,7 @@ impl Estate {
     async fn connections_of(&self, dimension: &str, id: &str, value: f64) {
         let from = SystemTime::now() - Duration::from_secs(40 * 60);
         let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
-        for minute in 0..(40 + LATER.as_secs() / 60) {
+        for minute in 0..(40 + LATER.as_secs() / 60 + 10) {
             req = req.metric_data(
                 cw::types::MetricDatum::builder()
                     .metric_name("DatabaseConnections")
