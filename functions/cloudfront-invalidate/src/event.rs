@@ -1,21 +1,30 @@
 //! Incoming events, turned into invalidation requests. Nothing here does I/O; a bad event
 //! is an error naming what was wrong, before anything is acted on.
+//!
+//! The fields that tell the inputs apart are read first ([`Kind`]); the event is then
+//! parsed as that input's serde type, so an error is about that input, not "did not match
+//! any variant". [`spec`] checks the object people write, [`s3`] maps S3 objects to the
+//! paths of their distributions.
 
-use std::collections::BTreeMap;
+mod s3;
+mod spec;
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-use aws_lambda_events::event::sqs::SqsEvent;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::manifest::{pipeline_request, PipelineRequest};
+use crate::manifest::{pipeline_request, JobEvent, PipelineRequest};
 use crate::notice::FlushTarget;
-use crate::paths::{
-    cache_tag_item, index_directory, normalize, normalize_prefix, Encoding, NormPath,
-};
+use crate::paths::NormPath;
+use crate::s3_records::{S3Entity, S3Notification};
+
+pub use s3::s3_requests;
+pub(crate) use spec::request_from_value;
+use spec::{request_from, Spec};
 
 /// What to invalidate, normalised.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,97 +70,106 @@ pub enum Parsed {
     },
 }
 
-/// The fields of a direct invoke, of our deploy event's `detail` and of a CodePipeline
-/// action's `UserParameters`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Spec {
-    distribution: String,
+/// The fields that tell the inputs apart, read before the event is parsed as one. Checked
+/// in this order: a CodePipeline job, S3's test event, a flush, records (SQS or S3), an
+/// EventBridge event, a direct invoke.
+#[derive(Deserialize)]
+struct Kind {
+    #[serde(rename = "CodePipeline.job")]
+    pipeline_job: Option<IgnoredAny>,
+    #[serde(rename = "Event")]
+    s3_test: Option<IgnoredAny>,
+    action: Option<IgnoredAny>,
+    #[serde(rename = "Records")]
+    records: Option<IgnoredAny>,
+    source: Option<IgnoredAny>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<IgnoredAny>,
+    distribution: Option<IgnoredAny>,
+}
+
+/// S3's test event (`{"Event": "s3:TestEvent", ...}`), sent when notifications are set up.
+#[derive(Deserialize)]
+struct S3TestEvent {
+    #[serde(rename = "Event")]
+    event: String,
+}
+
+/// The first field of every record, to tell an SQS batch from S3 records.
+#[derive(Deserialize)]
+struct RecordSources {
+    #[serde(rename = "Records")]
+    records: Vec<RecordSource>,
+}
+
+#[derive(Deserialize)]
+struct RecordSource {
+    #[serde(rename = "eventSource", default)]
+    event_source: Option<String>,
+}
+
+/// An EventBridge event's routing fields.
+#[derive(Deserialize)]
+struct Envelope {
+    source: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+}
+
+/// A CodePipeline job's id, read alone: a job whose other fields are bad still gets its
+/// result reported.
+#[derive(Deserialize)]
+struct JobHead {
+    #[serde(rename = "CodePipeline.job")]
+    job: JobId,
+}
+
+#[derive(Deserialize)]
+struct JobId {
     #[serde(default)]
-    paths: Vec<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    deployment_id: Option<String>,
-    #[serde(default)]
-    wait: Option<bool>,
-    #[serde(default)]
-    site_paths: Option<Vec<String>>,
-    #[serde(default)]
-    eviction_weight: Option<f64>,
-    #[serde(default)]
-    max_share: Option<f64>,
+    id: Option<String>,
 }
 
 pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed, Error> {
     let bad = |m: String| Error::BadEvent(m);
-    let Some(obj) = event.as_object() else {
+    if !event.is_object() {
         return Err(bad("the event is not a JSON object".to_string()));
-    };
-    if let Some(job) = obj.get("CodePipeline.job") {
-        let job_id = job
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| bad("CodePipeline job has no `id`".to_string()))?;
-        let params = job
-            .pointer("/data/actionConfiguration/configuration/UserParameters")
-            .and_then(Value::as_str);
-        let request = match params {
-            None => Err("the CodePipeline action has no UserParameters (a JSON object naming `distribution` and `paths`)".to_string()),
-            Some(text) => pipeline_request(text, event, job_id, config),
-        };
-        return Ok(Parsed::CodePipeline {
-            job_id: job_id.to_string(),
-            request,
-        });
     }
-    if obj.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+    let kind = Kind::deserialize(event).map_err(|e| bad(format!("the event is not valid: {e}")))?;
+    if kind.pipeline_job.is_some() {
+        return pipeline_job(event, config);
+    }
+    if kind.s3_test.is_some()
+        && S3TestEvent::deserialize(event).is_ok_and(|t| t.event == "s3:TestEvent")
+    {
         return Ok(Parsed::S3(Vec::new()));
     }
-    if obj.contains_key("action") {
-        let target: FlushTarget = serde_json::from_value(event.clone())
+    if kind.action.is_some() {
+        let target = FlushTarget::deserialize(event)
             .map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
         return Ok(Parsed::Flush(target));
     }
-    if let Some(records) = obj.get("Records") {
-        let first_source = records
-            .get(0)
-            .and_then(|r| r.get("eventSource"))
-            .and_then(Value::as_str);
-        if first_source == Some("aws:sqs") {
-            let sqs: SqsEvent = serde_json::from_value(event.clone())
+    if kind.records.is_some() {
+        let sources = RecordSources::deserialize(event)
+            .map_err(|e| bad(format!("`Records` is not a list of records: {e}")))?;
+        let first = sources
+            .records
+            .first()
+            .and_then(|r| r.event_source.as_deref());
+        if first == Some("aws:sqs") {
+            let sqs = SqsEvent::deserialize(event)
                 .map_err(|e| bad(format!("the SQS event is not valid: {e}")))?;
             return Ok(Parsed::Sqs(sqs));
         }
-        return s3_records(records, config).map(Parsed::S3);
+        let records = S3Notification::deserialize(event)
+            .map_err(|e| bad(format!("the S3 notification is not valid: {e}")))?;
+        return s3::s3_records(records, config).map(Parsed::S3);
     }
-    if let (Some(source), Some(detail_type)) = (obj.get("source"), obj.get("detail-type")) {
-        let source = source.as_str().unwrap_or_default();
-        let detail_type = detail_type.as_str().unwrap_or_default();
-        let event_id = obj.get("id").and_then(Value::as_str).unwrap_or(request_id);
-        let detail = obj.get("detail").cloned().unwrap_or(Value::Null);
-        if source == "aws.s3" && matches!(detail_type, "Object Created" | "Object Deleted") {
-            let bucket = str_at(&detail, "/bucket/name")
-                .ok_or_else(|| bad("S3 event has no detail.bucket.name".into()))?;
-            let key = str_at(&detail, "/object/key")
-                .ok_or_else(|| bad("S3 event has no detail.object.key".into()))?;
-            return s3_requests(&[(bucket, key)], &format!("s3-{event_id}"), config)
-                .map(Parsed::S3);
-        }
-        if source == config.deploy_source && detail_type == config.deploy_detail_type {
-            let spec: Spec = serde_json::from_value(detail)
-                .map_err(|e| bad(format!("the deploy event's detail is not valid: {e}")))?;
-            return request_from(spec, event_id, config).map(Parsed::Single);
-        }
-        return Err(bad(format!(
-            "EventBridge event with source {source:?} and detail-type {detail_type:?} is not handled \
-             (expected {:?}/{:?}, or aws.s3 Object Created/Object Deleted)",
-            config.deploy_source, config.deploy_detail_type
-        )));
+    if kind.source.is_some() && kind.detail_type.is_some() {
+        return eventbridge(event, request_id, config);
     }
-    if obj.contains_key("distribution") {
-        let spec: Spec = serde_json::from_value(event.clone())
+    if kind.distribution.is_some() {
+        let spec = Spec::deserialize(event)
             .map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
         return request_from(spec, request_id, config).map(Parsed::Single);
     }
@@ -162,190 +180,65 @@ pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed,
     ))
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-/// A direct invoke's object (CodePipeline's `UserParameters`, a manifest) as a request.
-pub(crate) fn request_from_value(
-    value: Value,
-    default_deployment: &str,
-    config: &Config,
-) -> Result<Request, Error> {
-    let spec: Spec = serde_json::from_value(value).map_err(|e| Error::BadEvent(e.to_string()))?;
-    request_from(spec, default_deployment, config)
-}
-
-fn request_from(spec: Spec, default_deployment: &str, config: &Config) -> Result<Request, Error> {
+/// An S3 object event or our deploy event, told apart by `source` and `detail-type`.
+fn eventbridge(event: &Value, request_id: &str, config: &Config) -> Result<Parsed, Error> {
     let bad = |m: String| Error::BadEvent(m);
-    let distribution = spec.distribution.trim().to_string();
-    if distribution.is_empty() {
-        return Err(bad("`distribution` is empty".into()));
+    let envelope = Envelope::deserialize(event)
+        .map_err(|e| bad(format!("the EventBridge event is not valid: {e}")))?;
+    let (source, detail_type) = (envelope.source.as_str(), envelope.detail_type.as_str());
+    if source == "aws.s3" && matches!(detail_type, "Object Created" | "Object Deleted") {
+        let e = EventBridgeEvent::<S3Entity>::deserialize(event)
+            .map_err(|e| bad(format!("the EventBridge S3 event is not valid: {e}")))?;
+        let event_id = e.id.unwrap_or_else(|| request_id.to_string());
+        let (bucket, key, _) = e
+            .detail
+            .object("detail")
+            .map_err(|field| bad(format!("S3 event has no {field}")))?;
+        return s3_requests(
+            &[(bucket.as_str(), key.as_str())],
+            &format!("s3-{event_id}"),
+            config,
+        )
+        .map(Parsed::S3);
     }
-    if spec.paths.is_empty() && spec.tags.is_empty() {
-        return Err(bad(
-            "the event names no `paths` and no `tags` to invalidate".into(),
-        ));
+    if source == config.deploy_source && detail_type == config.deploy_detail_type {
+        let e = EventBridgeEvent::<Spec>::deserialize(event)
+            .map_err(|e| bad(format!("the deploy event's detail is not valid: {e}")))?;
+        let event_id = e.id.unwrap_or_else(|| request_id.to_string());
+        return request_from(e.detail, &event_id, config).map(Parsed::Single);
     }
-    if let Some(w) = spec.eviction_weight {
-        if !(w.is_finite() && w >= 0.0) {
-            return Err(bad(
-                "`eviction_weight` must be a number of dollars, 0 or more".into(),
-            ));
-        }
-    }
-    if let Some(m) = spec.max_share {
-        if !(0.0..=1.0).contains(&m) {
-            return Err(bad("`max_share` must be a fraction from 0 to 1".into()));
-        }
-    }
-    let overrides = Overrides {
-        eviction_weight: spec.eviction_weight,
-        max_share: spec.max_share,
-    };
-    let deployment_id = match spec.deployment_id {
-        Some(d) if d.trim().is_empty() => return Err(bad("`deployment_id` is empty".into())),
-        Some(d) if d.len() > 256 => {
-            return Err(bad("`deployment_id` is longer than 256 characters".into()))
-        }
-        Some(d) => d.trim().to_string(),
-        None => default_deployment.to_string(),
-    };
-    let mut paths = Vec::with_capacity(spec.paths.len());
-    for raw in &spec.paths {
-        let p = normalize(raw, Encoding::Url).map_err(bad)?;
-        push_with_index(&mut paths, p, config);
-    }
-    let tags = spec
-        .tags
-        .iter()
-        .map(|t| cache_tag_item(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(bad)?;
-    let site_paths = match spec.site_paths {
-        None => None,
-        Some(list) => {
-            let mut out = Vec::with_capacity(list.len());
-            for raw in &list {
-                let p =
-                    normalize(raw, Encoding::Url).map_err(|e| bad(format!("site_paths: {e}")))?;
-                if p.wildcard {
-                    return Err(bad(
-                        "site_paths lists files; it cannot hold wildcards".into()
-                    ));
-                }
-                if let Some(dir) = index_directory(&p, &config.index_document) {
-                    out.push(dir.text);
-                }
-                out.push(p.text);
+    Err(bad(format!(
+        "EventBridge event with source {source:?} and detail-type {detail_type:?} is not handled \
+         (expected {:?}/{:?}, or aws.s3 Object Created/Object Deleted)",
+        config.deploy_source, config.deploy_detail_type
+    )))
+}
+
+/// A CodePipeline job: its id first (or the event is refused), then the rest, whose
+/// errors go to the job's result.
+fn pipeline_job(event: &Value, config: &Config) -> Result<Parsed, Error> {
+    let bad = |m: String| Error::BadEvent(m);
+    let head = JobHead::deserialize(event)
+        .map_err(|e| bad(format!("the CodePipeline job is not valid: {e}")))?;
+    let job_id = head
+        .job
+        .id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| bad("CodePipeline job has no `id`".to_string()))?;
+    let request = JobEvent::deserialize(event)
+        .map_err(|e| format!("the CodePipeline job is not valid: {e}"))
+        .and_then(|job| {
+            let data = job.job.data;
+            let params = data
+                .action_configuration
+                .as_ref()
+                .and_then(|a| a.configuration.user_parameters.clone());
+            match params {
+                None => Err("the CodePipeline action has no UserParameters (a JSON object naming `distribution` and `paths`)".to_string()),
+                Some(text) => pipeline_request(&text, &data, &job_id, config),
             }
-            Some(out)
-        }
-    };
-    Ok(Request {
-        distribution,
-        paths,
-        tags,
-        deployment_id,
-        wait: spec.wait.unwrap_or(config.wait_default),
-        site_paths,
-        caller_reference: None,
-        overrides,
-    })
-}
-
-fn push_with_index(paths: &mut Vec<NormPath>, p: NormPath, config: &Config) {
-    if let Some(dir) = index_directory(&p, &config.index_document) {
-        paths.push(dir);
-    }
-    paths.push(p);
-}
-
-fn s3_records(records: &Value, config: &Config) -> Result<Vec<Request>, Error> {
-    let bad = |m: String| Error::BadEvent(m);
-    let list = records
-        .as_array()
-        .ok_or_else(|| bad("`Records` is not a list".into()))?;
-    if list.is_empty() {
-        return Err(bad("`Records` is empty".into()));
-    }
-    let mut objects = Vec::with_capacity(list.len());
-    let mut identity = Sha256::new();
-    for (i, r) in list.iter().enumerate() {
-        if r.get("eventSource").and_then(Value::as_str) != Some("aws:s3") {
-            return Err(bad(format!(
-                "record {i} is not an S3 notification (eventSource is not aws:s3)"
-            )));
-        }
-        let name = r
-            .get("eventName")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !(name.starts_with("ObjectCreated:") || name.starts_with("ObjectRemoved:")) {
-            return Err(bad(format!(
-                "record {i} is {name:?}, not ObjectCreated or ObjectRemoved"
-            )));
-        }
-        let bucket = str_at(r, "/s3/bucket/name")
-            .ok_or_else(|| bad(format!("record {i} has no s3.bucket.name")))?;
-        let key = str_at(r, "/s3/object/key")
-            .ok_or_else(|| bad(format!("record {i} has no s3.object.key")))?;
-        let sequencer = str_at(r, "/s3/object/sequencer").unwrap_or_default();
-        identity.update(format!("{bucket}\n{key}\n{sequencer}\n{name}\n"));
-        objects.push((bucket, key));
-    }
-    let deployment = format!("s3-{}", &hex::encode(identity.finalize())[..32]);
-    s3_requests(&objects, &deployment, config)
-}
-
-/// Maps S3 objects to paths of the distributions serving their buckets.
-pub fn s3_requests(
-    objects: &[(&str, &str)],
-    deployment: &str,
-    config: &Config,
-) -> Result<Vec<Request>, Error> {
-    let bad = |m: String| Error::BadEvent(m);
-    let mut by_distribution: BTreeMap<String, Vec<NormPath>> = BTreeMap::new();
-    for (bucket, key) in objects {
-        let site = config.bucket(bucket).ok_or_else(|| {
-            bad(format!(
-                "bucket {bucket:?} is not mapped to a distribution in SITE_BUCKETS"
-            ))
-        })?;
-        let path = normalize(key, Encoding::S3Event).map_err(bad)?;
-        let prefix = if site.prefix.is_empty() {
-            "/".to_string()
-        } else {
-            normalize_prefix(&format!("{}/", site.prefix)).map_err(bad)?
-        };
-        // Objects outside the origin path are not part of the site.
-        let Some(rest) = path.text.strip_prefix(&prefix) else {
-            continue;
-        };
-        let site_path = NormPath {
-            text: format!("/{rest}"),
-            wildcard: false,
-        };
-        let entry = by_distribution
-            .entry(site.distribution.clone())
-            .or_default();
-        push_with_index(entry, site_path, config);
-    }
-    Ok(by_distribution
-        .into_iter()
-        .map(|(distribution, paths)| Request {
-            distribution,
-            paths,
-            tags: Vec::new(),
-            deployment_id: deployment.to_string(),
-            wait: false,
-            site_paths: None,
-            caller_reference: None,
-            overrides: Overrides::default(),
-        })
-        .collect())
+        });
+    Ok(Parsed::CodePipeline { job_id, request })
 }
 
 #[cfg(test)]
@@ -442,6 +335,40 @@ mod tests {
             panic!()
         };
         assert!(request.unwrap_err().contains("UserParameters"));
+        // A job whose data cannot be read keeps its id, so the failure is reported to it.
+        let unreadable =
+            json!({"CodePipeline.job": {"id": "job-3", "data": {"inputArtifacts": 5}}});
+        let Parsed::CodePipeline { job_id, request } = parse(&unreadable, "r", &config()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(job_id, "job-3");
+        let err = request.unwrap_err();
+        assert!(
+            err.contains("inputArtifacts") || err.contains("invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn aws_events_may_carry_fields_we_do_not_read() {
+        // EventBridge's envelope and S3's records gain fields; only our own objects refuse
+        // unknown ones.
+        let r = single(json!({
+            "version": "0", "id": "ev-2", "source": "groundcrew.deploy", "detail-type": "Deploy Completed",
+            "account": "123456789012", "time": "2026-12-01T10:00:00Z", "region": "eu-west-1",
+            "resources": [], "replay-name": "r",
+            "detail": {"distribution": "E1ABCDEFGHIJK", "paths": ["/x"]}
+        }));
+        assert_eq!(r.deployment_id, "ev-2");
+        let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "eu-west-1",
+            "eventTime": "2026-12-01T10:00:00.000Z", "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "A"},
+            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "site", "arn": "arn:aws:s3:::site"},
+                "object": {"key": "www/a.html", "size": 3, "eTag": "e", "sequencer": "01"}}}]});
+        let Parsed::S3(reqs) = parse(&event, "r", &config()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(reqs[0].paths[0].text, "/a.html");
     }
 
     #[test]
@@ -485,6 +412,41 @@ mod tests {
                 "`eviction_weight`",
             ),
             (json!({"CodePipeline.job": {"data": {}}}), "no `id`"),
+            (
+                json!({"CodePipeline.job": "job-1"}),
+                "CodePipeline job is not valid",
+            ),
+            (json!({"Records": "x"}), "`Records` is not a list"),
+            (json!({"Records": []}), "`Records` is empty"),
+            (
+                json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "site"}}}]}),
+                "record 0 has no s3.object.key",
+            ),
+            (
+                json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectRestore:Completed", "s3": {"bucket": {"name": "site"}, "object": {"key": "a"}}}]}),
+                "not ObjectCreated or ObjectRemoved",
+            ),
+            (
+                json!({"source": 5, "detail-type": "Deploy Completed"}),
+                "the EventBridge event is not valid",
+            ),
+            (
+                json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {"bucket": {"name": "site"}}}),
+                "S3 event has no detail.object.key",
+            ),
+            (
+                json!({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {"object": {"key": "a"}}}),
+                "S3 event has no detail.bucket.name",
+            ),
+            (
+                json!({"source": "groundcrew.deploy", "detail-type": "Deploy Completed",
+                    "detail": {"distribution": "d", "paths": ["/a"], "pathz": []}}),
+                "pathz",
+            ),
+            (
+                json!({"source": "groundcrew.deploy", "detail-type": "Deploy Completed"}),
+                "missing field `detail`",
+            ),
         ];
         for (event, expected) in cases {
             let err = parse(&event, "r", &config()).unwrap_err().to_string();

@@ -29,6 +29,7 @@ pub mod pipeline;
 pub mod planner;
 pub mod price;
 pub mod resolve;
+mod s3_records;
 pub mod stable_plan;
 pub mod store;
 

@@ -13,7 +13,10 @@
 use std::fmt;
 use std::io::{Cursor, Read};
 
-use aws_lambda_events::event::codepipeline_job::CodePipelineJobEvent;
+use aws_lambda_events::event::codepipeline_job::{
+    CodePipelineActionConfiguration, CodePipelineArtifactCredentials, CodePipelineInputArtifact,
+};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::Config;
@@ -65,11 +68,39 @@ impl fmt::Debug for ArtifactCredentials {
     }
 }
 
+/// A CodePipeline job event as far as the function reads it. No `Debug`: it holds the
+/// job's artifact credentials.
+#[derive(Deserialize)]
+pub(crate) struct JobEvent {
+    #[serde(rename = "CodePipeline.job")]
+    pub job: Job,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Job {
+    #[serde(default)]
+    pub data: JobData,
+}
+
+/// The parts of a job's `data` the function reads, in `aws_lambda_events`' types. Its
+/// `CodePipelineData` requires every part; a job without artifacts (its paths in
+/// `UserParameters`) is still a job whose parameters are read and whose result is reported.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobData {
+    #[serde(default)]
+    pub action_configuration: Option<CodePipelineActionConfiguration>,
+    #[serde(default)]
+    pub input_artifacts: Vec<CodePipelineInputArtifact>,
+    #[serde(default)]
+    pub artifact_credentials: Option<CodePipelineArtifactCredentials>,
+}
+
 /// The request of a job from its `UserParameters` (text) and, when they ask for a
 /// manifest, the job's input artifact and credentials. Errors are reported to the job.
-pub fn pipeline_request(
+pub(crate) fn pipeline_request(
     user_parameters: &str,
-    event: &Value,
+    data: &JobData,
     job_id: &str,
     config: &Config,
 ) -> Result<PipelineRequest, String> {
@@ -94,9 +125,6 @@ pub fn pipeline_request(
                 other => other.to_string(),
             });
     };
-    let job: CodePipelineJobEvent = serde_json::from_value(event.clone())
-        .map_err(|e| format!("the CodePipeline job cannot be read for its manifest: {e}"))?;
-    let data = &job.code_pipeline_job.data;
     let artifact = data.input_artifacts.first().ok_or_else(|| {
         format!(
             "UserParameters ask for the manifest {file:?}, but the action has no input artifact"
@@ -113,7 +141,10 @@ pub fn pipeline_request(
         bucket: field(&s3.bucket_name, "bucketName")?,
         key: field(&s3.object_key, "objectKey")?,
     };
-    let creds = &data.artifact_credentials;
+    let creds = data
+        .artifact_credentials
+        .as_ref()
+        .ok_or_else(|| "the job has no artifactCredentials".to_string())?;
     let secret = |v: &Option<String>, name: &str| {
         v.as_deref()
             .filter(|s| !s.is_empty())
@@ -226,8 +257,16 @@ mod tests {
             "continuationToken": null}}})
     }
 
+    fn data(event: &Value) -> JobData {
+        serde_json::from_value::<JobEvent>(event.clone())
+            .unwrap()
+            .job
+            .data
+    }
+
     fn manifest_job(params: &str) -> ManifestJob {
-        match pipeline_request(params, &job_event(params), "j1", &Config::default()).unwrap() {
+        match pipeline_request(params, &data(&job_event(params)), "j1", &Config::default()).unwrap()
+        {
             PipelineRequest::Manifest(job) => job,
             other => panic!("{other:?}"),
         }
@@ -293,8 +332,8 @@ mod tests {
             "{err}"
         );
         let params = r#"{"distribution":"a","manifest":5}"#;
-        let err =
-            pipeline_request(params, &job_event(params), "j1", &Config::default()).unwrap_err();
+        let err = pipeline_request(params, &data(&job_event(params)), "j1", &Config::default())
+            .unwrap_err();
         assert!(
             err.contains("`manifest` must be a file name or true"),
             "{err}"
@@ -302,7 +341,11 @@ mod tests {
         let params = r#"{"distribution":"a","manifest":true}"#;
         let mut event = job_event(params);
         event["CodePipeline.job"]["data"]["inputArtifacts"] = serde_json::json!([]);
-        let err = pipeline_request(params, &event, "j1", &Config::default()).unwrap_err();
+        let err = pipeline_request(params, &data(&event), "j1", &Config::default()).unwrap_err();
         assert!(err.contains("no input artifact"), "{err}");
+        let mut event = job_event(params);
+        event["CodePipeline.job"]["data"]["artifactCredentials"] = Value::Null;
+        let err = pipeline_request(params, &data(&event), "j1", &Config::default()).unwrap_err();
+        assert!(err.contains("no artifactCredentials"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::aws::FlushTrigger;
 use crate::error::AwsError;
-use crate::store::{Chunk, FlushRecord, FlushState, Head, PendingStore};
+use crate::store::{gathered, Chunk, FlushRecord, FlushState, Head, PendingStore};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
@@ -60,11 +60,7 @@ impl PendingStore for MemoryStore {
 
     async fn append(&self, chunk: &Chunk) -> Result<bool, AwsError> {
         let mut state = self.state();
-        let head_ok = match state.heads.get(&chunk.distribution) {
-            None => chunk.create,
-            Some(h) => !chunk.create && h.flush_id == chunk.flush_id,
-        };
-        if !head_ok
+        if !chunk.fits(state.heads.get(&chunk.distribution))
             || chunk
                 .message_keys
                 .iter()
@@ -72,20 +68,17 @@ impl PendingStore for MemoryStore {
         {
             return Ok(false);
         }
-        let n = chunk.message_keys.len() as u64;
-        let head = state
-            .heads
-            .entry(chunk.distribution.clone())
-            .or_insert_with(|| Head {
-                distribution: chunk.distribution.clone(),
-                flush_id: chunk.flush_id.clone(),
-                first_at: chunk.now,
-                last_at: chunk.now,
-                messages: 0,
-                armed: false,
-            });
-        head.last_at = chunk.now;
-        head.messages += n;
+        match state.heads.get_mut(&chunk.distribution) {
+            Some(head) => {
+                head.last_at = chunk.now;
+                head.messages += chunk.message_keys.len() as u64;
+            }
+            None => {
+                state
+                    .heads
+                    .insert(chunk.distribution.clone(), Head::opened_by(chunk));
+            }
+        }
         for k in &chunk.message_keys {
             state.markers.insert(k.clone(), chunk.flush_id.clone());
         }
@@ -117,17 +110,9 @@ impl PendingStore for MemoryStore {
             return Ok(false);
         }
         state.heads.remove(&head.distribution);
-        state.records.insert(
-            head.flush_id.clone(),
-            FlushRecord {
-                flush_id: head.flush_id.clone(),
-                distribution: head.distribution.clone(),
-                state: FlushState::Sealed,
-                first_at: head.first_at,
-                sealed_at: now,
-                report: None,
-            },
-        );
+        state
+            .records
+            .insert(head.flush_id.clone(), FlushRecord::sealed(head, now));
         Ok(true)
     }
 
@@ -137,15 +122,13 @@ impl PendingStore for MemoryStore {
 
     async fn paths(&self, flush_id: &str) -> Result<Vec<String>, AwsError> {
         let state = self.state();
-        let mut paths: Vec<String> = state
-            .paths
-            .get(flush_id)
-            .into_iter()
-            .flat_map(|chunks| chunks.values().flatten().cloned())
-            .collect();
-        paths.sort();
-        paths.dedup();
-        Ok(paths)
+        Ok(gathered(
+            state
+                .paths
+                .get(flush_id)
+                .into_iter()
+                .flat_map(|chunks| chunks.values().flatten().cloned()),
+        ))
     }
 
     async fn finish(

@@ -5,6 +5,8 @@
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+use crate::s3_records::{S3Entity, S3Notification};
+
 /// What one message asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -49,36 +51,6 @@ struct Kind {
 }
 
 #[derive(Deserialize)]
-struct S3Notification {
-    #[serde(rename = "Records")]
-    records: Vec<S3Record>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct S3Record {
-    event_source: String,
-    event_name: String,
-    s3: S3Entity,
-}
-
-#[derive(Deserialize)]
-struct S3Entity {
-    bucket: Bucket,
-    object: Object,
-}
-
-#[derive(Deserialize)]
-struct Bucket {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Object {
-    key: String,
-}
-
-#[derive(Deserialize)]
 struct SnsEnvelope {
     #[serde(rename = "Message")]
     message: String,
@@ -112,21 +84,8 @@ fn parse_level(body: &str, allow_sns: bool) -> Result<Notice, String> {
             .map_err(|e| format!("the S3 notification is not valid: {e}"))?;
         let mut objects = Vec::with_capacity(n.records.len());
         for (i, r) in n.records.into_iter().enumerate() {
-            if r.event_source != "aws:s3" {
-                return Err(format!(
-                    "record {i} is not an S3 notification (eventSource is {:?})",
-                    r.event_source
-                ));
-            }
-            if !(r.event_name.starts_with("ObjectCreated:")
-                || r.event_name.starts_with("ObjectRemoved:"))
-            {
-                return Err(format!(
-                    "record {i} is {:?}, not ObjectCreated or ObjectRemoved",
-                    r.event_name
-                ));
-            }
-            objects.push((r.s3.bucket.name, r.s3.object.key));
+            let change = r.change(i)?;
+            objects.push((change.bucket, change.key));
         }
         if objects.is_empty() {
             return Err("the S3 notification has no records".to_string());
@@ -151,10 +110,11 @@ fn parse_level(body: &str, allow_sns: bool) -> Result<Notice, String> {
                 event.detail_type
             ));
         }
-        return Ok(Notice::Objects(vec![(
-            event.detail.bucket.name,
-            event.detail.object.key,
-        )]));
+        let (bucket, key, _) = event
+            .detail
+            .object("detail")
+            .map_err(|field| format!("the EventBridge S3 event has no {field}"))?;
+        return Ok(Notice::Objects(vec![(bucket, key)]));
     }
     Err(
         "unrecognised message: expected an S3 notification (direct, through SNS or EventBridge) \

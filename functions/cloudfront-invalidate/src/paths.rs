@@ -5,6 +5,8 @@
 //! arrive percent-encoded (URLs), form-encoded (S3 event keys: `+` is a space) or raw (S3
 //! listings); all three normalise to the same encoded text, so duplicates collapse.
 
+use std::borrow::Cow;
+
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// Longest path CloudFront accepts, the trailing `*` included.
@@ -74,8 +76,10 @@ pub fn normalize(raw: &str, encoding: Encoding) -> Result<NormPath, String> {
         },
         _ => (trimmed, false),
     };
-    let decoded: String = match encoding {
-        Encoding::Raw => body.to_string(),
+    // Borrowed where nothing changes (a raw key, a key without escapes): bucket listings
+    // normalise every key of the site, so each copy counts.
+    let decoded: Cow<'_, str> = match encoding {
+        Encoding::Raw => Cow::Borrowed(body),
         Encoding::Url | Encoding::S3Event => {
             let spaced;
             let source = if encoding == Encoding::S3Event {
@@ -84,10 +88,12 @@ pub fn normalize(raw: &str, encoding: Encoding) -> Result<NormPath, String> {
             } else {
                 body
             };
-            percent_decode_str(source)
-                .decode_utf8()
-                .map_err(|_| format!("path {} is not UTF-8 once percent-decoded", short(raw)))?
-                .into_owned()
+            Cow::Owned(
+                percent_decode_str(source)
+                    .decode_utf8()
+                    .map_err(|_| format!("path {} is not UTF-8 once percent-decoded", short(raw)))?
+                    .into_owned(),
+            )
         }
     };
     if decoded.contains('*') && encoding == Encoding::Url {
@@ -96,18 +102,23 @@ pub fn normalize(raw: &str, encoding: Encoding) -> Result<NormPath, String> {
             short(raw)
         ));
     }
-    let mut text = utf8_percent_encode(&decoded, PATH_UNSAFE).to_string();
-    if !text.starts_with('/') {
-        text.insert(0, '/');
-    }
-    let path = NormPath { text, wildcard };
-    if path.rendered().len() > MAX_PATH_CHARS {
+    let encoded: Cow<'_, str> = utf8_percent_encode(&decoded, PATH_UNSAFE).into();
+    let text = if encoded.starts_with('/') {
+        encoded.into_owned()
+    } else {
+        let mut text = String::with_capacity(encoded.len() + 1);
+        text.push('/');
+        text.push_str(&encoded);
+        text
+    };
+    // The rendered length (`rendered()` adds the wildcard's `*`), without rendering it.
+    if text.len() + usize::from(wildcard) > MAX_PATH_CHARS {
         return Err(format!(
             "path {} is longer than CloudFront's {MAX_PATH_CHARS} characters",
             short(raw)
         ));
     }
-    Ok(path)
+    Ok(NormPath { text, wildcard })
 }
 
 /// Normalises an immutable prefix (`/_next/static/`) the same way as paths.

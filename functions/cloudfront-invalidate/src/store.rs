@@ -153,6 +153,76 @@ pub trait PendingStore: Send + Sync {
     fn usage(&self, month: &str) -> impl Future<Output = Result<u64, AwsError>> + Send;
 }
 
+// The decisions both stores make, in one place: the in-memory store applies them, the
+// DynamoDB adapter writes the same items and states the same conditions as expressions.
+
+impl Head {
+    /// The head a chunk that opens a generation writes.
+    pub fn opened_by(chunk: &Chunk) -> Self {
+        Head {
+            distribution: chunk.distribution.clone(),
+            flush_id: chunk.flush_id.clone(),
+            first_at: chunk.now,
+            last_at: chunk.now,
+            messages: chunk.message_keys.len() as u64,
+            armed: false,
+        }
+    }
+}
+
+impl Chunk {
+    /// Whether the chunk may be appended beside the distribution's current head: it opens
+    /// a generation only where there is none (`attribute_not_exists(pk)`), and adds to one
+    /// only while the head still names its flush id (`flush_id = :f`).
+    pub fn fits(&self, current: Option<&Head>) -> bool {
+        match current {
+            None => self.create,
+            Some(h) => !self.create && h.flush_id == self.flush_id,
+        }
+    }
+}
+
+impl FlushState {
+    /// The state as the pending table stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlushState::Sealed => "sealed",
+            FlushState::Done => "done",
+        }
+    }
+
+    /// A stored state; anything but `done` is still `Sealed` (the flush runs again).
+    pub fn from_stored(s: Option<&str>) -> Self {
+        match s {
+            Some("done") => FlushState::Done,
+            _ => FlushState::Sealed,
+        }
+    }
+}
+
+impl FlushRecord {
+    /// The record sealing `head` at `now` writes.
+    pub fn sealed(head: &Head, now: i64) -> Self {
+        FlushRecord {
+            flush_id: head.flush_id.clone(),
+            distribution: head.distribution.clone(),
+            state: FlushState::Sealed,
+            first_at: head.first_at,
+            sealed_at: now,
+            report: None,
+        }
+    }
+}
+
+/// A generation's paths as the stores answer them, from all its chunks: sorted, each once
+/// (a path changed twice in a deploy is invalidated once).
+pub fn gathered(chunks: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut paths: Vec<String> = chunks.into_iter().collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// When the generation is due: quiet for `quiet`, or its first change `max_wait` old.
 pub fn due_at(head: &Head, quiet: i64, max_wait: i64) -> i64 {
     (head.last_at + quiet).min(head.first_at + max_wait)
@@ -179,5 +249,48 @@ mod tests {
             ..head
         };
         assert_eq!(due_at(&busy, 60, 300), 1300);
+    }
+
+    #[test]
+    fn a_chunk_opens_a_generation_or_joins_its_own() {
+        let chunk = Chunk {
+            distribution: "E1".into(),
+            flush_id: "f".into(),
+            chunk_id: "c".into(),
+            message_keys: vec!["E1#m1".into(), "E1#m2".into()],
+            paths: vec!["/a".into()],
+            now: 50,
+            create: true,
+        };
+        let head = Head::opened_by(&chunk);
+        assert_eq!((head.first_at, head.last_at, head.messages), (50, 50, 2));
+        assert!(chunk.fits(None));
+        assert!(!chunk.fits(Some(&head)), "a second opener must read again");
+        let join = Chunk {
+            create: false,
+            ..chunk.clone()
+        };
+        assert!(join.fits(Some(&head)));
+        assert!(!join.fits(None), "the generation was sealed meanwhile");
+        let other = Head {
+            flush_id: "g".into(),
+            ..head.clone()
+        };
+        assert!(
+            !join.fits(Some(&other)),
+            "a newer generation is not this chunk's"
+        );
+        let record = FlushRecord::sealed(&head, 99);
+        assert_eq!(
+            (record.state, record.first_at, record.sealed_at),
+            (FlushState::Sealed, 50, 99)
+        );
+        for state in [FlushState::Sealed, FlushState::Done] {
+            assert_eq!(FlushState::from_stored(Some(state.as_str())), state);
+        }
+        assert_eq!(
+            gathered(["/b".to_string(), "/a".into(), "/b".into()]),
+            vec!["/a", "/b"]
+        );
     }
 }

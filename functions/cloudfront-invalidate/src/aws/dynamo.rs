@@ -11,142 +11,22 @@
 //! | `bill#<ref>`    | `bill`           | an invalidation outside flushes, counted once     |
 //! | `plan#<key>`    | `plan`           | the wildcards a plan chose (`wildcards`, a list)  |
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, Delete, KeysAndAttributes, TransactWriteItem, Update,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use groundcrew::lazy_client::LazyClient;
 
-use crate::aws::dynamo_item::{build_error, get_n, get_s, head_from, key, n, s, Item};
+use crate::aws::dynamo_item::{
+    build_error, get_n, get_s, head_from, head_item, key, n, record_from, record_item, s, Item,
+};
+pub use crate::aws::dynamo_table::SdkPending;
 use crate::aws::sdk_error;
-use crate::error::{AwsError, Fault};
-use crate::store::{Chunk, FlushRecord, FlushState, Head, PendingStore, RETENTION_SECONDS};
+use crate::error::AwsError;
+use crate::store::{
+    gathered, Chunk, FlushRecord, FlushState, Head, PendingStore, RETENTION_SECONDS,
+};
 
 /// DynamoDB takes at most 100 keys a BatchGetItem.
 const BATCH_GET_KEYS: usize = 100;
-
-pub struct SdkPending {
-    /// Built on first use (direct invokes without a pending table never call it).
-    pub client: LazyClient<aws_sdk_dynamodb::Client>,
-    pub table: String,
-}
-
-impl SdkPending {
-    pub fn new(sdk: &aws_config::SdkConfig, table: String) -> Self {
-        Self {
-            client: LazyClient::new(sdk, aws_sdk_dynamodb::Client::new),
-            table,
-        }
-    }
-}
-
-/// A cancelled transaction whose reasons include a failed condition is an answer
-/// (`false`); a conflict with another transaction is transient.
-fn transact_outcome(
-    operation: &'static str,
-    result: Result<(), SdkError<TransactWriteItemsError, HttpResponse>>,
-) -> Result<bool, AwsError> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(e) => {
-            let cancelled = match e.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => Some(
-                    cancel
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
-                ),
-                _ => None,
-            };
-            match cancelled {
-                Some(true) => Ok(false),
-                Some(false) => Err(sdk_error(operation, e).with_fault(Fault::Transient)),
-                None => Err(sdk_error(operation, e)),
-            }
-        }
-    }
-}
-
-impl SdkPending {
-    async fn transact(
-        &self,
-        operation: &'static str,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<bool, AwsError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ());
-        transact_outcome(operation, result)
-    }
-
-    async fn get(
-        &self,
-        operation: &'static str,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Option<Item>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(operation, e))?;
-        Ok(out.item().cloned())
-    }
-
-    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, AwsError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_string))
-            .build()
-            .map_err(build_error("TransactWriteItems"))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// Every item of a partition (whose sort key starts with `prefix`), consistently.
-    async fn query(&self, pk: &str, prefix: Option<&str>) -> Result<Vec<Item>, AwsError> {
-        let condition = match prefix {
-            Some(_) => "pk = :pk AND begins_with(sk, :prefix)",
-            None => "pk = :pk",
-        };
-        let mut values = HashMap::from([(":pk".to_string(), s(pk))]);
-        if let Some(p) = prefix {
-            values.insert(":prefix".to_string(), s(p));
-        }
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(condition)
-                .set_expression_attribute_values(Some(values.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", e))?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(items),
-            }
-        }
-    }
-}
 
 impl PendingStore for SdkPending {
     async fn head(&self, distribution: &str) -> Result<Option<Head>, AwsError> {
@@ -209,12 +89,7 @@ impl PendingStore for SdkPending {
         let mut items = Vec::with_capacity(chunk.message_keys.len() + 2);
         let messages = n(chunk.message_keys.len() as i64);
         if chunk.create {
-            let mut head = key("head", &chunk.distribution);
-            head.insert("flush_id".into(), s(&chunk.flush_id));
-            head.insert("first_at".into(), n(chunk.now));
-            head.insert("last_at".into(), n(chunk.now));
-            head.insert("messages".into(), messages);
-            head.insert("armed".into(), AttributeValue::Bool(false));
+            let head = head_item(&Head::opened_by(chunk));
             items.push(self.put(head, Some("attribute_not_exists(pk)"))?);
         } else {
             let update = Update::builder()
@@ -281,11 +156,7 @@ impl PendingStore for SdkPending {
             .expression_attribute_values(":f", s(&head.flush_id))
             .build()
             .map_err(build_error("TransactWriteItems"))?;
-        let mut record = key(&format!("gen#{}", head.flush_id), "flush");
-        record.insert("distribution".into(), s(&head.distribution));
-        record.insert("state".into(), s("sealed"));
-        record.insert("first_at".into(), n(head.first_at));
-        record.insert("sealed_at".into(), n(now));
+        let mut record = record_item(&FlushRecord::sealed(head, now));
         record.insert("expires".into(), n(now + RETENTION_SECONDS));
         let items = vec![
             TransactWriteItem::builder().delete(delete).build(),
@@ -301,32 +172,18 @@ impl PendingStore for SdkPending {
         else {
             return Ok(None);
         };
-        let state = match get_s(&item, "state").as_deref() {
-            Some("done") => FlushState::Done,
-            _ => FlushState::Sealed,
-        };
-        Ok(Some(FlushRecord {
-            flush_id: flush_id.to_string(),
-            distribution: get_s(&item, "distribution").unwrap_or_default(),
-            state,
-            first_at: get_n(&item, "first_at"),
-            sealed_at: get_n(&item, "sealed_at"),
-            report: get_s(&item, "report"),
-        }))
+        Ok(Some(record_from(flush_id, &item)))
     }
 
     async fn paths(&self, flush_id: &str) -> Result<Vec<String>, AwsError> {
-        let mut paths: Vec<String> = self
-            .query(&format!("gen#{flush_id}"), Some("paths#"))
-            .await?
-            .iter()
-            .filter_map(|item| item.get("paths").and_then(|v| v.as_ss().ok()))
-            .flatten()
-            .cloned()
-            .collect();
-        paths.sort();
-        paths.dedup();
-        Ok(paths)
+        Ok(gathered(
+            self.query(&format!("gen#{flush_id}"), Some("paths#"))
+                .await?
+                .iter()
+                .filter_map(|item| item.get("paths").and_then(|v| v.as_ss().ok()))
+                .flatten()
+                .cloned(),
+        ))
     }
 
     async fn finish(
@@ -342,8 +199,8 @@ impl PendingStore for SdkPending {
             .update_expression("SET #state = :done, report = :report")
             .condition_expression("#state = :sealed")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":sealed", s("sealed"))
+            .expression_attribute_values(":done", s(FlushState::Done.as_str()))
+            .expression_attribute_values(":sealed", s(FlushState::Sealed.as_str()))
             .expression_attribute_values(":report", s(report))
             .build()
             .map_err(build_error("TransactWriteItems"))?;

@@ -6,6 +6,7 @@ pub mod cloudfront;
 pub mod codepipeline;
 pub mod dynamo;
 mod dynamo_item;
+mod dynamo_table;
 pub mod s3;
 pub mod sqs;
 

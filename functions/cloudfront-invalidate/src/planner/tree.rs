@@ -6,26 +6,28 @@ use std::collections::BTreeMap;
 
 /// The site's files (inventory plus changed paths), sorted so that the files under a
 /// directory form one range.
-pub(super) struct Site {
-    files: Vec<String>,
+pub(super) struct Site<'a> {
+    /// Borrowed, not copied: an inventory holds every file of the site (100,000 and more).
+    files: Vec<&'a str>,
     pub(super) total: usize,
 }
 
-impl Site {
-    pub(super) fn new(inventory: &[String], changed: &[&str]) -> Self {
-        let mut files: Vec<String> = inventory
+impl<'a> Site<'a> {
+    pub(super) fn new(inventory: &'a [String], changed: &[&'a str]) -> Self {
+        let mut files: Vec<&str> = inventory
             .iter()
-            .cloned()
-            .chain(changed.iter().map(|s| s.to_string()))
+            .map(String::as_str)
+            .chain(changed.iter().copied())
             .collect();
-        files.sort();
+        // Equal paths are the same text, so an unstable sort dedups to the same list.
+        files.sort_unstable();
         files.dedup();
         let total = files.len();
         Self { files, total }
     }
 
     pub(super) fn under(&self, dir: &str) -> usize {
-        let start = self.files.partition_point(|f| f.as_str() < dir);
+        let start = self.files.partition_point(|f| *f < dir);
         let end = start + self.files[start..].partition_point(|f| f.starts_with(dir));
         end - start
     }
