@@ -25,12 +25,11 @@ fn cloudfront_sync() {
 
 /// A month of mixed deploys of three sites across a month boundary, with 10 % of calls to
 /// CloudFront, DynamoDB and SQS failing (throttling, 5xx, timeouts before and after the
-/// service acted). One seed by default: a seed is 30 simulated days of a 100,000-object
-/// site and takes about 100 s in a debug build, so two would take most of the tier's
-/// 3-minute budget (`SIM_SEEDS=2` or more for a deeper run).
+/// service acted). Two seeds by default (`SIM_SEEDS=N` for a deeper run): a seed is 30
+/// simulated days of a 100,000-object site.
 #[test]
 fn cloudfront_month() {
-    let (summary, figures) = cloudfront_invalidate::month::run(1, FaultRates::uniform(0.1));
+    let (summary, figures) = cloudfront_invalidate::month::run(2, FaultRates::uniform(0.1));
     for f in &figures {
         let deploys: Vec<String> = f.deploys.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let months: Vec<String> = f

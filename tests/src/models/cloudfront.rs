@@ -73,6 +73,16 @@ impl CloudFrontModel {
         lock(&self.created).clone()
     }
 
+    /// The invalidations created after the first `from` (the list only grows, and an
+    /// invalidation never changes once created): for checks made at every step that
+    /// need not copy the whole month each time.
+    pub fn created_since(&self, from: usize) -> Vec<Created> {
+        lock(&self.created)
+            .get(from..)
+            .map(<[Created]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// File paths and wildcard paths in progress on a distribution.
     pub fn in_progress(&self, distribution: &str, now: DateTime<Utc>) -> (usize, usize) {
         lock(&self.created)
