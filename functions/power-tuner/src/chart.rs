@@ -7,10 +7,12 @@
 //! [`Canvas::text`], which estimates its width and reports any that would leave the canvas.
 
 mod canvas;
+mod memory;
+mod scatter;
 
 use std::fmt::Write as _;
 
-use canvas::{color, esc, fit, log_ticks, money, Canvas, H, W};
+use canvas::{esc, fit, Canvas, H, W};
 
 use crate::analysis::{Analysis, ValueStats};
 use crate::architecture::Architecture;
@@ -36,335 +38,9 @@ pub fn render(function_arn: &str, analysis: &Analysis) -> Chart {
     );
     let title = fit(&format!("power-tuner: {name}"), 18.0, W - 40.0);
     c.text(20.0, 30.0, "start", 18.0, r#" font-weight="bold""#, &title);
-
-    let mut mems: Vec<u32> = analysis.values.iter().map(|v| v.value).collect();
-    mems.sort_unstable();
-    mems.dedup();
-    let mut archs: Vec<Architecture> = analysis.values.iter().map(|v| v.architecture).collect();
-    archs.sort();
-    archs.dedup();
-    let series = |arch: Architecture| -> Vec<&ValueStats> {
-        let mut v: Vec<&ValueStats> = analysis
-            .values
-            .iter()
-            .filter(|v| v.architecture == arch)
-            .collect();
-        v.sort_by_key(|v| v.value);
-        v
-    };
-    let pick = analysis
-        .recommendation
-        .as_ref()
-        .map(|r| (r.power, r.architecture));
-    let runner_up = analysis.recommendation.as_ref().and_then(|r| {
-        r.runner_up
-            .map(|m| (m, r.runner_up_architecture.unwrap_or(r.architecture)))
-    });
-
-    // Left column: duration (log) and cost against memory (categorical).
-    let (left, plot_w) = (80.0, 470.0);
-    let slot = plot_w / mems.len().max(1) as f64;
-    let x = |m: u32| left + slot * (mems.iter().position(|v| *v == m).unwrap_or(0) as f64 + 0.5);
-    let band =
-        |v: &ValueStats, p: f64| percentile(&v.speed_samples, p).unwrap_or(v.average_duration);
-    let (dur_top, dur_h) = (70.0, 230.0);
-    let lo = analysis
-        .values
-        .iter()
-        .map(|v| band(v, 10.0).min(v.average_duration))
-        .fold(f64::INFINITY, f64::min)
-        .max(0.1);
-    let hi = analysis
-        .values
-        .iter()
-        .map(|v| band(v, 90.0).max(v.average_duration))
-        .fold(0.0, f64::max)
-        .max(lo * 1.5);
-    let (llo, lhi) = ((lo / 1.2).log10(), (hi * 1.2).log10());
-    let yd = |v: f64| dur_top + dur_h - (v.max(0.1).log10() - llo) / (lhi - llo) * dur_h;
-    c.text(
-        left,
-        dur_top - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
-        "duration (ms, log scale; band: p10-p90)",
-    );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{left}" y="{dur_top}" width="{plot_w}" height="{dur_h}" fill="none" stroke="#999"/>"##
-    );
-    for t in log_ticks(lo / 1.2, hi * 1.2) {
-        let yy = yd(t);
-        let _ = write!(
-            c.svg,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/>"##,
-            left + plot_w
-        );
-        c.text(left - 6.0, yy + 4.0, "end", 11.0, "", &format!("{t}"));
-    }
-    let (cost_top, cost_h) = (350.0, 200.0);
-    let max_cost = analysis
-        .values
-        .iter()
-        .map(|v| v.cost_per_million)
-        .fold(0.0, f64::max)
-        .max(1e-12)
-        * 1.1;
-    let yc = |v: f64| cost_top + cost_h - v / max_cost * cost_h;
-    c.text(
-        left,
-        cost_top - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
-        "cost per million invocations (USD)",
-    );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{left}" y="{cost_top}" width="{plot_w}" height="{cost_h}" fill="none" stroke="#999"/>"##
-    );
-    for i in 0..=4 {
-        let v = max_cost * f64::from(i) / 4.0;
-        let yy = yc(v);
-        let _ = write!(
-            c.svg,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/>"##,
-            left + plot_w
-        );
-        c.text(left - 6.0, yy + 4.0, "end", 11.0, "", &money(v));
-    }
-    for &m in &mems {
-        c.text(
-            x(m),
-            dur_top + dur_h + 15.0,
-            "middle",
-            11.0,
-            "",
-            &m.to_string(),
-        );
-        c.text(
-            x(m),
-            cost_top + cost_h + 15.0,
-            "middle",
-            11.0,
-            "",
-            &m.to_string(),
-        );
-    }
-    c.text(
-        left + plot_w / 2.0,
-        cost_top + cost_h + 34.0,
-        "middle",
-        12.0,
-        "",
-        "memory (MB)",
-    );
-    for &arch in &archs {
-        let pts = series(arch);
-        let upper: Vec<String> = pts
-            .iter()
-            .map(|v| format!("{:.1},{:.1}", x(v.value), yd(band(v, 90.0))))
-            .collect();
-        let lower: Vec<String> = pts
-            .iter()
-            .rev()
-            .map(|v| format!("{:.1},{:.1}", x(v.value), yd(band(v, 10.0))))
-            .collect();
-        let _ = write!(
-            c.svg,
-            r#"<polygon points="{} {}" fill="{}" fill-opacity="0.15" stroke="none"/>"#,
-            upper.join(" "),
-            lower.join(" "),
-            color(arch)
-        );
-        for (panel_y, metric) in [
-            (&yd as &dyn Fn(f64) -> f64, 0),
-            (&yc as &dyn Fn(f64) -> f64, 1),
-        ] {
-            let value = |v: &ValueStats| {
-                if metric == 0 {
-                    v.average_duration
-                } else {
-                    v.cost_per_million
-                }
-            };
-            let line: Vec<String> = pts
-                .iter()
-                .map(|v| format!("{:.1},{:.1}", x(v.value), panel_y(value(v))))
-                .collect();
-            let _ = write!(
-                c.svg,
-                r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>"#,
-                line.join(" "),
-                color(arch)
-            );
-            for v in &pts {
-                let (cx, cy) = (x(v.value), panel_y(value(v)));
-                let _ = write!(
-                    c.svg,
-                    r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{}"/>"#,
-                    color(arch)
-                );
-                if pick == Some((v.value, arch)) {
-                    let _ = write!(
-                        c.svg,
-                        r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="8" fill="none" stroke="#2ca02c" stroke-width="2.5"/>"##
-                    );
-                } else if runner_up == Some((v.value, arch)) {
-                    let _ = write!(
-                        c.svg,
-                        r##"<rect x="{:.1}" y="{:.1}" width="14" height="14" fill="none" stroke="#ff7f0e" stroke-width="2"/>"##,
-                        cx - 7.0,
-                        cy - 7.0
-                    );
-                }
-            }
-        }
-    }
-
-    // Right column: cost against duration, the pick and the runner-up named.
-    let (rl, rw, rt, rh) = (620.0, 250.0, 70.0, 230.0);
-    c.text(
-        rl,
-        rt - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
-        "cost against duration",
-    );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{rl}" y="{rt}" width="{rw}" height="{rh}" fill="none" stroke="#999"/>"##
-    );
-    let xs = |d: f64| rl + (d.max(0.1).log10() - llo) / (lhi - llo) * rw;
-    let ys = |v: f64| rt + rh - v / max_cost * rh;
-    c.text(
-        rl + rw / 2.0,
-        rt + rh + 16.0,
-        "middle",
-        11.0,
-        "",
-        "duration (ms, log)",
-    );
-    c.text(
-        rl,
-        rt + rh + 30.0,
-        "start",
-        11.0,
-        "",
-        &format!("{}", (lo / 1.2).round()),
-    );
-    c.text(
-        rl + rw,
-        rt + rh + 30.0,
-        "end",
-        11.0,
-        "",
-        &format!("{}", (hi * 1.2).round()),
-    );
-    for v in &analysis.values {
-        let (cx, cy) = (xs(v.average_duration), ys(v.cost_per_million));
-        let _ = write!(
-            c.svg,
-            r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{}"/>"#,
-            color(v.architecture)
-        );
-        let marked = if pick == Some((v.value, v.architecture)) {
-            Some(("#2ca02c", "pick"))
-        } else if runner_up == Some((v.value, v.architecture)) {
-            Some(("#ff7f0e", "runner-up"))
-        } else {
-            None
-        };
-        if let Some((stroke, what)) = marked {
-            let _ = write!(
-                c.svg,
-                r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="8" fill="none" stroke="{stroke}" stroke-width="2"/>"#
-            );
-            // Named in the panel's corner, one line each, so labels never collide.
-            let line = if what == "pick" { 0.0 } else { 1.0 };
-            c.text(
-                rl + 6.0,
-                rt + 16.0 + 14.0 * line,
-                "start",
-                11.0,
-                &format!(r#" fill="{stroke}""#),
-                &format!("{what}: {} MB {}", v.value, v.architecture.as_str()),
-            );
-        }
-    }
-
-    // Legend and verdict.
-    let mut ly = rt + rh + 60.0;
-    for &arch in &archs {
-        let _ = write!(
-            c.svg,
-            r#"<line x1="{rl}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"/>"#,
-            rl + 20.0,
-            color(arch)
-        );
-        c.text(rl + 26.0, ly + 4.0, "start", 12.0, "", arch.as_str());
-        ly += 20.0;
-    }
-    if let Some(r) = &analysis.recommendation {
-        let _ = write!(
-            c.svg,
-            r##"<circle cx="{}" cy="{ly}" r="6" fill="none" stroke="#2ca02c" stroke-width="2"/>"##,
-            rl + 10.0
-        );
-        c.text(
-            rl + 26.0,
-            ly + 4.0,
-            "start",
-            12.0,
-            "",
-            &format!("best: {} MB {}", r.power, r.architecture.as_str()),
-        );
-        ly += 20.0;
-        if let Some(m) = r.runner_up {
-            let _ = write!(
-                c.svg,
-                r##"<rect x="{}" y="{}" width="12" height="12" fill="none" stroke="#ff7f0e" stroke-width="2"/>"##,
-                rl + 4.0,
-                ly - 6.0
-            );
-            c.text(
-                rl + 26.0,
-                ly + 4.0,
-                "start",
-                12.0,
-                "",
-                &format!("runner-up: {m} MB"),
-            );
-            ly += 20.0;
-        }
-        let verdict = if r.within_noise {
-            "the two are within measurement noise"
-        } else {
-            "the difference is beyond the noise"
-        };
-        c.text(
-            rl,
-            ly + 4.0,
-            "start",
-            11.0,
-            "",
-            &fit(verdict, 11.0, W - rl - 10.0),
-        );
-        ly += 20.0;
-    }
-    for f in analysis.failed.iter().take(5) {
-        c.text(
-            rl,
-            ly + 4.0,
-            "start",
-            11.0,
-            r##" fill="#d62728""##,
-            &format!("failed: {} MB {}", f.value, f.architecture.as_str()),
-        );
-        ly += 16.0;
-    }
+    let scales = Scales::new(analysis);
+    memory::draw(&mut c, &scales, analysis);
+    scatter::draw(&mut c, &scales, analysis);
     c.svg.push_str("</svg>");
     Chart {
         svg: c.svg,
@@ -372,8 +48,90 @@ pub fn render(function_arn: &str, analysis: &Analysis) -> Chart {
     }
 }
 
+/// What both columns share: the measured sizes and architectures, the pick and the
+/// runner-up, and the duration and cost ranges (one duration scale for both columns).
+pub(super) struct Scales {
+    pub mems: Vec<u32>,
+    pub archs: Vec<Architecture>,
+    pub pick: Option<(u32, Architecture)>,
+    pub runner_up: Option<(u32, Architecture)>,
+    /// Shortest and longest duration drawn (ms), and their padded log10 bounds.
+    pub lo: f64,
+    pub hi: f64,
+    pub llo: f64,
+    pub lhi: f64,
+    /// Top of the cost axes (USD per million).
+    pub max_cost: f64,
+}
+
+impl Scales {
+    fn new(analysis: &Analysis) -> Self {
+        let mut mems: Vec<u32> = analysis.values.iter().map(|v| v.value).collect();
+        mems.sort_unstable();
+        mems.dedup();
+        let mut archs: Vec<Architecture> = analysis.values.iter().map(|v| v.architecture).collect();
+        archs.sort();
+        archs.dedup();
+        let pick = analysis
+            .recommendation
+            .as_ref()
+            .map(|r| (r.power, r.architecture));
+        let runner_up = analysis.recommendation.as_ref().and_then(|r| {
+            r.runner_up
+                .map(|m| (m, r.runner_up_architecture.unwrap_or(r.architecture)))
+        });
+        let lo = analysis
+            .values
+            .iter()
+            .map(|v| band(v, 10.0).min(v.average_duration))
+            .fold(f64::INFINITY, f64::min)
+            .max(0.1);
+        let hi = analysis
+            .values
+            .iter()
+            .map(|v| band(v, 90.0).max(v.average_duration))
+            .fold(0.0, f64::max)
+            .max(lo * 1.5);
+        let max_cost = analysis
+            .values
+            .iter()
+            .map(|v| v.cost_per_million)
+            .fold(0.0, f64::max)
+            .max(1e-12)
+            * 1.1;
+        Self {
+            mems,
+            archs,
+            pick,
+            runner_up,
+            lo,
+            hi,
+            llo: (lo / 1.2).log10(),
+            lhi: (hi * 1.2).log10(),
+            max_cost,
+        }
+    }
+}
+
+/// A value's duration percentile `p` (its band), or its average when it has no samples.
+fn band(v: &ValueStats, p: f64) -> f64 {
+    percentile(&v.speed_samples, p).unwrap_or(v.average_duration)
+}
+
+/// One architecture's values, by memory size.
+fn series(analysis: &Analysis, arch: Architecture) -> Vec<&ValueStats> {
+    let mut v: Vec<&ValueStats> = analysis
+        .values
+        .iter()
+        .filter(|v| v.architecture == arch)
+        .collect();
+    v.sort_by_key(|v| v.value);
+    v
+}
+
 #[cfg(test)]
 mod tests {
+    use super::canvas::log_ticks;
     use super::*;
     use crate::analysis::analyse;
     use crate::logs::Report;

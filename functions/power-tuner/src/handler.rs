@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use groundcrew::Invocation;
 
 use crate::architecture::Architecture;
-use crate::event::Event;
+use crate::event::{Action, Event};
 use crate::input::{generate_payloads, PayloadSpec, TuneRequest};
 use crate::lambda::{CodeSource, LambdaApi};
 use crate::lock;
@@ -36,21 +37,19 @@ pub struct Tuner<L, S> {
 /// A payload read from S3 as Power Tuning reads it: JSON when it parses (a weighted list
 /// included), else the text as a string.
 fn payload_from_s3(bytes: &[u8]) -> PayloadSpec {
+    /// An item of a weighted list (Power Tuning's `isWeightedPayload`).
+    #[derive(serde::Deserialize)]
+    struct Weighted {
+        payload: Value,
+        weight: f64,
+    }
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Array(items))
-            if !items.is_empty()
-                && items.iter().all(|i| {
-                    i.get("payload").is_some() && i.get("weight").and_then(Value::as_f64).is_some()
-                }) =>
-        {
-            PayloadSpec::Weighted(
-                items
-                    .iter()
-                    .map(|i| (i["payload"].clone(), i["weight"].as_f64().unwrap_or(1.0)))
-                    .collect(),
-            )
-        }
-        Ok(v) => PayloadSpec::Single(Some(v)),
+        Ok(v) => match Vec::<Weighted>::deserialize(&v) {
+            Ok(list) if !list.is_empty() => {
+                PayloadSpec::Weighted(list.into_iter().map(|w| (w.payload, w.weight)).collect())
+            }
+            _ => PayloadSpec::Single(Some(v)),
+        },
         Err(_) => PayloadSpec::Single(Some(Value::String(
             String::from_utf8_lossy(bytes).into_owned(),
         ))),
@@ -93,7 +92,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
         match Event::parse(event)? {
             // Boxed: a run's future is large, and would not fit a small thread's stack.
-            Event::Tune(obj) => Box::pin(self.start(obj, invocation)).await,
+            Event::Tune(input) => Box::pin(self.start(*input, invocation)).await,
             Event::Action(action) => Box::pin(self.act(action, invocation)).await,
         }
     }
@@ -216,9 +215,8 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         )
         .await
         .map_err(|e| Error::State(e.to_string()))?;
-        let payload = json!({"action": "continue", "runId": st.run_id})
-            .to_string()
-            .into_bytes();
+        let payload = serde_json::to_vec(&Action::continuation(&st.run_id))
+            .map_err(|e| Error::Continuation(e.to_string()))?;
         let sent = call(invocation.deadline, "Invoke (continue)", || {
             self.lambda.invoke_async(&me, payload.clone())
         })
@@ -271,5 +269,13 @@ mod tests {
             payload_from_s3(br#"[{"payload":"x","weight":2}]"#),
             PayloadSpec::Weighted(vec![(json!("x"), 2.0)])
         );
+        // Not every item weighted, or none: the list is one payload, as Power Tuning reads it.
+        assert_eq!(
+            payload_from_s3(br#"[{"payload":"x","weight":2},{"payload":"y"}]"#),
+            PayloadSpec::Single(Some(
+                json!([{"payload": "x", "weight": 2}, {"payload": "y"}])
+            ))
+        );
+        assert_eq!(payload_from_s3(b"[]"), PayloadSpec::Single(Some(json!([]))));
     }
 }

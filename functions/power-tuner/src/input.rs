@@ -7,16 +7,18 @@
 mod additions;
 mod fields;
 mod payload;
+mod wire;
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use additions::Additions;
-use fields::{bad, boolean, clamp, integer, number, string};
+use fields::{bad, clamp, text};
 pub use fields::{split_qualifier, validate_function_arn, S3Location};
 use payload::array_payload;
 pub use payload::{generate_payloads, payload_bytes, PayloadSpec};
+pub use wire::{Fraction, PowerValues, TuneInput, Whole};
 
 use crate::architecture::Architecture;
 use crate::lambda::CodeSource;
@@ -66,63 +68,15 @@ pub struct TuneRequest {
 }
 
 impl TuneRequest {
-    /// Reads a request from a direct invocation's payload or an EventBridge event's
-    /// `detail`.
-    pub fn from_event(event: &Value) -> Result<Self, Error> {
-        let obj = match event {
-            Value::Object(o) if o.contains_key("detail-type") => match o.get("detail") {
-                Some(Value::Object(d)) => d,
-                _ => {
-                    return Err(bad(
-                        "detail",
-                        "an EventBridge event must carry the tuning input in its detail",
-                    ))
-                }
-            },
-            Value::Object(o) => o,
-            _ => return Err(Error::Input("the input must be a JSON object".into())),
-        };
-        Self::from_object(obj)
-    }
-
-    pub fn from_object(obj: &Map<String, Value>) -> Result<Self, Error> {
-        const KNOWN: [&str; 24] = [
-            "lambdaARN",
-            "num",
-            "powerValues",
-            "payload",
-            "payloadS3",
-            "parallelInvocation",
-            "strategy",
-            "balancedWeight",
-            "autoOptimize",
-            "autoOptimizeAlias",
-            "dryRun",
-            "preProcessorARN",
-            "postProcessorARN",
-            "discardTopBottom",
-            "sleepBetweenRunsMs",
-            "onlyColdStarts",
-            "allowedExceptions",
-            "includeOutputResults",
-            "disablePayloadLogs",
-            "architectures",
-            "codeLocations",
-            "concurrency",
-            "pricing",
-            "reportS3",
-        ];
-        if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(bad(unknown, "is not a known field"));
-        }
-
-        let given_arn = string(obj, "lambdaARN")?.ok_or_else(|| bad("lambdaARN", "is required"))?;
+    /// Checks the input as read ([`TuneInput`]): what its types cannot say (ranges, ARNs,
+    /// S3 locations, payload lists), each refusal naming its field.
+    pub fn from_input(input: &TuneInput) -> Result<Self, Error> {
+        let given_arn = text(&input.lambda_arn).ok_or_else(|| bad("lambdaARN", "is required"))?;
         let (lambda_arn, qualifier) = split_qualifier("lambdaARN", &given_arn)?;
         let mut warnings = Vec::new();
 
-        let dry_run = boolean(obj, "dryRun")?;
-        let num = integer(obj, "num")?;
-        let num = match (num, dry_run) {
+        let dry_run = input.dry_run.unwrap_or(false);
+        let num = match (input.num.map(|n| n.0), dry_run) {
             (Some(n), _) if n >= 5 => n as u32,
             (Some(n), true) if n >= 1 => n as u32,
             (None, true) => 1,
@@ -138,44 +92,13 @@ impl TuneRequest {
             return Err(bad("num", "must be at most 1000"));
         }
 
-        let power_values = match obj.get("powerValues") {
-            None | Some(Value::Null) => DEFAULT_POWER_VALUES.to_vec(),
-            Some(Value::String(s)) if s == "ALL" => (MIN_MEMORY..=3008).step_by(64).collect(),
-            Some(Value::Array(items)) => {
-                if items.is_empty() {
-                    return Err(bad("powerValues", "must not be empty"));
-                }
-                let mut values = Vec::with_capacity(items.len());
-                for item in items {
-                    let v = match item {
-                        Value::Number(n) => n.as_u64(),
-                        Value::String(s) => s.trim().parse::<u64>().ok(),
-                        _ => None,
-                    }
-                    .filter(|v| (u64::from(MIN_MEMORY)..=u64::from(MAX_MEMORY)).contains(v))
-                    .ok_or_else(|| {
-                        bad(
-                            "powerValues",
-                            format!(
-                                "{item} is not a memory size from {MIN_MEMORY} to {MAX_MEMORY} MB"
-                            ),
-                        )
-                    })?;
-                    if !values.contains(&(v as u32)) {
-                        values.push(v as u32);
-                    }
-                }
-                values
-            }
-            Some(_) => {
-                return Err(bad(
-                    "powerValues",
-                    "must be a list of memory sizes or \"ALL\"",
-                ))
-            }
+        let power_values = match &input.power_values {
+            None => DEFAULT_POWER_VALUES.to_vec(),
+            Some(PowerValues::All) => (MIN_MEMORY..=3008).step_by(64).collect(),
+            Some(PowerValues::List(items)) => memory_sizes(items)?,
         };
 
-        let payload = match obj.get("payload") {
+        let payload = match &input.payload {
             Some(Value::Array(items)) => array_payload(items)?,
             Some(Value::Null) | None => PayloadSpec::Single(None),
             Some(other) => PayloadSpec::Single(Some(other.clone())),
@@ -184,7 +107,7 @@ impl TuneRequest {
             generate_payloads(num, &PayloadSpec::Weighted(list.clone()))?;
         }
 
-        let payload_s3 = match string(obj, "payloadS3")? {
+        let payload_s3 = match text(&input.payload_s3) {
             None => None,
             Some(raw) => Some(
                 S3Location::parse(&raw)
@@ -193,31 +116,31 @@ impl TuneRequest {
             ),
         };
 
-        let strategy = match string(obj, "strategy")? {
+        let strategy = match text(&input.strategy) {
             None => Strategy::Cost,
             Some(s) => Strategy::parse(&s)
                 .ok_or_else(|| bad("strategy", "must be cost, speed or balanced"))?,
         };
         let balanced_weight = clamp(
             "balancedWeight",
-            number(obj, "balancedWeight")?.unwrap_or(0.5),
+            input.balanced_weight.map_or(0.5, |w| w.0),
             1.0,
             &mut warnings,
         );
-        let only_cold_starts = boolean(obj, "onlyColdStarts")?;
-        let discard_top_bottom = match number(obj, "discardTopBottom")? {
+        let only_cold_starts = input.only_cold_starts.unwrap_or(false);
+        let discard_top_bottom = match input.discard_top_bottom {
             // Power Tuning counts every cold start (its executor sets 0).
             _ if only_cold_starts => 0.0,
             None => 0.2,
-            Some(d) => clamp("discardTopBottom", d, 0.4, &mut warnings),
+            Some(d) => clamp("discardTopBottom", d.0, 0.4, &mut warnings),
         };
-        let sleep_between_runs_ms = match integer(obj, "sleepBetweenRunsMs")? {
+        let sleep_between_runs_ms = match input.sleep_between_runs_ms.map(|n| n.0) {
             None => 0,
             Some(n) if (0..=60_000).contains(&n) => n as u64,
             Some(_) => return Err(bad("sleepBetweenRunsMs", "must be from 0 to 60000")),
         };
 
-        let auto_optimize_alias = string(obj, "autoOptimizeAlias")?;
+        let auto_optimize_alias = text(&input.auto_optimize_alias);
         if let Some(alias) = &auto_optimize_alias {
             let valid = alias.len() <= 128
                 && alias
@@ -228,29 +151,16 @@ impl TuneRequest {
                 return Err(bad("autoOptimizeAlias", "must be a valid alias name"));
             }
         }
-        let pre_processor_arn = string(obj, "preProcessorARN")?;
+        let pre_processor_arn = text(&input.pre_processor_arn);
         if let Some(arn) = &pre_processor_arn {
             validate_function_arn("preProcessorARN", arn)?;
         }
-        let post_processor_arn = string(obj, "postProcessorARN")?;
+        let post_processor_arn = text(&input.post_processor_arn);
         if let Some(arn) = &post_processor_arn {
             validate_function_arn("postProcessorARN", arn)?;
         }
 
-        let allowed_exceptions = match obj.get("allowedExceptions") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| bad("allowedExceptions", "must be a list of error types"))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(bad("allowedExceptions", "must be a list of error types")),
-        };
-
-        let ours = Additions::read(obj)?;
+        let ours = Additions::read(input)?;
 
         Ok(Self {
             lambda_arn,
@@ -259,10 +169,10 @@ impl TuneRequest {
             power_values,
             payload,
             payload_s3,
-            parallel_invocation: boolean(obj, "parallelInvocation")?,
+            parallel_invocation: input.parallel_invocation.unwrap_or(false),
             strategy,
             balanced_weight,
-            auto_optimize: boolean(obj, "autoOptimize")?,
+            auto_optimize: input.auto_optimize.unwrap_or(false),
             auto_optimize_alias,
             dry_run,
             pre_processor_arn,
@@ -270,9 +180,9 @@ impl TuneRequest {
             discard_top_bottom,
             sleep_between_runs_ms,
             only_cold_starts,
-            allowed_exceptions,
-            include_output_results: boolean(obj, "includeOutputResults")?,
-            disable_payload_logs: boolean(obj, "disablePayloadLogs")?,
+            allowed_exceptions: input.allowed_exceptions.clone().unwrap_or_default(),
+            include_output_results: input.include_output_results.unwrap_or(false),
+            disable_payload_logs: input.disable_payload_logs.unwrap_or(false),
             architectures: ours.architectures,
             concurrency: ours.concurrency,
             pricing: ours.pricing,
@@ -300,257 +210,25 @@ impl TuneRequest {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn";
-
-    fn parse(v: Value) -> Result<TuneRequest, String> {
-        TuneRequest::from_event(&v).map_err(|e| e.to_string())
+/// `powerValues` given as a list: each from 128 to 10240 MB, duplicates dropped.
+fn memory_sizes(items: &[Whole]) -> Result<Vec<u32>, Error> {
+    if items.is_empty() {
+        return Err(bad("powerValues", "must not be empty"));
     }
-
-    #[test]
-    fn power_tuning_defaults() {
-        let r = parse(json!({"lambdaARN": ARN, "num": 10})).unwrap();
-        assert_eq!(r.power_values, DEFAULT_POWER_VALUES.to_vec());
-        assert_eq!(r.strategy, Strategy::Cost);
-        assert_eq!(r.balanced_weight, 0.5);
-        assert_eq!(r.discard_top_bottom, 0.2);
-        assert!(!r.parallel_invocation && !r.auto_optimize && !r.dry_run && !r.only_cold_starts);
-        assert_eq!(r.function_name(), "my-fn");
-        assert!(r.architectures.is_empty());
-        let cold = parse(json!({"lambdaARN": ARN, "num": "10", "onlyColdStarts": true})).unwrap();
-        assert_eq!(cold.discard_top_bottom, 0.0);
-        assert_eq!(cold.num, 10);
-    }
-
-    #[test]
-    fn all_power_values() {
-        let r = parse(json!({"lambdaARN": ARN, "num": 5, "powerValues": "ALL"})).unwrap();
-        assert_eq!(r.power_values.first(), Some(&128));
-        assert_eq!(r.power_values.last(), Some(&3008));
-        assert_eq!(r.power_values.len(), 46);
-    }
-
-    #[test]
-    fn bad_fields_are_named() {
-        let cases = [
-            (json!({"num": 10}), "lambdaARN"),
-            (json!({"lambdaARN": "my-fn", "num": 10}), "lambdaARN"),
-            (
-                json!({"lambdaARN": format!("{ARN}:prod:x"), "num": 10}),
-                "lambdaARN",
-            ),
-            (
-                json!({"lambdaARN": format!("{ARN}:pr/od"), "num": 10}),
-                "lambdaARN",
-            ),
-            (json!({"lambdaARN": ARN}), "num"),
-            (json!({"lambdaARN": ARN, "num": 4}), "num"),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "powerValues": [128, 64]}),
+    let mut values = Vec::with_capacity(items.len());
+    for &Whole(v) in items {
+        if !(i64::from(MIN_MEMORY)..=i64::from(MAX_MEMORY)).contains(&v) {
+            return Err(bad(
                 "powerValues",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "powerValues": []}),
-                "powerValues",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "strategy": "cheap"}),
-                "strategy",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "balancedWeight": "x"}),
-                "balancedWeight",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "codeLocations": {"x86_64": "nope"}}),
-                "codeLocations",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "codeLocations": {"sparc": "s3://b/k"}}),
-                "codeLocations",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "disablePayloadLogs": "yes"}),
-                "disablePayloadLogs",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "architectures": ["sparc"]}),
-                "architectures",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "concurrency": 0}),
-                "concurrency",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "reportS3": "s3://A"}),
-                "reportS3",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "payloadS3": "s3://bucket"}),
-                "payloadS3",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "pricing": {"arm64PerGbSecond": -1}}),
-                "pricing",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "autoOptimize": "yes"}),
-                "autoOptimize",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": {}, "weight": 0}]}),
-                "payload",
-            ),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": 1, "weight": 1}, {"a": 2}]}),
-                "payload",
-            ),
-            (json!({"lambdaARN": ARN, "num": 10, "numm": 3}), "numm"),
-            (
-                json!({"lambdaARN": ARN, "num": 10, "preProcessorARN": "x"}),
-                "preProcessorARN",
-            ),
-        ];
-        for (input, field) in cases {
-            let err = parse(input.clone()).expect_err(&input.to_string());
-            assert!(
-                err.starts_with(&format!("invalid input: {field}")),
-                "{input}: {err}"
-            );
+                format!("{v} is not a memory size from {MIN_MEMORY} to {MAX_MEMORY} MB"),
+            ));
         }
-        assert!(parse(json!([1])).is_err());
+        if !values.contains(&(v as u32)) {
+            values.push(v as u32);
+        }
     }
-
-    #[test]
-    fn power_tuning_clamps_are_applied_with_warnings() {
-        let r = parse(
-            json!({"lambdaARN": ARN, "num": 10, "balancedWeight": 2, "discardTopBottom": 0.5}),
-        )
-        .unwrap();
-        assert_eq!(r.balanced_weight, 1.0);
-        assert_eq!(r.discard_top_bottom, 0.4);
-        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
-        assert!(r.warnings[0].starts_with("balancedWeight: 2 is outside 0..1"));
-        assert!(r.warnings[1].starts_with("discardTopBottom: 0.5 is outside 0..0.4"));
-        let r = parse(json!({"lambdaARN": ARN, "num": 10, "discardTopBottom": -1})).unwrap();
-        assert_eq!(r.discard_top_bottom, 0.0);
-        // onlyColdStarts counts every sample, whatever was asked
-        let r = parse(
-            json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0.3}),
-        )
-        .unwrap();
-        assert_eq!(r.discard_top_bottom, 0.0);
-        assert!(parse(json!({"lambdaARN": ARN, "num": 10}))
-            .unwrap()
-            .warnings
-            .is_empty());
-    }
-
-    #[test]
-    fn plain_arrays_are_one_payload_and_weighted_ones_a_mix() {
-        let r = parse(json!({"lambdaARN": ARN, "num": 5, "payload": [1, {"a": 2}]})).unwrap();
-        assert_eq!(r.payload, PayloadSpec::Single(Some(json!([1, {"a": 2}]))));
-        let r =
-            parse(json!({"lambdaARN": ARN, "num": 5, "payload": [{"payload": "x", "weight": 1}]}))
-                .unwrap();
-        assert_eq!(r.payload, PayloadSpec::Weighted(vec![(json!("x"), 1.0)]));
-        let r = parse(json!({"lambdaARN": ARN, "num": 5, "payload": []})).unwrap();
-        assert_eq!(r.payload, PayloadSpec::Single(Some(json!([]))));
-    }
-
-    #[test]
-    fn qualified_arns_and_code_locations() {
-        let r = parse(json!({"lambdaARN": format!("{ARN}:live"), "num": 5, "disablePayloadLogs": true,
-            "codeLocations": {"x86_64": "s3://builds/app-x86.zip", "arm64": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:arm64"}}))
-        .unwrap();
-        assert_eq!(r.lambda_arn, ARN);
-        assert_eq!(r.qualifier.as_deref(), Some("live"));
-        assert!(r.disable_payload_logs);
-        assert_eq!(
-            r.code_locations[&Architecture::X86_64],
-            CodeSource::S3 {
-                bucket: "builds".into(),
-                key: "app-x86.zip".into(),
-                object_version: None
-            }
-        );
-        assert!(matches!(
-            r.code_locations[&Architecture::Arm64],
-            CodeSource::Image(_)
-        ));
-        let r = parse(json!({"lambdaARN": format!("{ARN}:$LATEST"), "num": 5})).unwrap();
-        assert_eq!(r.qualifier, None);
-    }
-
-    #[test]
-    fn dry_run_needs_no_num() {
-        let r = parse(json!({"lambdaARN": ARN, "dryRun": true})).unwrap();
-        assert_eq!(r.invocations(), 1);
-    }
-
-    #[test]
-    fn eventbridge_detail_is_the_input() {
-        let r = parse(json!({"detail-type": "power-tuner run", "source": "x", "detail": {"lambdaARN": ARN, "num": 5}})).unwrap();
-        assert_eq!(r.num, 5);
-        assert!(parse(json!({"detail-type": "x", "detail": "no"}))
-            .unwrap_err()
-            .contains("detail"));
-    }
-
-    #[test]
-    fn our_additions() {
-        let r = parse(json!({"lambdaARN": ARN, "num": 5, "architectures": ["arm64", "x86_64", "arm64"],
-            "concurrency": 20, "pricing": {"perMillionRequests": 0.25}, "reportS3": "s3://reports/tuning/"}))
-        .unwrap();
-        assert_eq!(
-            r.architectures,
-            vec![Architecture::Arm64, Architecture::X86_64]
-        );
-        assert_eq!(r.concurrency, Some(20));
-        assert_eq!(r.pricing.per_million_requests, 0.25);
-        assert_eq!(
-            r.report_s3,
-            Some(S3Location {
-                bucket: "reports".into(),
-                key: "tuning".into()
-            })
-        );
-    }
-
-    #[test]
-    fn payloads_as_power_tuning_generates_them() {
-        // convertPayload: a plain string is JSON-encoded, a string holding JSON is not
-        assert_eq!(
-            generate_payloads(2, &PayloadSpec::Single(Some(json!("raw")))).unwrap(),
-            vec![br#""raw""#.to_vec(); 2]
-        );
-        assert_eq!(
-            generate_payloads(1, &PayloadSpec::Single(Some(json!("{\"a\": 1}")))).unwrap(),
-            vec![br#"{"a": 1}"#.to_vec()]
-        );
-        assert_eq!(
-            generate_payloads(1, &PayloadSpec::Single(Some(json!("\"quoted\"")))).unwrap(),
-            vec![br#""quoted""#.to_vec()]
-        );
-        assert_eq!(
-            generate_payloads(1, &PayloadSpec::Single(Some(json!({"a": 1})))).unwrap(),
-            vec![br#"{"a":1}"#.to_vec()]
-        );
-        assert_eq!(
-            generate_payloads(1, &PayloadSpec::Single(None)).unwrap(),
-            vec![Vec::<u8>::new()]
-        );
-        // weights 1 and 3 over num 10: floor(2.5) = 2 of A, the remaining 8 of B
-        let spec = PayloadSpec::Weighted(vec![(json!("A"), 1.0), (json!("B"), 3.0)]);
-        let out = generate_payloads(10, &spec).unwrap();
-        assert_eq!(out.iter().filter(|p| p.as_slice() == br#""A""#).count(), 2);
-        assert_eq!(out.iter().filter(|p| p.as_slice() == br#""B""#).count(), 8);
-        assert!(generate_payloads(1, &spec).is_err());
-        let tiny = PayloadSpec::Weighted(vec![(json!("A"), 1.0), (json!("B"), 100.0)]);
-        assert!(generate_payloads(10, &tiny).is_err());
-    }
+    Ok(values)
 }
+
+#[cfg(test)]
+mod tests;

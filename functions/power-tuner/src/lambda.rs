@@ -181,13 +181,15 @@ impl Invocation {
     /// `FunctionError` header).
     pub fn error_type(&self) -> Option<String> {
         let header = self.function_error.as_ref()?;
-        let from_payload = serde_json::from_slice::<serde_json::Value>(&self.payload)
+        /// The runtimes' error payload; only its type is read.
+        #[derive(serde::Deserialize)]
+        struct Failure {
+            #[serde(rename = "errorType")]
+            error_type: Option<String>,
+        }
+        let from_payload = serde_json::from_slice::<Failure>(&self.payload)
             .ok()
-            .and_then(|v| {
-                v.get("errorType")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_string)
-            });
+            .and_then(|f| f.error_type);
         Some(from_payload.unwrap_or_else(|| header.clone()))
     }
 }

@@ -96,21 +96,49 @@ fn parse_text(rest: &str) -> Option<Report> {
     Some(report)
 }
 
+/// Lambda's `platform.report` record (JSON log format). AWS's own shape: fields it adds
+/// later are ignored; a record of another type, or without the two durations, is not a
+/// REPORT record.
+#[derive(serde::Deserialize)]
+struct PlatformRecord {
+    #[serde(rename = "type")]
+    kind: String,
+    record: Option<PlatformReport>,
+}
+
+#[derive(serde::Deserialize)]
+struct PlatformReport {
+    metrics: Option<PlatformMetrics>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlatformMetrics {
+    duration_ms: Option<f64>,
+    billed_duration_ms: Option<f64>,
+    #[serde(rename = "memorySizeMB")]
+    memory_size_mb: Option<f64>,
+    #[serde(rename = "maxMemoryUsedMB")]
+    max_memory_used_mb: Option<f64>,
+    init_duration_ms: Option<f64>,
+    restore_duration_ms: Option<f64>,
+    billed_restore_duration_ms: Option<f64>,
+}
+
 fn parse_json(line: &str) -> Option<Report> {
-    let value: serde_json::Value = serde_json::from_str(line).ok()?;
-    if value.get("type")?.as_str()? != "platform.report" {
+    let line: PlatformRecord = serde_json::from_str(line).ok()?;
+    if line.kind != "platform.report" {
         return None;
     }
-    let metrics = value.get("record")?.get("metrics")?;
-    let num = |k: &str| metrics.get(k).and_then(serde_json::Value::as_f64);
+    let m = line.record?.metrics?;
     Some(Report {
-        duration_ms: num("durationMs")?,
-        billed_duration_ms: num("billedDurationMs")?,
-        memory_size_mb: num("memorySizeMB").map(|n| n as u32),
-        max_memory_used_mb: num("maxMemoryUsedMB").map(|n| n as u32),
-        init_duration_ms: num("initDurationMs"),
-        restore_duration_ms: num("restoreDurationMs"),
-        billed_restore_duration_ms: num("billedRestoreDurationMs"),
+        duration_ms: m.duration_ms?,
+        billed_duration_ms: m.billed_duration_ms?,
+        memory_size_mb: m.memory_size_mb.map(|n| n as u32),
+        max_memory_used_mb: m.max_memory_used_mb.map(|n| n as u32),
+        init_duration_ms: m.init_duration_ms,
+        restore_duration_ms: m.restore_duration_ms,
+        billed_restore_duration_ms: m.billed_restore_duration_ms,
     })
 }
 

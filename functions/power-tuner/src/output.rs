@@ -1,12 +1,15 @@
 //! The response: Power Tuning's output shape plus our report, and the SVG chart.
 
 use base64::Engine;
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use crate::analysis::{Analysis, ValueStats};
+use crate::analysis::{Analysis, ArchitectureBest, FailedValue, Recommendation, ValueStats};
+use crate::architecture::Architecture;
+use crate::cleanup::CleanupReport;
 use crate::input::TuneRequest;
-use crate::price;
-use crate::run::RunOutcome;
+use crate::price::{self, PriceModel};
+use crate::run::{Estimate, RunOutcome};
+use crate::strategy::Strategy;
 
 pub const VISUALIZATION_BASE: &str = "https://lambda-power-tuning.show/";
 
@@ -36,41 +39,172 @@ pub fn visualization_url(values: &[&ValueStats]) -> String {
     )
 }
 
-/// The whole report (also written to S3 as JSON).
+/// The run's report (also written to S3 as JSON): the request as understood, every
+/// value's statistics, the failures, the pick and what the run itself cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub run_id: String,
+    pub function: String,
+    pub strategy: Strategy,
+    pub balanced_weight: f64,
+    pub num: u32,
+    pub discard_top_bottom: f64,
+    pub original: Original,
+    pub values: Vec<ValueStats>,
+    pub failed: Vec<FailedValue>,
+    pub architectures: Vec<ArchitectureBest>,
+    pub recommendation: Option<Recommendation>,
+    pub estimate: Option<Estimate>,
+    pub cleanup: CleanupReport,
+    pub deadline_reached: bool,
+    pub invocations: usize,
+    pub wall_seconds: f64,
+    pub pricing: PriceModel,
+    pub warnings: Vec<String>,
+    pub tuner_invocations: u32,
+    pub tuner_seconds: f64,
+    /// What the run cost us (the tuner's own Lambda time), next to what Power Tuning's
+    /// Step Functions charge for the same run; the tuned function's invocations cost the
+    /// same with either.
+    pub tuner_cost: f64,
+    pub power_tuning_execution_cost: f64,
+    /// Only when `autoOptimize` was asked for (and not a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_optimize: Option<AutoOptimize>,
+}
+
+/// The function's configuration before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Original {
+    pub memory_size: u32,
+    pub architecture: Architecture,
+}
+
+/// What `autoOptimize` did: applied (the winner, and the alias and version when an alias
+/// was asked for), or why not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoOptimize {
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl AutoOptimize {
+    pub fn not_applied(why: impl Into<String>) -> Self {
+        Self {
+            applied: false,
+            power: None,
+            architecture: None,
+            alias: None,
+            version: None,
+            error: Some(why.into()),
+        }
+    }
+}
+
+/// Where the report was written (`reportS3` of the answer), and what failed if it was not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportKeys {
+    pub bucket: String,
+    pub json: String,
+    pub svg: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The answer: Power Tuning's output (`power`, `cost`, `duration`, `stateMachine`, and
+/// `stats` with `includeOutputResults`), plus `architecture`, `report` and `reportS3`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    pub power: Option<u32>,
+    pub cost: Option<f64>,
+    pub duration: Option<f64>,
+    pub architecture: Option<Architecture>,
+    pub state_machine: StateMachine,
+    pub report: Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Vec<StatLine>>,
+    #[serde(rename = "reportS3", skip_serializing_if = "Option::is_none")]
+    pub report_s3: Option<ReportKeys>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateMachine {
+    /// No Step Functions here: always 0.
+    pub execution_cost: u32,
+    pub lambda_cost: f64,
+    pub visualization: String,
+}
+
+/// One value of Power Tuning's `stats`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatLine {
+    pub value: u32,
+    pub architecture: Architecture,
+    pub average_price: f64,
+    pub average_duration: f64,
+    pub total_cost: f64,
+}
+
+/// The whole report.
 pub fn report(
     req: &TuneRequest,
     outcome: &RunOutcome,
     analysis: &Analysis,
     tuner_memory_mb: u32,
-) -> Value {
+) -> Report {
     let n = outcome.order.len();
-    json!({
-        "runId": outcome.run_id,
-        "function": req.lambda_arn,
-        "strategy": req.strategy,
-        "balancedWeight": req.balanced_weight,
-        "num": req.invocations(),
-        "discardTopBottom": req.discard_top_bottom,
-        "original": {"memorySize": outcome.original.memory_mb, "architecture": outcome.original.architecture},
-        "values": analysis.values,
-        "failed": analysis.failed,
-        "architectures": analysis.architectures,
-        "recommendation": analysis.recommendation,
-        "estimate": outcome.estimate,
-        "cleanup": outcome.cleanup,
-        "deadlineReached": outcome.deadline_reached,
-        "invocations": outcome.invocations,
-        "wallSeconds": outcome.wall.as_secs_f64(),
-        "pricing": req.pricing,
-        "warnings": outcome.warnings,
-        "tunerInvocations": outcome.tuner_invocations,
-        "tunerSeconds": outcome.tuner_seconds,
-        // What the run cost us (the tuner's own Lambda time), next to what Power Tuning's
-        // Step Functions charge for the same run; the tuned function's invocations cost
-        // the same with either.
-        "tunerCost": price::tuner_cost(&req.pricing, outcome.tuner_seconds, tuner_memory_mb, outcome.tuner_invocations),
-        "powerTuningExecutionCost": price::step_functions_cost(n, req.only_cold_starts, req.invocations()),
-    })
+    Report {
+        run_id: outcome.run_id.clone(),
+        function: req.lambda_arn.clone(),
+        strategy: req.strategy,
+        balanced_weight: req.balanced_weight,
+        num: req.invocations(),
+        discard_top_bottom: req.discard_top_bottom,
+        original: Original {
+            memory_size: outcome.original.memory_mb,
+            architecture: outcome.original.architecture,
+        },
+        values: analysis.values.clone(),
+        failed: analysis.failed.clone(),
+        architectures: analysis.architectures.clone(),
+        recommendation: analysis.recommendation.clone(),
+        estimate: outcome.estimate.clone(),
+        cleanup: outcome.cleanup.clone(),
+        deadline_reached: outcome.deadline_reached,
+        invocations: outcome.invocations,
+        wall_seconds: outcome.wall.as_secs_f64(),
+        pricing: req.pricing,
+        warnings: outcome.warnings.clone(),
+        tuner_invocations: outcome.tuner_invocations,
+        tuner_seconds: outcome.tuner_seconds,
+        tuner_cost: price::tuner_cost(
+            &req.pricing,
+            outcome.tuner_seconds,
+            tuner_memory_mb,
+            outcome.tuner_invocations,
+        ),
+        power_tuning_execution_cost: price::step_functions_cost(
+            n,
+            req.only_cold_starts,
+            req.invocations(),
+        ),
+        auto_optimize: None,
+    }
 }
 
 /// Power Tuning's output, plus `architecture`, `report` and `reportS3`.
@@ -78,9 +212,9 @@ pub fn response(
     req: &TuneRequest,
     outcome: &RunOutcome,
     analysis: &Analysis,
-    report: Value,
-    keys: Option<Value>,
-) -> Value {
+    report: Report,
+    keys: Option<ReportKeys>,
+) -> Response {
     let winner = analysis.recommendation.as_ref().and_then(|r| {
         analysis
             .values
@@ -95,37 +229,33 @@ pub fn response(
         .iter()
         .filter(|v| v.architecture == arch)
         .collect();
-    let mut out = json!({
-        "power": winner.map(|w| w.value),
-        "cost": winner.map(|w| w.average_price),
-        "duration": winner.map(|w| w.average_duration),
-        "architecture": winner.map(|w| w.architecture),
-        "stateMachine": {
-            "executionCost": 0,
-            "lambdaCost": analysis.lambda_cost,
-            "visualization": visualization_url(&same_arch),
-        },
-        "report": report,
-    });
-    if req.include_output_results {
-        out["stats"] = analysis
+    let stats = req.include_output_results.then(|| {
+        analysis
             .values
             .iter()
-            .map(|v| {
-                json!({
-                    "value": v.value,
-                    "architecture": v.architecture,
-                    "averagePrice": v.average_price,
-                    "averageDuration": v.average_duration,
-                    "totalCost": v.total_cost,
-                })
+            .map(|v| StatLine {
+                value: v.value,
+                architecture: v.architecture,
+                average_price: v.average_price,
+                average_duration: v.average_duration,
+                total_cost: v.total_cost,
             })
-            .collect();
+            .collect()
+    });
+    Response {
+        power: winner.map(|w| w.value),
+        cost: winner.map(|w| w.average_price),
+        duration: winner.map(|w| w.average_duration),
+        architecture: winner.map(|w| w.architecture),
+        state_machine: StateMachine {
+            execution_cost: 0,
+            lambda_cost: analysis.lambda_cost,
+            visualization: visualization_url(&same_arch),
+        },
+        report,
+        stats,
+        report_s3: keys,
     }
-    if let Some(keys) = keys {
-        out["reportS3"] = keys;
-    }
-    out
 }
 
 /// The report's SVG chart (see [`crate::chart`]).
@@ -137,11 +267,8 @@ pub fn svg_chart(function: &str, analysis: &Analysis) -> String {
 mod tests {
     use super::*;
     use crate::analysis::analyse;
-    use crate::architecture::Architecture;
     use crate::logs::Report;
-    use crate::price::PriceModel;
     use crate::run::{Target, ValueRun};
-    use crate::strategy::Strategy;
     use std::collections::BTreeMap;
 
     fn analysis() -> Analysis {

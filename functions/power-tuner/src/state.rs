@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::input::S3Location;
+use crate::input::{S3Location, TuneInput};
 use crate::lambda::{CodeSource, FunctionState};
 use crate::run::{Estimate, Target, ValueRun};
 use crate::store::{Condition, ObjectStore, StoreError};
@@ -48,8 +48,8 @@ pub struct Measured {
 pub struct RunState {
     pub run_id: String,
     pub function: String,
-    /// The input as given, read again by every invocation of the run.
-    pub request: Value,
+    /// The input as read, checked again by every invocation of the run.
+    pub request: TuneInput,
     pub phase: Phase,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

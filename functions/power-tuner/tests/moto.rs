@@ -362,7 +362,7 @@ async fn cleanup_after_a_kill_from_the_state_in_s3() {
     let st = RunState {
         run_id: "killed-1".into(),
         function: name.clone(),
-        request: json!({"lambdaARN": arn, "num": 5}),
+        request: serde_json::from_value(json!({"lambdaARN": arn, "num": 5})).unwrap(),
         phase: Phase::Measuring,
         started_at: at(0),
         updated_at: at(0),

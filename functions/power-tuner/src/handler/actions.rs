@@ -94,7 +94,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     }
 
     pub(super) async fn clean(&self, st: &RunState, deadline: Deadline) -> CleanupReport {
-        let req = TuneRequest::from_object(st.request.as_object().unwrap_or(&Default::default()));
+        let req = TuneRequest::from_input(&st.request);
         let original_code = match (&st.original_code, &req) {
             (Some(kept), _) => kept.clone(),
             (None, Ok(r)) => code_for(r, st, st.original.architecture),
@@ -182,8 +182,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             }
             Err(e) => return Err(Error::State(e.to_string())),
         }
-        let obj = st.request.as_object().cloned().unwrap_or_default();
-        let req = TuneRequest::from_object(&obj)?;
+        let req = TuneRequest::from_input(&st.request)?;
         let payloads = self.payloads(&req).await?;
         Box::pin(self.work(bucket, st, &req, &payloads, invocation)).await
     }

@@ -1,7 +1,7 @@
 //! The end of a run: the analysis, `autoOptimize` (a complete run only), the report, the
 //! state marked done and the lock released.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use groundcrew::Invocation;
 
@@ -12,7 +12,7 @@ use crate::cleanup::CleanupReport;
 use crate::input::{S3Location, TuneRequest};
 use crate::lambda::LambdaApi;
 use crate::lock;
-use crate::output;
+use crate::output::{self, AutoOptimize, Report, ReportKeys};
 use crate::run::{RunOutcome, Target};
 use crate::state::{self, Phase, RunState};
 use crate::store::{Condition, ObjectStore};
@@ -95,11 +95,11 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         }
         let mut report = output::report(req, outcome, &analysis, self.config.self_memory_mb);
         if req.auto_optimize && !req.dry_run {
-            report["autoOptimize"] = match (&analysis.recommendation, complete) {
-                (_, false) => {
-                    json!({"applied": false, "error": "the run is incomplete: autoOptimize applies only a complete run's result"})
-                }
-                (None, true) => json!({"applied": false, "error": "no recommendation"}),
+            report.auto_optimize = Some(match (&analysis.recommendation, complete) {
+                (_, false) => AutoOptimize::not_applied(
+                    "the run is incomplete: autoOptimize applies only a complete run's result",
+                ),
+                (None, true) => AutoOptimize::not_applied("no recommendation"),
                 (Some(r), true) => {
                     let target = Target {
                         architecture: r.architecture,
@@ -115,13 +115,18 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     )
                     .await
                     {
-                        Ok(version) => {
-                            json!({"applied": true, "power": r.power, "architecture": r.architecture, "alias": req.auto_optimize_alias, "version": version})
-                        }
-                        Err(e) => json!({"applied": false, "error": e.to_string()}),
+                        Ok(version) => AutoOptimize {
+                            applied: true,
+                            power: Some(r.power),
+                            architecture: Some(r.architecture),
+                            alias: req.auto_optimize_alias.clone(),
+                            version,
+                            error: None,
+                        },
+                        Err(e) => AutoOptimize::not_applied(e.to_string()),
                     }
                 }
-            };
+            });
         }
         let report_s3 = match (&req.report_s3, &self.config.default_report_s3) {
             (Some(l), _) => Some(l.clone()),
@@ -135,7 +140,9 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     .await,
             ),
         };
-        Ok(output::response(req, outcome, &analysis, report, keys))
+        let response = output::response(req, outcome, &analysis, report, keys);
+        serde_json::to_value(&response)
+            .map_err(|e| Error::State(format!("encoding the answer: {e}")))
     }
 
     async fn write_report(
@@ -143,10 +150,10 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         base: &S3Location,
         req: &TuneRequest,
         analysis: &crate::analysis::Analysis,
-        report: &Value,
+        report: &Report,
         run_id: &str,
         invocation: &Invocation,
-    ) -> Value {
+    ) -> ReportKeys {
         let stamp = invocation.now().format("%Y%m%dT%H%M%SZ");
         let stem = format!("{}/{stamp}-{run_id}", req.function_name());
         let key = |ext: &str| {
@@ -176,7 +183,6 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 Condition::Always
             )
         );
-        let mut out = json!({"bucket": base.bucket, "json": json_loc.key, "svg": svg_loc.key});
         let errors: Vec<String> = [a.err(), b.err()]
             .into_iter()
             .flatten()
@@ -184,8 +190,12 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             .collect();
         if !errors.is_empty() {
             tracing::error!(errors = ?errors, "writing the report failed");
-            out["error"] = json!(errors.join("; "));
         }
-        out
+        ReportKeys {
+            bucket: base.bucket.clone(),
+            json: json_loc.key,
+            svg: svg_loc.key,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+        }
     }
 }

@@ -1,13 +1,13 @@
 //! A new run: the checks that refuse it before anything changes, the lock, the original
 //! configuration and the plan, saved before the first change.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use groundcrew::Invocation;
 
 use super::Tuner;
 use crate::architecture::Architecture;
-use crate::input::TuneRequest;
+use crate::input::{TuneInput, TuneRequest};
 use crate::lambda::{FunctionState, LambdaApi};
 use crate::lock::{self, Acquired, LockError};
 use crate::logs::parse_log_result;
@@ -71,10 +71,10 @@ fn run_id_of(invocation: &Invocation) -> String {
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
     pub(super) async fn start(
         &self,
-        obj: Map<String, Value>,
+        input: TuneInput,
         invocation: &Invocation,
     ) -> Result<Value, Error> {
-        let req = TuneRequest::from_object(&obj)?;
+        let req = TuneRequest::from_input(&input)?;
         run::check_allowed(&req, &self.config)?;
         self.check_region(&req)?;
         let bucket = self.bucket()?;
@@ -110,7 +110,9 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             Err(e) => return Err(Error::State(e.to_string())),
         }
         let prepared = self
-            .prepare(&bucket, &run_id, obj, &req, &payloads, warnings, invocation)
+            .prepare(
+                &bucket, &run_id, input, &req, &payloads, warnings, invocation,
+            )
             .await;
         match prepared {
             Ok(st) => Box::pin(self.work(&bucket, st, &req, &payloads, invocation)).await,
@@ -181,7 +183,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         &self,
         bucket: &str,
         run_id: &str,
-        obj: Map<String, Value>,
+        input: TuneInput,
         req: &TuneRequest,
         payloads: &[Vec<u8>],
         warnings: Vec<String>,
@@ -239,7 +241,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         let st = RunState {
             run_id: run_id.to_string(),
             function: function.to_string(),
-            request: Value::Object(obj),
+            request: input,
             phase: Phase::Measuring,
             started_at: now,
             updated_at: now,

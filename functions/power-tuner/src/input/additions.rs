@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
-use super::fields::{bad, integer, string, S3Location};
+use super::fields::{bad, text, S3Location};
+use super::wire::TuneInput;
 use crate::architecture::Architecture;
 use crate::lambda::CodeSource;
 use crate::price::PriceModel;
@@ -21,40 +20,35 @@ pub(super) struct Additions {
 }
 
 impl Additions {
-    pub(super) fn read(obj: &Map<String, Value>) -> Result<Self, Error> {
-        let architectures = match obj.get("architectures") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) if !items.is_empty() => {
+    pub(super) fn read(input: &TuneInput) -> Result<Self, Error> {
+        let architectures = match &input.architectures {
+            None => Vec::new(),
+            Some(items) if items.is_empty() => {
+                return Err(bad(
+                    "architectures",
+                    "must be a non-empty list of arm64 and/or x86_64",
+                ))
+            }
+            Some(items) => {
                 let mut archs = Vec::new();
-                for item in items {
-                    let a = item.as_str().and_then(Architecture::parse).ok_or_else(|| {
-                        bad("architectures", format!("{item} is not arm64 or x86_64"))
-                    })?;
+                for &a in items {
                     if !archs.contains(&a) {
                         archs.push(a);
                     }
                 }
                 archs
             }
-            Some(_) => {
-                return Err(bad(
-                    "architectures",
-                    "must be a non-empty list of arm64 and/or x86_64",
-                ))
-            }
         };
 
-        let concurrency = match integer(obj, "concurrency")? {
+        let concurrency = match input.concurrency.map(|n| n.0) {
             None => None,
             Some(n) if (1..=1000).contains(&n) => Some(n as u32),
             Some(_) => return Err(bad("concurrency", "must be from 1 to 1000")),
         };
 
-        let pricing = match obj.get("pricing") {
-            None | Some(Value::Null) => PriceModel::default(),
-            Some(v) => {
-                let p: PriceModel =
-                    serde_json::from_value(v.clone()).map_err(|e| bad("pricing", e))?;
+        let pricing = match input.pricing {
+            None => PriceModel::default(),
+            Some(p) => {
                 let ok = [
                     p.arm64_per_gb_second,
                     p.x86_64_per_gb_second,
@@ -69,7 +63,7 @@ impl Additions {
             }
         };
 
-        let report_s3 = match string(obj, "reportS3")? {
+        let report_s3 = match text(&input.report_s3) {
             None => None,
             Some(raw) => Some(
                 S3Location::parse(&raw)
@@ -77,31 +71,18 @@ impl Additions {
             ),
         };
 
-        let code_locations = match obj.get("codeLocations") {
-            None | Some(Value::Null) => BTreeMap::new(),
-            Some(Value::Object(map)) => {
-                let mut out = BTreeMap::new();
-                for (arch, loc) in map {
-                    let a = Architecture::parse(arch).ok_or_else(|| {
-                        bad("codeLocations", format!("{arch:?} is not arm64 or x86_64"))
-                    })?;
-                    let loc = loc.as_str().and_then(code_source).ok_or_else(|| {
-                        bad(
-                            "codeLocations",
-                            format!("{arch}: expected s3://bucket/key or an image URI"),
-                        )
-                    })?;
-                    out.insert(a, loc);
-                }
-                out
-            }
-            Some(_) => {
-                return Err(bad(
+        let mut code_locations = BTreeMap::new();
+        for (arch, loc) in input.code_locations.iter().flatten() {
+            let a = Architecture::parse(arch)
+                .ok_or_else(|| bad("codeLocations", format!("{arch:?} is not arm64 or x86_64")))?;
+            let loc = code_source(loc).ok_or_else(|| {
+                bad(
                     "codeLocations",
-                    "must map arm64 / x86_64 to s3://bucket/key or an image URI",
-                ))
-            }
-        };
+                    format!("{arch}: expected s3://bucket/key or an image URI"),
+                )
+            })?;
+            code_locations.insert(a, loc);
+        }
 
         Ok(Self {
             architectures,

@@ -1,8 +1,5 @@
-//! Reading the request's fields: numbers and booleans as Power Tuning accepts them
-//! (numeric strings included), function ARNs, S3 locations, and Power Tuning's clamps. A
-//! bad value is an error naming its field.
-
-use serde_json::{Map, Value};
+//! Checking the request's fields: text as Power Tuning reads it, function ARNs, S3
+//! locations, and Power Tuning's clamps. A bad value is an error naming its field.
 
 use crate::Error;
 
@@ -36,55 +33,13 @@ pub(crate) fn bad(field: &str, why: impl std::fmt::Display) -> Error {
     Error::Input(format!("{field}: {why}"))
 }
 
-/// A whole number given as a number or a numeric string (Power Tuning uses `parseInt`).
-pub(crate) fn integer(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, Error> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-            .map(Some)
-            .ok_or_else(|| bad(field, "must be a whole number")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| bad(field, "must be a whole number")),
-        Some(_) => Err(bad(field, "must be a whole number")),
-    }
-}
-
-pub(crate) fn number(obj: &Map<String, Value>, field: &str) -> Result<Option<f64>, Error> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| bad(field, "must be a number")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .map(Some)
-            .map_err(|_| bad(field, "must be a number")),
-        Some(_) => Err(bad(field, "must be a number")),
-    }
-}
-
-pub(crate) fn boolean(obj: &Map<String, Value>, field: &str) -> Result<bool, Error> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(bad(field, "must be true or false")),
-    }
-}
-
-pub(crate) fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(bad(field, "must be a string")),
-    }
+/// A text field as Power Tuning reads it: trimmed, and blank as if not given.
+pub(crate) fn text(given: &Option<String>) -> Option<String> {
+    given
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Splits `arn:...:function:<name>[:<qualifier>]` into the unqualified ARN and the
