@@ -263,6 +263,7 @@ async fn main() {
     let http = groundcrew::http::client(groundcrew::http::HttpSettings::default()).expect("client");
     let app = App {
         telegram: Telegram::new(http.clone(), &config.api_base),
+        endpoint: telegram_webhook::probe::HttpEndpoint(http.clone()),
         http,
         vault: MemoryVault::default().with("bench/bot", TOKEN),
         alerts: RecordedAlerts::default(),

@@ -6,33 +6,24 @@ use serde_json::{json, Value};
 
 use crate::alerts::Alerts;
 use crate::error::Error;
+use crate::event::{Action, ActionName};
 use crate::handler::App;
-use crate::properties::{Style, WebhookProperties};
+use crate::probe::Endpoint;
+use crate::properties::Style;
 use crate::vault::Vault;
 use groundcrew::http::Transport;
 
-impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
-    /// `{"action": "register" | "info" | "delete" | "check", ...settings}`.
+impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
+    /// A direct action (`event.rs` read it), unset settings from the environment.
     pub async fn action(
         &self,
-        event: &Value,
+        action: &Action,
         deadline: Deadline,
         now: i64,
     ) -> Result<Value, Error> {
-        let action = event
-            .get("action")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::BadEvent("action must be a string".into()))?;
-        if !matches!(action, "register" | "info" | "delete" | "check") {
-            return Err(Error::Invalid {
-                property: "action".into(),
-                reason: "expected register, info, delete or check".into(),
-            });
-        }
-        let settings =
-            WebhookProperties::from_json(event, Style::Action)?.or(&self.config.defaults);
-        match action {
-            "register" => {
+        let settings = action.settings.clone().or(&self.config.defaults);
+        match action.name {
+            ActionName::Register => {
                 let desired = settings.desired(Style::Action)?;
                 let bot = self.bot(&desired.bot_token_secret).await?;
                 let done = self
@@ -44,7 +35,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
                     &bot,
                 )
             }
-            "info" => {
+            ActionName::Info => {
                 let bot = self.bot(settings.bot_token_secret(Style::Action)?).await?;
                 let info = self
                     .telegram
@@ -56,7 +47,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
                     &bot,
                 )
             }
-            "delete" => {
+            ActionName::Delete => {
                 let bot = self.bot(settings.bot_token_secret(Style::Action)?).await?;
                 let params = json!({"drop_pending_updates": settings.drop_pending_updates});
                 let result = self
@@ -69,7 +60,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
                     &bot,
                 )
             }
-            _ => {
+            ActionName::Check => {
                 let desired = settings.desired(Style::Action)?;
                 let report = self.check(&desired, deadline, now).await;
                 Ok(json!({"action": "check", "report": report}))

@@ -10,6 +10,7 @@ use crate::alerts::Alerts;
 use crate::error::Error;
 use crate::handler::App;
 use crate::health::{emf, Finding};
+use crate::probe::{Endpoint, Probed};
 use crate::properties::{Desired, Style};
 use crate::register::drift;
 use crate::registration::{parameter_name, Registration};
@@ -58,7 +59,7 @@ impl HealthReport {
     }
 }
 
-impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
+impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
     /// The scheduled health check on the function's settings; publishes its findings.
     pub async fn scheduled_check(&self, deadline: Deadline, now: i64) -> HealthReport {
         let desired = match &self.config_error {
@@ -89,13 +90,53 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
     /// The health check: compare with what was registered, repair drift, report errors and
     /// backlog. Never an error: what stopped it is a finding.
     pub async fn check(&self, desired: &Desired, deadline: Deadline, now: i64) -> HealthReport {
-        match self.inspect(desired, deadline, now).await {
+        let mut report = match self.inspect(desired, deadline, now).await {
             Ok(report) => report,
             Err(e) => HealthReport::failed(
                 &desired.webhook_url,
                 Finding::of_error(&e),
                 format!("the check could not finish: {e}"),
             ),
+        };
+        self.alert(&mut report, desired).await;
+        report
+    }
+
+    /// The notice to `ALARM_TOPIC_ARN` of a report with problems, a check that could not
+    /// finish (a revoked token, an unreadable secret, Telegram down) included: those are the
+    /// worst cases. A failed publish is a finding of its own; the metrics carry the rest.
+    async fn alert(&self, report: &mut HealthReport, desired: &Desired) {
+        if report.problems.is_empty() {
+            return;
+        }
+        let subject = if report.bot_id.is_empty() {
+            "Telegram webhook health check could not finish".to_string()
+        } else {
+            format!("Telegram webhook of bot {} is unhealthy", report.bot_id)
+        };
+        let mut message = format!(
+            "groundcrew telegram-webhook health check ({})\nbot: {}\nwebhook: {}\npending updates: {}\n",
+            self.config.stage,
+            if report.bot_id.is_empty() { "(not read)" } else { &report.bot_id },
+            desired.webhook_url,
+            report.pending_update_count
+        );
+        if report.repaired {
+            message.push_str(&format!("drift repaired: {}\n", report.drift.join("; ")));
+        }
+        // The problems were cleaned of the token where they were written.
+        for p in &report.problems {
+            message.push_str(&format!("- {p}\n"));
+        }
+        match self.alerts.publish(&subject, &message).await {
+            Ok(published) => report.alert_published = published,
+            Err(e) => {
+                report.findings.push(Finding::AlertUndelivered);
+                report.findings.sort();
+                report.findings.dedup();
+                report.healthy = false;
+                tracing::warn!(error = %e, "could not publish the alert");
+            }
         }
     }
 
@@ -178,39 +219,19 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
                 info.pending_update_count, self.config.pending_threshold
             ));
         }
+        let mut unknown = Vec::new();
         if self.config.probe_endpoint {
-            for (finding, why) in self.probe_endpoint(desired, deadline).await {
+            let probed = self.probe_endpoint(desired, deadline).await;
+            for (finding, why) in probed.found {
                 findings.push(finding);
                 problems.push(why);
             }
+            unknown = probed.unknown;
         }
         let problems: Vec<String> = problems
             .iter()
             .map(|p| self.clean(p, &[&bot.token]))
             .collect();
-        let mut alert_published = false;
-        if !problems.is_empty() {
-            let subject = format!("Telegram webhook of bot {} is unhealthy", bot.id);
-            let mut message = format!(
-                "groundcrew telegram-webhook health check ({})\nbot: {}\nwebhook: {}\npending updates: {}\n",
-                self.config.stage, bot.id, desired.webhook_url, info.pending_update_count
-            );
-            if repaired {
-                message.push_str(&format!("drift repaired: {}\n", differences.join("; ")));
-            }
-            for p in &problems {
-                message.push_str(&format!("- {p}\n"));
-            }
-            let message = self.clean(&message, &[&bot.token]);
-            // A failed publish is a finding; the metrics still carry the rest.
-            match self.alerts.publish(&subject, &message).await {
-                Ok(published) => alert_published = published,
-                Err(e) => {
-                    findings.push(Finding::AlertUndelivered);
-                    tracing::warn!(error = %self.clean(&e.to_string(), &[&bot.token]), "could not publish the alert");
-                }
-            }
-        }
         findings.sort();
         findings.dedup();
         Ok(HealthReport {
@@ -226,29 +247,32 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
             drift: differences,
             repaired,
             problems,
-            alert_published,
+            alert_published: false,
             findings,
-            unknown: Vec::new(),
+            unknown,
         })
     }
 
     /// The endpoint probe, with the secret token read (never created) for it.
-    pub(crate) async fn probe_endpoint(
-        &self,
-        desired: &Desired,
-        deadline: Deadline,
-    ) -> Vec<(Finding, String)> {
+    pub(crate) async fn probe_endpoint(&self, desired: &Desired, deadline: Deadline) -> Probed {
         let token = match SecretRef::parse(&desired.secret_token_secret) {
             Ok(reference) => self.vault.read(&reference).await.map_err(Error::from),
             Err(e) => Err(Error::from(e)),
         };
         let token = match token {
             Ok(token) => token,
+            // Not probed: the endpoint's alarms keep their state.
             Err(e) => {
-                return vec![(
-                    Finding::SecretUnreadable,
-                    format!("the endpoint probe needs the secret token: {e}"),
-                )]
+                return Probed {
+                    found: vec![(
+                        Finding::SecretUnreadable,
+                        format!("the endpoint probe needs the secret token: {e}"),
+                    )],
+                    unknown: vec![
+                        Finding::EndpointProbeFailed,
+                        Finding::EndpointAcceptsUnsigned,
+                    ],
+                }
             }
         };
         let url = self
@@ -257,7 +281,7 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
             .as_deref()
             .unwrap_or(&desired.webhook_url);
         crate::probe::probe(
-            &self.http,
+            &self.endpoint,
             url,
             reveal(&token),
             self.config.health_url.as_deref(),

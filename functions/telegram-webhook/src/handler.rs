@@ -17,16 +17,19 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::event::Event;
 use crate::health::MetricsSink;
+use crate::probe::{Endpoint, HttpEndpoint};
 use crate::telegram::Telegram;
 use crate::validate::bot_id;
 use crate::vault::Vault;
 use groundcrew::http::{ReqwestTransport, Transport};
 
-pub struct App<V, A, T = ReqwestTransport> {
+pub struct App<V, A, T = ReqwestTransport, E = HttpEndpoint> {
     pub config: Config,
-    /// CloudFormation's ResponseURL and the endpoint probe.
+    /// CloudFormation's ResponseURL.
     pub http: reqwest::Client,
     pub telegram: Telegram<T>,
+    /// The bot's endpoint, for the opt-in probe.
+    pub endpoint: E,
     pub vault: V,
     pub alerts: A,
     pub responder: ResponderSettings,
@@ -56,7 +59,7 @@ pub enum Report {
     Action(Value),
 }
 
-impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
+impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
     /// Routes any event to its mode.
     pub async fn handle(&self, event: Value, invocation: Invocation) -> Result<Report, Error> {
         let deadline = invocation.deadline;
@@ -81,9 +84,12 @@ impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
                 Ok(Report::CustomResource(answered))
             }
             Event::Scheduled => Ok(Report::Health(self.scheduled_check(deadline, now).await)),
-            Event::Action(event) => match &self.config_error {
+            Event::Action(action) => match &self.config_error {
                 Some(problem) => Err(Error::Misconfigured(problem.clone())),
-                None => self.action(&event, deadline, now).await.map(Report::Action),
+                None => self
+                    .action(&action, deadline, now)
+                    .await
+                    .map(Report::Action),
             },
         }
     }

@@ -36,6 +36,7 @@ pub fn build(config: Config, sdk: &aws_config::SdkConfig) -> Result<ProdApp, Err
         telegram: telegram::Telegram::new(http.clone(), &config.api_base),
         vault: aws::AwsVault::new(sdk),
         alerts: aws::SnsAlerts::new(sdk, config.alarm_topic_arn.clone()),
+        endpoint: probe::HttpEndpoint(http.clone()),
         http,
         responder: ResponderSettings {
             response_reserve: handler::RESPONSE_RESERVE,

@@ -2,6 +2,8 @@
 //! read from custom-resource properties or a direct action, and validated before anything
 //! calls Telegram. The function's environment gives the defaults (`config.rs`).
 
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
@@ -53,85 +55,193 @@ fn invalid(property: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-fn text(obj: &Value, key: &str) -> Result<Option<String>, Error> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+/// A value as it comes: CloudFormation passes every scalar as a string, a person writing a
+/// direct invocation may write a number or a boolean. Read as it is here; judged below,
+/// with the property's name in any error (serde's own type errors name no field).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Loose {
+    Text(String),
+    Number(serde_json::Number),
+    Flag(bool),
+    List(Vec<Loose>),
+    Other(IgnoredAny),
+}
+
+/// `Custom::TelegramWebhook`'s properties as people write them in a template: a misspelt
+/// key is refused rather than ignored (ignoring `WebhookURL` would silently register the
+/// environment's default URL instead).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PropertiesInput {
+    /// Set by CloudFormation itself on every custom resource.
+    pub service_token: Option<IgnoredAny>,
+    pub service_timeout: Option<IgnoredAny>,
+    pub bot_token_secret: Option<Loose>,
+    pub webhook_url: Option<Loose>,
+    pub secret_token_secret: Option<Loose>,
+    pub allowed_updates: Option<Loose>,
+    pub max_connections: Option<Loose>,
+    pub drop_pending_updates: Option<Loose>,
+}
+
+/// A direct invocation: `{"action": ..., ...settings}` in snake_case.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: Option<Loose>,
+    pub bot_token_secret: Option<Loose>,
+    pub webhook_url: Option<Loose>,
+    pub secret_token_secret: Option<Loose>,
+    pub allowed_updates: Option<Loose>,
+    pub max_connections: Option<Loose>,
+    pub drop_pending_updates: Option<Loose>,
+}
+
+/// The settings of either input, before they are judged.
+struct Fields {
+    bot_token_secret: Option<Loose>,
+    webhook_url: Option<Loose>,
+    secret_token_secret: Option<Loose>,
+    allowed_updates: Option<Loose>,
+    max_connections: Option<Loose>,
+    drop_pending_updates: Option<Loose>,
+}
+
+impl From<PropertiesInput> for Fields {
+    fn from(p: PropertiesInput) -> Self {
+        Self {
+            bot_token_secret: p.bot_token_secret,
+            webhook_url: p.webhook_url,
+            secret_token_secret: p.secret_token_secret,
+            allowed_updates: p.allowed_updates,
+            max_connections: p.max_connections,
+            drop_pending_updates: p.drop_pending_updates,
+        }
+    }
+}
+
+impl From<ActionInput> for Fields {
+    fn from(a: ActionInput) -> Self {
+        Self {
+            bot_token_secret: a.bot_token_secret,
+            webhook_url: a.webhook_url,
+            secret_token_secret: a.secret_token_secret,
+            allowed_updates: a.allowed_updates,
+            max_connections: a.max_connections,
+            drop_pending_updates: a.drop_pending_updates,
+        }
+    }
+}
+
+/// A string setting; blank is unset.
+fn text(value: Option<Loose>, key: &str) -> Result<Option<String>, Error> {
+    match value {
+        None => Ok(None),
+        Some(Loose::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Loose::Text(s)) => Ok(Some(s.trim().to_string())),
         Some(_) => Err(invalid(key, "expected a string")),
     }
 }
 
+fn whole_number(value: Option<Loose>, key: &str) -> Result<Option<u64>, Error> {
+    let bad = || invalid(key, "expected a whole number");
+    match value {
+        None => Ok(None),
+        Some(Loose::Number(n)) => n.as_u64().map(Some).ok_or_else(bad),
+        Some(Loose::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Loose::Text(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn flag(value: Option<Loose>, key: &str) -> Result<bool, Error> {
+    let bad = || invalid(key, "expected true or false");
+    match value {
+        None => Ok(false),
+        Some(Loose::Flag(b)) => Ok(b),
+        Some(Loose::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" | "" => Ok(false),
+            _ => Err(bad()),
+        },
+        Some(_) => Err(bad()),
+    }
+}
+
+/// A list of names, or one comma-separated string.
+fn names(value: Option<Loose>, key: &str) -> Result<Option<Vec<String>>, Error> {
+    let bad = || invalid(key, "expected a list of update type names");
+    match value {
+        None => Ok(None),
+        Some(Loose::Text(s)) => Ok(Some(
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )),
+        Some(Loose::List(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Loose::Text(s) => Ok(s.trim().to_string()),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(bad()),
+    }
+}
+
 impl WebhookProperties {
-    /// Reads the settings from an object; CloudFormation passes every scalar as a string,
-    /// so numbers and booleans are accepted as strings too.
+    /// Reads the settings from a custom resource's properties or a direct action (typed:
+    /// [`PropertiesInput`], [`ActionInput`]); CloudFormation passes every scalar as a
+    /// string, so numbers and booleans are accepted as strings too.
     pub fn from_json(obj: &Value, style: Style) -> Result<Self, Error> {
+        let whole = style.key("ResourceProperties", "event");
         if !obj.is_object() {
-            return Err(invalid(
-                style.key("ResourceProperties", "event"),
-                "expected an object",
-            ));
+            return Err(invalid(whole, "expected an object"));
         }
+        // Only an unknown key can fail here: every known one takes any value.
+        let fields: Fields = match style {
+            Style::Properties => PropertiesInput::deserialize(obj).map(Fields::from),
+            Style::Action => ActionInput::deserialize(obj).map(Fields::from),
+        }
+        .map_err(|e| invalid(whole, e.to_string()))?;
+        Self::judge(fields, style)
+    }
+
+    /// A direct action's settings (the input typed already: `event.rs`).
+    pub fn from_action(input: ActionInput) -> Result<Self, Error> {
+        Self::judge(input.into(), Style::Action)
+    }
+
+    /// Each setting checked, errors naming the property as the input spells it.
+    fn judge(fields: Fields, style: Style) -> Result<Self, Error> {
         let k = |p, s| style.key(p, s);
-        reject_unknown_keys(obj, style)?;
         let max_key = k("MaxConnections", "max_connections");
-        let max_connections = match obj.get(max_key) {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(
-                n.as_u64()
-                    .ok_or_else(|| invalid(max_key, "expected a whole number"))?,
-            ),
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(
-                s.trim()
-                    .parse::<u64>()
-                    .map_err(|_| invalid(max_key, "expected a whole number"))?,
-            ),
-            Some(_) => return Err(invalid(max_key, "expected a whole number")),
-        };
-        let max_connections = max_connections
+        let max_connections = whole_number(fields.max_connections, max_key)?
             .map(|n| validate::max_connections(n).map_err(|r| invalid(max_key, r)))
             .transpose()?;
-        let drop_key = k("DropPendingUpdates", "drop_pending_updates");
-        let drop_pending_updates = match obj.get(drop_key) {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => true,
-                "false" | "" => false,
-                _ => return Err(invalid(drop_key, "expected true or false")),
-            },
-            Some(_) => return Err(invalid(drop_key, "expected true or false")),
-        };
+        let drop_pending_updates = flag(
+            fields.drop_pending_updates,
+            k("DropPendingUpdates", "drop_pending_updates"),
+        )?;
         let updates_key = k("AllowedUpdates", "allowed_updates");
-        let allowed_updates = match obj.get(updates_key) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|v| {
-                        v.as_str().map(|s| s.trim().to_string()).ok_or_else(|| {
-                            invalid(updates_key, "expected a list of update type names")
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(invalid(updates_key, "expected a list of update type names")),
-        };
+        let allowed_updates = names(fields.allowed_updates, updates_key)?;
         if let Some(list) = &allowed_updates {
             validate::update_types(list).map_err(|r| invalid(updates_key, r))?;
         }
         let settings = Self {
-            bot_token_secret: text(obj, k("BotTokenSecret", "bot_token_secret"))?,
-            webhook_url: text(obj, k("WebhookUrl", "webhook_url"))?,
-            secret_token_secret: text(obj, k("SecretTokenSecret", "secret_token_secret"))?,
+            bot_token_secret: text(
+                fields.bot_token_secret,
+                k("BotTokenSecret", "bot_token_secret"),
+            )?,
+            webhook_url: text(fields.webhook_url, k("WebhookUrl", "webhook_url"))?,
+            secret_token_secret: text(
+                fields.secret_token_secret,
+                k("SecretTokenSecret", "secret_token_secret"),
+            )?,
             allowed_updates,
             max_connections,
             drop_pending_updates,
@@ -199,50 +309,6 @@ impl WebhookProperties {
             max_connections: self.max_connections,
             drop_pending_updates: self.drop_pending_updates,
         })
-    }
-}
-
-/// Keys each style accepts. A misspelt key is refused rather than ignored: ignoring
-/// `webhok_url` would silently register the environment's default URL instead.
-const PROPERTY_KEYS: &[&str] = &[
-    // Set by CloudFormation itself on every custom resource.
-    "ServiceToken",
-    "ServiceTimeout",
-    "BotTokenSecret",
-    "WebhookUrl",
-    "SecretTokenSecret",
-    "AllowedUpdates",
-    "MaxConnections",
-    "DropPendingUpdates",
-];
-const ACTION_KEYS: &[&str] = &[
-    "action",
-    "bot_token_secret",
-    "webhook_url",
-    "secret_token_secret",
-    "allowed_updates",
-    "max_connections",
-    "drop_pending_updates",
-];
-
-fn reject_unknown_keys(obj: &Value, style: Style) -> Result<(), Error> {
-    let known = match style {
-        Style::Properties => PROPERTY_KEYS,
-        Style::Action => ACTION_KEYS,
-    };
-    let Some(map) = obj.as_object() else {
-        return Ok(());
-    };
-    match map.keys().find(|key| !known.contains(&key.as_str())) {
-        None => Ok(()),
-        Some(unknown) => Err(invalid(
-            style.key("ResourceProperties", "event"),
-            format!(
-                "unknown key {:?}; expected one of {}",
-                unknown.chars().take(64).collect::<String>(),
-                known.join(", ")
-            ),
-        )),
     }
 }
 
@@ -331,7 +397,7 @@ mod tests {
     fn misspelt_keys_are_refused_not_ignored() {
         let e = err_of(props(json!({"WebhookURL": "https://elsewhere.example/x"})));
         assert!(
-            e.contains("unknown key \"WebhookURL\"") && e.contains("WebhookUrl"),
+            e.contains("unknown field `WebhookURL`") && e.contains("`WebhookUrl`"),
             "{e}"
         );
         let e = WebhookProperties::from_json(
@@ -340,7 +406,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("unknown key \"webhok_url\""), "{e}");
+        assert!(e.contains("unknown field `webhok_url`"), "{e}");
         // CloudFormation's own keys are accepted.
         assert!(WebhookProperties::from_json(
             &props(json!({"ServiceTimeout": "300"})),

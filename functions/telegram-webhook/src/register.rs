@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::alerts::Alerts;
 use crate::error::Error;
 use crate::handler::{App, Bot};
+use crate::probe::Endpoint;
 use crate::properties::Desired;
 use crate::registration::{parameter_name, Registration};
 use crate::telegram::WebhookInfo;
@@ -74,7 +75,7 @@ pub fn drift(desired: &Desired, info: &WebhookInfo) -> Vec<String> {
     found
 }
 
-impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
+impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
     /// setWebhook with the secret token, then getWebhookInfo to verify it took.
     pub(crate) async fn register(
         &self,

@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 use crate::alerts::Alerts;
 use crate::error::Error;
 use crate::handler::{App, Bot};
+use crate::probe::Endpoint;
 use crate::properties::{Style, WebhookProperties};
 use crate::register::physical_id;
 use crate::vault::Vault;
 use groundcrew::http::Transport;
 
-impl<V: Vault, A: Alerts, T: Transport> App<V, A, T> {
+impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
     /// panics is answered FAILED with it, and the rollback Delete removes the webhook.
     pub async fn custom_resource(
         &self,

@@ -197,6 +197,7 @@ pub fn app<V: Vault, A: Alerts>(config: Config, vault: V, alerts: A) -> App<V, A
                 max_retry_after: Duration::from_secs(2),
             },
         ),
+        endpoint: telegram_webhook::probe::HttpEndpoint(http.clone()),
         http,
         vault,
         alerts,
