@@ -11,27 +11,36 @@
 //! (the function's environment changes with it, then CloudFormation deletes the old
 //! resource), and deletes the stack at the end. Meanwhile the bot token is revoked and put
 //! back hours later; someone changes the webhook by hand three times; the bot's endpoint
-//! fails for hours twice while updates keep arriving; Telegram has two outages; the secrets
+//! fails for hours twice while updates keep arriving (the endpoint probe, on here, finds it
+//! down too: [`EndpointModel`]); a deploy of the bot stops checking the secret token for
+//! hours; SNS refuses the function's notices for 1-3 hours during the first endpoint failure
+//! ([`SimTopic`]; `ALARM_TOPIC_ARN` is set here); Telegram has two outages; the secrets
 //! are unreadable for a while; and a share of every call fails (throttling with
 //! `retry_after`, 5xx, timeouts before and after the call took effect).
 //!
 //! Invariants, after every check:
 //! - every lasting problem (token revoked, secrets unreadable, Telegram down, a recent
 //!   delivery error, a backlog over 100, a webhook that differs from the registration and
-//!   was not repaired) has its finding in that check's EMF line, unless a finding that
+//!   was not repaired, an endpoint down, an endpoint taking unsigned updates, SNS refusing
+//!   a notice) has its finding in that check's EMF line, unless a finding that
 //!   stops the check before it could see the problem is there (an unreadable secret, then
-//!   Telegram unreachable, then the token revoked): so it is raised at the first check
+//!   Telegram unreachable, then the token revoked) or the check says it could not tell
+//!   (the metric left out): so it is raised at the first check
 //!   after it became observable, within one interval;
 //! - no finding without a cause: each is a lasting problem or a call of that check that
 //!   failed (a false alarm otherwise; counted, must be 0);
 //! - after a check, the webhook is the registered one (URL, max connections, allowed
 //!   updates, the SHA-256 of the secret token) or `WebhookDrifted` (or a masking finding)
 //!   was raised; a repair restores exactly the registration;
+//! - a publish that failed is an `AlertUndelivered` finding in that check's metrics, and a
+//!   check with problems either published its notice or raised it: never silence;
 //! - no `setWebhook` is ever sent with a revoked token;
 //! - every CloudFormation request is answered (SUCCESS or FAILED with a reason) before
 //!   the invocation's deadline less the response reserve.
 
 pub mod alarms;
+pub mod endpoint;
+pub mod topic;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -43,7 +52,6 @@ use groundcrew::custom_resource::{Claim, Request, ResponderSettings};
 use groundcrew::secrets::{SecretError, SecretRef};
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use telegram_webhook::alerts::Alerts;
 use telegram_webhook::health::{Finding, MetricsSink, HEALTH_CHECK_OK};
 use telegram_webhook::registration::{parameter_name, sha256, Registration};
 use telegram_webhook::telegram::Telegram;
@@ -51,6 +59,8 @@ use telegram_webhook::vault::{MemoryVault, Stored, Vault};
 use telegram_webhook::{App, Config, Error};
 
 use self::alarms::{AlarmSpec, Alarms, State};
+use self::endpoint::EndpointModel;
+use self::topic::SimTopic;
 use crate::kernel::{self, lock, FaultRates, Sim, Summary};
 use crate::models::telegram::{TelegramModel, TokenState};
 
@@ -104,6 +114,9 @@ pub struct Figures {
     pub pages_for_a_healthy_bot_one_of_one: u64,
     /// Periods in which the schedule did not run the check.
     pub periods_without_a_check: u64,
+    /// Per-run notices published to `ALARM_TOPIC_ARN`, and publishes that failed.
+    pub alerts_delivered: u64,
+    pub alerts_undelivered: u64,
 }
 
 /// A stretch of simulated time (from, until) during which something is down.
@@ -193,19 +206,15 @@ impl Vault for SimVault {
     }
 }
 
-/// The template sets no `ALARM_TOPIC_ARN`: alerts are only logged, the metrics carry them.
-#[derive(Clone, Default)]
-pub struct NoTopic;
+type SimApp = App<SimVault, SimTopic, TelegramModel, EndpointModel>;
 
-impl Alerts for NoTopic {
-    async fn publish(&self, _: &str, _: &str) -> Result<bool, Error> {
-        Ok(false)
-    }
-}
-
-type SimApp = App<SimVault, NoTopic, TelegramModel>;
-
-fn app(model: &TelegramModel, vault: &SimVault, webhook_url: &str) -> Result<SimApp, String> {
+fn app(
+    model: &TelegramModel,
+    vault: &SimVault,
+    endpoint: &EndpointModel,
+    topic: &SimTopic,
+    webhook_url: &str,
+) -> Result<SimApp, String> {
     let vars: BTreeMap<&str, &str> = [
         ("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
         ("BOT_TOKEN_SECRET", BOT_SECRET),
@@ -213,6 +222,14 @@ fn app(model: &TelegramModel, vault: &SimVault, webhook_url: &str) -> Result<Sim
         ("SECRET_TOKEN_SECRET", WEBHOOK_SECRET),
         ("ALLOWED_UPDATES", "message,callback_query"),
         ("REGISTRATION_PARAMETER_PREFIX", PREFIX),
+        // The opt-in probe of the bot's endpoint, and its health URL.
+        ("PROBE_ENDPOINT", "true"),
+        ("HEALTH_URL", "https://bot.example.com/api/telegram/health"),
+        // The template leaves it unset; an operator who wants a notice every run sets it.
+        (
+            "ALARM_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:gc-sim-alarms",
+        ),
         ("AWS_LAMBDA_FUNCTION_NAME", "gc-sim-telegram-webhook"),
     ]
     .into_iter()
@@ -227,8 +244,9 @@ fn app(model: &TelegramModel, vault: &SimVault, webhook_url: &str) -> Result<Sim
     Ok(App {
         telegram: Telegram::over(model.clone(), &config.api_base),
         http,
+        endpoint: endpoint.clone(),
         vault: vault.clone(),
-        alerts: NoTopic,
+        alerts: topic.clone(),
         responder: ResponderSettings {
             response_reserve: telegram_webhook::handler::RESPONSE_RESERVE,
             ..ResponderSettings::default()
@@ -279,6 +297,8 @@ struct Truth {
     revoked: bool,
     delivery_error: bool,
     backlog: bool,
+    endpoint_down: bool,
+    accepts_unsigned: bool,
 }
 
 /// The state of one run.
@@ -286,6 +306,8 @@ struct World {
     sim: Arc<Sim>,
     model: TelegramModel,
     vault: SimVault,
+    endpoint: EndpointModel,
+    topic: SimTopic,
     app: SimApp,
     /// The secret holds a revoked token.
     revoked: bool,
@@ -329,6 +351,8 @@ impl World {
                 .last_error_date()
                 .is_some_and(|at| (now - at).num_seconds() <= RECENT_ERROR),
             backlog: self.model.pending() > BACKLOG,
+            endpoint_down: self.endpoint.is_down(),
+            accepts_unsigned: self.endpoint.accepts_unsigned(),
         }
     }
 
@@ -350,6 +374,9 @@ impl World {
         let drifted_before = !self.matches_registration().await;
         let calls_from = self.model.calls_len();
         *lock(&self.vault.failed) = 0;
+        *lock(&self.endpoint.faulted) = 0;
+        *lock(&self.topic.failed) = 0;
+        let topic_down_before = self.topic.is_down();
         let invocation = self.sim.invocation(BUDGET);
         let report = self
             .app
@@ -384,6 +411,26 @@ impl World {
                 .is_none_or(|s| !(200..300).contains(&s) && s != 401)
         });
         let vault_failed = *lock(&self.vault.failed) > 0;
+        let endpoint_failed = *lock(&self.endpoint.faulted) > 0;
+        let publish_failed = *lock(&self.topic.failed) > 0;
+        if report.alert_published {
+            self.figures.alerts_delivered += 1;
+        }
+        if publish_failed {
+            self.figures.alerts_undelivered += 1;
+        }
+        self.sim.check(
+            "a failed alert publish is a finding, never silence",
+            publish_failed == raised.contains(&Finding::AlertUndelivered),
+            || format!("publish failed: {publish_failed}; raised {raised:?}"),
+        );
+        self.sim.check(
+            "a check with problems publishes its notice or raises AlertUndelivered",
+            report.problems.is_empty()
+                || report.alert_published
+                || raised.contains(&Finding::AlertUndelivered),
+            || format!("{report:?}"),
+        );
         self.sim.check(
             "no setWebhook is sent with a revoked token",
             !calls
@@ -413,6 +460,12 @@ impl World {
                 .any(|f| raised.contains(f))
         };
         let drifted_after = !self.matches_registration().await;
+        // The endpoint's state through the whole check (a window may end during it).
+        let after = self.truth();
+        let endpoint_down = before.endpoint_down && after.endpoint_down;
+        let accepts_unsigned = before.accepts_unsigned && after.accepts_unsigned;
+        // SNS down through the check while it had something to say.
+        let alert_lost = topic_down_before && self.topic.is_down() && !report.problems.is_empty();
         let expected = [
             (before.secrets_down, Finding::SecretUnreadable, 0),
             (before.outage, Finding::TelegramUnreachable, 2),
@@ -420,6 +473,9 @@ impl World {
             (before.delivery_error, Finding::DeliveryErrors, 4),
             (before.backlog, Finding::Backlog, 4),
             (drifted_after, Finding::WebhookDrifted, 4),
+            (endpoint_down, Finding::EndpointProbeFailed, 4),
+            (accepts_unsigned, Finding::EndpointAcceptsUnsigned, 4),
+            (alert_lost, Finding::AlertUndelivered, 0),
         ];
         self.runs.push_back(Run {
             lasting: expected
@@ -440,7 +496,9 @@ impl World {
             if !lasting {
                 continue;
             }
-            let ok = raised.contains(&finding) || masking(order);
+            // Or the check says it could not tell (the metric is left out).
+            let ok =
+                raised.contains(&finding) || masking(order) || report.unknown.contains(&finding);
             if !raised.contains(&finding) && ok {
                 self.figures.masked += 1;
             }
@@ -459,6 +517,11 @@ impl World {
                 Finding::DeliveryErrors => before.delivery_error,
                 Finding::Backlog => before.backlog,
                 Finding::WebhookDrifted => drifted_before && drifted_after,
+                Finding::EndpointProbeFailed => before.endpoint_down || after.endpoint_down,
+                Finding::EndpointAcceptsUnsigned => {
+                    before.accepts_unsigned || after.accepts_unsigned
+                }
+                Finding::AlertUndelivered => alert_lost,
                 _ => false,
             };
             let transient = match finding {
@@ -471,6 +534,9 @@ impl World {
                     .last_error_date()
                     .is_some_and(|at| (self.sim.now() - at).num_seconds() <= RECENT_ERROR),
                 Finding::Backlog => self.model.pending() > BACKLOG,
+                // The signed probe failed twice on drawn faults (it tries once more).
+                Finding::EndpointProbeFailed => endpoint_failed,
+                Finding::AlertUndelivered => publish_failed,
                 _ => false,
             };
             *self
@@ -712,6 +778,11 @@ enum Happening {
     OutageStarts,
     EndpointFails,
     EndpointRecovers,
+    /// The bot's endpoint takes updates without the secret token, then checks it again.
+    StopsCheckingToken,
+    ChecksTokenAgain,
+    /// SNS refuses the function's publishes for a while.
+    SnsDown,
 }
 
 /// The operator retries a failed stack operation this long after it failed.
@@ -758,7 +829,9 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
     let start = sim.now();
     let model = TelegramModel::new(sim.clone(), TOKEN, 0.3);
     let vault = SimVault::new(sim.clone());
-    let built = match app(&model, &vault, URL) {
+    let endpoint = EndpointModel::new(sim.clone(), vault.inner.clone(), WEBHOOK_SECRET);
+    let topic = SimTopic::new(sim.clone());
+    let built = match app(&model, &vault, &endpoint, &topic, URL) {
         Ok(built) => built,
         Err(e) => {
             sim.check("the simulated function builds", false, || e);
@@ -769,6 +842,8 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
         sim: sim.clone(),
         model,
         vault,
+        endpoint,
+        topic,
         app: built,
         revoked: false,
         physical_id: None,
@@ -828,13 +903,15 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
             Happening::Drift(kind),
         );
     }
+    let mut endpoint_down = Vec::new();
     for _ in 0..2 {
         let from = start + minute * draw(60, 13 * 24 * 60) as i32;
+        let to = from + minute * draw(60, 10 * 60) as i32;
+        endpoint_down.push(from);
         plan.at(from, Happening::EndpointFails);
-        plan.at(
-            from + minute * draw(60, 10 * 60) as i32,
-            Happening::EndpointRecovers,
-        );
+        plan.at(to, Happening::EndpointRecovers);
+        // The probe finds the same endpoint down.
+        w.endpoint.down_during((from, to));
     }
     // (Drawn last: the draws before keep their seed-1 values, an Update while the token
     // is revoked.) Someone disables the schedule for 1-3 hours.
@@ -843,6 +920,19 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
         paused,
         Happening::SchedulePaused(paused + minute * draw(60, 180) as i32),
     );
+    // (Drawn after the pause.) A deploy of the bot stops checking the secret token for
+    // 1-6 hours, then a fix puts the check back.
+    let unsigned = start + minute * draw(24 * 60, 12 * 24 * 60) as i32;
+    let fixed = unsigned + minute * draw(60, 6 * 60) as i32;
+    w.endpoint.unsigned_during((unsigned, fixed));
+    plan.at(unsigned, Happening::StopsCheckingToken);
+    plan.at(fixed, Happening::ChecksTokenAgain);
+    // SNS refuses every publish for 1-3 hours, from half an hour into the first endpoint
+    // failure (so that there are notices to lose).
+    let sns_from = endpoint_down[0] + minute * 30;
+    let sns_to = sns_from + minute * draw(60, 180) as i32;
+    w.topic.down_during((sns_from, sns_to));
+    plan.at(sns_from, Happening::SnsDown);
     // The stack is deleted at the end: the webhook goes.
     plan.at(start + day * DAYS as i32, Happening::DeleteStack);
 
@@ -904,7 +994,7 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
             }
             Happening::MoveUrl => {
                 // The deploy changes the function's environment, then the resource.
-                match app(&w.model, &w.vault, URL2) {
+                match app(&w.model, &w.vault, &w.endpoint, &w.topic, URL2) {
                     Ok(next) => w.app = next,
                     Err(e) => sim.check("the simulated function builds", false, || e),
                 }
@@ -993,6 +1083,7 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
                     w.model.endpoint_failing(u, true);
                 }
                 w.cause(Finding::DeliveryErrors);
+                w.cause(Finding::EndpointProbeFailed);
                 sim.trace("the bot's endpoint starts failing");
             }
             Happening::EndpointRecovers => {
@@ -1000,6 +1091,17 @@ async fn weeks(sim: Arc<Sim>) -> Figures {
                     w.model.endpoint_failing(u, false);
                 }
                 sim.trace("the bot's endpoint recovers");
+            }
+            Happening::StopsCheckingToken => {
+                w.cause(Finding::EndpointAcceptsUnsigned);
+                sim.trace("the bot's endpoint stops checking the secret token");
+            }
+            Happening::ChecksTokenAgain => {
+                sim.trace("the bot's endpoint checks the secret token again");
+            }
+            Happening::SnsDown => {
+                w.cause(Finding::AlertUndelivered);
+                sim.trace("SNS refuses every publish");
             }
         }
         if w.model.pending() > BACKLOG {

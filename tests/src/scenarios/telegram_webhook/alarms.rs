@@ -2,14 +2,47 @@
 //! them, so that the scenario's invariants speak of what a person is told (one ALARM when a
 //! problem starts, one OK when it ends) rather than of single EMF lines.
 //!
-//! CloudWatch User Guide, "Evaluating an alarm": each period's datapoint is the alarm's
-//! statistic over the period; the alarm is in ALARM when at least `DatapointsToAlarm` (M)
-//! of the last `EvaluationPeriods` (N) datapoints breach. "Configuring how CloudWatch
-//! alarms treat missing data": `breaching` counts a period without data as breaching,
-//! `ignore` keeps the current state (the evaluation range reaches back over the missing
-//! periods).
-//! ASSUMPTION (simplified): with `ignore`, the range is the last N periods that have data;
-//! an alarm goes back to OK as soon as fewer than M of them breach.
+//! What is taken from CloudWatch's documentation (User Guide, "Using Amazon CloudWatch
+//! alarms": "Evaluating an alarm", "Configuring how CloudWatch alarms treat missing data";
+//! API reference, `PutMetricAlarm`), each an assumption of this model:
+//!
+//! - ASSUMPTION (period aggregation): each period's datapoint is the alarm's `Statistic`
+//!   over the values put in that `Period` (900 s here): `Maximum` for the findings (a run
+//!   that found it makes the period breach), `Minimum` for `HealthCheckOk` (one run that was
+//!   not OK makes it breach). [`Alarm::put`] keeps that running statistic.
+//! - ASSUMPTION (threshold): a finding breaches when `Maximum > 0`
+//!   (`GreaterThanThreshold 0`), `HealthCheckOk` when `Minimum < 1`
+//!   (`LessThanThreshold 1`).
+//! - ASSUMPTION (M of N): the alarm is in ALARM when at least `DatapointsToAlarm` (M) of the
+//!   last `EvaluationPeriods` (N) datapoints breach, and OK otherwise; without
+//!   `DatapointsToAlarm`, M = N (the template's 1-of-1 alarms).
+//! - ASSUMPTION (TreatMissingData `ignore`, every finding's alarm): a period without a
+//!   datapoint is not evaluated: the state stays. The documentation says the evaluation
+//!   range then reaches back over the missing periods to the last N with data; the model
+//!   keeps exactly those (the last N periods that have data), so an alarm goes back to OK as
+//!   soon as fewer than M of them breach. A check that could not look leaves a metric out
+//!   (`HealthReport::unknown`): that is a missing datapoint, not a 0.
+//! - ASSUMPTION (TreatMissingData `breaching`, `HealthCheckOk`): a period without a datapoint
+//!   counts as breaching, so a schedule that stops running alarms after M missed periods.
+//! - ASSUMPTION (timing): CloudWatch evaluates a period once, some minutes after it ends,
+//!   with every datapoint of it in (the scenario evaluates 5 minutes after each run; late
+//!   data, which CloudWatch may evaluate again, is not modelled).
+//! - ASSUMPTION (start): an alarm starts in INSUFFICIENT_DATA and its first evaluation moves
+//!   it to OK or ALARM; the change out of INSUFFICIENT_DATA to OK notifies no one here
+//!   (the template has no `InsufficientDataActions`).
+//! - ASSUMPTION (notices): every state change runs the `AlarmActions` / `OKActions` once;
+//!   a notice that the alarms topic fails to deliver is not modelled here (the function's
+//!   own publishes are: `topic.rs`).
+//!
+//! Checked against the template: `alarms_match_the_template` reads each alarm's
+//! `Statistic`, `Period`, `EvaluationPeriods`, `DatapointsToAlarm`, threshold and
+//! `TreatMissingData` from `template.yaml`. Checked against moto (5.2.1, the local AWS):
+//! only what it implements, by reading its CloudWatch backend: `PutMetricAlarm` stores these
+//! settings and `DescribeAlarms` returns them, `SetAlarmState` validates the state name and
+//! records a history item, and nothing more: moto never evaluates datapoints against an
+//! alarm, runs no alarm actions, and starts a new alarm in OK ("Unchecked: Initial alarm
+//! creation") where CloudWatch starts it in INSUFFICIENT_DATA. So none of the evaluation
+//! semantics above could be checked against it; they rest on the documentation.
 
 use std::collections::VecDeque;
 
@@ -172,6 +205,87 @@ impl Alarms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    /// The template's alarms on the health metrics: metric name → their top-level
+    /// properties (`Key: value` lines), read as text (the simulation tier has no YAML crate;
+    /// these alarms are plain one-line properties).
+    fn template_health_alarms() -> BTreeMap<String, BTreeMap<String, String>> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let text = std::fs::read_to_string(path).expect("template.yaml");
+        let mut alarms = BTreeMap::new();
+        let mut block: Vec<&str> = Vec::new();
+        let mut flush = |block: &mut Vec<&str>| {
+            let props: BTreeMap<String, String> = block
+                .iter()
+                .filter(|l| l.starts_with("      ") && !l.starts_with("       "))
+                .filter_map(|l| l.trim().split_once(": "))
+                .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+                .collect();
+            if props.get("Namespace").map(String::as_str) == Some("groundcrew/telegram-webhook") {
+                if let Some(metric) = props.get("MetricName") {
+                    alarms.insert(metric.clone(), props);
+                }
+            }
+            block.clear();
+        };
+        for line in text.lines() {
+            let resource =
+                line.starts_with("  ") && !line.starts_with("   ") && line.ends_with(':');
+            if resource {
+                flush(&mut block);
+            }
+            block.push(line);
+        }
+        flush(&mut block);
+        alarms
+    }
+
+    #[test]
+    fn alarms_match_the_template() {
+        let template = template_health_alarms();
+        let specs = template_alarms();
+        assert_eq!(
+            template.keys().cloned().collect::<Vec<_>>().len(),
+            specs.len(),
+            "one alarm per metric: {:?}",
+            template.keys()
+        );
+        for spec in specs {
+            let p = template
+                .get(spec.metric)
+                .unwrap_or_else(|| panic!("no alarm on {} in template.yaml", spec.metric));
+            let get = |k: &str| p.get(k).map(String::as_str);
+            assert_eq!(get("Period"), Some("900"), "{}", spec.metric);
+            assert_eq!(
+                get("EvaluationPeriods"),
+                Some(spec.n.to_string().as_str()),
+                "{}",
+                spec.metric
+            );
+            let m = get("DatapointsToAlarm").unwrap_or(get("EvaluationPeriods").unwrap_or(""));
+            assert_eq!(m, spec.m.to_string(), "{}", spec.metric);
+            let missing = if spec.missing_breaches {
+                "breaching"
+            } else {
+                "ignore"
+            };
+            assert_eq!(get("TreatMissingData"), Some(missing), "{}", spec.metric);
+            let (statistic, threshold, comparison) = if spec.below_one {
+                ("Minimum", "1", "LessThanThreshold")
+            } else {
+                ("Maximum", "0", "GreaterThanThreshold")
+            };
+            assert_eq!(get("Statistic"), Some(statistic), "{}", spec.metric);
+            assert_eq!(get("Threshold"), Some(threshold), "{}", spec.metric);
+            assert_eq!(
+                get("ComparisonOperator"),
+                Some(comparison),
+                "{}",
+                spec.metric
+            );
+        }
+    }
 
     fn t(minutes: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(minutes * 60, 0).unwrap()
