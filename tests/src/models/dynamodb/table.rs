@@ -13,12 +13,15 @@ use crate::kernel::rng::keyed;
 /// An item's key as text: partition, sort ("" without one).
 pub type Key = (String, String);
 
+/// An item as it was from an instant on (`None`: absent).
+pub type Version = (DateTime<Utc>, Option<Item>);
+
 #[derive(Debug)]
 pub struct Table {
     pub spec: TableSpec,
     pub items: BTreeMap<Key, Item>,
     /// Recent states of each item (`None`: absent), for eventually consistent reads.
-    pub history: BTreeMap<Key, Vec<(DateTime<Utc>, Option<Item>)>>,
+    pub history: BTreeMap<Key, Vec<Version>>,
     /// When TTL deletes an expired item.
     pub ttl_deletions: BTreeMap<Key, DateTime<Utc>>,
 }
