@@ -42,6 +42,7 @@
 //! - none repeated: a receiver shows a firing message before it is owed, or an episode's
 //!   OK twice, only right after a showing whose answer was lost (the sender could not know;
 //!   PagerDuty deduplicates such a trigger on its `dedup_key`).
+//!
 //! An OK that went out in a digest (rate limited) is a digest line, not a reply, and an OK
 //! whose ALARM was only ever shown by lost answers has no id to reply to: both are exempt
 //! from the reply check.

@@ -4,7 +4,6 @@
 use crate::cloud::{Cloud, Rds};
 use crate::hourly;
 use crate::model::{Cluster, Record, PAUSED_AT_TAG, RECORD_TAG};
-use crate::plan;
 use crate::plan::ClusterPlan;
 use crate::rds_messages;
 use crate::report::Item;

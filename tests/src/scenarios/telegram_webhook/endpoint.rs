@@ -26,6 +26,9 @@ use crate::kernel::{lock, Fault, Sim};
 /// A stretch of simulated time (from, until).
 pub type Window = (DateTime<Utc>, DateTime<Utc>);
 
+/// One probe request: the secret token header sent, and the status answered (none: refused).
+pub type ProbeRequest = (String, Option<u16>);
+
 #[derive(Clone)]
 pub struct EndpointModel {
     sim: Arc<Sim>,
@@ -37,7 +40,7 @@ pub struct EndpointModel {
     /// Calls that a drawn fault broke (reset per check by the scenario).
     pub faulted: Arc<Mutex<u64>>,
     /// Every request: (secret token header sent, status or none).
-    pub requests: Arc<Mutex<Vec<(String, Option<u16>)>>>,
+    pub requests: Arc<Mutex<Vec<ProbeRequest>>>,
 }
 
 fn within(windows: &Mutex<Vec<Window>>, now: DateTime<Utc>) -> bool {
@@ -78,7 +81,7 @@ impl EndpointModel {
     fn in_front(&self, operation: &str) -> Option<Result<u16, String>> {
         if self.is_down() {
             // Not the scenario's random stream: its other draws stay as they were.
-            let refused = lock(&self.requests).len() % 3 == 0;
+            let refused = lock(&self.requests).len().is_multiple_of(3);
             return Some(if refused {
                 Err("error sending request: connection refused".into())
             } else {
