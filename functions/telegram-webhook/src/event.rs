@@ -57,8 +57,12 @@ impl Event {
         if looks_like_custom_resource(&event) {
             return Ok(Event::CustomResource(event));
         }
-        // Not an object (or not one of ours): no kind.
-        let kind = Kind::deserialize(&event).unwrap_or_default();
+        // Not an object: serde would read an array as a struct's fields in order.
+        let kind = if event.is_object() {
+            Kind::deserialize(&event).unwrap_or_default()
+        } else {
+            Kind::default()
+        };
         if is_text(&kind.detail_type, "Scheduled Event") || is_text(&kind.source, "aws.events") {
             return Ok(Event::Scheduled);
         }

