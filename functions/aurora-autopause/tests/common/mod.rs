@@ -205,24 +205,29 @@ impl Estate {
 
     async fn connections_of(&self, dimension: &str, id: &str, value: f64) {
         let from = SystemTime::now() - Duration::from_secs(40 * 60);
-        let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
-        for minute in 0..(40 + LATER.as_secs() / 60 + 10) {
-            req = req.metric_data(
-                cw::types::MetricDatum::builder()
-                    .metric_name("DatabaseConnections")
-                    .dimensions(
-                        cw::types::Dimension::builder()
-                            .name(dimension)
-                            .value(id)
-                            .build(),
-                    )
-                    .timestamp((from + Duration::from_secs(minute * 60)).into())
-                    .value(value)
-                    .unit(cw::types::StandardUnit::Count)
-                    .build(),
-            );
+        let minutes: Vec<u64> = (0..(40 + LATER.as_secs() / 60 + 10)).collect();
+        // Requests of at most 40 data points: the local CloudWatch translator
+        // (scripts/cloudwatch_cbor.py, through botocore's CBOR parser) fails on longer ones.
+        for chunk in minutes.chunks(40) {
+            let mut req = self.aws.cloudwatch.put_metric_data().namespace("AWS/RDS");
+            for &minute in chunk {
+                req = req.metric_data(
+                    cw::types::MetricDatum::builder()
+                        .metric_name("DatabaseConnections")
+                        .dimensions(
+                            cw::types::Dimension::builder()
+                                .name(dimension)
+                                .value(id)
+                                .build(),
+                        )
+                        .timestamp((from + Duration::from_secs(minute * 60)).into())
+                        .value(value)
+                        .unit(cw::types::StandardUnit::Count)
+                        .build(),
+                );
+            }
+            req.send().await.expect("put metric data");
         }
-        req.send().await.expect("put metric data");
     }
 
     pub async fn describe(&self, id: &str) -> rds::types::DbCluster {
