@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: set-up, fmt, clippy, unit and local-AWS tests,
-# the README's local run, the arm64 build and boot check, the benchmarks (short setting),
+# the README's local run, the benchmarks (short setting), the arm64 build and boot check,
 # the template checks, then a one-line summary.
 # With CI=true a missing tool or service is a failure, never a skip.
 set -uo pipefail
@@ -84,6 +84,14 @@ localrun() {
   return "$rc"
 }
 
+free_debug_builds() {
+  # Under CI only: every stage after this one builds release arm64 binaries (and the small
+  # xtask again), so target/debug (about 6 GB) is dropped before they start and the disk
+  # never holds both (stop 24's CI machine ran out of disk in its test build).
+  in_ci || { echo "not CI: target/debug kept"; return 0; }
+  rm -rf "$ROOT/target/debug"
+}
+
 templates() {
   scripts/template-check.sh 2>&1 | tee "$LOCAL/template.log"
   local rc=${PIPESTATUS[0]}
@@ -104,8 +112,9 @@ stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --quiet 
 stage "unit and local-AWS tests (nextest)" nextest
 stage "simulation (scripts/sim.sh)" simulation
 stage "README local run (cargo lambda watch and invoke)" localrun
-stage "arm64 build and boot check" boot
 stage "benchmarks, short setting" benchmarks
+stage "free disk: the debug builds are done" free_debug_builds
+stage "arm64 build and boot check" boot
 stage "template checks" templates
 
 elapsed=$(( $(date +%s) - started ))
