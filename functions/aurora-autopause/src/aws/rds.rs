@@ -326,37 +326,8 @@ impl cloud::Rds for Aws {
         id: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, String)>, Error> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            self.count("DescribeEvents");
-            let page = self
-                .rds
-                .describe_events()
-                .source_type(source_type(kind))
-                .source_identifier(id)
-                .start_time(SystemTime::from(since).into())
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| err("DescribeEvents", e))?;
-            for e in page.events() {
-                let at = e
-                    .date()
-                    .and_then(|d| SystemTime::try_from(*d).ok())
-                    .map(DateTime::<Utc>::from);
-                if let (Some(at), Some(message)) = (at, e.message()) {
-                    out.push((at, message.to_string()));
-                }
-            }
-            match page.marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => {
-                    out.sort();
-                    return Ok(out);
-                }
-            }
-        }
+        let events = self.describe_events(kind, Some(id), since).await?;
+        Ok(events.into_iter().map(|e| (e.at, e.message)).collect())
     }
 
     async fn recent_events(
@@ -364,44 +335,7 @@ impl cloud::Rds for Aws {
         kind: DbKind,
         since: DateTime<Utc>,
     ) -> Result<Vec<cloud::DbEvent>, Error> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            self.count("DescribeEvents");
-            let page = self
-                .rds
-                .describe_events()
-                .source_type(source_type(kind))
-                .start_time(SystemTime::from(since).into())
-                .max_records(100)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| err("DescribeEvents", e))?;
-            for e in page.events() {
-                let at = e
-                    .date()
-                    .and_then(|d| SystemTime::try_from(*d).ok())
-                    .map(DateTime::<Utc>::from);
-                if let (Some(at), Some(source), Some(message)) =
-                    (at, e.source_identifier(), e.message())
-                {
-                    out.push(cloud::DbEvent {
-                        at,
-                        kind,
-                        source: source.to_string(),
-                        message: message.to_string(),
-                    });
-                }
-            }
-            match page.marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => {
-                    out.sort();
-                    return Ok(out);
-                }
-            }
-        }
+        self.describe_events(kind, None, since).await
     }
 
     async fn set_scaling(&self, id: &str, s: ScalingV2) -> Result<(), Error> {
@@ -449,5 +383,57 @@ impl cloud::Rds for Aws {
             .await
             .map_err(|e| err("RemoveTagsFromResource", e))?;
         Ok(())
+    }
+}
+
+impl Aws {
+    /// Every event of one kind of database since `since` (of one database when `id` is
+    /// given), all pages, oldest first. Events without a date, source or message are
+    /// skipped: there is nothing to match them on.
+    async fn describe_events(
+        &self,
+        kind: DbKind,
+        id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<cloud::DbEvent>, Error> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            self.count("DescribeEvents");
+            let page = self
+                .rds
+                .describe_events()
+                .source_type(source_type(kind))
+                .set_source_identifier(id.map(str::to_string))
+                .start_time(SystemTime::from(since).into())
+                .max_records(100)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| err("DescribeEvents", e))?;
+            for e in page.events() {
+                let at = e
+                    .date()
+                    .and_then(|d| SystemTime::try_from(*d).ok())
+                    .map(DateTime::<Utc>::from);
+                if let (Some(at), Some(source), Some(message)) =
+                    (at, e.source_identifier(), e.message())
+                {
+                    out.push(cloud::DbEvent {
+                        at,
+                        kind,
+                        source: source.to_string(),
+                        message: message.to_string(),
+                    });
+                }
+            }
+            match page.marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => {
+                    out.sort();
+                    return Ok(out);
+                }
+            }
+        }
     }
 }
