@@ -14,7 +14,7 @@ use groundcrew::Invocation;
 use crate::delivery::Sending;
 use crate::error::Error;
 use crate::format;
-use crate::handler::{App, NoticeReport, Outcome};
+use crate::handler::{App, NoticeReport};
 use crate::held::HeldStore;
 use crate::notice::State;
 use crate::pace::PaceStore;
@@ -231,20 +231,11 @@ impl<
             )
         }))
         .await;
-        let mut report = NoticeReport {
-            id: notice.id.clone(),
-            kind: notice.kind(),
-            headline: format!("Reminder: {}", format::headline(&notice)),
-            outcome: Outcome::Delivered,
-            severity: Some(severity),
-            sent: vec![],
-            already_delivered: vec![],
-            folded: vec![],
-            possible_duplicates: 0,
-            superseded_by: None,
-            chat_migrations: BTreeMap::new(),
-            held: vec![],
-        };
+        let mut report = NoticeReport::delivering(
+            &notice,
+            format!("Reminder: {}", format::headline(&notice)),
+            Some(severity),
+        );
         let mut failed = Vec::new();
         let mut reasons = Vec::new();
         for (name, result) in to.into_iter().zip(results) {

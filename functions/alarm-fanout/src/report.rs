@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::flush::DigestReport;
-use crate::notice::Kind;
+use crate::notice::{Kind, Notice};
 use crate::redrive::RedriveReport;
 use crate::severity::Severity;
 
@@ -76,6 +76,26 @@ pub struct NoticeReport {
     /// routing document.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub chat_migrations: BTreeMap<String, i64>,
+}
+
+impl NoticeReport {
+    /// The report of a notice about to be sent: delivered until a receiver says otherwise.
+    pub fn delivering(notice: &Notice, headline: String, severity: Option<Severity>) -> Self {
+        Self {
+            id: notice.id.clone(),
+            kind: notice.kind(),
+            headline,
+            outcome: Outcome::Delivered,
+            severity,
+            sent: vec![],
+            already_delivered: vec![],
+            folded: vec![],
+            held: vec![],
+            possible_duplicates: 0,
+            superseded_by: None,
+            chat_migrations: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]

@@ -2,8 +2,6 @@
 //! muted, silenced or inhibited), the order decision ([`crate::order`]), the records it
 //! advances, then the sends ([`super::send`]).
 
-use std::collections::BTreeMap;
-
 use groundcrew::Invocation;
 
 use super::{App, Stores};
@@ -78,20 +76,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         subject: &Subject,
         invocation: &Invocation,
     ) -> Result<NoticeReport, Error> {
-        let mut report = NoticeReport {
-            id: notice.id.clone(),
-            kind: notice.kind(),
-            headline: format::headline(notice),
-            outcome: Outcome::Delivered,
-            severity,
-            sent: vec![],
-            already_delivered: vec![],
-            folded: vec![],
-            possible_duplicates: 0,
-            superseded_by: None,
-            chat_migrations: BTreeMap::new(),
-            held: vec![],
-        };
+        let mut report = NoticeReport::delivering(notice, format::headline(notice), severity);
         // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
         let tags = match notice.alarm() {
             Some(a) => self.severity.resolve_with_tags(a).await.1,
