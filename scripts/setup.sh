@@ -6,7 +6,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 # The pinned toolchain (rust-toolchain.toml) and the arm64 target.
-if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+installed_targets=$(rustup target list --installed 2>/dev/null || true)
+if ! grep -qx aarch64-unknown-linux-gnu <<<"$installed_targets"; then
   say "adding the aarch64-unknown-linux-gnu target"
   rustup target add aarch64-unknown-linux-gnu
 fi
