@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use groundcrew::Invocation;
 
+use crate::answer::{Answer, Handed, Status};
 use crate::architecture::Architecture;
 use crate::event::{Action, Event};
 use crate::input::{generate_payloads, PayloadSpec, TuneRequest};
@@ -89,12 +90,18 @@ fn code_of(
 }
 
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
-    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
+    pub async fn answer(&self, event: &Value, invocation: &Invocation) -> Result<Answer, Error> {
         match Event::parse(event)? {
             // Boxed: a run's future is large, and would not fit a small thread's stack.
             Event::Tune(input) => Box::pin(self.start(*input, invocation)).await,
             Event::Action(action) => Box::pin(self.act(action, invocation)).await,
         }
+    }
+
+    /// The answer as JSON, as the tests and the simulation read it.
+    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
+        let answer = Box::pin(self.answer(event, invocation)).await?;
+        serde_json::to_value(answer).map_err(|e| Error::State(format!("encoding the answer: {e}")))
     }
 
     fn bucket(&self) -> Result<String, Error> {
@@ -139,7 +146,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         req: &TuneRequest,
         payloads: &[Vec<u8>],
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let started = tokio::time::Instant::now();
         let deadline = invocation.deadline;
         // A later invocation of a run first puts back whatever an earlier one may have
@@ -193,7 +200,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let Some(me) = self.config.self_function.clone() else {
             return Err(Error::Continuation(
                 "the tuner's own function name is unknown".into(),
@@ -235,19 +242,12 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             return Err(Error::Continuation(e.to_string()));
         }
         tracing::info!(run = %st.run_id, measured = st.measured_count(), planned = st.plan.len(), "handed on to the next invocation");
-        let mut out = status(&st);
-        out["status"] = json!("continuing");
-        Ok(out)
+        Ok(Status {
+            status: Some(Handed::Continuing),
+            ..Status::of(&st)
+        }
+        .into())
     }
-}
-
-/// A run's progress, and its result once done.
-fn status(st: &RunState) -> Value {
-    let mut out = st.progress();
-    if let Some(result) = &st.result {
-        out["result"] = result.clone();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -13,10 +13,12 @@
 //!   removal and the restore; [`apply`]: `autoOptimize`.
 //! - [`analysis`]: per-value statistics, the winner and the noise verdict.
 //! - [`output`]: Power Tuning's output shape plus our report; [`chart`]: the SVG chart.
-//! - [`handler`]: the Lambda handler: starts, continues, reports on and cleans up runs.
+//! - [`handler`]: the Lambda handler: starts, continues, reports on and cleans up runs;
+//!   [`answer`]: what it answers.
 
 pub mod allowed;
 pub mod analysis;
+pub mod answer;
 pub mod apply;
 pub mod architecture;
 pub mod aws;

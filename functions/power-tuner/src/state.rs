@@ -75,7 +75,8 @@ pub struct RunState {
     pub tuner_seconds: f64,
     pub warnings: Vec<String>,
     pub failure: Option<String>,
-    /// The final answer, once done.
+    /// The final answer, once done: kept as JSON, since it is only ever sent back as it
+    /// is (`status`), and a field it gains or loses must not make older runs unreadable.
     pub result: Option<Value>,
 }
 
@@ -118,24 +119,6 @@ impl RunState {
 
     pub fn complete(&self) -> bool {
         self.plan.iter().all(|t| self.remaining(*t) == 0)
-    }
-
-    /// Progress, for `status` and hand-off answers.
-    pub fn progress(&self) -> Value {
-        serde_json::json!({
-            "runId": self.run_id,
-            "function": self.function,
-            "phase": self.phase,
-            "startedAt": self.started_at,
-            "updatedAt": self.updated_at,
-            "valuesMeasured": self.measured_count(),
-            "valuesPlanned": self.plan.len(),
-            "invocations": self.invocations,
-            "tunerInvocations": self.tuner_invocations,
-            "tunerSeconds": self.tuner_seconds,
-            "warnings": self.warnings,
-            "failure": self.failure,
-        })
     }
 }
 

@@ -1,11 +1,10 @@
 //! The actions on a run: `status`, `cleanup`, `continue`, and the cleanup after a run
 //! that died.
 
-use serde_json::{json, Value};
-
 use groundcrew::{Deadline, Invocation};
 
-use super::{code_for, status, Tuner};
+use super::{code_for, Tuner};
+use crate::answer::{Answer, Status};
 use crate::cleanup::{cleanup, CleanupReport, Scope};
 use crate::event::{Action, ActionKind};
 use crate::input::TuneRequest;
@@ -20,7 +19,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         &self,
         action: Action,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let bucket = self.bucket()?;
         let run_id = match (&action.run_id, &action.lambda_arn) {
             (Some(id), _) => id.clone(),
@@ -31,7 +30,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     .map_err(|e| Error::State(e.to_string()))?;
                 match held {
                     Some(l) => l.run_id,
-                    None => return Ok(json!({"cleanup": "no run has tuned this function"})),
+                    None => return Ok(Answer::NO_RUN),
                 }
             }
             (None, None) => return Err(Error::Input("runId: is required".into())),
@@ -43,7 +42,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             return Err(Error::Input(format!("runId: no run {run_id}")));
         };
         match action.action {
-            ActionKind::Status => Ok(status(&st)),
+            ActionKind::Status => Ok(Status::of(&st).into()),
             ActionKind::Continue => self.resume(&bucket, st, invocation).await,
             ActionKind::Cleanup => self.cleanup_run(&bucket, st, invocation).await,
         }
@@ -56,7 +55,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         mut st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let at = lock::location(bucket, &st.function);
         let now = invocation.now();
         match lock::acquire(&self.store, &at, &st.run_id, &invocation.request_id, now, self.lock_until(invocation)).await {
@@ -90,7 +89,10 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         lock::release(&self.store, &at, &st.run_id, now)
             .await
             .map_err(|e| Error::State(e.to_string()))?;
-        Ok(json!({"runId": st.run_id, "cleanup": report}))
+        Ok(Answer::Cleaned {
+            run_id: st.run_id,
+            cleanup: report,
+        })
     }
 
     pub(super) async fn clean(&self, st: &RunState, deadline: Deadline) -> CleanupReport {
@@ -151,9 +153,9 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         bucket: &str,
         st: RunState,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         if st.phase != Phase::Measuring {
-            return Ok(status(&st));
+            return Ok(Status::of(&st).into());
         }
         let at = lock::location(bucket, &st.function);
         match lock::acquire(
@@ -176,9 +178,11 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
             // A duplicate delivery, or a run that was taken over: nothing to do here.
             Err(e @ (LockError::Busy { .. } | LockError::Held { .. })) => {
                 tracing::warn!(run = %st.run_id, reason = %e, "not continuing");
-                let mut out = status(&st);
-                out["skipped"] = json!(e.to_string());
-                return Ok(out);
+                return Ok(Status {
+                    skipped: Some(e.to_string()),
+                    ..Status::of(&st)
+                }
+                .into());
             }
             Err(e) => return Err(Error::State(e.to_string())),
         }

@@ -1,18 +1,17 @@
 //! The end of a run: the analysis, `autoOptimize` (a complete run only), the report, the
 //! state marked done and the lock released.
 
-use serde_json::Value;
-
 use groundcrew::Invocation;
 
 use super::{code_for, Tuner};
 use crate::analysis::analyse;
+use crate::answer::Answer;
 use crate::apply::apply;
 use crate::cleanup::CleanupReport;
 use crate::input::{S3Location, TuneRequest};
 use crate::lambda::LambdaApi;
 use crate::lock;
-use crate::output::{self, AutoOptimize, Report, ReportKeys};
+use crate::output::{self, AutoOptimize, Report, ReportKeys, Response};
 use crate::run::{RunOutcome, Target};
 use crate::state::{self, Phase, RunState};
 use crate::store::{Condition, ObjectStore};
@@ -27,7 +26,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         cleanup: CleanupReport,
         deadline_reached: bool,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let wall = (invocation.now() - st.started_at)
             .to_std()
             .unwrap_or_default();
@@ -35,14 +34,19 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         let complete = st.complete();
         let result = self
             .conclude(req, &st, &outcome, complete, invocation)
-            .await;
+            .await
+            .and_then(|response| {
+                let stored = serde_json::to_value(&response)
+                    .map_err(|e| Error::State(format!("encoding the answer: {e}")))?;
+                Ok((response, stored))
+            });
         st.phase = if result.is_ok() {
             Phase::Done
         } else {
             Phase::Failed
         };
         match &result {
-            Ok(v) => st.result = Some(v.clone()),
+            Ok((_, stored)) => st.result = Some(stored.clone()),
             Err(e) => st.failure = Some(e.to_string()),
         }
         st.updated_at = invocation.now();
@@ -55,7 +59,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                 tracing::error!(error = %e, "releasing the lock failed (it expires by itself)");
             }
         }
-        result
+        result.map(|(response, _)| Answer::Done(Box::new(response)))
     }
 
     /// The analysis, `autoOptimize` (a complete run only) and the report.
@@ -66,7 +70,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         outcome: &RunOutcome,
         complete: bool,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Response, Error> {
         let mut analysis = analyse(
             &outcome.order,
             &outcome.values,
@@ -140,9 +144,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
                     .await,
             ),
         };
-        let response = output::response(req, outcome, &analysis, report, keys);
-        serde_json::to_value(&response)
-            .map_err(|e| Error::State(format!("encoding the answer: {e}")))
+        Ok(output::response(req, outcome, &analysis, report, keys))
     }
 
     async fn write_report(

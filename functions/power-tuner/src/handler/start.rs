@@ -1,11 +1,10 @@
 //! A new run: the checks that refuse it before anything changes, the lock, the original
 //! configuration and the plan, saved before the first change.
 
-use serde_json::Value;
-
 use groundcrew::Invocation;
 
 use super::Tuner;
+use crate::answer::Answer;
 use crate::architecture::Architecture;
 use crate::input::{TuneInput, TuneRequest};
 use crate::lambda::{FunctionState, LambdaApi};
@@ -73,7 +72,7 @@ impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
         &self,
         input: TuneInput,
         invocation: &Invocation,
-    ) -> Result<Value, Error> {
+    ) -> Result<Answer, Error> {
         let req = TuneRequest::from_input(&input)?;
         run::check_allowed(&req, &self.config)?;
         self.check_region(&req)?;
