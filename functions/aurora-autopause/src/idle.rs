@@ -55,7 +55,8 @@ impl IdleWindow {
 
 /// The window length for one database: its `groundcrew:idleMinutesBeforePause` tag, else
 /// the request's `idleMinutesBeforePause`, else the configured default. A tag that is not a
-/// whole number of minutes in 5..=1440 is reported and the longer of the defaults applies.
+/// whole number of minutes in 5..=1440 is an error: the sweep reports it and leaves that
+/// database running (a typo must not shorten the window).
 pub fn window_for(
     tags: &BTreeMap<String, String>,
     requested: Option<Duration>,

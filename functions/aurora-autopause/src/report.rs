@@ -152,6 +152,10 @@ pub struct Summary {
     /// `status` only: their saving over the whole month if it goes on as so far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projected_month_saving_usd: Option<f64>,
+    /// `sweep` only: the `GetMetricData` requests its idle check sent (up to 500 databases
+    /// a request while the minutes read are at most 201, fewer beyond: 100,800 datapoints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub get_metric_data_calls: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -229,8 +233,9 @@ impl Report {
 
     /// One CloudWatch Embedded Metric Format line: Paused, Woken, Skipped, Failed (Count)
     /// and HourlySavingUsd (None), by `Action` and `DryRun`.
+    /// A sweep adds GetMetricDataCalls (Count).
     pub fn emf(&self, namespace: &str, timestamp_ms: i64) -> serde_json::Value {
-        serde_json::json!({
+        let mut line = serde_json::json!({
             "_aws": {
                 "Timestamp": timestamp_ms,
                 "CloudWatchMetrics": [{
@@ -252,7 +257,14 @@ impl Report {
             "Skipped": self.summary.skipped,
             "Failed": self.summary.failed,
             "HourlySavingUsd": self.summary.hourly_saving_usd,
-        })
+        });
+        if let Some(calls) = self.summary.get_metric_data_calls {
+            line["GetMetricDataCalls"] = calls.into();
+            if let Some(metrics) = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array_mut() {
+                metrics.push(serde_json::json!({"Name": "GetMetricDataCalls", "Unit": "Count"}));
+            }
+        }
+        line
     }
 }
 
@@ -273,7 +285,8 @@ mod tests {
             Item::new(Kind::AuroraCluster, "c", None, "available").skipped("busy"),
             Item::new(Kind::AuroraCluster, "d", None, "available").failed("stop", "boom"),
         ];
-        let r = Report::new(Action::Sweep, false, None, items);
+        let mut r = Report::new(Action::Sweep, false, None, items);
+        r.summary.get_metric_data_calls = Some(1);
         assert_eq!(r.resources[0].id, "a");
         assert_eq!(
             (
@@ -287,6 +300,7 @@ mod tests {
         assert_eq!(r.summary.hourly_saving_usd, 0.26);
         let emf = r.emf("ns", 1);
         assert_eq!(emf["Paused"], 2);
+        assert_eq!(emf["GetMetricDataCalls"], 1);
         assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "ns");
         let names: Vec<&str> = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()

@@ -70,6 +70,11 @@ async fn sweep_pauses_only_idle_opted_in_clusters_and_wake_restores_them() {
     assert_eq!(record, "mode=auto-pause min=0.5 max=8 pause=-");
     assert_eq!(item(&report, &sv2).unwrap().action, "auto-pause");
     assert_eq!(report.summary.paused, 2);
+    assert_eq!(
+        report.summary.get_metric_data_calls,
+        Some(1),
+        "every database's minutes in one GetMetricData call"
+    );
 
     // A second sweep changes nothing (idempotent).
     let again = e

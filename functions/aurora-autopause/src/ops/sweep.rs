@@ -71,6 +71,8 @@ impl<C: Cloud> Ops<'_, C> {
             .collect();
         let mut series = BTreeMap::new();
         for request in idle::requests(&queries, start, end) {
+            self.metric_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.cloud.get_metric_data(&request).await {
                 Ok(found) => series.extend(found),
                 Err(e) => {
