@@ -60,6 +60,7 @@ mod tests {
             superseded_by: None,
             chat_migrations: Default::default(),
             held: vec![],
+            resolved_while_muted: vec![],
         }
     }
 

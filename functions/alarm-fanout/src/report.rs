@@ -48,6 +48,9 @@ pub enum Outcome {
     Stale,
     /// Every receiver still lacking it is muted (time windows): held for the sweep.
     Held,
+    /// A held OK whose receivers were muted for the whole episode: none of them was shown
+    /// the ALARM, so none is sent the OK ([`NoticeReport::resolved_while_muted`]).
+    ResolvedWhileMuted,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +70,10 @@ pub struct NoticeReport {
     /// Muted receivers it is held for, until their routes are not muted ([`crate::held`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<String>,
+    /// Receivers a held OK was not sent to when its mute ended, because they were never
+    /// shown the alarm's ALARM (muted from the firing to the OK).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolved_while_muted: Vec<String>,
     /// Requests that may have reached a receiver twice (a timeout after it accepted).
     pub possible_duplicates: u32,
     /// For a stale notice: the newer state that superseded it.
@@ -91,6 +98,7 @@ impl NoticeReport {
             already_delivered: vec![],
             folded: vec![],
             held: vec![],
+            resolved_while_muted: vec![],
             possible_duplicates: 0,
             superseded_by: None,
             chat_migrations: BTreeMap::new(),

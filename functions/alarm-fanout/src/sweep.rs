@@ -4,6 +4,9 @@
 //! stale, or that every receiver now has, is released. So what is still firing when a mute
 //! ends is delivered within one sweep, and nothing muted is sent while muted.
 //!
+//! A held OK is sent only to the receivers that were shown its ALARM: one muted for the
+//! whole episode is not woken by the OK of an ALARM it never showed.
+//!
 //! A sweep stops taking held notices when the invocation's deadline is near; the rest wait
 //! for the next minute's sweep (they stay recorded).
 
@@ -55,7 +58,10 @@ impl<
                 );
                 break;
             }
-            match self.handle_notice(&h.notice, routing, invocation).await {
+            match self
+                .release_notice(&h.notice, &h.receivers, routing, invocation)
+                .await
+            {
                 Ok(report) => {
                     if let Err(e) = self
                         .restart_reminders(&h.subject, &h.notice, &report.sent, routing, invocation)

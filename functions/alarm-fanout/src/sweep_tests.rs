@@ -1,6 +1,7 @@
 //! Held notices and the sweep with the in-memory store: a route outside its time window is
 //! held, not sent; the sweep delivers it once the window opens if the alarm still fires,
-//! and releases it without sending when an OK came first.
+//! and releases it without sending when an OK came first; a held OK goes only to the
+//! receivers that showed its ALARM.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -215,4 +216,88 @@ async fn a_silenced_alarm_is_held_and_delivered_when_the_silence_is_expired() {
         .await
         .unwrap();
     assert!(listed.silences.is_empty(), "an ended silence is not listed");
+}
+
+/// Chat gets every state change in Berlin office hours; the pager gets everything.
+const EVERY_STATE_IN_OFFICE_HOURS: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+  pager: {type: webhook, url_secret: pager}
+time_intervals:
+  office-hours:
+    - weekdays: ["monday:friday"]
+      times: [{start_time: "09:00", end_time: "18:00"}]
+      location: Europe/Berlin
+routes:
+  - receivers: chat
+    active_time_intervals: office-hours
+    continue: true
+  - receivers: pager
+default: pager
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_held_ok_is_not_sent_to_a_receiver_that_never_showed_its_alarm() {
+    let app = app_with(EVERY_STATE_IN_OFFICE_HOURS);
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+    // Saturday night: fired and cleared while chat was muted; the pager saw both.
+    app.handle(&event("m1", "db-cpu", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    let r = app
+        .handle(
+            &event("m2", "db-cpu", "OK", clock_now(&clock)),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.notices[0].held, vec!["chat"], "the OK is held for chat");
+    assert_eq!(taken(&app), pairs(&[("pager", "ALARM"), ("pager", "OK")]));
+    // Monday morning, the window opens: chat never showed the ALARM, so no OK either.
+    tokio::time::advance(Duration::from_secs(36 * 3600)).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(r.notices[0].outcome, Outcome::ResolvedWhileMuted);
+    assert_eq!(r.notices[0].resolved_while_muted, vec!["chat"]);
+    assert!(r.notices[0].sent.is_empty());
+    assert!(taken(&app).is_empty());
+    assert!(app.store.held().await.unwrap().is_empty(), "released");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_ok_is_sent_to_a_receiver_that_showed_its_alarm_before_the_mute() {
+    let app = app_with(EVERY_STATE_IN_OFFICE_HOURS);
+    // Friday 17:55 in Berlin (16:55 UTC): chat is in its window and shows the ALARM.
+    let friday = DateTime::parse_from_rfc3339("2026-11-20T16:55:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = Arc::new(TokioClock::starting_at(friday));
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+    app.handle(&event("m1", "db-cpu", "ALARM", friday), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(taken(&app), pairs(&[("chat", "ALARM"), ("pager", "ALARM")]));
+    // It clears at 20:00, after the window closed: held for chat.
+    tokio::time::advance(Duration::from_secs(3 * 3600 + 300)).await;
+    let r = app
+        .handle(
+            &event("m2", "db-cpu", "OK", clock_now(&clock)),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.notices[0].held, vec!["chat"]);
+    assert_eq!(taken(&app), pairs(&[("pager", "OK")]));
+    // Monday 09:00 Berlin: chat still shows the ALARM, so its OK is delivered.
+    let monday_nine = DateTime::parse_from_rfc3339("2026-11-23T08:00:30Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    tokio::time::advance((monday_nine - clock_now(&clock)).to_std().unwrap()).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(r.notices[0].outcome, Outcome::Delivered);
+    assert_eq!(r.notices[0].sent, vec!["chat"]);
+    assert!(r.notices[0].resolved_while_muted.is_empty());
+    assert_eq!(taken(&app), pairs(&[("chat", "OK")]));
+    assert!(app.store.held().await.unwrap().is_empty(), "released");
 }

@@ -8,7 +8,7 @@ use super::{App, Stores};
 use crate::error::Error;
 use crate::format;
 use crate::held::Held;
-use crate::notice::Notice;
+use crate::notice::{Notice, State};
 use crate::order::{decide, Decision};
 use crate::receivers::Deliver;
 use crate::redrive::DeadLetters;
@@ -18,12 +18,43 @@ use crate::severity::{Severity, TagLookup};
 use crate::silences::ActiveSilences;
 use crate::store::{Change, Lease, Newest, StaleRecord, Subject};
 
+/// Where a notice comes from: an event, or the sweep releasing it to the receivers it was
+/// held for.
+#[derive(Debug, Clone, Copy)]
+enum Via<'a> {
+    Event,
+    Sweep { held_for: &'a [String] },
+}
+
 impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, T, Q> {
     pub async fn handle_notice(
         &self,
         notice: &Notice,
         routing: &Routing,
         invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        self.handle_notice_via(notice, routing, invocation, Via::Event)
+            .await
+    }
+
+    /// A held notice, handed back by the sweep; `held_for` are the receivers it was held for.
+    pub async fn release_notice(
+        &self,
+        notice: &Notice,
+        held_for: &[String],
+        routing: &Routing,
+        invocation: &Invocation,
+    ) -> Result<NoticeReport, Error> {
+        self.handle_notice_via(notice, routing, invocation, Via::Sweep { held_for })
+            .await
+    }
+
+    async fn handle_notice_via(
+        &self,
+        notice: &Notice,
+        routing: &Routing,
+        invocation: &Invocation,
+        via: Via<'_>,
     ) -> Result<NoticeReport, Error> {
         let alarm = notice.alarm();
         let severity = match alarm {
@@ -56,7 +87,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         let (lease, subject) = self.acquire(&subject_key, notice, invocation).await?;
         let result = self
             .handle_held(
-                notice, routing, severity, change, &lease, &subject, invocation,
+                notice, routing, severity, change, &lease, &subject, invocation, via,
             )
             .await;
         if let Err(e) = self.store.release(&lease).await {
@@ -75,6 +106,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         lease: &Lease,
         subject: &Subject,
         invocation: &Invocation,
+        via: Via<'_>,
     ) -> Result<NoticeReport, Error> {
         let mut report = NoticeReport::delivering(notice, format::headline(notice), severity);
         // The alarm's tags, for `match.tags` (read with the severity tag, so cached).
@@ -154,6 +186,26 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
             None => already.is_empty(),
         };
         report.already_delivered = already;
+        // A held OK goes, when its mute ends, only to the receivers it was held for that
+        // were shown the alarm's trouble. One muted from the firing to the OK (an alarm
+        // that fired and cleared overnight, shown only to the pager) would otherwise get,
+        // in the morning, the OK of an ALARM it never showed. Alertmanager likewise sends
+        // a resolved notification only to a receiver it notified of the firing.
+        let to = match via {
+            Via::Sweep { held_for } if change.state == Some(State::Ok) => {
+                let (to, unseen): (Vec<String>, Vec<String>) = to.into_iter().partition(|r| {
+                    !held_for.contains(r)
+                        || shows_trouble(subject, r)
+                        || destinations.held.contains(r)
+                });
+                if !unseen.is_empty() {
+                    tracing::info!(id = %notice.id, receivers = ?unseen, "held OK not sent: these receivers never showed its ALARM");
+                }
+                report.resolved_while_muted = unseen;
+                to
+            }
+            _ => to,
+        };
         let (to, held): (Vec<String>, Vec<String>) =
             to.into_iter().partition(|r| !destinations.held.contains(r));
         if !held.is_empty() {
@@ -171,6 +223,10 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
                 return Ok(report);
             }
         }
+        if to.is_empty() && !report.resolved_while_muted.is_empty() {
+            report.outcome = Outcome::ResolvedWhileMuted;
+            return Ok(report);
+        }
         if to.is_empty() && !first_time {
             report.outcome = if duplicate_state {
                 Outcome::Suppressed
@@ -185,6 +241,14 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         )
         .await
     }
+}
+
+/// Whether the last change `receiver` was given of this alarm is a trouble state.
+fn shows_trouble(subject: &Subject, receiver: &str) -> bool {
+    subject
+        .delivered
+        .get(receiver)
+        .is_some_and(|last| last.state.is_some_and(|s| s != State::Ok))
 }
 
 fn describe(change: Change) -> String {
