@@ -23,7 +23,7 @@ use crate::paths::NormPath;
 use crate::s3_records::{S3Entity, S3Notification};
 
 pub use s3::s3_requests;
-pub(crate) use spec::request_from_value;
+pub(crate) use spec::{read, request_from_value};
 use spec::{request_from, Spec};
 
 /// What to invalidate, normalised.
@@ -145,8 +145,8 @@ pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed,
         return Ok(Parsed::S3(Vec::new()));
     }
     if kind.action.is_some() {
-        let target = FlushTarget::deserialize(event)
-            .map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
+        let target: FlushTarget =
+            read(event).map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
         return Ok(Parsed::Flush(target));
     }
     if kind.records.is_some() {
@@ -169,8 +169,8 @@ pub fn parse(event: &Value, request_id: &str, config: &Config) -> Result<Parsed,
         return eventbridge(event, request_id, config);
     }
     if kind.distribution.is_some() {
-        let spec = Spec::deserialize(event)
-            .map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
+        let spec: Spec =
+            read(event).map_err(|e| bad(format!("the direct invoke is not valid: {e}")))?;
         return request_from(spec, request_id, config).map(Parsed::Single);
     }
     Err(bad(
@@ -202,8 +202,8 @@ fn eventbridge(event: &Value, request_id: &str, config: &Config) -> Result<Parse
         .map(Parsed::S3);
     }
     if source == config.deploy_source && detail_type == config.deploy_detail_type {
-        let e = EventBridgeEvent::<Spec>::deserialize(event)
-            .map_err(|e| bad(format!("the deploy event's detail is not valid: {e}")))?;
+        let e: EventBridgeEvent<Spec> =
+            read(event).map_err(|e| bad(format!("the deploy event's detail is not valid: {e}")))?;
         let event_id = e.id.unwrap_or_else(|| request_id.to_string());
         return request_from(e.detail, &event_id, config).map(Parsed::Single);
     }
@@ -456,5 +456,32 @@ mod tests {
             parse(&json!({"Event": "s3:TestEvent"}), "r", &config()).unwrap(),
             Parsed::S3(vec![])
         );
+    }
+
+    #[test]
+    fn a_type_error_names_the_field_and_the_item() {
+        let cases = [
+            (
+                json!({"distribution": "d", "paths": ["/a", "/b", 3]}),
+                "bad event: the direct invoke is not valid: paths[2]: invalid type: integer `3`, expected a string",
+            ),
+            (
+                json!({"distribution": "d", "paths": ["/a"], "max_share": "all"}),
+                "bad event: the direct invoke is not valid: max_share: invalid type: string \"all\", expected f64",
+            ),
+            (
+                json!({"source": "groundcrew.deploy", "detail-type": "Deploy Completed",
+                    "detail": {"distribution": "d", "tags": [true]}}),
+                "bad event: the deploy event's detail is not valid: detail.tags[0]: invalid type: boolean `true`, expected a string",
+            ),
+            (
+                json!({"action": "flush", "distribution": 7}),
+                "bad event: the direct invoke is not valid: distribution: invalid type: integer `7`, expected a string",
+            ),
+        ];
+        for (event, expected) in cases {
+            let err = parse(&event, "r", &config()).unwrap_err().to_string();
+            assert_eq!(err, expected, "{event}");
+        }
     }
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::event::{request_from_value, Request};
+use crate::event::{read, request_from_value, Request};
 
 /// The manifest's name when `"manifest": true`.
 pub const DEFAULT_MANIFEST: &str = "invalidate.json";
@@ -202,9 +202,14 @@ pub fn request_from_manifest(
     job_id: &str,
     config: &Config,
 ) -> Result<Request, String> {
+    let invalid = |e: String| format!("the manifest {:?} is not valid: {e}", job.file);
     let mut params = job.params.clone();
     match manifest {
         Value::Array(list) => {
+            // Read alone first, so that an item at fault is named by its place in the file,
+            // not in the list it is added to.
+            let list: Vec<String> = read(Value::Array(list)).map_err(invalid)?;
+            let list = list.into_iter().map(Value::String);
             let mut paths = match params.remove("paths") {
                 Some(Value::Array(given)) => given,
                 _ => Vec::new(),
@@ -220,8 +225,7 @@ pub fn request_from_manifest(
             ))
         }
     }
-    request_from_value(Value::Object(params), job_id, config)
-        .map_err(|e| format!("the manifest {:?} is not valid: {e}", job.file))
+    request_from_value(Value::Object(params), job_id, config).map_err(|e| invalid(e.to_string()))
 }
 
 #[cfg(test)]
@@ -328,7 +332,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.contains("manifest \"invalidate.json\" is not valid"),
+            err.contains("manifest \"invalidate.json\" is not valid: bad event: paths: invalid type: integer `3`, expected a sequence"),
             "{err}"
         );
         let params = r#"{"distribution":"a","manifest":5}"#;
@@ -347,5 +351,42 @@ mod tests {
         event["CodePipeline.job"]["data"]["artifactCredentials"] = Value::Null;
         let err = pipeline_request(params, &data(&event), "j1", &Config::default()).unwrap_err();
         assert!(err.contains("no artifactCredentials"), "{err}");
+    }
+
+    #[test]
+    fn a_type_error_in_a_manifest_or_the_parameters_names_the_field() {
+        // A list: the item is named by its place in the file, whatever the parameters held.
+        let job =
+            manifest_job(r#"{"distribution":"a.example.com","paths":["/x"],"manifest":true}"#);
+        let err = request_from_manifest(
+            &job,
+            serde_json::json!(["/a", "/b", 3]),
+            "j1",
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the manifest \"invalidate.json\" is not valid: [2]: invalid type: integer `3`, expected a string"
+        );
+        // An object: the field, and the item within it.
+        let err = request_from_manifest(
+            &job,
+            serde_json::json!({"paths": ["/a", {"p": 1}]}),
+            "j1",
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the manifest \"invalidate.json\" is not valid: bad event: paths[1]: invalid type: map, expected a string"
+        );
+        let params = r#"{"distribution":"a.example.com","paths":["/a"],"wait":"yes"}"#;
+        let err = pipeline_request(params, &data(&job_event(params)), "j1", &Config::default())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "the CodePipeline UserParameters are not valid: wait: invalid type: string \"yes\", expected a boolean"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The object people write: a direct invoke, our deploy event's `detail` and a CodePipeline
 //! action's `UserParameters` (or its manifest), checked and normalised into a [`Request`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::{Overrides, Request};
@@ -31,13 +31,20 @@ pub(crate) struct Spec {
     pub max_share: Option<f64>,
 }
 
+/// Reads what people write as `T`, a type error naming the field at fault
+/// (`paths[2]: invalid type: integer `3`, expected a string`), where serde alone names
+/// only the type it expected.
+pub(crate) fn read<'de, T: Deserialize<'de>, D: Deserializer<'de>>(input: D) -> Result<T, String> {
+    serde_path_to_error::deserialize(input).map_err(|e| e.to_string())
+}
+
 /// A direct invoke's object (CodePipeline's `UserParameters`, a manifest) as a request.
 pub(crate) fn request_from_value(
     value: Value,
     default_deployment: &str,
     config: &Config,
 ) -> Result<Request, Error> {
-    let spec: Spec = serde_json::from_value(value).map_err(|e| Error::BadEvent(e.to_string()))?;
+    let spec: Spec = read(value).map_err(Error::BadEvent)?;
     request_from(spec, default_deployment, config)
 }
 
