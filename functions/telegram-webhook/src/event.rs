@@ -1,7 +1,7 @@
 //! The function's inputs, told apart by the field that says what each is: a CloudFormation
 //! custom-resource request (`RequestType` / `ResponseURL`, read by the shared responder), an
 //! EventBridge scheduled event (`detail-type: "Scheduled Event"` or `source: "aws.events"`),
-//! or a direct action (`action`, then its typed settings, [`ActionInput`]).
+//! or a direct action (`action`, then its typed settings, [`Input`]).
 //!
 //! The discriminating fields are read first ([`Kind`]) rather than trying an untagged enum,
 //! whose error ("did not match any variant") names nothing. AWS's own events gain fields, so
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::properties::{ActionInput, Loose, WebhookProperties};
+use crate::properties::{Input, Loose, Style, WebhookProperties};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -80,7 +80,7 @@ impl Action {
     /// `{"action": ..., ...settings}`: an unknown key, then the name, then each setting,
     /// every error naming its field.
     pub fn read(event: &Value) -> Result<Self, Error> {
-        let input = ActionInput::deserialize(event).map_err(|e| Error::Invalid {
+        let input = Input::read(event, Style::Action).map_err(|e| Error::Invalid {
             property: "event".into(),
             reason: e.to_string(),
         })?;
