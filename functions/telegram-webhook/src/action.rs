@@ -10,6 +10,7 @@ use crate::event::{Action, ActionName};
 use crate::handler::App;
 use crate::probe::Endpoint;
 use crate::properties::Style;
+use crate::telegram::DeleteWebhook;
 use crate::vault::Vault;
 use groundcrew::http::Transport;
 
@@ -49,7 +50,9 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
             }
             ActionName::Delete => {
                 let bot = self.bot(settings.bot_token_secret(Style::Action)?).await?;
-                let params = json!({"drop_pending_updates": settings.drop_pending_updates});
+                let params = DeleteWebhook {
+                    drop_pending_updates: settings.drop_pending_updates,
+                };
                 let result = self
                     .telegram
                     .call(&bot.token, "deleteWebhook", &params, deadline)

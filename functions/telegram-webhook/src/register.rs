@@ -5,7 +5,6 @@
 use groundcrew::secrets::reveal;
 use groundcrew::Deadline;
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::alerts::Alerts;
@@ -14,7 +13,7 @@ use crate::handler::{App, Bot};
 use crate::probe::Endpoint;
 use crate::properties::Desired;
 use crate::registration::{parameter_name, Registration};
-use crate::telegram::WebhookInfo;
+use crate::telegram::{SetWebhook, WebhookInfo};
 use crate::vault::{secret_token, Vault};
 use groundcrew::http::Transport;
 
@@ -85,19 +84,13 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
         deadline: Deadline,
     ) -> Result<Registered, Error> {
         let (secret, created) = secret_token(&self.vault, &desired.secret_token_secret).await?;
-        let mut params = json!({
-            "url": desired.webhook_url,
-            "secret_token": reveal(&secret),
-        });
-        if let Some(n) = desired.max_connections {
-            params["max_connections"] = json!(n);
-        }
-        if let Some(list) = &desired.allowed_updates {
-            params["allowed_updates"] = json!(list);
-        }
-        if drop_pending {
-            params["drop_pending_updates"] = json!(true);
-        }
+        let params = SetWebhook {
+            url: &desired.webhook_url,
+            secret_token: reveal(&secret),
+            max_connections: desired.max_connections,
+            allowed_updates: desired.allowed_updates.as_deref(),
+            drop_pending_updates: drop_pending,
+        };
         self.telegram
             .call(&bot.token, "setWebhook", &params, deadline)
             .await

@@ -5,7 +5,7 @@
 use groundcrew::custom_resource::{Claim, Failure, Outcome, Request};
 use groundcrew::secrets::SecretError;
 use groundcrew::Deadline;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::alerts::Alerts;
 use crate::error::Error;
@@ -13,6 +13,7 @@ use crate::handler::{App, Bot};
 use crate::probe::Endpoint;
 use crate::properties::{Style, WebhookProperties};
 use crate::register::physical_id;
+use crate::telegram::DeleteWebhook;
 use crate::vault::Vault;
 use groundcrew::http::Transport;
 
@@ -170,7 +171,9 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
         if info.url != url {
             return done("the webhook now points elsewhere (a newer resource); left alone");
         }
-        let params = json!({"drop_pending_updates": drop_pending_updates});
+        let params = DeleteWebhook {
+            drop_pending_updates,
+        };
         match self
             .telegram
             .call(&bot.token, "deleteWebhook", &params, deadline)

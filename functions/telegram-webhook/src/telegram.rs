@@ -33,6 +33,9 @@ pub enum TelegramError {
     Transport { method: String, reason: String },
     #[error("Telegram {method}: the invocation deadline passed")]
     Deadline { method: String },
+    /// The parameters did not serialise to JSON (not expected of the typed ones here).
+    #[error("Telegram {method}: the parameters could not be encoded: {reason}")]
+    Encode { method: String, reason: String },
 }
 
 impl TelegramError {
@@ -60,7 +63,7 @@ impl Transient for TelegramError {
                 RetryAdvice::RetryAfter(Duration::from_secs(s))
             }),
             Self::Api { code, .. } if (500..600).contains(code) => RetryAdvice::Retry,
-            Self::Api { .. } | Self::Deadline { .. } => RetryAdvice::Stop,
+            Self::Api { .. } | Self::Deadline { .. } | Self::Encode { .. } => RetryAdvice::Stop,
             Self::Transport { .. } => RetryAdvice::Retry,
         }
     }
@@ -87,6 +90,26 @@ pub struct WebhookInfo {
     pub max_connections: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_updates: Option<Vec<String>>,
+}
+
+/// `setWebhook`'s parameters. A setting left unset is left out, and Telegram keeps its
+/// default (40 connections, every update type but `chat_member`, pending updates kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetWebhook<'a> {
+    pub url: &'a str,
+    pub secret_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_updates: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drop_pending_updates: bool,
+}
+
+/// `deleteWebhook`'s parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeleteWebhook {
+    pub drop_pending_updates: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,16 +166,21 @@ impl<T: Transport> Telegram<T> {
         self
     }
 
-    /// Calls `method`, retrying 429 and 5xx within `deadline`; returns `result`.
-    pub async fn call(
+    /// Calls `method` with `params` as its JSON body, retrying 429 and 5xx within
+    /// `deadline`; returns `result`.
+    pub async fn call<P: Serialize + ?Sized>(
         &self,
         token: &SecretString,
         method: &str,
-        params: &Value,
+        params: &P,
         deadline: Deadline,
     ) -> Result<Value, TelegramError> {
+        let params = serde_json::to_value(params).map_err(|e| TelegramError::Encode {
+            method: method.to_string(),
+            reason: e.to_string(),
+        })?;
         retry(&self.policy, deadline, method, || {
-            self.attempt(token, method, params, deadline)
+            self.attempt(token, method, &params, deadline)
         })
         .await
     }
@@ -340,5 +368,47 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, TelegramError::Transport { .. }), "{err}");
         assert!(!err.to_string().contains("SECRET-token"), "{err}");
+    }
+
+    #[test]
+    fn webhook_parameters_leave_out_what_is_unset() {
+        // The bodies the handler built with `json!` before they were typed.
+        let bare = SetWebhook {
+            url: "https://bot.example.com/telegram",
+            secret_token: "s3cr3t",
+            max_connections: None,
+            allowed_updates: None,
+            drop_pending_updates: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&bare).unwrap(),
+            json!({"url": "https://bot.example.com/telegram", "secret_token": "s3cr3t"})
+        );
+        let updates = vec!["message".to_string(), "callback_query".to_string()];
+        let full = SetWebhook {
+            max_connections: Some(20),
+            allowed_updates: Some(&updates),
+            drop_pending_updates: true,
+            ..bare
+        };
+        assert_eq!(
+            serde_json::to_value(&full).unwrap(),
+            json!({
+                "url": "https://bot.example.com/telegram",
+                "secret_token": "s3cr3t",
+                "max_connections": 20,
+                "allowed_updates": ["message", "callback_query"],
+                "drop_pending_updates": true,
+            })
+        );
+        for drop_pending_updates in [false, true] {
+            assert_eq!(
+                serde_json::to_value(DeleteWebhook {
+                    drop_pending_updates
+                })
+                .unwrap(),
+                json!({ "drop_pending_updates": drop_pending_updates })
+            );
+        }
     }
 }
