@@ -66,16 +66,15 @@ fn bad(field: &str, why: impl std::fmt::Display) -> Error {
     Error::Input(format!("{field}: {why}"))
 }
 
-/// serde's "unknown field `x`, expected one of ..." as an error naming `x`.
-fn input_error(e: serde_json::Error) -> Error {
-    let message = e.to_string();
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once('`'));
-    match unknown {
-        Some((field, _)) => bad(field, "is not a known field (see the README's Input)"),
-        None => Error::Input(message),
+/// The input's error, naming the field and the item at fault. An unknown top-level field
+/// is named alone: serde would list every known field, which the README does better.
+fn input_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let top = !path.contains(['.', '[']);
+    if top && e.inner().to_string().starts_with("unknown field `") {
+        return bad(&path, "is not a known field (see the README's Input)");
     }
+    Error::Input(e.to_string())
 }
 
 impl Event {
@@ -103,7 +102,7 @@ impl Event {
             (event.clone(), shape)
         };
         if shape.action.is_none() {
-            return TuneInput::deserialize(&obj)
+            return TuneInput::read(&obj)
                 .map(|input| Self::Tune(Box::new(input)))
                 .map_err(input_error);
         }
@@ -206,6 +205,14 @@ mod tests {
             (
                 json!({"detail-type": "t", "detail": {"lambdaARN": "x", "num": {}}}),
                 "invalid input: num: invalid type: map",
+            ),
+            (
+                json!({"lambdaARN": "x", "powerValues": [128, "big"]}),
+                "invalid input: powerValues[1]: invalid value: string \"big\", expected a whole number",
+            ),
+            (
+                json!({"lambdaARN": "x", "pricing": {"perGb": 1}}),
+                "invalid input: pricing.perGb: unknown field `perGb`, expected one of",
             ),
         ];
         for (input, expected) in cases {

@@ -1,7 +1,7 @@
 //! The tuning input as people write it: Power Tuning's fields and ours, read by serde.
 //! Unknown fields are refused (a typo would otherwise silently fall back to a default).
 //! Numbers may be given as numeric strings, as Power Tuning's `parseInt`/`parseFloat`
-//! accept them. Every field's type error is prefixed with the field's name; the checks
+//! accept them. [`TuneInput::read`] names the field (and item) of a type error; the checks
 //! that need more than the type (ranges, ARNs, S3 locations) are in [`super::TuneRequest`].
 //! The same type is kept in the run's state, so that every later invocation of the run
 //! reads the input exactly as the first did.
@@ -34,137 +34,65 @@ pub enum PowerValues {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TuneInput {
-    #[serde(rename = "lambdaARN", default, deserialize_with = "lambda_arn")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "lambdaARN", skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "num",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num: Option<Whole>,
-    #[serde(default, deserialize_with = "power_values")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_values: Option<PowerValues>,
     /// Opaque: sent to the function (see `payload`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Value>,
-    #[serde(rename = "payloadS3", default, deserialize_with = "payload_s3")]
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    #[serde(rename = "payloadS3", skip_serializing_if = "Option::is_none")]
     pub payload_s3: Option<String>,
-    #[serde(default, deserialize_with = "parallel_invocation")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallel_invocation: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "strategy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
-    #[serde(default, deserialize_with = "balanced_weight")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balanced_weight: Option<Fraction>,
-    #[serde(default, deserialize_with = "auto_optimize")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_optimize: Option<bool>,
-    #[serde(default, deserialize_with = "auto_optimize_alias")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_optimize_alias: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "dry_run",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
-    #[serde(
-        rename = "preProcessorARN",
-        default,
-        deserialize_with = "pre_processor_arn"
-    )]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "preProcessorARN", skip_serializing_if = "Option::is_none")]
     pub pre_processor_arn: Option<String>,
-    #[serde(
-        rename = "postProcessorARN",
-        default,
-        deserialize_with = "post_processor_arn"
-    )]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "postProcessorARN", skip_serializing_if = "Option::is_none")]
     pub post_processor_arn: Option<String>,
-    #[serde(default, deserialize_with = "discard_top_bottom")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discard_top_bottom: Option<Fraction>,
-    #[serde(default, deserialize_with = "sleep_between_runs_ms")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sleep_between_runs_ms: Option<Whole>,
-    #[serde(default, deserialize_with = "only_cold_starts")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub only_cold_starts: Option<bool>,
-    #[serde(default, deserialize_with = "allowed_exceptions")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_exceptions: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "include_output_results")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include_output_results: Option<bool>,
-    #[serde(default, deserialize_with = "disable_payload_logs")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_payload_logs: Option<bool>,
     // our additions
-    #[serde(default, deserialize_with = "architectures")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub architectures: Option<Vec<Architecture>>,
     /// Architecture name to `s3://bucket/key` or an image URI.
-    #[serde(default, deserialize_with = "code_locations")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_locations: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "concurrency")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<Whole>,
-    #[serde(
-        default,
-        deserialize_with = "pricing",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pricing: Option<PriceModel>,
-    #[serde(rename = "reportS3", default, deserialize_with = "report_s3")]
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<PriceModel>,
+    #[serde(rename = "reportS3", skip_serializing_if = "Option::is_none")]
     pub report_s3: Option<String>,
 }
 
-/// One deserializer per field: the field's own type, its errors prefixed with its name
-/// (serde's own messages name the type expected, not the field).
-macro_rules! named {
-    ($($f:ident: $t:ty = $name:literal;)*) => {$(
-        fn $f<'de, D: Deserializer<'de>>(d: D) -> Result<Option<$t>, D::Error> {
-            Option::<$t>::deserialize(d)
-                .map_err(|e| de::Error::custom(format_args!(concat!($name, ": {}"), e)))
-        }
-    )*};
-}
-
-named! {
-    lambda_arn: String = "lambdaARN";
-    num: Whole = "num";
-    power_values: PowerValues = "powerValues";
-    payload_s3: String = "payloadS3";
-    parallel_invocation: bool = "parallelInvocation";
-    strategy: String = "strategy";
-    balanced_weight: Fraction = "balancedWeight";
-    auto_optimize: bool = "autoOptimize";
-    auto_optimize_alias: String = "autoOptimizeAlias";
-    dry_run: bool = "dryRun";
-    pre_processor_arn: String = "preProcessorARN";
-    post_processor_arn: String = "postProcessorARN";
-    discard_top_bottom: Fraction = "discardTopBottom";
-    sleep_between_runs_ms: Whole = "sleepBetweenRunsMs";
-    only_cold_starts: bool = "onlyColdStarts";
-    allowed_exceptions: Vec<String> = "allowedExceptions";
-    include_output_results: bool = "includeOutputResults";
-    disable_payload_logs: bool = "disablePayloadLogs";
-    architectures: Vec<Architecture> = "architectures";
-    code_locations: BTreeMap<String, String> = "codeLocations";
-    concurrency: Whole = "concurrency";
-    pricing: PriceModel = "pricing";
-    report_s3: String = "reportS3";
+impl TuneInput {
+    /// Reads the input as people wrote it, a type error naming the field and the item at
+    /// fault (`powerValues[1]: invalid type: ...`), where serde alone names only the type.
+    pub fn read(input: &Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
+        serde_path_to_error::deserialize(input)
+    }
 }
 
 struct WholeVisitor;
@@ -295,7 +223,7 @@ mod tests {
     use serde_json::json;
 
     fn read(v: Value) -> Result<TuneInput, String> {
-        serde_json::from_value(v).map_err(|e| e.to_string())
+        TuneInput::read(&v).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -316,15 +244,23 @@ mod tests {
             (json!({"powerValues": "SOME"}), "powerValues: invalid value"),
             (
                 json!({"powerValues": [128, true]}),
-                "powerValues: invalid type",
+                "powerValues[1]: invalid type: boolean `true`, expected a whole number",
             ),
             (
-                json!({"architectures": ["sparc"]}),
-                "architectures: unknown variant `sparc`",
+                json!({"architectures": ["arm64", "sparc"]}),
+                "architectures[1]: unknown variant `sparc`",
+            ),
+            (
+                json!({"allowedExceptions": ["E", 3]}),
+                "allowedExceptions[1]: invalid type: integer `3`, expected a string",
+            ),
+            (
+                json!({"codeLocations": {"arm64": 1}}),
+                "codeLocations.arm64: invalid type: integer `1`, expected a string",
             ),
             (
                 json!({"pricing": {"perGb": 1}}),
-                "pricing: unknown field `perGb`",
+                "pricing.perGb: unknown field `perGb`, expected one of",
             ),
             (
                 json!({"lambdaARN": 5}),
@@ -337,7 +273,7 @@ mod tests {
         }
         assert!(read(json!({"numm": 5}))
             .unwrap_err()
-            .starts_with("unknown field `numm`"));
+            .starts_with("numm: unknown field `numm`"));
     }
 
     #[test]
