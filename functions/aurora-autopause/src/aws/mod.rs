@@ -1,8 +1,9 @@
 //! The capabilities of [`crate::cloud`] on the real AWS SDK clients. Every request sent
 //! is counted (pages included), for the report and the benchmark.
 //!
-//! One file per service: [`rds`], [`cloudwatch`], [`sqs`], [`ecs`], [`scaling`]. Every SDK
-//! call of the crate is in this folder.
+//! One file per service: [`rds`] (a folder: listings, events, conversions and the calls on
+//! one database), [`cloudwatch`], [`sqs`], [`ecs`], [`scaling`]. Every SDK call of the
+//! crate is in this folder.
 
 mod cloudwatch;
 mod ecs;
