@@ -2,7 +2,9 @@
 //! must never panic, and what it accepts is a webhook Telegram would accept.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use telegram_webhook::settings::{validate_webhook_url, Settings, Style};
+use telegram_webhook::event::Event;
+use telegram_webhook::properties::{Style, WebhookProperties};
+use telegram_webhook::validate;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
@@ -10,15 +12,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let properties = value.get("ResourceProperties").unwrap_or(&value);
     for style in [Style::Properties, Style::Action] {
-        let Ok(settings) = Settings::from_json(properties, style) else {
+        let Ok(settings) = WebhookProperties::from_json(properties, style) else {
             continue;
         };
         if let Ok(desired) = settings.desired(style) {
-            assert!(validate_webhook_url(&desired.webhook_url, "WebhookUrl").is_ok());
+            assert!(validate::webhook_url(&desired.webhook_url).is_ok());
             if let Some(n) = desired.max_connections {
                 assert!((1..=100).contains(&n));
             }
         }
     }
+    // The whole event as the handler reads it first (a direct action's settings included).
+    let _ = Event::classify(value.clone());
     let _ = groundcrew::custom_resource::looks_like_custom_resource(&value);
 });
