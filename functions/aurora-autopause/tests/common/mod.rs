@@ -328,17 +328,33 @@ impl Estate {
         event: serde_json::Value,
         after: Duration,
     ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
+        self.invoke_within(event, after, Duration::from_secs(60))
+            .await
+    }
+
+    /// Runs the function `after` from now with `budget` of real time (the benchmark's
+    /// 150 resources need more than a test's minute).
+    #[allow(dead_code)] // used by the benchmark, not by every test binary
+    pub async fn invoke_within(
+        &self,
+        event: serde_json::Value,
+        after: Duration,
+        budget: Duration,
+    ) -> Result<aurora_autopause::Report, aurora_autopause::Error> {
         let handler = aurora_autopause::Handler {
             cloud: self.aws.clone(),
             config: self.config.clone(),
         };
         let clock = std::sync::Arc::new(Ahead(after));
-        let invocation = groundcrew::Invocation::new(
-            "test",
-            groundcrew::Deadline::after(Duration::from_secs(60)),
-            clock,
-        );
+        let invocation =
+            groundcrew::Invocation::new("test", groundcrew::Deadline::after(budget), clock);
         handler.handle(&event, &invocation).await
+    }
+
+    /// The function's clock in [`Estate::invoke`]: [`LATER`] than now.
+    #[allow(dead_code)] // used by the benchmark, not by every test binary
+    pub fn later() -> chrono::DateTime<chrono::Utc> {
+        groundcrew::Clock::now(&Ahead(LATER))
     }
 }
 
