@@ -113,6 +113,18 @@ impl Scales {
     }
 }
 
+impl Scales {
+    /// Where a duration falls on the one duration scale: 0 (shortest) to 1 (longest).
+    fn duration_share(&self, ms: f64) -> f64 {
+        (ms.max(0.1).log10() - self.llo) / (self.lhi - self.llo)
+    }
+
+    /// Where a cost falls on the cost axes: 0 to 1.
+    fn cost_share(&self, usd: f64) -> f64 {
+        usd / self.max_cost
+    }
+}
+
 /// A value's duration percentile `p` (its band), or its average when it has no samples.
 fn band(v: &ValueStats, p: f64) -> f64 {
     percentile(&v.speed_samples, p).unwrap_or(v.average_duration)

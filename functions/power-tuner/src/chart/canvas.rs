@@ -1,5 +1,5 @@
 //! The SVG canvas: sizes, colours, text that is escaped, fitted and checked against the
-//! canvas, money and log-scale ticks.
+//! canvas, panels and grid lines, money and log-scale ticks.
 
 use std::fmt::Write as _;
 
@@ -41,7 +41,37 @@ pub(super) fn fit(text: &str, size: f64, max_width: f64) -> String {
     }
 }
 
+/// The pick's and the runner-up's marks, the same in both columns.
+pub(super) const PICK: &str = "#2ca02c";
+pub(super) const RUNNER_UP: &str = "#ff7f0e";
+
 impl Canvas {
+    /// A panel's bold title, above it, and its frame.
+    pub(super) fn panel(&mut self, left: f64, top: f64, width: f64, height: f64, title: &str) {
+        self.text(
+            left,
+            top - 10.0,
+            "start",
+            13.0,
+            r#" font-weight="bold""#,
+            title,
+        );
+        let _ = write!(
+            self.svg,
+            r##"<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#999"/>"##
+        );
+    }
+
+    /// A grid line across a panel at `y`, labelled on its left.
+    pub(super) fn grid_line(&mut self, left: f64, width: f64, y: f64, label: &str) {
+        let _ = write!(
+            self.svg,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/>"##,
+            left + width
+        );
+        self.text(left - 6.0, y + 4.0, "end", 11.0, "", label);
+    }
+
     /// A text at (x, y) anchored `start`, `middle` or `end`.
     pub(super) fn text(
         &mut self,

@@ -4,71 +4,39 @@
 
 use std::fmt::Write as _;
 
-use super::canvas::{color, log_ticks, money, Canvas};
+use super::canvas::{color, log_ticks, money, Canvas, PICK, RUNNER_UP};
 use super::{band, series, Scales};
 use crate::analysis::{Analysis, ValueStats};
 
 pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
-    let Scales {
-        ref mems,
-        ref archs,
-        pick,
-        runner_up,
-        lo,
-        hi,
-        llo,
-        lhi,
-        max_cost,
-    } = *s;
     let (left, plot_w) = (80.0, 470.0);
+    let mems = &s.mems;
     let slot = plot_w / mems.len().max(1) as f64;
     let x = |m: u32| left + slot * (mems.iter().position(|v| *v == m).unwrap_or(0) as f64 + 0.5);
     let (dur_top, dur_h) = (70.0, 230.0);
-    let yd = |v: f64| dur_top + dur_h - (v.max(0.1).log10() - llo) / (lhi - llo) * dur_h;
-    c.text(
+    let yd = |v: f64| dur_top + dur_h - s.duration_share(v) * dur_h;
+    c.panel(
         left,
-        dur_top - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
+        dur_top,
+        plot_w,
+        dur_h,
         "duration (ms, log scale; band: p10-p90)",
     );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{left}" y="{dur_top}" width="{plot_w}" height="{dur_h}" fill="none" stroke="#999"/>"##
-    );
-    for t in log_ticks(lo / 1.2, hi * 1.2) {
-        let yy = yd(t);
-        let _ = write!(
-            c.svg,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/>"##,
-            left + plot_w
-        );
-        c.text(left - 6.0, yy + 4.0, "end", 11.0, "", &format!("{t}"));
+    for t in log_ticks(s.lo / 1.2, s.hi * 1.2) {
+        c.grid_line(left, plot_w, yd(t), &format!("{t}"));
     }
     let (cost_top, cost_h) = (350.0, 200.0);
-    let yc = |v: f64| cost_top + cost_h - v / max_cost * cost_h;
-    c.text(
+    let yc = |v: f64| cost_top + cost_h - s.cost_share(v) * cost_h;
+    c.panel(
         left,
-        cost_top - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
+        cost_top,
+        plot_w,
+        cost_h,
         "cost per million invocations (USD)",
     );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{left}" y="{cost_top}" width="{plot_w}" height="{cost_h}" fill="none" stroke="#999"/>"##
-    );
     for i in 0..=4 {
-        let v = max_cost * f64::from(i) / 4.0;
-        let yy = yc(v);
-        let _ = write!(
-            c.svg,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/>"##,
-            left + plot_w
-        );
-        c.text(left - 6.0, yy + 4.0, "end", 11.0, "", &money(v));
+        let v = s.max_cost * f64::from(i) / 4.0;
+        c.grid_line(left, plot_w, yc(v), &money(v));
     }
     for &m in mems {
         c.text(
@@ -96,7 +64,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
         "",
         "memory (MB)",
     );
-    for &arch in archs {
+    for &arch in &s.archs {
         let pts = series(analysis, arch);
         let upper: Vec<String> = pts
             .iter()
@@ -142,15 +110,15 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
                     r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{}"/>"#,
                     color(arch)
                 );
-                if pick == Some((v.value, arch)) {
+                if s.pick == Some((v.value, arch)) {
                     let _ = write!(
                         c.svg,
-                        r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="8" fill="none" stroke="#2ca02c" stroke-width="2.5"/>"##
+                        r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="8" fill="none" stroke="{PICK}" stroke-width="2.5"/>"#
                     );
-                } else if runner_up == Some((v.value, arch)) {
+                } else if s.runner_up == Some((v.value, arch)) {
                     let _ = write!(
                         c.svg,
-                        r##"<rect x="{:.1}" y="{:.1}" width="14" height="14" fill="none" stroke="#ff7f0e" stroke-width="2"/>"##,
+                        r#"<rect x="{:.1}" y="{:.1}" width="14" height="14" fill="none" stroke="{RUNNER_UP}" stroke-width="2"/>"#,
                         cx - 7.0,
                         cy - 7.0
                     );

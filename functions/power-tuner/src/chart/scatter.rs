@@ -3,37 +3,15 @@
 
 use std::fmt::Write as _;
 
-use super::canvas::{color, fit, Canvas, W};
+use super::canvas::{color, fit, Canvas, PICK, RUNNER_UP, W};
 use super::Scales;
 use crate::analysis::Analysis;
 
 pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
-    let Scales {
-        mems: _,
-        ref archs,
-        pick,
-        runner_up,
-        lo,
-        hi,
-        llo,
-        lhi,
-        max_cost,
-    } = *s;
     let (rl, rw, rt, rh) = (620.0, 250.0, 70.0, 230.0);
-    c.text(
-        rl,
-        rt - 10.0,
-        "start",
-        13.0,
-        r#" font-weight="bold""#,
-        "cost against duration",
-    );
-    let _ = write!(
-        c.svg,
-        r##"<rect x="{rl}" y="{rt}" width="{rw}" height="{rh}" fill="none" stroke="#999"/>"##
-    );
-    let xs = |d: f64| rl + (d.max(0.1).log10() - llo) / (lhi - llo) * rw;
-    let ys = |v: f64| rt + rh - v / max_cost * rh;
+    c.panel(rl, rt, rw, rh, "cost against duration");
+    let xs = |d: f64| rl + s.duration_share(d) * rw;
+    let ys = |v: f64| rt + rh - s.cost_share(v) * rh;
     c.text(
         rl + rw / 2.0,
         rt + rh + 16.0,
@@ -48,7 +26,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
         "start",
         11.0,
         "",
-        &format!("{}", (lo / 1.2).round()),
+        &format!("{}", (s.lo / 1.2).round()),
     );
     c.text(
         rl + rw,
@@ -56,7 +34,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
         "end",
         11.0,
         "",
-        &format!("{}", (hi * 1.2).round()),
+        &format!("{}", (s.hi * 1.2).round()),
     );
     for v in &analysis.values {
         let (cx, cy) = (xs(v.average_duration), ys(v.cost_per_million));
@@ -65,10 +43,10 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
             r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{}"/>"#,
             color(v.architecture)
         );
-        let marked = if pick == Some((v.value, v.architecture)) {
-            Some(("#2ca02c", "pick"))
-        } else if runner_up == Some((v.value, v.architecture)) {
-            Some(("#ff7f0e", "runner-up"))
+        let marked = if s.pick == Some((v.value, v.architecture)) {
+            Some((PICK, "pick"))
+        } else if s.runner_up == Some((v.value, v.architecture)) {
+            Some((RUNNER_UP, "runner-up"))
         } else {
             None
         };
@@ -90,7 +68,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
         }
     }
     let mut ly = rt + rh + 60.0;
-    for &arch in archs {
+    for &arch in &s.archs {
         let _ = write!(
             c.svg,
             r#"<line x1="{rl}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"/>"#,
@@ -103,7 +81,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
     if let Some(r) = &analysis.recommendation {
         let _ = write!(
             c.svg,
-            r##"<circle cx="{}" cy="{ly}" r="6" fill="none" stroke="#2ca02c" stroke-width="2"/>"##,
+            r#"<circle cx="{}" cy="{ly}" r="6" fill="none" stroke="{PICK}" stroke-width="2"/>"#,
             rl + 10.0
         );
         c.text(
@@ -118,7 +96,7 @@ pub(super) fn draw(c: &mut Canvas, s: &Scales, analysis: &Analysis) {
         if let Some(m) = r.runner_up {
             let _ = write!(
                 c.svg,
-                r##"<rect x="{}" y="{}" width="12" height="12" fill="none" stroke="#ff7f0e" stroke-width="2"/>"##,
+                r#"<rect x="{}" y="{}" width="12" height="12" fill="none" stroke="{RUNNER_UP}" stroke-width="2"/>"#,
                 rl + 4.0,
                 ly - 6.0
             );
