@@ -90,6 +90,9 @@ pub struct Config {
     pub idle_window: Duration,
     /// How late CloudWatch publishes `DatabaseConnections`: the idle window ends this long
     /// before now, so that minutes not yet published are never read as missing or idle.
+    /// ASSUMPTION: 3 minutes by default. AWS documents that RDS sends its metrics every
+    /// minute, not how late a minute becomes readable; a lag too short only makes a
+    /// database look busy (its last minutes missing), never idle.
     pub metric_lag: Duration,
     /// SQS queue for follow-ups (a wake's services once their databases are up); `None`:
     /// no hand-over, what is left is reported.
@@ -129,6 +132,7 @@ impl Default for Config {
                 .collect(),
             environment_tag: DEFAULT_ENVIRONMENT_TAG.to_string(),
             idle_window: Duration::from_secs(30 * 60),
+            // ASSUMPTION (see the field): CloudWatch's publication lag.
             metric_lag: Duration::from_secs(3 * 60),
             follow_up_queue_url: None,
             restop_retry_after: Duration::from_secs(5 * 60),

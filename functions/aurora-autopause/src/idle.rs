@@ -2,7 +2,9 @@
 //! published `DatabaseConnections` data at or below the threshold.
 //!
 //! Why every period: CloudWatch publishes no `DatabaseConnections` while a database is
-//! stopped or starting, and publishes each minute late. Reading one `Maximum` over the
+//! stopped or starting, and publishes each minute late (ASSUMPTION, both: AWS documents
+//! neither a gap nor a delay; the lag's length is the setting `METRIC_LAG_MINUTES`, and a
+//! missing minute is read as busy, so either being wrong can only keep a database running). Reading one `Maximum` over the
 //! window (as this function once did) made a database woken five minutes ago, with no
 //! connections yet, look idle for the whole window. Here a period without data counts as
 //! busy, and the window ends `metric_lag` before now, so a database cannot look idle before
@@ -28,6 +30,8 @@ pub const PERIOD_SECS: u32 = 60;
 pub struct IdleWindow {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// The publication lag the window leaves out, in whole minutes (for the report).
+    pub lag_minutes: i64,
 }
 
 impl IdleWindow {
@@ -41,6 +45,7 @@ impl IdleWindow {
         Self {
             start: end - length,
             end,
+            lag_minutes: lag.num_minutes(),
         }
     }
 
@@ -161,9 +166,10 @@ pub fn verdict(series: Option<&Series>, window: &IdleWindow, threshold: f64) -> 
     }
     if missing > 0 {
         return Err(format!(
-            "no DatabaseConnections data for {missing} of the {} minutes of the idle window (first {}): stopped, starting or new within the window; not idle",
+            "no DatabaseConnections data for {missing} of the {} minutes of the idle window (first {}): stopped, starting or new within the window; not idle (the window ends {} min before now, ASSUMPTION: CloudWatch's publication lag, METRIC_LAG_MINUTES)",
             window.minutes(),
-            first_missing.map(|m| m.format("%H:%M").to_string()).unwrap_or_default()
+            first_missing.map(|m| m.format("%H:%M").to_string()).unwrap_or_default(),
+            window.lag_minutes
         ));
     }
     Ok(())
@@ -208,6 +214,10 @@ mod tests {
         assert!(
             e.contains("no DatabaseConnections data for 18 of the 30 minutes"),
             "{e}"
+        );
+        assert!(
+            e.contains("ends 3 min before now, ASSUMPTION: CloudWatch's publication lag"),
+            "the assumed lag is named: {e}"
         );
         // Half an hour of quiet minutes later it is idle.
         let w = IdleWindow::ending_before(

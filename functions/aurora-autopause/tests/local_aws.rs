@@ -454,6 +454,10 @@ async fn a_database_rds_started_within_the_window_is_not_idle_whatever_its_metri
         why.contains("RDS recorded") && why.contains("DB instance created"),
         "{why}"
     );
+    assert!(
+        why.contains("ASSUMPTION: quiet minutes may be published right through a restart"),
+        "{why}"
+    );
 
     // A whole window after it, the same quiet minutes make it idle.
     e.invoke(json!({"action": "sweep"})).await.expect("sweep");

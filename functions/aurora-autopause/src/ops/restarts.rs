@@ -1,7 +1,10 @@
 //! The idle check's second witness: RDS's own record of restarts. A database that was
 //! started, rebooted, created or failed over inside its idle window is not idle, whatever
-//! its metrics say: CloudWatch may publish quiet minutes on both sides of a short reboot,
-//! and the quiet minutes before it say nothing about the person who just rebooted it.
+//! its metrics say. ASSUMPTION: CloudWatch may publish quiet minutes right through a short
+//! reboot (AWS documents no gap in `DatabaseConnections` for one), so the metrics alone
+//! could call a database idle a minute after someone rebooted it; RDS's event is trusted
+//! over them. The quiet minutes before a restart say nothing about the person who just
+//! rebooted it.
 //!
 //! `DescribeEvents` is asked by source type, without an identifier, so that a sweep reads
 //! the events of every database in one listing per type (pages of 100), and only when the
@@ -88,7 +91,7 @@ impl<C: Cloud> Ops<'_, C> {
             let verdict = match restart_of(c, start, &listings) {
                 Ok(None) => continue,
                 Ok(Some(e)) => Err(format!(
-                    "busy: RDS recorded \"{}\" for {} at {}, within the idle window (idle again a whole window after it)",
+                    "busy: RDS recorded \"{}\" for {} at {}, within the idle window (idle again a whole window after it; ASSUMPTION: quiet minutes may be published right through a restart, so RDS's record wins over them)",
                     e.message.trim(),
                     e.source,
                     e.at.format("%H:%M")
