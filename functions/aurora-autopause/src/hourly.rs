@@ -11,7 +11,9 @@ pub fn hourly_saving(c: &Cluster, plan: &ClusterPlan, config: &Config) -> Option
     match plan {
         ClusterPlan::Stop { .. } if c.kind == DbKind::Instance => {
             let class = c.instance_classes.first()?;
-            // Multi-AZ: the standby is billed like the primary.
+            // Multi-AZ: the standby is billed like the primary ("billed per DB
+            // instance-hour for both the primary and standby instances":
+            // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_OnDemandDBInstances.html).
             let copies = if c.multi_az { 2.0 } else { 1.0 };
             Some(prices.instance_class(class)? * copies)
         }

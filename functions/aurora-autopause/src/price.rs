@@ -14,11 +14,15 @@ pub struct Prices {
     /// RDS DB instance classes, Single-AZ (RDS for PostgreSQL; a Multi-AZ instance counts
     /// twice: its standby is billed like the primary).
     pub instances: BTreeMap<String, f64>,
-    /// Fargate (Linux/x86): per vCPU-hour and per GB-hour of a task.
+    /// Fargate (Linux/x86): per vCPU-hour and per GB-hour of a task. 0.04048 and 0.004445
+    /// in us-east-1, as https://www.vantage.sh/blog/fargate-pricing and
+    /// https://www.wring.co/blog/aws-fargate-pricing-guide (March 2026) quote
+    /// aws.amazon.com/fargate/pricing (searched 3 December 2026).
     pub fargate_vcpu_hour: f64,
     pub fargate_gb_hour: f64,
     /// Fargate Spot: the same two. AWS moves the Spot price with capacity; the default
-    /// is the on-demand price less AWS's "up to 70%" discount, an estimate to override.
+    /// is the on-demand price less AWS's "up to 70%" discount, an estimate to override
+    /// (unconfirmed: a Spot service's saving carries the price note).
     pub fargate_spot_vcpu_hour: f64,
     pub fargate_spot_gb_hour: f64,
     /// The `PRICES` keys (`db.r6g.large`, `rds:db.t3.small`) whose default was not
@@ -27,7 +31,9 @@ pub struct Prices {
     pub unconfirmed: BTreeSet<String>,
 }
 
-/// Aurora Standard, PostgreSQL-compatible, us-east-1 (approximate list prices).
+/// Aurora Standard, PostgreSQL-compatible, us-east-1 (approximate list prices; none
+/// confirmed: the stored copy of aws.amazon.com/rds/aurora/pricing draws its tables by
+/// script, and no other page found on 3 December 2026 lists these classes).
 const AURORA: [(&str, f64); 11] = [
     ("db.t3.medium", 0.082),
     ("db.t3.large", 0.164),
@@ -42,7 +48,8 @@ const AURORA: [(&str, f64); 11] = [
     ("db.r7g.xlarge", 0.553),
 ];
 
-/// RDS for PostgreSQL, Single-AZ, us-east-1, on demand (list prices, December 2026).
+/// RDS for PostgreSQL, Single-AZ, us-east-1, on demand (list prices, December 2026). Only
+/// [`CONFIRMED_RDS`] were found quoted; the rest carry the price note.
 // db.m6g.xlarge's 0.318 is a price, not an approximation of 1/pi.
 #[allow(clippy::approx_constant)]
 const RDS_INSTANCES: [(&str, f64); 22] = [
@@ -70,21 +77,25 @@ const RDS_INSTANCES: [(&str, f64); 22] = [
     ("db.r7g.2xlarge", 0.956),
 ];
 
-/// The RDS families whose built-in prices were not confirmed against AWS's pricing page
-/// (docs/reference.md says what was searched and when); every Aurora class is unconfirmed.
-const UNCONFIRMED_RDS_FAMILIES: [&str; 5] = ["db.t3.", "db.m6g.", "db.m7g.", "db.r6g.", "db.r7g."];
+/// The RDS classes whose built-in prices were found quoted for us-east-1: db.t4g.micro
+/// 0.016, small 0.032, medium 0.065 (Single-AZ; Multi-AZ exactly twice), in
+/// https://infratally.com/articles/aws-rds-pricing-explained-2026.html (searched 2 and 3
+/// December 2026; docs/reference.md says what else was searched). db.t4g.large and
+/// xlarge are not in that table and stay unconfirmed, as every db.t3, m6g, m7g, r6g and
+/// r7g class and every Aurora class do: no stored page lists them.
+const CONFIRMED_RDS: [&str; 3] = ["db.t4g.micro", "db.t4g.small", "db.t4g.medium"];
+
+/// Fargate Spot has no list price to confirm (see [`Prices::fargate_spot_vcpu_hour`]).
+pub const SPOT_KEYS: [&str; 2] = ["fargate-spot-vcpu", "fargate-spot-gb"];
 
 fn unconfirmed_defaults() -> BTreeSet<String> {
     let aurora = AURORA.iter().map(|(class, _)| class.to_string());
     let rds = RDS_INSTANCES
         .iter()
-        .filter(|(class, _)| {
-            UNCONFIRMED_RDS_FAMILIES
-                .iter()
-                .any(|f| class.starts_with(f))
-        })
+        .filter(|(class, _)| !CONFIRMED_RDS.contains(class))
         .map(|(class, _)| format!("rds:{class}"));
-    aurora.chain(rds).collect()
+    let spot = SPOT_KEYS.iter().map(|k| k.to_string());
+    aurora.chain(rds).chain(spot).collect()
 }
 
 fn table(rows: &[(&str, f64)]) -> BTreeMap<String, f64> {
@@ -95,6 +106,10 @@ impl Default for Prices {
     fn default() -> Self {
         Self {
             classes: table(&AURORA),
+            // Aurora Serverless v2, Aurora Standard, us-east-1: about 0.12 per ACU-hour in
+            // https://c3x.dev/blog/aws-aurora-serverless-v2-cost/ and
+            // https://awsnegotiations.com/aurora-serverless-v2-pricing.html (May 2026),
+            // third-party guides; AWS's own page has no stored copy with the figure.
             acu_hour: 0.12,
             instances: table(&RDS_INSTANCES),
             fargate_vcpu_hour: 0.04048,
@@ -127,8 +142,14 @@ impl Prices {
                 "acu" => self.acu_hour = price,
                 "fargate-vcpu" => self.fargate_vcpu_hour = price,
                 "fargate-gb" => self.fargate_gb_hour = price,
-                "fargate-spot-vcpu" => self.fargate_spot_vcpu_hour = price,
-                "fargate-spot-gb" => self.fargate_spot_gb_hour = price,
+                "fargate-spot-vcpu" => {
+                    self.unconfirmed.remove("fargate-spot-vcpu");
+                    self.fargate_spot_vcpu_hour = price
+                }
+                "fargate-spot-gb" => {
+                    self.unconfirmed.remove("fargate-spot-gb");
+                    self.fargate_spot_gb_hour = price
+                }
                 _ => match key.strip_prefix("rds:") {
                     Some(class) => {
                         self.unconfirmed.remove(&format!("rds:{}", class.trim()));
@@ -216,6 +237,16 @@ mod tests {
         assert!(note.contains("db.r6g.large, rds:db.r6g.large"), "{note}");
         assert!(!note.contains("t4g"), "{note}");
         assert_eq!(p.unconfirmed_note(["rds:db.t4g.small"]), None);
+        // Not in the table found: still unconfirmed.
+        assert!(p.unconfirmed_note(["rds:db.t4g.large"]).is_some());
+        // Fargate Spot until both of its prices are set.
+        assert!(p.unconfirmed_note(SPOT_KEYS).is_some());
+        let set = p
+            .clone()
+            .with_overrides(&["fargate-spot-vcpu=0.015".into()])
+            .unwrap();
+        assert_eq!(set.unconfirmed_note(["fargate-spot-vcpu"]), None);
+        assert!(set.unconfirmed_note(SPOT_KEYS).is_some());
         let p = p
             .with_overrides(&["rds:db.r6g.large=0.2".into(), "db.r6g.large=0.3".into()])
             .unwrap();

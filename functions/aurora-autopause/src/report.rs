@@ -62,7 +62,8 @@ pub struct Item {
     pub recorded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hourly_saving_usd: Option<f64>,
-    /// Set when the saving rests on a built-in price not confirmed against AWS's page.
+    /// Set when the saving rests on a built-in price not confirmed (an Aurora or RDS
+    /// class's, or the Fargate Spot estimate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_note: Option<String>,
     /// Hours paused this (UTC) month, the pause under way included.

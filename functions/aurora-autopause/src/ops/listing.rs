@@ -194,6 +194,9 @@ impl<C: Cloud> Ops<'_, C> {
         item.paused_at = s.tags.get(PAUSED_AT_TAG).cloned();
         item.recorded = s.tags.get(RECORD_TAG).cloned();
         item.hourly_saving_usd = self.service_price(s);
+        if s.task.is_some_and(|t| t.spot) && item.hourly_saving_usd.is_some() {
+            item.price_note = self.config.prices.unconfirmed_note(crate::price::SPOT_KEYS);
+        }
         self.with_month(item, &s.tags, || self.service_price(s))
     }
 }
