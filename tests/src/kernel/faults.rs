@@ -61,6 +61,8 @@ impl FaultRates {
 pub struct FaultPlan {
     seed: u64,
     rates: Mutex<FaultRates>,
+    /// Rates of resources that fail otherwise than the rest (a database beside receivers).
+    overrides: Mutex<BTreeMap<String, FaultRates>>,
     calls: Mutex<BTreeMap<(String, String), u64>>,
     injected: Mutex<BTreeMap<String, u64>>,
 }
@@ -70,14 +72,22 @@ impl FaultPlan {
         Self {
             seed,
             rates: Mutex::new(rates),
+            overrides: Mutex::new(BTreeMap::new()),
             calls: Mutex::new(BTreeMap::new()),
             injected: Mutex::new(BTreeMap::new()),
         }
     }
 
-    /// Changes the rates from now on (for example, no faults during a final redrive).
+    /// Changes the rates of every resource from now on, overrides included (for example,
+    /// no faults during a final redrive).
     pub fn set_rates(&self, rates: FaultRates) {
         *lock(&self.rates) = rates;
+        lock(&self.overrides).clear();
+    }
+
+    /// Gives `resource` rates of its own from now on (until the next [`Self::set_rates`]).
+    pub fn set_rates_for(&self, resource: &str, rates: FaultRates) {
+        lock(&self.overrides).insert(resource.to_string(), rates);
     }
 
     /// The fault for this call of `operation` on `resource`.
@@ -90,7 +100,10 @@ impl FaultPlan {
             *count += 1;
             *count - 1
         };
-        let rates = *lock(&self.rates);
+        let rates = lock(&self.overrides)
+            .get(resource)
+            .copied()
+            .unwrap_or_else(|| *lock(&self.rates));
         let u = keyed(self.seed, &[resource, operation], n);
         let mut edge = 0.0;
         let mut fault = Fault::None;
@@ -168,5 +181,18 @@ mod tests {
         let share = seq_a.iter().filter(|f| f.is_fault()).count();
         assert!((10..=40).contains(&share), "{share}");
         assert!(a.injected() > 0);
+    }
+
+    #[test]
+    fn a_resource_can_fail_at_rates_of_its_own_until_the_rates_change() {
+        let plan = FaultPlan::new(4, FaultRates::uniform(1.0));
+        plan.set_rates_for("table", FaultRates::NONE);
+        assert!((0..100).all(|_| plan.draw("table", "UpdateItem") == Fault::None));
+        assert!((0..100).all(|_| plan.draw("hook", "send").is_fault()));
+        plan.set_rates(FaultRates::uniform(1.0));
+        assert!(
+            plan.draw("table", "UpdateItem").is_fault(),
+            "override cleared"
+        );
     }
 }

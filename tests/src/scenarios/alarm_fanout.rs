@@ -17,16 +17,29 @@
 //!   after the one before and at most the 20th in a minute, every request to Slack at least
 //!   a second after the one before (checked as each arrives, by the receiver model);
 //!   what does not fit is folded into digests, sent by the flush the template schedules
-//!   every minute (modelled: `{"action":"flush"}` on every minute).
+//!   every minute (modelled: `{"action":"flush"}` on every minute);
+//! - with the DynamoDB table ([`Records::Dynamo`]): after the redrive the table records, for
+//!   every alarm, its newest change as the newest handled, and as delivered to every
+//!   receiver that shows it one by one (the records agree with what the receivers show).
 //!
-//! Not modelled here: DynamoDB faults (the delivery table answers every call).
+//! The records: the function's own DynamoDB adapter over the DynamoDB model
+//! ([`table`]), its conditional writes racing between concurrent invocations, the table
+//! failing at its own rates (throttles, 500s, timeouts before and after the write; the
+//! SDK retries each); or, for comparison, the function's in-memory store.
+
+mod burst;
+mod table;
+
+pub use burst::{burst, BurstFigures, BURST};
+pub use table::{Records, TABLE};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alarm_fanout::handler::{App, Policy};
+use alarm_fanout::aws::DynamoStore;
+use alarm_fanout::handler::{App, Policy, Stores};
 use alarm_fanout::receivers::{Endpoints, Receivers};
 use alarm_fanout::routing::Routing;
 use alarm_fanout::severity::{Severity, SeverityResolver, TagLookup};
@@ -39,10 +52,24 @@ use serde_json::{json, Value};
 use crate::kernel::{self, lock, FaultRates, Sim, Summary, Timeline};
 use crate::models::alarm_receivers::{ReceiverModel, Shown};
 use crate::models::dead_letters::DeadLetterModel;
+use table::DeliveryTable;
 
 pub const SCENARIO: &str = "alarm-fanout-storm-hour";
-const ALARMS: usize = 50;
+/// How big a storm is: alarms flapping, for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storm {
+    pub alarms: usize,
+    pub minutes: i64,
+}
+
+/// The storm hour: 50 alarms for an hour.
+pub const HOUR: Storm = Storm {
+    alarms: 50,
+    minutes: 60,
+};
 const RECEIVERS: [&str; 6] = ["tg", "slack", "chat", "pd", "hook", "mail"];
+/// The DynamoDB operations alarm-fanout's adapter calls.
+const TABLE_OPERATIONS: [&str; 3] = ["GetItem", "PutItem", "UpdateItem"];
 /// The template's function timeout.
 const BUDGET: Duration = Duration::from_secs(60);
 
@@ -64,12 +91,8 @@ impl TagLookup for NoTags {
     }
 }
 
-type SimApp = App<
-    MemoryStore,
-    Receivers<InMemorySecretStore, ReceiverModel, ReceiverModel>,
-    NoTags,
-    DeadLetterModel,
->;
+type SimApp<St> =
+    App<St, Receivers<InMemorySecretStore, ReceiverModel, ReceiverModel>, NoTags, DeadLetterModel>;
 
 /// What one run did, beyond the kernel's counts.
 #[derive(Debug, Default, Clone)]
@@ -86,6 +109,11 @@ pub struct Figures {
     pub telegram_peak_per_minute: u64,
     pub digests: u64,
     pub over_limit: u64,
+    /// Requests the SDK sent to the delivery table (each attempt), and faults it met.
+    pub table_requests: u64,
+    pub table_faults: u64,
+    /// Conditional writes the table refused (a lease busy or lost, a pace version raced).
+    pub table_conditions_failed: u64,
 }
 
 impl Figures {
@@ -101,6 +129,9 @@ impl Figures {
         self.ambiguous += o.ambiguous;
         self.digests += o.digests;
         self.over_limit += o.over_limit;
+        self.table_requests += o.table_requests;
+        self.table_faults += o.table_faults;
+        self.table_conditions_failed += o.table_conditions_failed;
         self.telegram_peak_per_minute = self
             .telegram_peak_per_minute
             .max(o.telegram_peak_per_minute);
@@ -113,7 +144,12 @@ fn start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn app(receivers: ReceiverModel, dead_letters: DeadLetterModel, doc: &str) -> SimApp {
+fn app<St>(
+    store: St,
+    receivers: ReceiverModel,
+    dead_letters: DeadLetterModel,
+    doc: &str,
+) -> SimApp<St> {
     let base = "http://receivers.sim";
     let secrets = InMemorySecretStore::default()
         .with("t", "123:SIM-TOKEN")
@@ -125,7 +161,7 @@ fn app(receivers: ReceiverModel, dead_letters: DeadLetterModel, doc: &str) -> Si
         routing: Routing::parse(doc)
             .unwrap_or_else(|e| panic!("routing: {e}"))
             .into(),
-        store: MemoryStore::default(),
+        store,
         deliver: Receivers::with_transport(
             receivers.clone(),
             CachedSecrets::new(secrets, Duration::from_secs(300)),
@@ -192,10 +228,10 @@ fn sns_event(id: &str, c: &Change) -> Value {
 
 /// The hour's state changes: each alarm flips every 30 to 150 s (five of them every 10 to
 /// 20 minutes), mostly ALARM/OK, now and then INSUFFICIENT_DATA.
-fn changes(sim: &Sim) -> Vec<Change> {
-    let end = start() + chrono::Duration::hours(1);
+fn changes(sim: &Sim, storm: Storm) -> Vec<Change> {
+    let end = start() + chrono::Duration::minutes(storm.minutes);
     let mut out = Vec::new();
-    for alarm in 0..ALARMS {
+    for alarm in 0..storm.alarms {
         let mut at = start() + chrono::Duration::seconds(sim.rng().between(0, 90) as i64);
         let mut state = "OK";
         while at < end {
@@ -217,9 +253,9 @@ fn changes(sim: &Sim) -> Vec<Change> {
 
 /// Lambda's asynchronous invocation: the first try, two retries about 1 and 2 minutes
 /// later, then the dead-letter queue (Lambda developer guide, asynchronous invocation).
-async fn invoke_async(
+async fn invoke_async<St: Stores>(
     sim: Arc<Sim>,
-    app: Arc<SimApp>,
+    app: Arc<SimApp<St>>,
     dlq: DeadLetterModel,
     event: Value,
     figures: Arc<Mutex<Figures>>,
@@ -244,14 +280,19 @@ async fn invoke_async(
 /// The template's flush schedule: `{"action":"flush"}` at the start of every minute (an
 /// EventBridge Scheduler `rate(1 minute)` schedule invoking the function asynchronously),
 /// here until `done` and no digest is pending.
-async fn scheduled_flush(sim: Arc<Sim>, app: Arc<SimApp>, done: Arc<AtomicBool>) -> u64 {
+async fn scheduled_flush<St: Stores>(
+    sim: Arc<Sim>,
+    app: Arc<SimApp<St>>,
+    pending: DigestsPending,
+    done: Arc<AtomicBool>,
+) -> u64 {
     let mut digests = 0;
     loop {
         let now = sim.now();
         let next =
             now - chrono::Duration::seconds(now.timestamp() % 60) + chrono::Duration::seconds(60);
         sim.sleep_until(next).await;
-        if done.load(Ordering::SeqCst) && app.store.pace.all_sent() {
+        if done.load(Ordering::SeqCst) && !pending() {
             return digests;
         }
         match app
@@ -272,7 +313,39 @@ fn pd_state(state: &str) -> &'static str {
     }
 }
 
-async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
+/// Whether a paced receiver's digest still waits, in the run's store.
+type DigestsPending = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// The run's store: the in-memory one, or the adapter over a fresh delivery table.
+fn with_records(sim: &Arc<Sim>, records: Records) -> Either {
+    match records {
+        Records::Memory => {
+            let store = MemoryStore::default();
+            let pace = store.pace.clone();
+            Either::Memory(store, Arc::new(move || !pace.all_sent()))
+        }
+        Records::Dynamo(rates) => {
+            let table = DeliveryTable::new(sim, rates);
+            let store = table.store();
+            let t = table.clone();
+            Either::Dynamo(store, Arc::new(move || t.digests_pending()), table)
+        }
+    }
+}
+
+enum Either {
+    Memory(MemoryStore, DigestsPending),
+    Dynamo(DynamoStore, DigestsPending, DeliveryTable),
+}
+
+async fn one<St: Stores + 'static>(
+    sim: Arc<Sim>,
+    storm: Storm,
+    figures: Arc<Mutex<Figures>>,
+    store: St,
+    pending: DigestsPending,
+    table: Option<DeliveryTable>,
+) {
     let mut receivers = ReceiverModel::new(Arc::clone(&sim));
     // The webhook is down for 10 minutes mid-storm: longer than Lambda's retries, so those
     // events end in the dead-letter queue and come back through the redrive. (Not Slack:
@@ -280,19 +353,20 @@ async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
     // outage, so nothing of Slack's reaches the dead-letter queue.)
     receivers.outage = Some((
         "hook",
-        start() + chrono::Duration::minutes(20),
-        start() + chrono::Duration::minutes(30),
+        start() + chrono::Duration::minutes(storm.minutes / 3),
+        start() + chrono::Duration::minutes(storm.minutes / 2),
     ));
     receivers.telegram_limits = true;
     let dlq = DeadLetterModel::new(Arc::clone(&sim));
-    let app = Arc::new(app(receivers.clone(), dlq.clone(), DOC));
+    let app = Arc::new(app(store, receivers.clone(), dlq.clone(), DOC));
     let done = Arc::new(AtomicBool::new(false));
     let flusher = tokio::spawn(scheduled_flush(
         Arc::clone(&sim),
         Arc::clone(&app),
+        pending,
         Arc::clone(&done),
     ));
-    let all = changes(&sim);
+    let all = changes(&sim, storm);
     lock(&figures).state_changes += all.len() as u64;
     // SNS: at least once, after a delay that reorders close changes; 5% twice.
     let mut timeline: Timeline<Value> = Timeline::default();
@@ -354,6 +428,70 @@ async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>) {
         Err(e) => panic!("the flush schedule failed: {e}"),
     }
     check_end(&sim, &all, &receivers, &figures);
+    if let Some(table) = table {
+        check_table(&sim, &all, &table, &receivers);
+        let by_kind = sim.faults().injected_by_kind();
+        let mut f = lock(&figures);
+        for op in TABLE_OPERATIONS {
+            f.table_requests += sim.faults().calls_to(op);
+        }
+        f.table_faults += by_kind
+            .iter()
+            .filter(|(k, _)| {
+                k.split(' ')
+                    .next()
+                    .is_some_and(|op| TABLE_OPERATIONS.contains(&op))
+            })
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        f.table_conditions_failed += table.answered("ConditionalCheckFailedException");
+    }
+}
+
+/// The table's records after the redrive agree with the newest changes and with what
+/// the receivers that show alarms one by one show.
+fn check_table(sim: &Sim, all: &[Change], table: &DeliveryTable, receivers: &ReceiverModel) {
+    let mut newest: BTreeMap<String, (&str, i64)> = BTreeMap::new();
+    for c in all {
+        let name = format!("storm-{:02}", c.alarm);
+        let at = c.at.timestamp_millis();
+        if newest.get(&name).is_none_or(|(_, t)| at > *t) {
+            newest.insert(name, (c.state, at));
+        }
+    }
+    let subjects = table.subjects();
+    let logs = lock(&receivers.logs);
+    for (alarm, (state, at)) in &newest {
+        let record = subjects
+            .iter()
+            .find(|(pk, _)| pk.ends_with(&format!(":alarm:{alarm}")))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        let want = Some((state.to_string(), *at));
+        sim.check(
+            "alarm-fanout: the table records every alarm's newest change as the newest handled",
+            record.newest == want,
+            || format!("{alarm}: newest {want:?}, recorded {:?}", record.newest),
+        );
+        // The paced receivers (Telegram, Slack) may show an alarm in a digest, which
+        // records no per-receiver delivery.
+        for r in ["chat", "pd", "hook", "mail"] {
+            let shown_one_by_one = logs
+                .shown
+                .get(r)
+                .and_then(|l| l.iter().rev().find(|s| s.alarm == *alarm))
+                .is_some_and(|s| !s.digest);
+            if !shown_one_by_one {
+                continue;
+            }
+            let got = record.delivered.get(r);
+            sim.check(
+                "alarm-fanout: the table records as delivered what each receiver shows",
+                got == want.as_ref(),
+                || format!("{r} {alarm}: shows {want:?}, recorded {got:?}"),
+            );
+        }
+    }
 }
 
 fn check_end(sim: &Sim, all: &[Change], receivers: &ReceiverModel, figures: &Mutex<Figures>) {
@@ -447,178 +585,30 @@ fn check_end(sim: &Sim, all: &[Change], receivers: &ReceiverModel, figures: &Mut
     );
 }
 
-/// Runs the storm hour for `seeds` seeds (overridable by the kernel's environment variables).
-pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Figures) {
+/// Runs the storm hour for `seeds` seeds (overridable by the kernel's environment
+/// variables), the receivers failing at `rates`, the records kept in `records`.
+pub fn run(
+    scenario: &str,
+    storm: Storm,
+    seeds: u64,
+    rates: FaultRates,
+    records: Records,
+) -> (Summary, Figures) {
     let total = Arc::new(Mutex::new(Figures::default()));
-    let summary = kernel::run(SCENARIO, seeds, start(), rates, |sim| {
+    let summary = kernel::run(scenario, seeds, start(), rates, |sim| {
         let total = Arc::clone(&total);
         async move {
             let figures = Arc::new(Mutex::new(Figures::default()));
-            one(sim, Arc::clone(&figures)).await;
+            let f = Arc::clone(&figures);
+            match with_records(&sim, records) {
+                Either::Memory(store, pending) => one(sim, storm, f, store, pending, None).await,
+                Either::Dynamo(store, pending, table) => {
+                    one(sim, storm, f, store, pending, Some(table)).await
+                }
+            }
             let one = lock(&figures).clone();
             lock(&total).add(&one);
         }
-    });
-    let figures = lock(&total).clone();
-    (summary, figures)
-}
-
-pub const BURST: &str = "alarm-fanout-telegram-burst";
-
-/// The burst: one Telegram group and four other receivers.
-const BURST_DOC: &str = r#"
-receivers:
-  tg: {type: telegram, chat_id: -100, bot_token_secret: t}
-  slack: {type: slack, webhook_url_secret: s}
-  chat: {type: google_chat, webhook_url_secret: c}
-  pd: {type: pagerduty, routing_key_secret: p}
-  hook: {type: webhook, url_secret: w}
-default: [tg, slack, chat, pd, hook]
-"#;
-
-/// What a burst of alarms to one Telegram group came to.
-#[derive(Debug, Default, Clone)]
-pub struct BurstFigures {
-    pub alarms: u64,
-    /// Alarms the group showed one by one.
-    pub shown_on_telegram: u64,
-    /// Alarms the group's digests listed, and counted without a line.
-    pub listed_in_digests: u64,
-    pub counted_in_digests: u64,
-    pub digests: u64,
-    /// Events that ended in the dead-letter queue.
-    pub dead_letters: u64,
-    /// From the first alarm until the group had shown or counted every one.
-    pub seconds_to_last_shown: i64,
-    pub peak_per_minute: u64,
-    pub telegram_429: u64,
-}
-
-async fn burst_one(sim: Arc<Sim>, alarms: usize, out: Arc<Mutex<BurstFigures>>) {
-    let mut receivers = ReceiverModel::new(Arc::clone(&sim));
-    receivers.telegram_limits = true;
-    let dlq = DeadLetterModel::new(Arc::clone(&sim));
-    let app = Arc::new(app(receivers.clone(), dlq.clone(), BURST_DOC));
-    let figures = Arc::new(Mutex::new(Figures::default()));
-    let done = Arc::new(AtomicBool::new(false));
-    let flusher = tokio::spawn(scheduled_flush(
-        Arc::clone(&sim),
-        Arc::clone(&app),
-        Arc::clone(&done),
-    ));
-    let mut timeline: Timeline<Value> = Timeline::default();
-    for alarm in 0..alarms {
-        let c = Change {
-            alarm,
-            state: "ALARM",
-            at: start() + chrono::Duration::seconds(sim.rng().between(0, 60) as i64),
-        };
-        timeline.push(c.at, sns_event(&format!("burst-{alarm:04}"), &c));
-    }
-    let mut running = Vec::new();
-    while let Some((at, event)) = timeline.pop() {
-        sim.sleep_until(at).await;
-        sim.step();
-        running.push(tokio::spawn(invoke_async(
-            Arc::clone(&sim),
-            Arc::clone(&app),
-            dlq.clone(),
-            event,
-            Arc::clone(&figures),
-        )));
-    }
-    for task in running {
-        if let Err(e) = task.await {
-            panic!("an invocation task failed: {e}");
-        }
-    }
-    done.store(true, Ordering::SeqCst);
-    let digests = match flusher.await {
-        Ok(n) => n,
-        Err(e) => panic!("the flush schedule failed: {e}"),
-    };
-    let logs = lock(&receivers.logs);
-    let tg = logs.shown.get("tg").cloned().unwrap_or_default();
-    let one_by_one: std::collections::BTreeSet<&str> = tg
-        .iter()
-        .filter(|s| !s.digest)
-        .map(|s| s.alarm.as_str())
-        .collect();
-    let listed: std::collections::BTreeSet<&str> = tg
-        .iter()
-        .filter(|s| s.digest)
-        .map(|s| s.alarm.as_str())
-        .collect();
-    let counted = logs.counted.get("tg").copied().unwrap_or(0);
-    let shown: std::collections::BTreeSet<&str> = one_by_one.union(&listed).copied().collect();
-    // Slack is paced too (1 a second per webhook): what does not fit is folded into its
-    // digests like the group's, listed or counted. The unpaced receivers show every alarm.
-    for r in ["slack", "chat", "pd", "hook"] {
-        let got: std::collections::BTreeSet<&str> = logs
-            .shown
-            .get(r)
-            .map(|l| l.iter().map(|s| s.alarm.as_str()).collect())
-            .unwrap_or_default();
-        let counted = if r == "slack" {
-            logs.counted.get(r).copied().unwrap_or(0)
-        } else {
-            0
-        };
-        sim.check(
-            "alarm-fanout: every other receiver shows every alarm of the burst (Slack: or counts it in a digest)",
-            got.len() as u64 + counted == alarms as u64,
-            || format!("{r}: {} shown, {counted} counted, of {alarms}", got.len()),
-        );
-    }
-    let peak = logs
-        .per_minute
-        .iter()
-        .filter(|((r, _), _)| r == "tg")
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0);
-    let dead = dlq.len() as u64;
-    sim.check(
-        "alarm-fanout: a burst leaves no dead letter",
-        dead == 0,
-        || format!("{dead} dead letters"),
-    );
-    sim.check(
-        "alarm-fanout: every alarm of the burst is shown in the group or counted in a digest",
-        shown.len() as u64 + counted == alarms as u64,
-        || format!("{} shown, {counted} counted, {alarms} alarms", shown.len()),
-    );
-    sim.check(
-        "alarm-fanout: the group never takes more than 20 messages a minute",
-        peak <= 20,
-        || format!("peak {peak}"),
-    );
-    let mut f = lock(&out);
-    f.alarms += alarms as u64;
-    f.shown_on_telegram += one_by_one.len() as u64;
-    f.listed_in_digests += listed.len() as u64;
-    f.counted_in_digests += counted;
-    f.digests += logs.digests.get("tg").copied().unwrap_or(0);
-    let _ = digests;
-    f.dead_letters += dead;
-    let last = logs
-        .last_at
-        .get("tg")
-        .map_or(0, |t| (*t - start()).num_seconds());
-    f.seconds_to_last_shown = f.seconds_to_last_shown.max(last);
-    f.peak_per_minute = f.peak_per_minute.max(peak);
-    f.telegram_429 += logs.telegram_429;
-}
-
-/// A burst of `alarms` alarms within one minute to one Telegram group (with its limits) and
-/// four other receivers, no other faults, the flush scheduled every minute: no dead letter,
-/// every alarm shown in the group or counted in a digest, no request over the group's
-/// limits.
-pub fn burst(seeds: u64, alarms: usize) -> (Summary, BurstFigures) {
-    let total = Arc::new(Mutex::new(BurstFigures::default()));
-    let summary = kernel::run(BURST, seeds, start(), FaultRates::NONE, |sim| {
-        let total = Arc::clone(&total);
-        async move { burst_one(sim, alarms, total).await }
     });
     let figures = lock(&total).clone();
     (summary, figures)

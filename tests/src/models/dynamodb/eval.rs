@@ -37,6 +37,9 @@ impl Placeholders {
     pub fn attribute(&self, p: &Path) -> Result<String, DynamoError> {
         match p {
             Path::Bare(b) => Ok(b.clone()),
+            Path::Member(..) => Err(DynamoError::validation(
+                "a nested document path where only a top-level attribute is modelled",
+            )),
             Path::Name(n) => self.names.get(n).cloned().ok_or_else(|| {
                 DynamoError::validation(format!(
                     "An expression attribute name used in the document path is not defined; attribute name: {n}"
@@ -189,6 +192,32 @@ fn set_value(v: &SetValue, old: &Item, ph: &Placeholders) -> Result<Value, Dynam
     }
 }
 
+/// A path as its attributes spell it (`rx.tg`), for the overlap check.
+fn display_path(p: &Path, ph: &Placeholders) -> Result<String, DynamoError> {
+    match p {
+        Path::Member(top, member) => {
+            Ok(format!("{}.{}", ph.attribute(top)?, ph.attribute(member)?))
+        }
+        _ => ph.attribute(p),
+    }
+}
+
+/// The map a `parent.member` path writes into. DynamoDB refuses the update when the
+/// parent is missing or not a map: "The document path provided in the update expression
+/// is invalid for update" (Developer Guide, "Update expressions", nested attributes).
+fn member_map<'a>(
+    item: &'a mut Item,
+    top: &Path,
+    ph: &Placeholders,
+) -> Result<&'a mut BTreeMap<String, Value>, DynamoError> {
+    match item.get_mut(&ph.attribute(top)?) {
+        Some(Value::M(m)) => Ok(m),
+        _ => Err(DynamoError::validation(
+            "The document path provided in the update expression is invalid for update",
+        )),
+    }
+}
+
 /// The item after `u` (`key` gives a new item its key), or why the update is refused.
 pub fn apply(
     u: &UpdateExpr,
@@ -205,13 +234,21 @@ pub fn apply(
         .chain(u.add.iter().map(|(p, _)| p))
         .chain(u.delete.iter().map(|(p, _)| p));
     for p in all {
-        let a = ph.attribute(p)?;
-        if key.contains_key(&a) {
+        let a = display_path(p, ph)?;
+        let top = match p {
+            Path::Member(top, _) => ph.attribute(top)?,
+            _ => a.clone(),
+        };
+        if key.contains_key(&top) {
             return Err(DynamoError::validation(format!(
                 "One or more parameter values were invalid: Cannot update attribute {a}. This attribute is part of the key"
             )));
         }
-        if !paths.insert(a.clone()) {
+        // A path overlaps another that is it or contains it (`rx` and `rx.tg`).
+        let overlaps = paths.iter().any(|q: &String| {
+            *q == a || a.starts_with(&format!("{q}.")) || q.starts_with(&format!("{a}."))
+        });
+        if overlaps || !paths.insert(a.clone()) {
             return Err(DynamoError::validation(format!(
                 "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{a}], path two: [{a}]"
             )));
@@ -220,10 +257,25 @@ pub fn apply(
     let before = old.cloned().unwrap_or_else(|| key.clone());
     let mut new = before.clone();
     for (p, v) in &u.set {
-        new.insert(ph.attribute(p)?, set_value(v, &before, ph)?);
+        let value = set_value(v, &before, ph)?;
+        match p {
+            Path::Member(top, member) => {
+                member_map(&mut new, top, ph)?.insert(ph.attribute(member)?, value);
+            }
+            _ => {
+                new.insert(ph.attribute(p)?, value);
+            }
+        }
     }
     for p in &u.remove {
-        new.remove(&ph.attribute(p)?);
+        match p {
+            Path::Member(top, member) => {
+                member_map(&mut new, top, ph)?.remove(&ph.attribute(member)?);
+            }
+            _ => {
+                new.remove(&ph.attribute(p)?);
+            }
+        }
     }
     for (p, v) in &u.add {
         let a = ph.attribute(p)?;

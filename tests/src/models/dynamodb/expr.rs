@@ -2,8 +2,10 @@
 //! Guide's grammar states ("Condition and filter expressions, operators, and functions";
 //! "Update expressions"), placeholders (`#name`, `:value`) resolved at evaluation.
 //!
-//! Only top-level attributes are modelled (no `a.b` or `a[0]` paths): the functions use
-//! no others, and a nested path is refused as not modelled rather than guessed at.
+//! Paths: top-level attributes, and one map member below one (`a.b`, `#a.#b`) in an update's
+//! SET and REMOVE (alarm-fanout's per-receiver records); no list elements (`a[0]`), no
+//! deeper paths, no nested path in a condition: those are refused as not modelled rather
+//! than guessed at.
 
 use std::collections::BTreeSet;
 
@@ -20,6 +22,7 @@ enum Tok {
     Cmp(CmpOp),
     Plus,
     Minus,
+    Dot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +35,13 @@ pub enum CmpOp {
     Ge,
 }
 
-/// An attribute as written: bare, or a `#placeholder`.
+/// An attribute as written: bare, or a `#placeholder`; or a member of a map attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Path {
     Bare(String),
     Name(String),
+    /// `parent.member`, both top-level forms (only in an update's SET and REMOVE).
+    Member(Box<Path>, Box<Path>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +183,11 @@ fn tokens(src: &str) -> Result<Vec<Tok>, DynamoError> {
                 });
             }
             c if c.is_alphabetic() || c == '_' => out.push(Tok::Word(word(&mut i))),
-            '.' | '[' => {
+            '.' => {
+                out.push(Tok::Dot);
+                i += 1;
+            }
+            '[' => {
                 return Err(invalid(format!(
                     "nested document paths are not modelled (in {src})"
                 )))
@@ -250,6 +259,21 @@ impl Parser {
     }
 
     fn path(&mut self) -> Result<Path, DynamoError> {
+        let top = self.element()?;
+        if self.peek() != Some(&Tok::Dot) {
+            return Ok(top);
+        }
+        self.at += 1;
+        let member = self.element()?;
+        if self.peek() == Some(&Tok::Dot) {
+            return Err(invalid(
+                "nested document paths deeper than one map member are not modelled",
+            ));
+        }
+        Ok(Path::Member(Box::new(top), Box::new(member)))
+    }
+
+    fn element(&mut self) -> Result<Path, DynamoError> {
         match self.next() {
             Some(Tok::Name(n)) => Ok(Path::Name(n)),
             Some(Tok::Word(w)) => {
@@ -475,6 +499,11 @@ impl Parser {
 
 pub fn parse_condition(src: &str) -> Result<Cond, DynamoError> {
     let mut p = Parser::new(src)?;
+    if p.toks.contains(&Tok::Dot) {
+        return Err(invalid(format!(
+            "nested document paths in conditions are not modelled (in {src})"
+        )));
+    }
     let c = p.or()?;
     p.done()?;
     Ok(c)

@@ -144,6 +144,8 @@ pub struct DynamoModel {
     reads: BTreeMap<String, u64>,
     /// Items TTL has deleted so far.
     pub ttl_deleted: u64,
+    /// Errors answered through the SDK seam, by code.
+    pub errors: BTreeMap<&'static str, u64>,
 }
 
 impl DynamoModel {
@@ -153,6 +155,7 @@ impl DynamoModel {
             tables: BTreeMap::new(),
             reads: BTreeMap::new(),
             ttl_deleted: 0,
+            errors: BTreeMap::new(),
         }
     }
 

@@ -61,8 +61,15 @@ pub struct Used {
 
 impl Used {
     fn path(&mut self, p: &Path) {
-        if let Path::Name(n) = p {
-            self.names.insert(n.clone());
+        match p {
+            Path::Name(n) => {
+                self.names.insert(n.clone());
+            }
+            Path::Member(top, member) => {
+                self.path(top);
+                self.path(member);
+            }
+            Path::Bare(_) => {}
         }
     }
 

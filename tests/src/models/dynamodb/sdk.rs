@@ -103,11 +103,19 @@ impl ModelConnector {
             }
             Fault::None | Fault::TimeoutAfterAction => {}
         }
-        let result = wire::dispatch(&mut lock(&self.model), &operation, &body, self.sim.now());
+        let result = {
+            let mut model = lock(&self.model);
+            let result = wire::dispatch(&mut model, &operation, &body, self.sim.now());
+            if let Err(e) = &result {
+                *model.errors.entry(e.code).or_insert(0) += 1;
+            }
+            result
+        };
         self.sim.trace(format!(
             "dynamodb {operation} {table}: {}",
             match &result {
                 Ok(_) => "ok".to_string(),
+                Err(e) if e.code == "ValidationException" => e.to_string(),
                 Err(e) => e.code.to_string(),
             }
         ));

@@ -340,3 +340,55 @@ fn keys_and_tables_are_checked() {
         .message
         .contains("maximum allowed size"));
 }
+
+#[test]
+fn a_map_member_is_set_and_removed_inside_an_existing_map_only() {
+    let mut m = model();
+    let empty = || Placeholders::new().value(":empty", Value::M(std::collections::BTreeMap::new()));
+    m.update_item(
+        "t",
+        &key("a"),
+        "SET rx = if_not_exists(rx, :empty), progress = if_not_exists(progress, :empty)",
+        None,
+        &empty(),
+        t0(),
+    )
+    .unwrap();
+    let named = Placeholders::new()
+        .value(":d", Value::s("ALARM"))
+        .name("#r", "tg");
+    let update = |m: &mut DynamoModel, k: &str, u: &str, ph: &Placeholders| {
+        m.update_item("t", &key(k), u, None, ph, t0())
+    };
+    let new = update(&mut m, "a", "SET rx.#r = :d, progress.#r = :d", &named).unwrap();
+    let tg = |v: Option<&Value>| match v {
+        Some(Value::M(map)) => map.get("tg").cloned(),
+        _ => None,
+    };
+    assert_eq!(tg(new.get("rx")), Some(Value::s("ALARM")));
+    assert_eq!(tg(new.get("progress")), Some(Value::s("ALARM")));
+    let new = update(&mut m, "a", "SET rx.#r = :d REMOVE progress.#r", &named).unwrap();
+    assert_eq!(tg(new.get("progress")), None);
+    assert_eq!(tg(new.get("rx")), Some(Value::s("ALARM")));
+    // No parent map: refused, as AWS refuses it.
+    let err = update(&mut m, "b", "SET rx.#r = :d", &named).unwrap_err();
+    assert!(err.message.contains("document path"), "{err}");
+    // A path and its member overlap.
+    let both = named
+        .clone()
+        .value(":empty", Value::M(std::collections::BTreeMap::new()));
+    let err = update(&mut m, "a", "SET rx = :empty, rx.#r = :d", &both).unwrap_err();
+    assert!(err.message.contains("overlap"), "{err}");
+    // Conditions on nested paths are not modelled: refused, not guessed at.
+    let err = m
+        .update_item(
+            "t",
+            &key("a"),
+            "SET rx.#r = :d",
+            Some("rx.#r = :d"),
+            &named,
+            t0(),
+        )
+        .unwrap_err();
+    assert!(err.message.contains("not modelled"), "{err}");
+}
