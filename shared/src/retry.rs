@@ -64,6 +64,19 @@ impl RetryPolicy {
     }
 }
 
+/// The policy's exponential backoff with jitter. Its generator forks from `fastrand`'s
+/// thread-local one (backon's `std` feature): random per process and thread in
+/// production, so concurrent invocations retrying the same failure spread out instead of
+/// retrying in step; reproducible where that generator is seeded (the simulation seeds it
+/// per run).
+fn backoff(policy: &RetryPolicy) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(policy.min_delay)
+        .with_max_delay(policy.max_delay)
+        .with_max_times(policy.max_attempts.saturating_sub(1))
+        .with_jitter()
+}
+
 /// Runs `operation` until it succeeds, returns a permanent error, runs out of attempts,
 /// or the next wait would pass `deadline`; the last error is returned.
 pub async fn retry<T, E, F, Fut>(
@@ -77,13 +90,8 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: Transient + std::fmt::Display,
 {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(policy.min_delay)
-        .with_max_delay(policy.max_delay)
-        .with_max_times(policy.max_attempts.saturating_sub(1))
-        .with_jitter();
     operation
-        .retry(backoff)
+        .retry(backoff(policy))
         .sleep(tokio::time::sleep)
         .when(|e: &E| e.retry_advice() != RetryAdvice::Stop)
         .adjust(|e: &E, backoff| policy.next_delay(e.retry_advice(), backoff, &deadline))
@@ -128,6 +136,42 @@ mod tests {
         })
         .await;
         (result, calls.load(Ordering::SeqCst))
+    }
+
+    /// The delays a fresh thread's first backoff draws (each thread's generator starts as
+    /// a process's first one does).
+    fn first_delays_on_a_fresh_thread() -> Vec<Duration> {
+        std::thread::spawn(|| {
+            let policy = RetryPolicy {
+                max_attempts: 9,
+                ..RetryPolicy::default()
+            };
+            backon::BackoffBuilder::build(backoff(&policy)).collect()
+        })
+        .join()
+        .unwrap()
+    }
+
+    #[test]
+    fn two_fresh_processes_draw_different_jitter() {
+        // Without backon's `std` feature both would draw backon's one fixed sequence.
+        let a = first_delays_on_a_fresh_thread();
+        let b = first_delays_on_a_fresh_thread();
+        assert_eq!(a.len(), 8);
+        assert_ne!(a, b, "two fresh generators drew the same jitter");
+    }
+
+    #[test]
+    fn jitter_replays_where_the_generator_is_seeded() {
+        let seeded = || {
+            std::thread::spawn(|| {
+                fastrand::seed(7);
+                backon::BackoffBuilder::build(backoff(&RetryPolicy::default())).collect::<Vec<_>>()
+            })
+            .join()
+            .unwrap()
+        };
+        assert_eq!(seeded(), seeded());
     }
 
     #[tokio::test(start_paused = true)]

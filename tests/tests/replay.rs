@@ -2,10 +2,10 @@
 //! retries' jittered backoff included (groundcrew's `retry`, the one the receivers and the
 //! Telegram client use, over the kernel's fault plan on the virtual clock).
 //!
-//! groundcrew's `retry` uses backon without its `std` feature, so its jitter comes from
-//! backon's fixed seed: the same in every run and every invocation (deterministic, but not
-//! drawn from the simulation's seed). The SDK's retries draw from `fastrand`'s thread-local
-//! generator, which the kernel seeds (`model_dynamodb_sdk.rs` shows that one).
+//! groundcrew's `retry` (backon with its `std` feature) forks its jitter generator from
+//! `fastrand`'s thread-local one, random per process in production; the SDK's retries draw
+//! from that generator too. The kernel seeds it per run, so a seed replays both (this file
+//! shows groundcrew's, `model_dynamodb_sdk.rs` the SDK's).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,4 +116,17 @@ fn a_seed_replays_its_whole_trace_jitter_included() {
     );
     let (_, other) = run(12);
     assert_ne!(first, other, "another seed, another run");
+}
+
+/// The jitter comes from the run's seed: the same seed with the generator reseeded
+/// otherwise (as an unseeded process's would be) waits other times.
+#[test]
+fn groundcrew_retry_jitter_follows_the_kernels_seed() {
+    let rates = FaultRates::uniform(0.4);
+    let (_, seeded) = run_traced("replay-claims", 11, start(), rates, claims);
+    let (_, reseeded) = run_traced("replay-claims", 11, start(), rates, |sim| async move {
+        fastrand::seed(sim::kernel::jitter_seed(11) ^ 1);
+        claims(sim).await
+    });
+    assert_ne!(seeded, reseeded);
 }

@@ -9,10 +9,10 @@
 //!   draws, and keyed draws for faults ([`FaultPlan`]);
 //! - no `HashMap` iteration decides an order that reaches a model (models use `BTreeMap`);
 //! - the jitter of every retry backoff replays: the AWS SDK's standard retry draws it from
-//!   `fastrand`'s thread-local generator, which [`run_one`] seeds from the run's seed on the
-//!   runtime's one thread (unseeded, it starts from the time and the thread's id, and a
-//!   replay would sleep for other durations); groundcrew's `retry` (backon built without
-//!   its `std` feature) draws from backon's own fixed seed, the same in every run.
+//!   `fastrand`'s thread-local generator, and groundcrew's `retry` (backon with its `std`
+//!   feature) forks each backoff's generator from it; [`run_one`] seeds it from the run's
+//!   seed on the runtime's one thread (unseeded, it starts from the time and the thread's
+//!   id, as in production, and a replay would sleep for other durations).
 
 pub mod faults;
 pub mod rng;
