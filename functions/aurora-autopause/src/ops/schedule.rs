@@ -1,10 +1,11 @@
-//! An environment's sleep and wake: services down before their databases stop, databases
-//! up before their services start.
+//! An environment's sleep and wake: services down before their databases stop (and the
+//! databases left up while a service may still run), databases up before their services
+//! start.
 
 use crate::cloud::Cloud;
 use crate::model::{DbKind, Record, Scope, Service};
-use crate::plan;
-use crate::report::{Item, Kind};
+use crate::plan::{self, ClusterPlan};
+use crate::report::{Item, Kind, Outcome};
 use crate::Error;
 
 use super::{nothing_done, retry_after_wake, Ops, RESERVE, WAKE_FOLLOW_UP, WAKE_POLL};
@@ -15,22 +16,51 @@ impl<C: Cloud> Ops<'_, C> {
         let clusters = self.clusters(env, &mut items).await;
         let services = self.services(env, &mut items).await;
         // Services first: their tasks stop before the databases they use.
-        let paused: Vec<Item> = self
-            .each(services, |(s, scope)| async move {
+        let mut paused: Vec<Item> = self
+            .each(services.clone(), |(s, scope)| async move {
                 match scope {
                     Scope::Protected(r) => self.service_item(&s).skipped(r),
                     _ => self.pause_service(&s).await,
                 }
             })
             .await;
+        // A scale-to-zero that failed (throttled, a timeout) is tried once more: its
+        // databases wait for it. `each` keeps the order, so items and services pair up.
+        for (item, (s, _)) in paused.iter_mut().zip(&services) {
+            if item.outcome == Outcome::Failed && !self.out_of_time() {
+                *item = self.pause_service(s).await;
+            }
+        }
+        // Services that may still run (their scale-to-zero failed, or their ECS cluster
+        // could not be read) would fail against a stopped database all night: the
+        // environment's databases stay up, and the next sleep tries again.
+        let still_up: Vec<String> = paused
+            .iter()
+            .chain(items.iter())
+            .filter(|i| i.outcome == Outcome::Failed)
+            .filter(|i| {
+                i.kind == Kind::EcsService || (i.kind == Kind::EcsCluster && i.action != "missing")
+            })
+            .map(|i| i.id.clone())
+            .collect();
         items.extend(paused);
         let stopped: Vec<Item> = self
-            .each(clusters, |(c, scope)| async move {
-                match scope {
-                    Scope::Protected(r) => self.cluster_item(&c).skipped(r),
-                    _ => {
-                        self.execute(&c, plan::plan_pause(&c, self.config, None, false))
-                            .await
+            .each(clusters, |(c, scope)| {
+                let still_up = &still_up;
+                async move {
+                    match scope {
+                        Scope::Protected(r) => self.cluster_item(&c).skipped(r),
+                        _ => {
+                            let plan = plan::plan_pause(&c, self.config, None, false);
+                            // Serverless v2 auto-pause resumes on a connection; a stop does not.
+                            if !still_up.is_empty() && matches!(plan, ClusterPlan::Stop { .. }) {
+                                return self.cluster_item(&c).skipped(format!(
+                                    "left running: {} of its environment could not be scaled to zero and would fail against a stopped database",
+                                    still_up.join(", ")
+                                ));
+                            }
+                            self.execute(&c, plan).await
+                        }
                     }
                 }
             })
