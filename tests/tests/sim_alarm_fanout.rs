@@ -31,12 +31,14 @@ fn alarm_fanout_storm_hour() {
 }
 
 /// The same storm with the table failing 10% of its requests (throttles, 500s, timeouts
-/// before and after the write). Fails today, seed 1 step 5 (21:01:06, Slack): the paced
-/// receivers' admission (`PaceStore::admit`) is computed with a `now_ms` read once before
-/// the adapter's read-and-conditional-write loop, so when the SDK retries a throttled or
-/// timed-out write (seconds), the token is dated seconds before the send, and another
-/// invocation's admission, computed later, finds the bucket full again and sends within
-/// the same second. Run with `--run-ignored only`.
+/// before and after the write). Fails today: seed 1 step 17 (21:01:21.609, Slack twice
+/// within a second; then Telegram at step 48): the paced receivers' admission
+/// (`PaceStore::admit`) is computed with a `now_ms` read once before the adapter's
+/// read-and-conditional-write loop, so when the SDK retries a throttled or timed-out write
+/// (seconds), the token is dated seconds before the send, and another invocation's
+/// admission, computed later, finds the bucket full again and sends in the same second.
+/// Run it with `cargo nextest run -p groundcrew-sim --test sim_alarm_fanout --run-ignored
+/// only --no-capture` (scripts/sim.sh skips ignored tests).
 #[test]
 #[ignore = "alarm-fanout: pace admission dated before the SDK's retries (reported, not fixed)"]
 fn alarm_fanout_storm_hour_table_faults() {
