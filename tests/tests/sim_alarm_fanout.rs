@@ -16,7 +16,7 @@ fn alarm_fanout_storm_hour() {
     let (summary, f) = alarm_fanout::run(
         alarm_fanout::SCENARIO,
         alarm_fanout::Storm {
-            alarms: 20,
+            alarms: 16,
             minutes: 60,
         },
         1,
@@ -31,8 +31,8 @@ fn alarm_fanout_storm_hour() {
 }
 
 /// The same storm with the table failing 10% of its requests (throttles, 500s, timeouts
-/// before and after the write). Fails today: seed 1 step 17 (21:01:21.609, Slack twice
-/// within a second; then Telegram at step 48): the paced receivers' admission
+/// before and after the write). Fails today: seed 1 step 6 (21:00:59, Slack twice within
+/// a second; Telegram at 21:01:08): the paced receivers' admission
 /// (`PaceStore::admit`) is computed with a `now_ms` read once before the adapter's
 /// read-and-conditional-write loop, so when the SDK retries a throttled or timed-out write
 /// (seconds), the token is dated seconds before the send, and another invocation's
@@ -46,7 +46,7 @@ fn alarm_fanout_storm_hour_table_faults() {
     let (summary, f) = alarm_fanout::run(
         scenario,
         alarm_fanout::Storm {
-            alarms: 20,
+            alarms: 16,
             minutes: 60,
         },
         1,
