@@ -218,27 +218,19 @@ async fn a_silenced_alarm_is_held_and_delivered_when_the_silence_is_expired() {
     assert!(listed.silences.is_empty(), "an ended silence is not listed");
 }
 
-/// Chat gets every state change in Berlin office hours; the pager gets everything.
-const EVERY_STATE_IN_OFFICE_HOURS: &str = r#"
-receivers:
-  chat: {type: webhook, url_secret: chat}
-  pager: {type: webhook, url_secret: pager}
-time_intervals:
-  office-hours:
-    - weekdays: ["monday:friday"]
-      times: [{start_time: "09:00", end_time: "18:00"}]
-      location: Europe/Berlin
-routes:
-  - receivers: chat
-    active_time_intervals: office-hours
-    continue: true
-  - receivers: pager
-default: pager
-"#;
+/// [`DOC`] with chat's route taking every state change, not only ALARMs, in office hours.
+fn every_state_in_office_hours() -> String {
+    let doc = DOC.replace(
+        "  - match: {state: ALARM}\n    receivers: chat",
+        "  - receivers: chat",
+    );
+    assert_ne!(doc, DOC, "DOC's chat route changed shape");
+    doc
+}
 
 #[tokio::test(start_paused = true)]
 async fn a_held_ok_is_not_sent_to_a_receiver_that_never_showed_its_alarm() {
-    let app = app_with(EVERY_STATE_IN_OFFICE_HOURS);
+    let app = app_with(&every_state_in_office_hours());
     let clock = Arc::new(TokioClock::starting_at(start()));
     let flush: Value = serde_json::from_str(FLUSH).unwrap();
     // Saturday night: fired and cleared while chat was muted; the pager saw both.
@@ -267,7 +259,7 @@ async fn a_held_ok_is_not_sent_to_a_receiver_that_never_showed_its_alarm() {
 
 #[tokio::test(start_paused = true)]
 async fn a_held_ok_is_sent_to_a_receiver_that_showed_its_alarm_before_the_mute() {
-    let app = app_with(EVERY_STATE_IN_OFFICE_HOURS);
+    let app = app_with(&every_state_in_office_hours());
     // Friday 17:55 in Berlin (16:55 UTC): chat is in its window and shows the ALARM.
     let friday = DateTime::parse_from_rfc3339("2026-11-20T16:55:00Z")
         .unwrap()
