@@ -59,14 +59,30 @@ for line in sys.stdin:
 json.dump(found, open(sys.argv[1], "w"), indent=1)
 ' "$OUT/artifacts.json"
 else
+  # Symbols are kept (the shipped profile strips them) so that cargo bloat reads this very
+  # build below instead of compiling everything a second time; symbol tables are not loaded
+  # at start-up, so the cold starts measured on it are the stripped binary's.
+  export CARGO_PROFILE_RELEASE_STRIP=false
+  t0=$(date +%s)
   cargo build --release --bins "${pkgs[@]}" --quiet
+  echo "  native release build: $(( $(date +%s) - t0 )) s"
 fi
 
 if ! $short; then
-  say "arm64 release builds (sam's command, as in the boot check)"
+  # One build of all of them (the final fat-LTO links run side by side), then sam's own
+  # command per function (its folder, one binary): when every function resolves the same
+  # features alone as together (scripts/feature-check.py), the second finds every unit
+  # fresh, and the time it takes says whether it did.
+  say "arm64 release builds: all at once, then sam's command per function"
+  sel=(); for n in "${names[@]}"; do sel+=(-p "$n" --bin "$n"); done
+  t0=$(date +%s)
+  CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --arm64 "${sel[@]}" --quiet
+  echo "  arm64, one build of ${#names[@]}: $(( $(date +%s) - t0 )) s"
   for n in "${names[@]}"; do
     dir="functions/$n"; [ -d "$dir" ] || dir="bench/$n"
-    (cd "$dir" && cargo lambda build --release --arm64 --bin "$n" --quiet)
+    t0=$(date +%s)
+    (cd "$dir" && CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --arm64 --bin "$n" --quiet)
+    echo "  arm64, sam's command for $n afterwards: $(( $(date +%s) - t0 )) s"
   done
 fi
 
@@ -136,8 +152,8 @@ if ! $short; then
   say "size per crate (cargo bloat --crates, native release builds with symbols)"
   if command -v cargo-bloat >/dev/null; then
     for n in $(functions); do
-      # The shipped profile strips symbols, which cargo bloat needs: kept for this build only.
-      CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
+      # The native release build above kept its symbols, which cargo bloat needs.
+      cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
         --message-format json --quiet > "$OUT/$n.bloat.json" 2> "$OUT/$n.bloat.err" \
         || echo "  cargo bloat of $n failed (see $OUT/$n.bloat.err)"
     done

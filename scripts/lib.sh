@@ -15,7 +15,7 @@ in_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
 # CI builds once, from an empty target/: incremental state there is never reused, only
 # disk (gigabytes of it across the test binaries), and a CI machine's disk can be small.
 if in_ci; then export CARGO_INCREMENTAL=0; fi
-say() { printf '\n==> %s\n' "$*"; }
+say() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Functions are the crates under functions/ that have a bin (the boot check's unit).
