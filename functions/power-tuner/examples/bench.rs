@@ -76,7 +76,7 @@ async fn main() {
             )
             .await;
         let wall = started.elapsed();
-        let out = out.expect("the benchmark run succeeds");
+        let out = serde_json::to_value(out.expect("the benchmark run succeeds")).unwrap();
         assert_eq!(out["report"]["invocations"], json!(VALUES * NUM));
         let invocations = (VALUES * NUM) as f64;
         let lower = invocations / CONCURRENCY as f64 * LATENCY.as_secs_f64()

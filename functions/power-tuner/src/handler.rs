@@ -90,18 +90,14 @@ fn code_of(
 }
 
 impl<L: LambdaApi, S: ObjectStore> Tuner<L, S> {
-    pub async fn answer(&self, event: &Value, invocation: &Invocation) -> Result<Answer, Error> {
+    /// One invocation: a run to start, or an action on one; the answer is typed (its JSON
+    /// is `Answer`'s wire, pinned in `answer.rs`).
+    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Answer, Error> {
         match Event::parse(event)? {
             // Boxed: a run's future is large, and would not fit a small thread's stack.
             Event::Tune(input) => Box::pin(self.start(*input, invocation)).await,
             Event::Action(action) => Box::pin(self.act(action, invocation)).await,
         }
-    }
-
-    /// The answer as JSON, as the tests and the simulation read it.
-    pub async fn handle(&self, event: &Value, invocation: &Invocation) -> Result<Value, Error> {
-        let answer = Box::pin(self.answer(event, invocation)).await?;
-        serde_json::to_value(answer).map_err(|e| Error::State(format!("encoding the answer: {e}")))
     }
 
     fn bucket(&self) -> Result<String, Error> {

@@ -20,7 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 config,
             })
         },
-        |tuner, event: Value, invocation| async move { tuner.answer(&event, &invocation).await },
+        |tuner, event: Value, invocation| async move { tuner.handle(&event, &invocation).await },
     )
     .await
 }

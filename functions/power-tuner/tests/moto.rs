@@ -423,6 +423,7 @@ async fn cleanup_after_a_kill_from_the_state_in_s3() {
         )
         .await
         .expect("cleanup");
+    let out = serde_json::to_value(out).unwrap();
     assert_eq!(out["cleanup"]["complete"], json!(true), "{out:#}");
     assert_eq!(out["cleanup"]["aliasesDeleted"], json!(1));
     assert_eq!(

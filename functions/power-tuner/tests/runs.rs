@@ -119,6 +119,7 @@ impl World {
                 &Invocation::with_budget(request_id, Duration::from_secs(20)),
             )
             .await
+            .map(common::wire)
     }
 }
 
@@ -229,6 +230,7 @@ async fn autooptimize_applies_only_a_complete_run() {
             &Invocation::with_budget("r", Duration::from_millis(5000)),
         )
         .await
+        .map(common::wire)
         .unwrap();
     assert_eq!(
         out["report"]["autoOptimize"]["applied"],

@@ -54,7 +54,8 @@ async fn run(
     };
     let out = tuner
         .handle(&input, &Invocation::with_budget("run-1", deadline))
-        .await;
+        .await
+        .map(common::wire);
     (out, sim, store)
 }
 

@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use groundcrew::Invocation;
+use power_tuner::answer::{Answer, Handed};
 use power_tuner::architecture::Architecture;
 use power_tuner::handler::Tuner;
+use power_tuner::output::Response;
 use power_tuner::price::PriceModel;
 use power_tuner::regions::Regional;
 use power_tuner::store::MemStore;
@@ -110,7 +112,7 @@ impl Run {
         event: &Value,
         request_id: &str,
         kill_after: Option<Duration>,
-    ) -> Option<Result<Value, power_tuner::Error>> {
+    ) -> Option<Result<Answer, power_tuner::Error>> {
         let invocation =
             Invocation::new(request_id, groundcrew::Deadline::after(BUDGET), sim.clock());
         let run = self.tuner.handle(event, &invocation);
@@ -239,7 +241,7 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
     // The events to deliver: (event, request id, retries left).
     let mut queue: Vec<(Value, String, u32)> = vec![(input.clone(), "run-1".into(), 0)];
     let mut next_id = 2;
-    let mut outcome: Option<Result<Value, String>> = None;
+    let mut outcome: Option<Result<Box<Response>, String>> = None;
     let mut tried_second = false;
     while let Some((event, id, retries)) = queue.pop() {
         sim.step();
@@ -275,7 +277,7 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
                     figures.runs += 1;
                 }
             }
-            Some(Ok(v)) if v["status"] == json!("continuing") => {
+            Some(Ok(Answer::Status(s))) if s.status == Some(Handed::Continuing) => {
                 if !tried_second {
                     tried_second = true;
                     let second = run.invoke(&sim, &input, "intruder", None).await;
@@ -288,8 +290,11 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
                     figures.refused_second_runs += u64::from(refused);
                 }
             }
-            Some(Ok(v)) if v.get("skipped").is_some() || v.get("phase").is_some() => {}
-            Some(Ok(v)) => outcome = Some(Ok(v)),
+            // A continuation that found nothing to do (a duplicate, a run taken over).
+            Some(Ok(Answer::Status(_))) => {}
+            Some(Ok(Answer::Done(r))) => outcome = Some(Ok(r)),
+            // Only `cleanup` answers these, and the queue holds runs and continuations.
+            Some(Ok(other)) => outcome = Some(Err(format!("not a run's answer: {other:?}"))),
             Some(Err(e)) => outcome = Some(Err(e.to_string())),
         }
     }
@@ -330,14 +335,11 @@ async fn one(sim: Arc<Sim>, figures: &mut Figures) {
             *figures.failure_kinds.entry(kind).or_insert(0) += 1;
             sim.check("a failure says why", !e.is_empty(), || e.clone());
         }
-        Ok(v) => {
+        Ok(r) => {
             figures.results += 1;
             let pick = (
-                v["power"].as_u64().unwrap_or(0) as u32,
-                v["architecture"]
-                    .as_str()
-                    .and_then(Architecture::parse)
-                    .unwrap_or(Architecture::Arm64),
+                r.power.unwrap_or(0),
+                r.architecture.unwrap_or(Architecture::Arm64),
             );
             let archs: &[Architecture] = if both {
                 &[Architecture::Arm64, Architecture::X86_64]
@@ -455,13 +457,13 @@ pub fn long_run() -> (Summary, Value) {
                 let input = json!({"lambdaARN": model.arn(), "num": 100, "powerValues": POWER, "strategy": "cost", "concurrency": 1});
                 let began = sim.now();
                 let mut queue = vec![input];
-                let mut last = Value::Null;
+                let mut last: Result<Box<Response>, String> = Err("no answer".into());
                 let mut n = 0;
                 while let Some(event) = queue.pop() {
                     n += 1;
                     last = match run.invoke(&sim, &event, &format!("long-{n}"), None).await {
-                        Some(Ok(v)) => v,
-                        other => json!({"error": format!("{other:?}")}),
+                        Some(Ok(Answer::Done(r))) => Ok(r),
+                        other => Err(format!("{other:?}")),
                     };
                     for body in model.take_continuations() {
                         queue.push(serde_json::from_slice(&body).unwrap_or(Value::Null));
@@ -470,19 +472,20 @@ pub fn long_run() -> (Summary, Value) {
                 run.check_clean(&sim, "after the long run");
                 let elapsed = (sim.now() - began).num_milliseconds() as f64 / 1000.0;
                 let bound = 8.0 * 100.0 * 2.0;
+                let report = last.as_ref().ok().map(|r| &r.report);
                 *kernel::lock(out) = json!({
                     "simulatedSeconds": elapsed,
                     "lowerBoundSeconds": bound,
                     "ratio": elapsed / bound,
-                    "tunerInvocations": last["report"]["tunerInvocations"],
-                    "tunerCost": last["report"]["tunerCost"],
-                    "powerTuningExecutionCost": last["report"]["powerTuningExecutionCost"],
-                    "power": last["power"],
+                    "tunerInvocations": report.map(|r| r.tuner_invocations),
+                    "tunerCost": report.map(|r| r.tuner_cost),
+                    "powerTuningExecutionCost": report.map(|r| r.power_tuning_execution_cost),
+                    "power": last.as_ref().ok().and_then(|r| r.power),
                 });
                 sim.check(
                     "the long run ends with a result",
-                    last["power"].is_number(),
-                    || format!("{last:#}"),
+                    matches!(&last, Ok(r) if r.power.is_some()),
+                    || format!("{last:#?}"),
                 );
             }
         },

@@ -589,5 +589,10 @@ pub async fn start(model: Model) -> (wiremock::MockServer, LambdaSim, aws_config
     (server, sim, sdk)
 }
 
+/// An answer's JSON, as a caller of the function reads it: the tests check the wire.
+pub fn wire(answer: power_tuner::answer::Answer) -> Value {
+    serde_json::to_value(answer).expect("an answer serializes")
+}
+
 /// An in-memory S3 with conditional writes, for the handler tests.
 pub use power_tuner::store::MemStore;
