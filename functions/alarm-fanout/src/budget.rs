@@ -85,18 +85,34 @@ pub fn budget_key(name: &str, receiver: &Receiver) -> String {
 /// (0: never used).
 pub type Buckets = Vec<i64>;
 
+/// How late after its admission a request may still go. The admission is decided at one
+/// time and the request goes later: after the store's read and conditional write, seconds
+/// later when the table is slow and the SDK retries. So a token is dated this far ahead of
+/// its admission (the next request's token comes an interval after the latest this one may
+/// go), and a token whose admission took longer than this is not used
+/// ([`crate::pace::Pacer`] takes another). A tenth of the shortest interval: 100 ms for
+/// Telegram and Slack, 25 ms for Teams; well above a healthy table's two round trips.
+pub fn send_within(limits: &[Limit]) -> Duration {
+    limits
+        .iter()
+        .map(|l| l.interval / 10)
+        .min()
+        .unwrap_or(Duration::ZERO)
+}
+
 /// Takes one token from every bucket at `now_ms`: the new state, or how long until every
-/// bucket has a token.
+/// bucket has a token. The token is dated [`send_within`] ahead of `now_ms`.
 pub fn take(buckets: &[i64], limits: &[Limit], now_ms: i64) -> Result<Buckets, Duration> {
     let mut next = Vec::with_capacity(limits.len());
     let mut wait_ms = 0i64;
+    let latest_send = now_ms + send_within(limits).as_millis() as i64;
     for (i, limit) in limits.iter().enumerate() {
         let interval = limit.interval.as_millis() as i64;
         let tolerance = interval * i64::from(limit.burst.saturating_sub(1));
         let full_at = buckets.get(i).copied().unwrap_or(0).max(now_ms);
         // The bucket is empty while its full-again time is more than a burst away.
         wait_ms = wait_ms.max(full_at - tolerance - now_ms);
-        next.push(full_at + interval);
+        next.push(full_at.max(latest_send) + interval);
     }
     if wait_ms > 0 {
         Err(Duration::from_millis(wait_ms as u64))
@@ -136,8 +152,9 @@ mod tests {
             let in_minute = sent[i..].iter().take_while(|u| **u - t < 60_000).count();
             assert!(in_minute <= 20, "{in_minute} from {t}");
         }
-        // The burst goes at once (one a second), then one every 6 s.
-        assert_eq!(&sent[..3], &[0, 1_000, 2_000]);
+        // The burst goes at once (one a second, each token dated the 100 ms a request may
+        // take to go after its admission ahead), then one every 6 s.
+        assert_eq!(&sent[..3], &[0, 1_100, 2_200]);
         assert_eq!(sent.iter().filter(|t| **t < 60_000).count(), 19);
         assert!(sent.len() >= 100, "{}", sent.len());
     }
@@ -169,20 +186,23 @@ mod tests {
             let most = most_in(&sent, span_ms);
             assert!(most <= limit, "{most} in {span_ms} ms, limit {limit}");
         }
-        // Not much slower than it must be: 4 a second at first, nearly the hour's 100.
-        assert_eq!(&sent[..5], &[0, 250, 500, 750, 1_000]);
+        // Not much slower than it must be: one every 275 ms at first (250 ms and the 25 ms
+        // a request may take to go), nearly the hour's 100.
+        assert_eq!(&sent[..5], &[0, 275, 550, 825, 1_100]);
         assert!(most_in(&sent, 3_600_000) >= 95);
         assert!(sent.len() >= 1_200, "{}", sent.len());
     }
 
     #[test]
     fn an_empty_bucket_says_how_long_to_wait() {
+        // A token taken at 5 s may go until 5.1 s: the next one a second after that.
         let state = take(&[], &[PER_SECOND], 5_000).unwrap();
         assert_eq!(
             take(&state, &[PER_SECOND], 5_400),
-            Err(Duration::from_millis(600))
+            Err(Duration::from_millis(700))
         );
-        assert!(take(&state, &[PER_SECOND], 6_000).is_ok());
+        assert!(take(&state, &[PER_SECOND], 6_099).is_err());
+        assert!(take(&state, &[PER_SECOND], 6_100).is_ok());
     }
 
     #[test]

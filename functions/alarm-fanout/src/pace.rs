@@ -26,6 +26,10 @@ use crate::routing::Receiver;
 /// folded into the digest instead.
 pub const MAX_WAIT: Duration = Duration::from_secs(3);
 
+/// Tokens a request may leave unused because the store answered too late to use them
+/// ([`crate::budget::send_within`]) before the notice is folded into the digest instead.
+const MAX_STALE_TOKENS: u32 = 3;
+
 /// What the budget says to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -258,7 +262,10 @@ impl Pace for Unpaced {
 }
 
 /// Pacing from a [`PaceStore`]: waits up to [`MAX_WAIT`] (within the deadline) for a token,
-/// else answers [`SendError::RateLimited`] so the notice is folded into the digest.
+/// else answers [`SendError::RateLimited`] so the notice is folded into the digest. A token
+/// the store granted later than [`budget::send_within`] after the time it is dated is left
+/// unused and another is taken, dated when it is asked for: the request goes within that
+/// margin of its token's date, so never sooner than an interval after the one before.
 pub struct Pacer<'a, P> {
     pub store: &'a P,
     pub clock: Arc<dyn Clock>,
@@ -282,7 +289,9 @@ impl<P: PaceStore> Pace for Pacer<'_, P> {
                 target: format!("{} receiver {name}", receiver.type_name()),
                 reason: reason.to_string(),
             };
+            let within = budget::send_within(limits);
             let mut waited = Duration::ZERO;
+            let mut stale = 0;
             loop {
                 let now_ms = self.clock.now().timestamp_millis();
                 let answer = self
@@ -296,7 +305,22 @@ impl<P: PaceStore> Pace for Pacer<'_, P> {
                     .await
                     .map_err(|e| SendError::Budget(e.to_string()))?;
                 match answer {
-                    Admission::Go => return Ok(()),
+                    Admission::Go => {
+                        let took = Duration::from_millis(
+                            (self.clock.now().timestamp_millis() - now_ms).max(0) as u64,
+                        );
+                        if took <= within {
+                            return Ok(());
+                        }
+                        // The token is dated `now_ms` but would go now: the bucket may
+                        // already be full again for another invocation (the store was
+                        // slow: its read or write retried). Leave it spent and take one
+                        // dated now.
+                        stale += 1;
+                        if stale > MAX_STALE_TOKENS || !deadline.allows(MAX_WAIT) {
+                            return Err(limited("its budget store answers too slowly"));
+                        }
+                    }
                     Admission::Fold => return Err(limited("a digest is pending")),
                     Admission::Wait(wait) => {
                         if waited + wait > MAX_WAIT || !deadline.allows(wait + MAX_WAIT) {
@@ -361,5 +385,141 @@ impl PaceStore for crate::store::MemoryStore {
 
     async fn release_digest(&self, receiver: &str, holder: &str) -> Result<(), Error> {
         self.pace.release_digest(receiver, holder).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use groundcrew::invocation::TokioClock;
+
+    /// The in-memory budget behind a slow table: the first answers come late by these delays
+    /// (the SDK retrying a timed-out read or write), the rest at once.
+    struct Slow {
+        inner: MemoryPace,
+        delays: Mutex<Vec<Duration>>,
+        calls: Mutex<u32>,
+    }
+
+    impl PaceStore for Slow {
+        async fn admit(
+            &self,
+            receiver: &str,
+            limits: &[Limit],
+            now_ms: i64,
+            behind_digest: bool,
+        ) -> Result<Admission, Error> {
+            let delay = {
+                *self.calls.lock().unwrap() += 1;
+                self.delays.lock().unwrap().pop().unwrap_or_default()
+            };
+            let answer = self
+                .inner
+                .admit(receiver, limits, now_ms, behind_digest)
+                .await;
+            tokio::time::sleep(delay).await;
+            answer
+        }
+        async fn fold(&self, r: &str, s: &str, e: &Entry, x: i64) -> Result<(), Error> {
+            self.inner.fold(r, s, e, x).await
+        }
+        async fn claim_digest(
+            &self,
+            r: &str,
+            h: &str,
+            now_ms: i64,
+            until_ms: i64,
+            interval: Duration,
+        ) -> Result<Option<Claimed>, Error> {
+            self.inner
+                .claim_digest(r, h, now_ms, until_ms, interval)
+                .await
+        }
+        async fn finish_digest(
+            &self,
+            r: &str,
+            h: &str,
+            sent: &Pending,
+            now_ms: i64,
+        ) -> Result<(), Error> {
+            self.inner.finish_digest(r, h, sent, now_ms).await
+        }
+        async fn release_digest(&self, r: &str, h: &str) -> Result<(), Error> {
+            self.inner.release_digest(r, h).await
+        }
+    }
+
+    fn slack() -> Receiver {
+        Receiver::Slack {
+            webhook_url_secret: "slack/ops".into(),
+        }
+    }
+
+    /// Admits one request through a store whose first answers come `delays` late; the
+    /// time (ms) it may go, and the store.
+    async fn admitted_through(delays: &[Duration]) -> (i64, Slow) {
+        let store = Slow {
+            inner: MemoryPace::default(),
+            delays: Mutex::new(delays.iter().rev().copied().collect()),
+            calls: Mutex::new(0),
+        };
+        let clock = Arc::new(TokioClock::starting_at(chrono::DateTime::UNIX_EPOCH));
+        let pacer = Pacer {
+            store: &store,
+            clock: clock.clone(),
+            digest: false,
+        };
+        pacer
+            .admit("slack", &slack(), Deadline::after(Duration::from_secs(60)))
+            .await
+            .expect("admitted");
+        (clock.now().timestamp_millis(), store)
+    }
+
+    /// Whether another invocation asking at `at_ms` would be let through.
+    fn next_goes_at(store: &Slow, at_ms: i64) -> bool {
+        let key = budget::budget_key("slack", &slack());
+        let record = store.inner.with(&key, |r| r.clone());
+        admission(&record, budget::limits(&slack()), at_ms, true).0 == Admission::Go
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_granted_seconds_late_is_not_used_and_the_next_request_waits_a_second() {
+        // The table answers the first admission 3 s late (a timed-out write retried).
+        let (sent_ms, store) = admitted_through(&[Duration::from_secs(3)]).await;
+        assert_eq!(sent_ms, 3_000, "it goes once the table answered");
+        assert_eq!(
+            *store.calls.lock().unwrap(),
+            2,
+            "a second token, dated when it goes"
+        );
+        // Nobody else goes within a second of this request.
+        assert!(!next_goes_at(&store, sent_ms + 999));
+        assert!(next_goes_at(&store, sent_ms + 1_100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_prompt_token_is_used_and_a_table_that_stays_slow_folds_the_notice() {
+        // A healthy table (a few milliseconds): one token, used.
+        let (sent_ms, store) = admitted_through(&[Duration::from_millis(20)]).await;
+        assert_eq!((sent_ms, *store.calls.lock().unwrap()), (20, 1));
+        assert!(!next_goes_at(&store, sent_ms + 999));
+        // A table slow on every answer: folded after a few tokens, not retried forever.
+        let store = Slow {
+            inner: MemoryPace::default(),
+            delays: Mutex::new(vec![Duration::from_secs(3); 10]),
+            calls: Mutex::new(0),
+        };
+        let pacer = Pacer {
+            store: &store,
+            clock: Arc::new(TokioClock::starting_at(chrono::DateTime::UNIX_EPOCH)),
+            digest: false,
+        };
+        let err = pacer
+            .admit("slack", &slack(), Deadline::after(Duration::from_secs(60)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SendError::RateLimited { .. }), "{err}");
+        assert_eq!(*store.calls.lock().unwrap(), MAX_STALE_TOKENS + 1);
     }
 }
