@@ -2,17 +2,42 @@
 //! ...properties}`, missing properties taken from the environment.
 
 use groundcrew::Deadline;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::alerts::Alerts;
+use crate::check::HealthReport;
 use crate::error::Error;
 use crate::event::{Action, ActionName};
 use crate::handler::App;
 use crate::probe::Endpoint;
 use crate::properties::Style;
-use crate::telegram::DeleteWebhook;
+use crate::redacted::Redacted;
+use crate::register::Registered;
+use crate::telegram::{DeleteWebhook, WebhookInfo};
 use crate::vault::Vault;
 use groundcrew::http::Transport;
+
+/// A direct action's answer, `{"action": name, ...}`. What Telegram echoes back is
+/// [`Redacted`]: the bot token cannot reach the answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum ActionReport {
+    Register {
+        registered: bool,
+        result: Registered<Redacted>,
+    },
+    Info {
+        bot_id: String,
+        webhook: WebhookInfo<Redacted>,
+    },
+    Delete {
+        bot_id: String,
+        deleted: bool,
+    },
+    Check {
+        report: HealthReport,
+    },
+}
 
 impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
     /// A direct action (`event.rs` read it), unset settings from the environment.
@@ -21,7 +46,7 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
         action: &Action,
         deadline: Deadline,
         now: i64,
-    ) -> Result<Value, Error> {
+    ) -> Result<ActionReport, Error> {
         let settings = action.settings.clone().or(&self.config.defaults);
         match action.name {
             ActionName::Register => {
@@ -31,10 +56,10 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
                     .register(&bot, &desired, desired.drop_pending_updates, deadline)
                     .await
                     .map_err(|e| self.scrub(e, &[&bot.token]))?;
-                self.clean_value(
-                    json!({"action": "register", "registered": true, "result": done}),
-                    &bot,
-                )
+                Ok(ActionReport::Register {
+                    registered: true,
+                    result: done.redacted(&bot.token),
+                })
             }
             ActionName::Info => {
                 let bot = self.bot(settings.bot_token_secret(Style::Action)?).await?;
@@ -43,30 +68,30 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
                     .get_webhook_info(&bot.token, deadline)
                     .await
                     .map_err(|e| self.scrub(e.into(), &[&bot.token]))?;
-                self.clean_value(
-                    json!({"action": "info", "bot_id": bot.id, "webhook": info}),
-                    &bot,
-                )
+                Ok(ActionReport::Info {
+                    webhook: info.redacted(&bot.token),
+                    bot_id: bot.id,
+                })
             }
             ActionName::Delete => {
                 let bot = self.bot(settings.bot_token_secret(Style::Action)?).await?;
                 let params = DeleteWebhook {
                     drop_pending_updates: settings.drop_pending_updates,
                 };
-                let result = self
+                let deleted = self
                     .telegram
-                    .call(&bot.token, "deleteWebhook", &params, deadline)
+                    .delete_webhook(&bot.token, &params, deadline)
                     .await
                     .map_err(|e| self.scrub(e.into(), &[&bot.token]))?;
-                self.clean_value(
-                    json!({"action": "delete", "bot_id": bot.id, "deleted": result}),
-                    &bot,
-                )
+                Ok(ActionReport::Delete {
+                    bot_id: bot.id,
+                    deleted,
+                })
             }
             ActionName::Check => {
                 let desired = settings.desired(Style::Action)?;
                 let report = self.check(&desired, deadline, now).await;
-                Ok(json!({"action": "check", "report": report}))
+                Ok(ActionReport::Check { report })
             }
         }
     }

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::action::ActionReport;
 use crate::alerts::Alerts;
 use crate::check::HealthReport;
 use crate::config::Config;
@@ -56,7 +57,7 @@ pub enum Report {
     /// A scheduled health check.
     Health(HealthReport),
     /// A direct action's result.
-    Action(Value),
+    Action(ActionReport),
 }
 
 impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
@@ -119,14 +120,6 @@ impl<V: Vault, A: Alerts, T: Transport, E: Endpoint> App<V, A, T, E> {
         } else {
             Error::BadEvent(cleaned)
         }
-    }
-
-    /// `value` with the token removed; an unserialisable result is an error, not `null`.
-    pub(crate) fn clean_value(&self, value: Value, bot: &Bot) -> Result<Value, Error> {
-        let text = value.to_string();
-        let cleaned = self.clean(&text, &[&bot.token]);
-        serde_json::from_str(&cleaned)
-            .map_err(|e| Error::BadEvent(format!("the result could not be cleaned: {e}")))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod handler;
 pub mod health;
 pub mod probe;
 pub mod properties;
+pub mod redacted;
 pub mod register;
 pub mod registration;
 pub mod resource;

@@ -4,6 +4,7 @@
 
 use groundcrew::secrets::reveal;
 use groundcrew::Deadline;
+use secrecy::SecretString;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -12,6 +13,7 @@ use crate::error::Error;
 use crate::handler::{App, Bot};
 use crate::probe::Endpoint;
 use crate::properties::Desired;
+use crate::redacted::Redacted;
 use crate::registration::{parameter_name, Registration};
 use crate::telegram::{SetWebhook, WebhookInfo};
 use crate::vault::{secret_token, Vault};
@@ -24,16 +26,30 @@ pub fn physical_id(bot_id: &str, url: &str) -> String {
     format!("telegram-webhook-{bot_id}-{}", &hex::encode(digest)[..16])
 }
 
-/// What registering did, as reported.
+/// What registering did, as reported; `S` as in [`WebhookInfo`] (`Redacted` in the
+/// `register` action's answer).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Registered {
+pub struct Registered<S = String> {
     pub bot_id: String,
     pub physical_resource_id: String,
     pub secret_token_created: bool,
-    pub webhook: WebhookInfo,
+    pub webhook: WebhookInfo<S>,
     /// What was registered, as the custom resource records it.
     #[serde(skip)]
     pub registration: Registration,
+}
+
+impl Registered {
+    /// The report with the token masked in what Telegram echoed back.
+    pub fn redacted(self, token: &SecretString) -> Registered<Redacted> {
+        Registered {
+            bot_id: self.bot_id,
+            physical_resource_id: self.physical_resource_id,
+            secret_token_created: self.secret_token_created,
+            webhook: self.webhook.redacted(token),
+            registration: self.registration,
+        }
+    }
 }
 
 /// Differences between the desired settings and Telegram's.

@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::redacted::Redacted;
 use groundcrew::http::{ReqwestTransport, Transport};
 
 pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
@@ -69,11 +70,12 @@ impl Transient for TelegramError {
     }
 }
 
-/// `getWebhookInfo`'s result (fields Telegram may omit are optional).
+/// `getWebhookInfo`'s result (fields Telegram may omit are optional). `S` is the type of
+/// the text Telegram echoes back: `String` as read, [`Redacted`] in an action's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookInfo {
+pub struct WebhookInfo<S = String> {
     #[serde(default)]
-    pub url: String,
+    pub url: S,
     #[serde(default)]
     pub has_custom_certificate: bool,
     #[serde(default)]
@@ -83,13 +85,30 @@ pub struct WebhookInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_date: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error_message: Option<String>,
+    pub last_error_message: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_synchronization_error_date: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_updates: Option<Vec<String>>,
+}
+
+impl WebhookInfo {
+    /// The info with the token masked in the text Telegram echoes back.
+    pub fn redacted(self, token: &SecretString) -> WebhookInfo<Redacted> {
+        WebhookInfo {
+            url: Redacted::new(&self.url, token),
+            has_custom_certificate: self.has_custom_certificate,
+            pending_update_count: self.pending_update_count,
+            ip_address: self.ip_address,
+            last_error_date: self.last_error_date,
+            last_error_message: self.last_error_message.map(|m| Redacted::new(&m, token)),
+            last_synchronization_error_date: self.last_synchronization_error_date,
+            max_connections: self.max_connections,
+            allowed_updates: self.allowed_updates,
+        }
+    }
 }
 
 /// `setWebhook`'s parameters. A setting left unset is left out, and Telegram keeps its
@@ -235,6 +254,22 @@ impl<T: Transport> Telegram<T> {
                 retry_after: header_wait,
             }),
         }
+    }
+
+    /// `deleteWebhook`; Telegram answers `true`.
+    pub async fn delete_webhook(
+        &self,
+        token: &SecretString,
+        params: &DeleteWebhook,
+        deadline: Deadline,
+    ) -> Result<bool, TelegramError> {
+        let result = self.call(token, "deleteWebhook", params, deadline).await?;
+        result.as_bool().ok_or_else(|| TelegramError::Api {
+            method: "deleteWebhook".to_string(),
+            code: 502,
+            description: format!("unexpected result: {}", excerpt(&result.to_string(), 200)),
+            retry_after: None,
+        })
     }
 
     pub async fn get_webhook_info(

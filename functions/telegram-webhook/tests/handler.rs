@@ -605,6 +605,64 @@ async fn direct_actions_answer_without_secrets() {
     }
 }
 
+/// The direct actions' answers, whole: the wire their callers read (pinned from the answers
+/// before they were typed). Telegram echoing the token in the webhook's URL or its last error
+/// gets it masked, not passed on.
+#[tokio::test]
+async fn direct_actions_keep_their_wire() {
+    let (tg, fake) = telegram_server().await;
+    let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
+    let out = handle(
+        &app,
+        json!({"action": "register", "max_connections": 7}),
+        inv(long(), NOW),
+    )
+    .await
+    .unwrap();
+    let webhook = json!({"url": URL, "has_custom_certificate": false,
+        "pending_update_count": 0, "max_connections": 7});
+    assert_eq!(
+        out,
+        json!({"action": "register", "registered": true, "result": {
+            "bot_id": "7000000001", "physical_resource_id": physical_id("7000000001", URL),
+            "secret_token_created": true, "webhook": webhook}})
+    );
+    fake.set(|s| {
+        s.report_url = Some(format!("https://bot.example.com/bot{TOKEN}/hook"));
+        s.pending = 3;
+        let info = s.webhooks.get_mut(TOKEN).unwrap();
+        info["ip_address"] = json!("203.0.113.9");
+        info["last_error_date"] = json!(NOW - 60);
+        info["last_error_message"] = json!(format!("bot{TOKEN} answered 502"));
+        info["allowed_updates"] = json!(["message"]);
+    });
+    let out = handle(&app, json!({"action": "info"}), inv(long(), NOW))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"action": "info", "bot_id": "7000000001", "webhook": {
+            "url": "https://bot.example.com/bot[REDACTED]/hook",
+            "has_custom_certificate": false, "pending_update_count": 3,
+            "ip_address": "203.0.113.9", "last_error_date": NOW - 60,
+            "last_error_message": "bot[REDACTED] answered 502",
+            "max_connections": 7, "allowed_updates": ["message"]}})
+    );
+    let out = handle(&app, json!({"action": "delete"}), inv(long(), NOW))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"action": "delete", "bot_id": "7000000001", "deleted": true})
+    );
+    let out = handle(&app, json!({"action": "check"}), inv(long(), NOW))
+        .await
+        .unwrap();
+    assert_eq!(out["action"], "check");
+    assert_eq!(out.as_object().unwrap().len(), 2, "{out}");
+    assert!(out["report"].is_object(), "{out}");
+}
+
 /// The token must not appear in any log line, error, Reason or Data, on any path; nor the
 /// webhook's secret token. Telegram here echoes the token in its error descriptions.
 #[tokio::test(flavor = "current_thread")]
