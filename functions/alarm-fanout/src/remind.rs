@@ -20,7 +20,9 @@ use crate::notice::State;
 use crate::pace::PaceStore;
 use crate::receivers::Deliver;
 use crate::redrive::DeadLetters;
-use crate::reminders::{due, intervals, next_due, reminder_notice, Reminder, ReminderStore};
+use crate::reminders::{
+    due, expires_at, intervals, next_due, reminder_notice, Reminder, ReminderStore,
+};
 use crate::routing::{Facts, Routing};
 use crate::severity::TagLookup;
 use crate::silences::{ActiveSilences, SilenceStore};
@@ -71,7 +73,8 @@ impl<
                     last_sent_ms: last,
                     due_ms,
                 };
-                let expires_at = now.timestamp() + self.policy.record_ttl.as_secs() as i64;
+                let expires_at =
+                    expires_at(now.timestamp_millis(), Some(due_ms), self.policy.record_ttl);
                 self.store.schedule(&reminder, expires_at).await
             }
         }
@@ -111,8 +114,9 @@ impl<
             last.insert(r.clone(), now_ms);
         }
         let next = next_due(&every, reminder.since_ms, &last);
+        let expires_at = expires_at(now_ms, next, self.policy.record_ttl);
         self.store
-            .claim(subject, reminder.due_ms, next, &last)
+            .claim(subject, reminder.due_ms, next, &last, expires_at)
             .await
             .map(|_| ())
     }
@@ -158,7 +162,13 @@ impl<
             } else {
                 // A newer change came (its own write cancels too): drop this one only.
                 self.store
-                    .claim(&reminder.subject, reminder.due_ms, None, &BTreeMap::new())
+                    .claim(
+                        &reminder.subject,
+                        reminder.due_ms,
+                        None,
+                        &BTreeMap::new(),
+                        0,
+                    )
                     .await
                     .map(|_| None)
             };
@@ -210,10 +220,12 @@ impl<
             last.insert(r.clone(), now_ms);
         }
         let next = next_due(&every, reminder.since_ms, &last);
-        // The claim is the idempotence: a retried or concurrent sweep finds it moved.
+        // The claim is the idempotence: a retried or concurrent sweep finds it moved. It
+        // also keeps the record of an alarm that fires for longer than the record TTL.
+        let expires_at = expires_at(now_ms, next, self.policy.record_ttl);
         if !self
             .store
-            .claim(&reminder.subject, reminder.due_ms, next, &last)
+            .claim(&reminder.subject, reminder.due_ms, next, &last, expires_at)
             .await?
             || to.is_empty()
         {

@@ -146,6 +146,34 @@ async fn reminders_come_each_interval_once_and_stop_at_the_ok() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_alarm_firing_for_40_days_is_still_reminded_past_the_record_ttl() {
+    // Daily reminders; the records' TTL is the default 30 days.
+    let app = app_with(&DOC.replace("repeat_interval: 1h", "repeat_interval: 24h"));
+    assert_eq!(app.policy.record_ttl, Duration::from_secs(30 * 86_400));
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let flush = json!({"action": "flush"});
+    app.handle(&event("m1", "ALARM", start()), invocation(&clock))
+        .await
+        .unwrap();
+    taken(&app);
+    for day in 1..=40 {
+        tokio::time::advance(Duration::from_secs(86_400)).await;
+        app.handle(&flush, invocation(&clock)).await.unwrap();
+        assert_eq!(
+            taken(&app),
+            pairs(&[("chat", "reminder")]),
+            "day {day}: the alarm still fires"
+        );
+    }
+    // Each reminder moved the record's expiry: 30 days past the next one.
+    let expires_at = app.store.reminders.expires_at(SUBJECT).unwrap();
+    assert_eq!(
+        expires_at,
+        (start() + chrono::Duration::days(41 + 30)).timestamp()
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_late_alarm_notice_does_not_schedule_reminders_over_a_newer_ok() {
     let app = app();
     let clock = Arc::new(TokioClock::starting_at(start()));

@@ -94,6 +94,13 @@ pub fn next_due(
         .min()
 }
 
+/// When a reminder's record expires (the table's TTL, epoch seconds): the record TTL after
+/// its next due time, or after now when none is due or it is overdue. Every write of the
+/// record sets it, so an alarm that keeps firing keeps its record however long it fires.
+pub fn expires_at(now_ms: i64, next_due_ms: Option<i64>, ttl: Duration) -> i64 {
+    next_due_ms.unwrap_or(now_ms).max(now_ms) / 1000 + ttl.as_secs() as i64
+}
+
 /// The notice sent as a reminder: the ALARM, with a first line saying it is a reminder and
 /// since when the alarm is in ALARM (every receiver's format shows the description).
 pub fn reminder_notice(notice: &Notice, since_ms: i64, now_ms: i64) -> Notice {
@@ -139,14 +146,16 @@ pub trait ReminderStore: Send + Sync {
         now_ms: i64,
     ) -> impl Future<Output = Result<Vec<Reminder>, Error>> + Send;
     /// Moves the subject's due time from `due_ms` to `next` (or drops the reminder when
-    /// `None`), only if it is still `due_ms`. `false`: another sweep (or a newer change)
-    /// moved it first; send nothing.
+    /// `None`), only if it is still `due_ms`, and with `next` the record's expiry to
+    /// `expires_at` in the same write. `false`: another sweep (or a newer change) moved it
+    /// first; send nothing.
     fn claim(
         &self,
         subject: &str,
         due_ms: i64,
         next: Option<i64>,
         last_sent_ms: &BTreeMap<String, i64>,
+        expires_at: i64,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Drops the subject's reminder (its alarm left ALARM).
     fn cancel(&self, subject: &str) -> impl Future<Output = Result<(), Error>> + Send;
@@ -157,12 +166,14 @@ pub trait ReminderStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<Reminder>, Error>> + Send;
 }
 
-/// Reminders in memory (unit tests, the simulation), with the same conditions.
+/// Reminders in memory (unit tests, the simulation), with the same conditions, and the
+/// table's TTL: a record past its expiry (epoch seconds) is gone for the sweep, as if
+/// DynamoDB had deleted it.
 #[derive(Debug, Default, Clone)]
-pub struct MemoryReminders(Arc<Mutex<BTreeMap<String, Reminder>>>);
+pub struct MemoryReminders(Arc<Mutex<BTreeMap<String, (Reminder, i64)>>>);
 
 impl MemoryReminders {
-    fn locked(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Reminder>> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (Reminder, i64)>> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -170,21 +181,28 @@ impl MemoryReminders {
 
     /// The subject's reminder, if one is scheduled.
     pub fn get(&self, subject: &str) -> Option<Reminder> {
-        self.locked().get(subject).cloned()
+        self.locked().get(subject).map(|(r, _)| r.clone())
+    }
+
+    /// When the subject's record expires (epoch seconds), if there is one.
+    pub fn expires_at(&self, subject: &str) -> Option<i64> {
+        self.locked().get(subject).map(|(_, e)| *e)
     }
 }
 
 impl ReminderStore for MemoryReminders {
-    async fn schedule(&self, reminder: &Reminder, _expires_at: i64) -> Result<(), Error> {
+    async fn schedule(&self, reminder: &Reminder, expires_at: i64) -> Result<(), Error> {
         self.locked()
-            .insert(reminder.subject.clone(), reminder.clone());
+            .insert(reminder.subject.clone(), (reminder.clone(), expires_at));
         Ok(())
     }
 
     async fn due_reminders(&self, now_ms: i64) -> Result<Vec<Reminder>, Error> {
-        Ok(self
-            .locked()
+        let mut all = self.locked();
+        all.retain(|_, (_, expires_at)| *expires_at > now_ms / 1000);
+        Ok(all
             .values()
+            .map(|(r, _)| r)
             .filter(|r| r.due_ms <= now_ms)
             .cloned()
             .collect())
@@ -196,15 +214,17 @@ impl ReminderStore for MemoryReminders {
         due_ms: i64,
         next: Option<i64>,
         last_sent_ms: &BTreeMap<String, i64>,
+        expires_at: i64,
     ) -> Result<bool, Error> {
         let mut all = self.locked();
         match (all.get_mut(subject), next) {
-            (Some(r), Some(next)) if r.due_ms == due_ms => {
+            (Some((r, expiry)), Some(next)) if r.due_ms == due_ms => {
                 r.due_ms = next;
                 r.last_sent_ms = last_sent_ms.clone();
+                *expiry = expires_at;
                 Ok(true)
             }
-            (Some(r), None) if r.due_ms == due_ms => {
+            (Some((r, _)), None) if r.due_ms == due_ms => {
                 all.remove(subject);
                 Ok(true)
             }
@@ -237,9 +257,10 @@ impl ReminderStore for crate::store::MemoryStore {
         due_ms: i64,
         next: Option<i64>,
         last_sent_ms: &BTreeMap<String, i64>,
+        expires_at: i64,
     ) -> Result<bool, Error> {
         self.reminders
-            .claim(subject, due_ms, next, last_sent_ms)
+            .claim(subject, due_ms, next, last_sent_ms, expires_at)
             .await
     }
 
@@ -350,20 +371,68 @@ default: [chat]
             last_sent_ms: BTreeMap::new(),
             due_ms: 60 * MIN,
         };
-        store.schedule(&r, 0).await.expect("schedule");
+        let ttl = Duration::from_secs(30 * 86_400);
+        store
+            .schedule(&r, expires_at(0, Some(60 * MIN), ttl))
+            .await
+            .expect("schedule");
         assert!(store.due_reminders(59 * MIN).await.expect("due").is_empty());
         assert_eq!(store.due_reminders(60 * MIN).await.expect("due").len(), 1);
         let last = BTreeMap::new();
+        let later = expires_at(60 * MIN, Some(120 * MIN), ttl);
         assert!(store
-            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last)
+            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last, later)
             .await
             .expect("claim"));
         // The retried sweep read the old due time: it sends nothing.
         assert!(!store
-            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last)
+            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last, later)
             .await
             .expect("claim"));
         store.cancel("alarm#a").await.expect("cancel");
         assert!(store.due_reminders(i64::MAX).await.expect("due").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_record_lives_the_ttl_past_its_next_due_time_and_each_claim_extends_it() {
+        const DAY_MS: i64 = 86_400_000;
+        let ttl = Duration::from_secs(30 * 86_400);
+        // Due in 40 days (a long interval): the record must outlive that.
+        assert_eq!(expires_at(0, Some(40 * DAY_MS), ttl), 70 * 86_400);
+        // Overdue or nothing due: from now.
+        assert_eq!(expires_at(5 * DAY_MS, Some(DAY_MS), ttl), 35 * 86_400);
+        assert_eq!(expires_at(5 * DAY_MS, None, ttl), 35 * 86_400);
+
+        let store = MemoryReminders::default();
+        let r = Reminder {
+            subject: "alarm#a".into(),
+            notice: alarm_notice("db-cpu"),
+            since_ms: 0,
+            last_sent_ms: BTreeMap::new(),
+            due_ms: DAY_MS,
+        };
+        store
+            .schedule(&r, expires_at(0, Some(DAY_MS), ttl))
+            .await
+            .expect("schedule");
+        // Claimed on day 1, due again on day 2: its expiry moves to day 32.
+        let last = BTreeMap::new();
+        let later = expires_at(DAY_MS, Some(2 * DAY_MS), ttl);
+        assert!(store
+            .claim("alarm#a", DAY_MS, Some(2 * DAY_MS), &last, later)
+            .await
+            .expect("claim"));
+        assert_eq!(store.expires_at("alarm#a"), Some(32 * 86_400));
+        assert_eq!(
+            store.due_reminders(31 * DAY_MS).await.expect("due").len(),
+            1
+        );
+        // Past its expiry it is gone, as DynamoDB's TTL deletes it.
+        assert!(store
+            .due_reminders(32 * DAY_MS)
+            .await
+            .expect("due")
+            .is_empty());
+        assert!(store.get("alarm#a").is_none());
     }
 }

@@ -1433,13 +1433,27 @@ async fn dynamodb_reads_one_subjects_reminder_due_or_not() {
     );
     assert_eq!(store.reminder("alarm#b").await.unwrap(), None);
     // A claim moves the due time and the receivers' last sends; the read follows both.
+    // The same write moves the item's TTL (an alarm firing longer than the TTL).
     let last: BTreeMap<String, i64> = [("hook".to_string(), 3_601_000)].into();
     assert!(store
-        .claim("alarm#a", 3_601_000, Some(7_201_000), &last)
+        .claim("alarm#a", 3_601_000, Some(7_201_000), &last, 4_100_000_000)
         .await
         .unwrap());
     let claimed = store.reminder("alarm#a").await.unwrap().expect("reminder");
     assert_eq!((claimed.due_ms, &claimed.last_sent_ms), (7_201_000, &last));
+    let item = aws_sdk_dynamodb::Client::new(&e.sdk)
+        .get_item()
+        .table_name(&e.table)
+        .key("pk", AttributeValue::S("remind#alarm#a".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the reminder's item");
+    assert_eq!(
+        item.get("expires_at"),
+        Some(&AttributeValue::N("4100000000".into()))
+    );
     // An index entry whose item expired (TTL) reads as no reminder.
     aws_sdk_dynamodb::Client::new(&e.sdk)
         .update_item()

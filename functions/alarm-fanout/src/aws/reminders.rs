@@ -6,8 +6,12 @@
 //!   one attribute `r:<subject>` per alarm with reminders, whose value is its next due time
 //!   (ms). A sweep claims a reminder by an `UpdateItem` conditional on that value.
 //!
-//! A cancelled reminder loses its index entry; its item is left to expire (TTL), since
-//! the function has no `DeleteItem`. A reminder item that expired (TTL) while its index entry remained is dropped by the sweep.
+//! Each claim of a still-firing alarm's reminder moves `expires_at` to the record TTL
+//! past the next due time, in the write that records `last_sent`, so an alarm that fires
+//! for longer than the TTL keeps its reminders. A cancelled reminder loses its index
+//! entry; its item is left to expire (TTL), since the function has no `DeleteItem`. A
+//! reminder item that expired (TTL) while its index entry remained is dropped by the
+//! sweep.
 
 use std::collections::BTreeMap;
 
@@ -144,6 +148,7 @@ impl ReminderStore for DynamoStore {
         due_ms: i64,
         next: Option<i64>,
         last_sent_ms: &BTreeMap<String, i64>,
+        expires_at: i64,
     ) -> Result<bool, Error> {
         if !self.set_index(subject, next, Some(due_ms)).await? {
             return Ok(false);
@@ -155,9 +160,10 @@ impl ReminderStore for DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", key)
-                .update_expression("SET last_sent = :l")
+                .update_expression("SET last_sent = :l, expires_at = :e")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":l", last_sent(last_sent_ms))
+                .expression_attribute_values(":e", n(expires_at))
                 .send()
                 .await
                 .map(|_| true)
