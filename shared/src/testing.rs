@@ -23,8 +23,9 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::Env;
 
-/// An [`Env`] reading only these pairs, as if they were the process environment.
-pub fn env(pairs: &[(&'static str, &'static str)]) -> Env<HashMap<&'static str, &'static str>> {
+/// An [`Env`] reading only these pairs, as if they were the process environment; of a
+/// name given twice the later value wins (defaults first, then a test's overrides).
+pub fn env<'a>(pairs: &[(&'a str, &'a str)]) -> Env<HashMap<&'a str, &'a str>> {
     Env::new(pairs.iter().copied().collect())
 }
 

@@ -16,7 +16,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use groundcrew::config::Env;
 use groundcrew::custom_resource::ResponderSettings;
 use groundcrew::Deadline;
 use serde_json::{json, Value};
@@ -257,9 +256,12 @@ async fn main() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&cfn)
         .await;
-    let mut vars = std::collections::HashMap::new();
-    vars.insert("TELEGRAM_API_BASE_URL".to_string(), telegram.uri());
-    let config = Config::from_env(&Env::new(vars)).expect("config");
+    let base = telegram.uri();
+    let config = Config::from_env(&groundcrew::testing::env(&[(
+        "TELEGRAM_API_BASE_URL",
+        base.as_str(),
+    )]))
+    .expect("config");
     let http = groundcrew::http::client(groundcrew::http::HttpSettings::default()).expect("client");
     let app = App {
         telegram: Telegram::new(http.clone(), &config.api_base),

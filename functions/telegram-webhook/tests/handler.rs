@@ -446,10 +446,7 @@ async fn malformed_events_are_errors_and_custom_resources_still_get_failed() {
     }
     // A schedule without the function's settings names them, as a finding.
     let bare = common::app(
-        telegram_webhook::Config::from_env(&groundcrew::config::Env::new(
-            std::collections::HashMap::<String, String>::new(),
-        ))
-        .unwrap(),
+        telegram_webhook::Config::from_env(&env(&[])).unwrap(),
         vault(),
         RecordedAlerts::default(),
     );

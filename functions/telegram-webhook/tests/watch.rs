@@ -162,13 +162,7 @@ async fn a_failed_alert_publish_is_a_finding_beside_the_problem() {
 async fn a_configuration_error_answers_cloudformation_failed_with_the_reason() {
     let (tg, fake) = telegram_server().await;
     let cfn = cfn_server().await;
-    let bad = telegram_webhook::Config::from_env(&groundcrew::config::Env::new(
-        [("MAX_CONNECTIONS", "0")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<std::collections::HashMap<_, _>>(),
-    ))
-    .unwrap_err();
+    let bad = telegram_webhook::Config::from_env(&env(&[("MAX_CONNECTIONS", "0")])).unwrap_err();
     let mut app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
     app.config_error = Some(bad.to_string());
 

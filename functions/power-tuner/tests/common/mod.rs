@@ -577,15 +577,13 @@ impl Respond for LambdaSim {
 /// Starts the stand-in and returns it with an SDK configuration whose endpoint is the
 /// stand-in (a client built with that endpoint).
 pub async fn start(model: Model) -> (wiremock::MockServer, LambdaSim, aws_config::SdkConfig) {
-    let server = wiremock::MockServer::start().await;
+    let (server, sdk) = groundcrew::testing::mock_aws().await;
     let sim = LambdaSim::new(model);
     wiremock::Mock::given(wiremock::matchers::any())
         .respond_with(sim.clone())
         .mount(&server)
         .await;
-    let uri = server.uri();
-    *sim.base.lock().unwrap() = uri.clone();
-    let sdk = groundcrew::aws::load_sdk_config_for_endpoint(&uri, "us-east-1").await;
+    *sim.base.lock().unwrap() = server.uri();
     (server, sim, sdk)
 }
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use groundcrew::config::Env;
 use groundcrew::custom_resource::ResponderSettings;
+pub use groundcrew::testing::env;
 use groundcrew::{Deadline, Invocation};
 use serde_json::{json, Value};
 use telegram_webhook::alerts::Alerts;
@@ -171,19 +171,14 @@ pub async fn cfn_bodies(server: &MockServer) -> Vec<Value> {
 }
 
 pub fn config(telegram_base: &str, extra: &[(&str, &str)]) -> Config {
-    let mut vars: HashMap<String, String> = [
+    let base = [
         ("TELEGRAM_API_BASE_URL", telegram_base),
         ("BOT_TOKEN_SECRET", BOT_SECRET),
         ("WEBHOOK_URL", URL),
         ("SECRET_TOKEN_SECRET", WEBHOOK_SECRET),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        vars.insert(k.to_string(), v.to_string());
-    }
-    Config::from_env(&Env::new(vars)).unwrap()
+    ];
+    let pairs: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
+    Config::from_env(&env(&pairs)).unwrap()
 }
 
 pub fn app<V: Vault, A: Alerts>(config: Config, vault: V, alerts: A) -> App<V, A> {

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use groundcrew::config::Env;
 use groundcrew::custom_resource::{Claim, Request, ResponderSettings};
 use serde_json::{json, Value};
 use telegram_webhook::health::{Finding, MetricsSink, HEALTH_CHECK_OK};
@@ -33,7 +32,7 @@ pub(super) fn app(
     topic: &SimTopic,
     webhook_url: &str,
 ) -> Result<SimApp, String> {
-    let vars: BTreeMap<&str, &str> = [
+    let vars = [
         ("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
         ("BOT_TOKEN_SECRET", BOT_SECRET),
         ("WEBHOOK_URL", webhook_url),
@@ -49,14 +48,8 @@ pub(super) fn app(
             "arn:aws:sns:us-east-1:123456789012:gc-sim-alarms",
         ),
         ("AWS_LAMBDA_FUNCTION_NAME", "gc-sim-telegram-webhook"),
-    ]
-    .into_iter()
-    .collect();
-    let vars: std::collections::HashMap<String, String> = vars
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_env(&Env::new(vars)).map_err(|e| e.to_string())?;
+    ];
+    let config = Config::from_env(&groundcrew::testing::env(&vars)).map_err(|e| e.to_string())?;
     let http = groundcrew::http::client(groundcrew::http::HttpSettings::default())
         .map_err(|e| e.to_string())?;
     Ok(App {
