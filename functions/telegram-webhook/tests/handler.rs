@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use telegram_webhook::alerts::RecordedAlerts;
 use telegram_webhook::register::physical_id;
 use telegram_webhook::vault::MemoryVault;
+use telegram_webhook::App;
 
 fn expected_id() -> String {
     physical_id("7000000001", URL)
@@ -558,43 +559,33 @@ async fn health_check_alerts_on_a_backlog_and_on_recent_errors() {
     assert_eq!(alerts.sent.lock().unwrap().len(), 2);
 }
 
+/// A direct action's answer (it must succeed), as its caller reads it.
+async fn act(app: &App<MemoryVault, RecordedAlerts>, event: Value) -> Value {
+    handle(app, event, inv(long(), NOW)).await.unwrap()
+}
+
 #[tokio::test]
 async fn direct_actions_answer_without_secrets() {
     let (tg, fake) = telegram_server().await;
     let v = vault();
     let app = app(config(&tg.uri(), &[]), v.clone(), RecordedAlerts::default());
-    let out = handle(
-        &app,
-        json!({"action": "register", "max_connections": 7}),
-        inv(long(), NOW),
-    )
-    .await
-    .unwrap();
+    let out = act(&app, json!({"action": "register", "max_connections": 7})).await;
     assert_eq!(out["registered"], true);
     assert_eq!(out["result"]["webhook"]["max_connections"], 7);
-    let out = handle(&app, json!({"action": "info"}), inv(long(), NOW))
-        .await
-        .unwrap();
+    let out = act(&app, json!({"action": "info"})).await;
     assert_eq!(out["webhook"]["url"], URL);
-    let out = handle(&app, json!({"action": "check"}), inv(long(), NOW))
-        .await
-        .unwrap();
+    let out = act(&app, json!({"action": "check"})).await;
     assert_eq!(out["report"]["healthy"], true, "{out}");
-    let out = handle(
+    let out = act(
         &app,
         json!({"action": "delete", "drop_pending_updates": true}),
-        inv(long(), NOW),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(out["deleted"], true);
     assert_eq!(fake.calls("deleteWebhook")[0]["drop_pending_updates"], true);
     let secret = v.get(WEBHOOK_SECRET).unwrap();
     for call in ["register", "info", "check", "delete"] {
-        let out = handle(&app, json!({"action": call}), inv(long(), NOW))
-            .await
-            .unwrap()
-            .to_string();
+        let out = act(&app, json!({"action": call})).await.to_string();
         assert!(
             !out.contains(TOKEN) && !out.contains(&secret),
             "{call}: {out}"
@@ -609,13 +600,7 @@ async fn direct_actions_answer_without_secrets() {
 async fn direct_actions_keep_their_wire() {
     let (tg, fake) = telegram_server().await;
     let app = app(config(&tg.uri(), &[]), vault(), RecordedAlerts::default());
-    let out = handle(
-        &app,
-        json!({"action": "register", "max_connections": 7}),
-        inv(long(), NOW),
-    )
-    .await
-    .unwrap();
+    let out = act(&app, json!({"action": "register", "max_connections": 7})).await;
     let webhook = json!({"url": URL, "has_custom_certificate": false,
         "pending_update_count": 0, "max_connections": 7});
     assert_eq!(
@@ -633,9 +618,7 @@ async fn direct_actions_keep_their_wire() {
         info["last_error_message"] = json!(format!("bot{TOKEN} answered 502"));
         info["allowed_updates"] = json!(["message"]);
     });
-    let out = handle(&app, json!({"action": "info"}), inv(long(), NOW))
-        .await
-        .unwrap();
+    let out = act(&app, json!({"action": "info"})).await;
     assert_eq!(
         out,
         json!({"action": "info", "bot_id": "7000000001", "webhook": {
@@ -645,16 +628,12 @@ async fn direct_actions_keep_their_wire() {
             "last_error_message": "bot[REDACTED] answered 502",
             "max_connections": 7, "allowed_updates": ["message"]}})
     );
-    let out = handle(&app, json!({"action": "delete"}), inv(long(), NOW))
-        .await
-        .unwrap();
+    let out = act(&app, json!({"action": "delete"})).await;
     assert_eq!(
         out,
         json!({"action": "delete", "bot_id": "7000000001", "deleted": true})
     );
-    let out = handle(&app, json!({"action": "check"}), inv(long(), NOW))
-        .await
-        .unwrap();
+    let out = act(&app, json!({"action": "check"})).await;
     assert_eq!(out["action"], "check");
     assert_eq!(out.as_object().unwrap().len(), 2, "{out}");
     assert!(out["report"].is_object(), "{out}");
