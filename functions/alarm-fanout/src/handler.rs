@@ -26,7 +26,7 @@ pub use crate::report::{NoticeReport, Outcome, Policy, Report};
 use crate::routing::Routing;
 use crate::routing_cache::RoutingCache;
 use crate::severity::{SeverityResolver, TagLookup};
-use crate::silences::SilenceStore;
+use crate::silences::{InvocationSilences, SilenceStore};
 use crate::store::Store;
 
 /// Every record the handler keeps: delivery records and leases, paced receivers' budgets,
@@ -57,7 +57,10 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         match input {
             Input::Notices(notices) => {
                 let routing = self.routing.current().await?;
-                let (reports, errors) = self.handle_notices(&notices, &routing, &invocation).await;
+                let silences = InvocationSilences::default();
+                let (reports, errors) = self
+                    .handle_notices(&notices, &routing, &invocation, &silences)
+                    .await;
                 crate::metrics::emit(&reports, errors.len(), invocation.now().timestamp_millis());
                 let digests = self.flush_folded(&reports, &routing, &invocation).await;
                 match fold_errors(errors) {
@@ -90,9 +93,11 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
                 let routing = self.routing.current().await?;
                 let (digests, mut errors) = self.flush_all(&routing, &invocation).await;
                 // The same schedule delivers what muted routes held, once they are not muted.
-                let (mut notices, swept_errors) = self.sweep(&routing, &invocation).await;
+                let silences = InvocationSilences::default();
+                let (mut notices, swept_errors) =
+                    self.sweep(&routing, &invocation, &silences).await;
                 errors.extend(swept_errors);
-                let (reminded, remind_errors) = self.remind(&routing, &invocation).await;
+                let (reminded, remind_errors) = self.remind(&routing, &invocation, &silences).await;
                 notices.extend(reminded);
                 errors.extend(remind_errors);
                 match fold_errors(errors) {
@@ -108,16 +113,21 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
     }
 
     /// Every notice is handled on its own; failures are returned after the others went.
+    /// `silences` is the invocation's read of them, shared by every notice.
     pub async fn handle_notices(
         &self,
         notices: &[Notice],
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> (Vec<NoticeReport>, Vec<Error>) {
         let mut reports = Vec::with_capacity(notices.len());
         let mut errors = Vec::new();
         for notice in notices {
-            match self.handle_notice(notice, routing, invocation).await {
+            match self
+                .handle_notice(notice, routing, invocation, silences)
+                .await
+            {
                 Ok(r) => {
                     tracing::info!(id = %r.id, outcome = ?r.outcome, sent = ?r.sent, possible_duplicates = r.possible_duplicates, "notice handled");
                     reports.push(r);

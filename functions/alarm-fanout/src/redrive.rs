@@ -82,6 +82,8 @@ pub async fn run<
     let mut digests = Vec::new();
     // A flush done by this redrive: `Some(None)` when it succeeded.
     let mut flushed: Option<Option<String>> = None;
+    // One read of the silences for every notice the redrive hands back.
+    let silences = crate::silences::InvocationSilences::default();
     while report.received < request.max_messages && deadline.allows(MIN_WORK_TIME) {
         let want = BATCH.min(request.max_messages - report.received);
         // Hidden until well after this invocation ends, so a failure is retried by a later one.
@@ -144,7 +146,7 @@ pub async fn run<
                 }
             };
             let (reports, errors) = app
-                .handle_notices(&event_notices, routing, invocation)
+                .handle_notices(&event_notices, routing, invocation, &silences)
                 .await;
             notices.extend(reports);
             match fold_errors(errors) {

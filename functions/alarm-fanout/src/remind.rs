@@ -25,7 +25,7 @@ use crate::reminders::{
 };
 use crate::routing::{Facts, Routing};
 use crate::severity::TagLookup;
-use crate::silences::{ActiveSilences, SilenceStore};
+use crate::silences::{ActiveSilences, InvocationSilences, SilenceStore};
 use crate::store::{Change, Lease, Store};
 
 /// A due reminder is taken only while this much of the invocation is left.
@@ -123,10 +123,12 @@ impl<
 
     /// Sends every due reminder (the sweep); the rest waits for the next sweep when the
     /// deadline is near.
+    /// `silences` is the invocation's read of them.
     pub async fn remind(
         &self,
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> (Vec<NoticeReport>, Vec<Error>) {
         let due = match self
             .store
@@ -157,7 +159,7 @@ impl<
                 n.change.state == Some(State::Alarm) && n.change.at_ms == reminder.since_ms
             });
             let result = if still_firing {
-                self.remind_one(&reminder, routing, &lease, invocation)
+                self.remind_one(&reminder, routing, &lease, invocation, silences)
                     .await
             } else {
                 // A newer change came (its own write cancels too): drop this one only.
@@ -190,6 +192,7 @@ impl<
         routing: &Routing,
         lease: &Lease,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> Result<Option<NoticeReport>, Error> {
         let Some(alarm) = reminder.notice.alarm() else {
             return Ok(None);
@@ -201,10 +204,8 @@ impl<
         let every = intervals(routing, &routing.matches(&facts));
         // A muted route (time window), a silence or an inhibition sends no reminder now;
         // it stays due.
-        let silences = self.store.silences().await?;
-        let silenced = ActiveSilences::at(&silences, now)
-            .matching(&facts)
-            .is_some()
+        let silences = silences.get(&self.store).await?;
+        let silenced = ActiveSilences::at(silences, now).matching(&facts).is_some()
             || self
                 .inhibitor(routing, &reminder.subject, &facts)
                 .await?

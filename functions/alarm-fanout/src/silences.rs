@@ -6,11 +6,13 @@
 //! expired) if it is still the alarm's newest state. The matchers are the routes' own
 //! (`alarm_name`, `namespace`, `dimensions`, `tags`..., with globs, `~regex` and `!`).
 //!
-//! Silences are kept in the delivery table ([`crate::aws::DynamoStore`]); every notice reads
-//! them once (one `GetItem`), so a new silence applies to the next notice.
+//! Silences are kept in the delivery table ([`crate::aws::DynamoStore`]); each invocation
+//! reads them once (one `GetItem`, [`InvocationSilences`]) for every notice, held notice
+//! and reminder it handles, so a new silence applies from the next invocation on.
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -155,6 +157,22 @@ impl ActiveSilences {
     }
 }
 
+/// The silences as one invocation sees them: read from the store when first needed, then
+/// the same copy for every notice, held notice and reminder of the invocation. A batch of
+/// notices (an SNS event of several records, a redrive, a sweep) reads them once instead of
+/// once per notice; a read that fails is tried again by the next notice.
+#[derive(Debug, Default)]
+pub struct InvocationSilences(tokio::sync::OnceCell<Vec<Silence>>);
+
+impl InvocationSilences {
+    pub async fn get<S: SilenceStore>(&self, store: &S) -> Result<&[Silence], Error> {
+        self.0
+            .get_or_try_init(|| store.silences())
+            .await
+            .map(Vec::as_slice)
+    }
+}
+
 /// Silences ended longer ago than this are forgotten by the `silences` action.
 const KEEP_ENDED: chrono::Duration = chrono::Duration::days(1);
 
@@ -221,11 +239,16 @@ pub trait SilenceStore: Send + Sync {
     fn remove_silence(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// Silences in memory (unit tests, the simulation).
+/// Silences in memory (unit tests, the simulation), counting the reads.
 #[derive(Debug, Default, Clone)]
-pub struct MemorySilences(Arc<Mutex<BTreeMap<String, Silence>>>);
+pub struct MemorySilences(Arc<Mutex<BTreeMap<String, Silence>>>, Arc<AtomicUsize>);
 
 impl MemorySilences {
+    /// How many times the silences were read.
+    pub fn reads(&self) -> usize {
+        self.1.load(Ordering::SeqCst)
+    }
+
     fn locked(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Silence>> {
         self.0
             .lock()
@@ -235,6 +258,7 @@ impl MemorySilences {
 
 impl SilenceStore for MemorySilences {
     async fn silences(&self) -> Result<Vec<Silence>, Error> {
+        self.1.fetch_add(1, Ordering::SeqCst);
         Ok(self.locked().values().cloned().collect())
     }
     async fn put_silence(&self, silence: &Silence) -> Result<(), Error> {

@@ -22,6 +22,7 @@ use crate::receivers::Deliver;
 use crate::redrive::DeadLetters;
 use crate::routing::Routing;
 use crate::severity::TagLookup;
+use crate::silences::InvocationSilences;
 use crate::store::Store;
 
 /// A held notice is taken only while this much of the invocation is left.
@@ -40,10 +41,12 @@ impl<
     > App<St, D, T, Q>
 {
     /// Hands every held notice back to the handler; releases those no longer held.
+    /// `silences` is the invocation's read of them.
     pub async fn sweep(
         &self,
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> (Vec<NoticeReport>, Vec<Error>) {
         let held = match self.store.held().await {
             Ok(held) => held,
@@ -59,7 +62,7 @@ impl<
                 break;
             }
             match self
-                .release_notice(&h.notice, &h.receivers, routing, invocation)
+                .release_notice(&h.notice, &h.receivers, routing, invocation, silences)
                 .await
             {
                 Ok(report) => {

@@ -293,3 +293,65 @@ async fn a_held_ok_is_sent_to_a_receiver_that_showed_its_alarm_before_the_mute()
     assert_eq!(taken(&app), pairs(&[("chat", "OK")]));
     assert!(app.store.held().await.unwrap().is_empty(), "released");
 }
+
+/// One SNS event of several alarms' state changes, `names` all turning `state` at `at`.
+fn batch(prefix: &str, names: &[&str], state: &str, at: DateTime<Utc>) -> Value {
+    let records: Vec<Value> = names
+        .iter()
+        .map(|name| event(&format!("{prefix}-{name}"), name, state, at)["Records"][0].clone())
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invocation_reads_the_silences_once_for_all_its_notices_and_reminders() {
+    let app = app_with(
+        "receivers:\n  chat: {type: webhook, url_secret: c}\nroutes:\n  - receivers: chat\n    repeat_interval: 1h\ndefault: chat\n",
+    );
+    let clock = Arc::new(TokioClock::starting_at(start()));
+    let reads = || app.store.silences.reads();
+
+    // Four alarms in one event: all sent, the silences read once.
+    let r = app
+        .handle(
+            &batch("a", &["api-1", "api-2", "api-3", "api-4"], "ALARM", start()),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.notices.len(), 4);
+    assert_eq!(taken(&app).len(), 4);
+    assert_eq!(reads(), 1);
+
+    // A silence created in the same minute applies from the next invocation on: its three
+    // alarms are held, with one read.
+    app.handle(
+        &json!({"action": "silence", "matchers": {"alarm_name": "db-*"}, "duration": "2h",
+            "author": "ana", "comment": "database maintenance"}),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    let r = app
+        .handle(
+            &batch("d", &["db-1", "db-2", "db-3"], "ALARM", start()),
+            invocation(&clock),
+        )
+        .await
+        .unwrap();
+    assert!(
+        r.notices.iter().all(|n| n.outcome == Outcome::Held),
+        "{r:?}"
+    );
+    assert!(taken(&app).is_empty());
+    assert_eq!(reads(), 2);
+
+    // An hour later the sweep: three held notices (still silenced) and seven due reminders
+    // (four sent, three silenced), one read between them.
+    tokio::time::advance(Duration::from_secs(3_660)).await;
+    let flush: Value = serde_json::from_str(FLUSH).unwrap();
+    app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(taken(&app).len(), 4, "the api alarms' reminders");
+    assert_eq!(app.store.held().await.unwrap().len(), 3);
+    assert_eq!(reads(), 3);
+}

@@ -15,7 +15,7 @@ use crate::redrive::DeadLetters;
 use crate::report::{NoticeReport, Outcome};
 use crate::routing::{Facts, Routing};
 use crate::severity::{Severity, TagLookup};
-use crate::silences::ActiveSilences;
+use crate::silences::{ActiveSilences, InvocationSilences};
 use crate::store::{Change, Lease, Newest, StaleRecord, Subject};
 
 /// Where a notice comes from: an event, or the sweep releasing it to the receivers it was
@@ -32,8 +32,9 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         notice: &Notice,
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> Result<NoticeReport, Error> {
-        self.handle_notice_via(notice, routing, invocation, Via::Event)
+        self.handle_notice_via(notice, routing, invocation, silences, Via::Event)
             .await
     }
 
@@ -44,8 +45,10 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         held_for: &[String],
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
     ) -> Result<NoticeReport, Error> {
-        self.handle_notice_via(notice, routing, invocation, Via::Sweep { held_for })
+        let via = Via::Sweep { held_for };
+        self.handle_notice_via(notice, routing, invocation, silences, via)
             .await
     }
 
@@ -54,6 +57,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         notice: &Notice,
         routing: &Routing,
         invocation: &Invocation,
+        silences: &InvocationSilences,
         via: Via<'_>,
     ) -> Result<NoticeReport, Error> {
         let alarm = notice.alarm();
@@ -87,7 +91,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         let (lease, subject) = self.acquire(&subject_key, notice, invocation).await?;
         let result = self
             .handle_held(
-                notice, routing, severity, change, &lease, &subject, invocation, via,
+                notice, routing, severity, change, &lease, &subject, invocation, silences, via,
             )
             .await;
         if let Err(e) = self.store.release(&lease).await {
@@ -106,6 +110,7 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         lease: &Lease,
         subject: &Subject,
         invocation: &Invocation,
+        silences: &InvocationSilences,
         via: Via<'_>,
     ) -> Result<NoticeReport, Error> {
         let mut report = NoticeReport::delivering(notice, format::headline(notice), severity);
@@ -118,8 +123,8 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
         // holds the whole notice.
         let facts = Facts::of(notice, severity).with_tags(&tags);
         let mut destinations = routing.destinations(&facts, invocation.now());
-        let silences = self.store.silences().await?;
-        if let Some(id) = ActiveSilences::at(&silences, invocation.now()).matching(&facts) {
+        let silences = silences.get(&self.store).await?;
+        if let Some(id) = ActiveSilences::at(silences, invocation.now()).matching(&facts) {
             tracing::info!(id = %notice.id, silence = %id, "silenced: held until the silence ends");
             destinations.hold_all();
         }
