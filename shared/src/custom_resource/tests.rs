@@ -1,5 +1,6 @@
 //! The responder's tests: every path answers CloudFormation.
 
+use std::future::Future;
 use std::time::Duration;
 
 use super::*;
@@ -29,14 +30,16 @@ fn event(kind: &str, url: &str) -> Value {
     e
 }
 
-async fn cfn() -> MockServer {
+/// A ResponseURL that accepts every PUT: the server (to read what was PUT) and the URL.
+async fn cfn() -> (MockServer, String) {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path("/cfn/r"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
-    server
+    let url = format!("{}/cfn/r", server.uri());
+    (server, url)
 }
 
 async fn bodies(server: &MockServer) -> Vec<(Value, WireRequest)> {
@@ -57,20 +60,22 @@ fn long() -> Deadline {
     Deadline::after(Duration::from_secs(30))
 }
 
+/// [`respond_always`] with a deadline no test reaches and the default settings.
+async fn respond<F, Fut>(event: Value, handler: F) -> Result<Answered, CustomResourceError>
+where
+    F: FnOnce(Request, Deadline) -> Fut,
+    Fut: Future<Output = Result<Outcome, Failure>>,
+{
+    respond_always(&http(), event, long(), &Default::default(), handler).await
+}
+
 #[tokio::test]
 async fn success_is_put_with_an_empty_content_type() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
-    let answered = respond_always(
-        &http(),
-        event("Create", &url),
-        long(),
-        &Default::default(),
-        |req, _| async move {
-            assert_eq!(request_type(&req), "Create");
-            Ok(Outcome::new("thing-1").with_data("Url", "https://x"))
-        },
-    )
+    let (server, url) = cfn().await;
+    let answered = respond(event("Create", &url), |req, _| async move {
+        assert_eq!(request_type(&req), "Create");
+        Ok(Outcome::new("thing-1").with_data("Url", "https://x"))
+    })
     .await
     .unwrap();
     assert_eq!(answered.status, "SUCCESS");
@@ -95,15 +100,10 @@ async fn success_is_put_with_an_empty_content_type() {
 
 #[tokio::test]
 async fn handler_error_answers_failed_with_the_reason_and_the_old_physical_id() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
-    let answered = respond_always(
-        &http(),
-        event("Update", &url),
-        long(),
-        &Default::default(),
-        |_, _| async { Err(Failure::new("WebhookUrl: port 1234 is not allowed")) },
-    )
+    let (server, url) = cfn().await;
+    let answered = respond(event("Update", &url), |_, _| async {
+        Err(Failure::new("WebhookUrl: port 1234 is not allowed"))
+    })
     .await
     .unwrap();
     assert_eq!(answered.status, "FAILED");
@@ -115,15 +115,10 @@ async fn handler_error_answers_failed_with_the_reason_and_the_old_physical_id() 
 
 #[tokio::test]
 async fn failed_create_gets_a_minted_id_and_its_rollback_delete_succeeds_untouched() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
-    respond_always(
-        &http(),
-        event("Create", &url),
-        long(),
-        &Default::default(),
-        |_, _| async { Err(Failure::new("nope")) },
-    )
+    let (server, url) = cfn().await;
+    respond(event("Create", &url), |_, _| async {
+        Err(Failure::new("nope"))
+    })
     .await
     .unwrap();
     let (body, _) = &bodies(&server).await[0];
@@ -132,7 +127,7 @@ async fn failed_create_gets_a_minted_id_and_its_rollback_delete_succeeds_untouch
 
     let mut delete = event("Delete", &url);
     delete["PhysicalResourceId"] = json!(minted);
-    let answered = respond_always(&http(), delete, long(), &Default::default(), |_, _| async {
+    let answered = respond(delete, |_, _| async {
         panic!("the handler must not run for the rollback of a failed Create")
     })
     .await
@@ -142,8 +137,7 @@ async fn failed_create_gets_a_minted_id_and_its_rollback_delete_succeeds_untouch
 
 #[tokio::test]
 async fn a_create_that_claimed_its_id_reports_it_after_a_timeout_or_a_panic() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
+    let (server, url) = cfn().await;
     let settings = ResponderSettings {
         response_reserve: Duration::from_millis(300),
         ..Default::default()
@@ -206,20 +200,13 @@ async fn a_create_that_claimed_its_id_reports_it_after_a_timeout_or_a_panic() {
 
 #[tokio::test]
 async fn a_panicking_handler_still_answers_failed() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
-    let answered = respond_always(
-        &http(),
-        event("Delete", &url),
-        long(),
-        &Default::default(),
-        |_, _| async {
-            if true {
-                panic!("boom");
-            }
-            Ok(Outcome::new("x"))
-        },
-    )
+    let (server, url) = cfn().await;
+    let answered = respond(event("Delete", &url), |_, _| async {
+        if true {
+            panic!("boom");
+        }
+        Ok(Outcome::new("x"))
+    })
     .await
     .unwrap();
     assert_eq!(answered.status, "FAILED");
@@ -228,8 +215,7 @@ async fn a_panicking_handler_still_answers_failed() {
 
 #[tokio::test]
 async fn an_approaching_deadline_answers_failed_before_it() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
+    let (server, url) = cfn().await;
     let settings = ResponderSettings {
         response_reserve: Duration::from_millis(500),
         ..Default::default()
@@ -264,15 +250,12 @@ async fn an_approaching_deadline_answers_failed_before_it() {
 
 #[tokio::test]
 async fn a_malformed_event_with_a_response_url_is_answered_failed_and_reported() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
+    let (server, url) = cfn().await;
     let mut bad = event("Create", &url);
     bad["RequestType"] = json!("Replace");
-    let err = respond_always(&http(), bad, long(), &Default::default(), |_, _| async {
-        panic!("must not run")
-    })
-    .await
-    .unwrap_err();
+    let err = respond(bad, |_, _| async { panic!("must not run") })
+        .await
+        .unwrap_err();
     assert!(matches!(err, CustomResourceError::Malformed(_)), "{err}");
     assert!(err.to_string().contains("Replace"), "{err}");
     let (body, _) = &bodies(&server).await[0];
@@ -285,15 +268,9 @@ async fn a_malformed_event_with_a_response_url_is_answered_failed_and_reported()
 
     let mut missing = event("Update", &url);
     missing.as_object_mut().unwrap().remove("StackId");
-    let err = respond_always(
-        &http(),
-        missing,
-        long(),
-        &Default::default(),
-        |_, _| async { Ok(Outcome::new("x")) },
-    )
-    .await
-    .unwrap_err();
+    let err = respond(missing, |_, _| async { Ok(Outcome::new("x")) })
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("StackId"), "{err}");
     assert_eq!(bodies(&server).await.len(), 2);
 }
@@ -306,15 +283,9 @@ async fn an_event_without_a_usable_response_url_is_unanswerable() {
         event("Create", "file:///etc/passwd"),
         event("Create", "not a url"),
     ] {
-        let err = respond_always(
-            &http(),
-            bad.clone(),
-            long(),
-            &Default::default(),
-            |_, _| async { Ok(Outcome::new("x")) },
-        )
-        .await
-        .unwrap_err();
+        let err = respond(bad.clone(), |_, _| async { Ok(Outcome::new("x")) })
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, CustomResourceError::Unanswerable(_)),
             "{bad}: {err}"
@@ -335,13 +306,9 @@ async fn transient_put_failures_are_retried_and_a_dead_url_is_an_error() {
         .mount(&server)
         .await;
     let url = format!("{}/cfn/r", server.uri());
-    respond_always(
-        &http(),
-        event("Create", &url),
-        long(),
-        &Default::default(),
-        |_, _| async { Ok(Outcome::new("a")) },
-    )
+    respond(event("Create", &url), |_, _| async {
+        Ok(Outcome::new("a"))
+    })
     .await
     .unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
@@ -355,13 +322,9 @@ async fn transient_put_failures_are_retried_and_a_dead_url_is_an_error() {
         .mount(&forbidden)
         .await;
     let url = format!("{}/cfn/r?X-Amz-Signature=SECRETSIG", forbidden.uri());
-    let err = respond_always(
-        &http(),
-        event("Create", &url),
-        long(),
-        &Default::default(),
-        |_, _| async { Ok(Outcome::new("a")) },
-    )
+    let err = respond(event("Create", &url), |_, _| async {
+        Ok(Outcome::new("a"))
+    })
     .await
     .unwrap_err();
     assert!(
@@ -373,17 +336,10 @@ async fn transient_put_failures_are_retried_and_a_dead_url_is_an_error() {
 
 #[tokio::test]
 async fn unusable_physical_ids_become_failed() {
-    let server = cfn().await;
-    let url = format!("{}/cfn/r", server.uri());
-    let answered = respond_always(
-        &http(),
-        event("Create", &url),
-        long(),
-        &Default::default(),
-        |_, _| async { Ok(Outcome::new("")) },
-    )
-    .await
-    .unwrap();
+    let (server, url) = cfn().await;
+    let answered = respond(event("Create", &url), |_, _| async { Ok(Outcome::new("")) })
+        .await
+        .unwrap();
     assert_eq!(answered.status, "FAILED");
     assert!(answered.reason.contains("PhysicalResourceId"));
 }
