@@ -336,7 +336,7 @@ async fn transient_put_failures_are_retried_and_a_dead_url_is_an_error() {
 
 #[tokio::test]
 async fn unusable_physical_ids_become_failed() {
-    let (server, url) = cfn().await;
+    let (_server, url) = cfn().await;
     let answered = respond(event("Create", &url), |_, _| async { Ok(Outcome::new("")) })
         .await
         .unwrap();
