@@ -36,7 +36,10 @@ fn alarm_fanout_storm_hour() {
 /// conditional write, SDK retries included (seconds), so another invocation found the
 /// bucket full again; now a token the table granted late is left unused and another taken
 /// (`alarm_fanout::pace::Pacer`). Passes (seed 1: 0 violations in 6,759 checks, 2,135
-/// faults) but takes about 35 s of wall time, so it stays out of the tier's 3 minutes.
+/// faults; seed 2 too) but takes about 35 s of wall time a seed, so it stays out of the
+/// tier's 3 minutes. Not fixed: with `SIM_SEEDS=3`, seed 3 fails another invariant at the
+/// end of the run (`mail` shows storm-05's 21:41:29 change twice with no ambiguous failure
+/// of that send), not traced yet; replay with `SIM_SEED=3`.
 /// Run it with `cargo nextest run -p groundcrew-sim --test sim_alarm_fanout --run-ignored
 /// only --no-capture` (scripts/sim.sh skips ignored tests).
 #[test]
