@@ -2,8 +2,10 @@
 //! across the end of daylight-saving time in Europe/Berlin (Sunday 2026-10-25 01:00 UTC,
 //! the EU rule: the last Sunday of October), with one routing document:
 //!
-//! - office hours (Monday to Friday 09:00-18:00 Europe/Berlin) to a Telegram group (`tg`)
-//!   and a Slack channel through a bot token (`bot`); nights and weekends to PagerDuty
+//! - office hours (Monday to Friday 09:00-18:00 Europe/Berlin) to a Telegram group (`tg`),
+//!   a second one with `picture: true` (`photo`: a metric alarm's text is followed by a
+//!   picture, `sendPhoto`) and a Slack channel through a bot token (`bot`); nights and
+//!   weekends to PagerDuty
 //!   (`pager`, muted in office hours); `repeat_interval: 1h` on every route;
 //! - an inhibition: a critical RDS alarm mutes the warnings of the same
 //!   `DBInstanceIdentifier`;
@@ -26,7 +28,16 @@
 //! - no reminder comes sooner than `repeat_interval` after the last send, after the OK, or
 //!   to PagerDuty (which gets one trigger per episode);
 //! - every OK in Telegram and Slack (bot token) is a reply to a message of its ALARM
-//!   (`reply_parameters.message_id`, `thread_ts`) when that receiver was shown the ALARM.
+//!   (`reply_parameters.message_id`, `thread_ts`) when that receiver was shown the ALARM;
+//! - with `picture: true` (`photo`), a picture comes after its alarm's text in that chat,
+//!   never before or instead of it, and replies to it; the desk draws every fourth picture
+//!   slower than the function's picture budget (6 s), and the text's own deadline ("within
+//!   one sweep") is checked as for every message.
+//!
+//! [`EXTRAS`] (an ignored test: it finds violations) adds a Slack channel with
+//! `update_message: true` (`edit`) and two invariants: an edit (`chat.update`) is of its
+//! ALARM's own message (the episode's first, not a reminder) and shows the OK; and no
+//! receiver gets the OK of an episode it was muted for from the ALARM to the OK.
 //!
 //! The receivers here are a small model of the three APIs' answers (Telegram's `Message`
 //! with its `message_id`, Slack's `chat.postMessage` answer with `channel` and `ts`,
@@ -71,6 +82,10 @@ use desk::Desk;
 use oracle::Oracle;
 
 pub const SCENARIO: &str = "alarm-fanout-on-call-week";
+/// The same week with one more receiver on the office route, `edit` (Slack bot,
+/// `update_message: true`), and its invariant, plus one on every receiver: no OK to a
+/// receiver muted for the whole episode.
+pub const EXTRAS: &str = "alarm-fanout-on-call-week-extras";
 const BUDGET: Duration = Duration::from_secs(60);
 /// The sweep's interval, seconds.
 const SWEEP: i64 = 300;
@@ -80,7 +95,9 @@ const REPEAT: i64 = 3600;
 /// reminder may count its interval from the sweep's start rather than the send a second
 /// later; the model answers at once, so a minute of slack only absorbs the tick boundary.
 const SLACK: i64 = 60;
-const RECEIVERS: [&str; 3] = ["tg", "bot", "pager"];
+/// The week's receivers; [`EXTRAS`] adds `edit`.
+const RECEIVERS: [&str; 4] = ["tg", "bot", "pager", "photo"];
+const WITH_EXTRAS: [&str; 5] = ["tg", "bot", "pager", "photo", "edit"];
 /// Each receiver request's faults: 8% throttled, 8% 5xx, 6% time out before and 6% after
 /// the receiver acted (28%, as the storm hour's 30%), so that some invocations run out
 /// of time on timeouts and go through Lambda's retries.
@@ -104,6 +121,7 @@ receivers:
   tg: {type: telegram, chat_id: -100, bot_token_secret: t}
   bot: {type: slack_bot, bot_token_secret: b, channel: C1}
   pager: {type: pagerduty, routing_key_secret: p}
+  photo: {type: telegram, chat_id: -200, bot_token_secret: t, picture: true}
 time_intervals:
   office-hours:
     - weekdays: ["monday:friday"]
@@ -115,13 +133,26 @@ inhibit_rules:
     target_match: {severity: warning}
     equal: [DBInstanceIdentifier]
 routes:
-  - receivers: [tg, bot]
+  - receivers: [tg, bot, photo]
     active_time_intervals: [office-hours]
     continue: true
   - receivers: [pager]
     mute_time_intervals: [office-hours]
 default: pager
 "#;
+
+/// The extras' variant of [`DOC`]: a second Slack channel on the office route, whose ALARM
+/// messages are edited to show the OK.
+fn doc(extras: bool) -> String {
+    if !extras {
+        return DOC.to_string();
+    }
+    DOC.replace(
+        "\ntime_intervals:",
+        "\n  edit: {type: slack_bot, bot_token_secret: b, channel: C2, update_message: true}\ntime_intervals:",
+    )
+    .replace("receivers: [tg, bot, photo]", "receivers: [tg, bot, photo, edit]")
+}
 
 /// One alarm of the estate: name, namespace, its one dimension, its `severity` tag.
 struct Alarm {
@@ -206,14 +237,14 @@ impl TagLookup for Tags {
 
 type WeekApp = App<MemoryStore, Receivers<InMemorySecretStore, Desk, Desk>, Tags, DeadLetterModel>;
 
-fn app(desk: Desk, dead_letters: DeadLetterModel) -> WeekApp {
+fn app(desk: Desk, dead_letters: DeadLetterModel, extras: bool) -> WeekApp {
     let base = "http://receivers.sim";
     let secrets = InMemorySecretStore::default()
         .with("t", "123:SIM-TOKEN")
         .with("b", "xoxb-sim")
         .with("p", "routing-key");
     App {
-        routing: Routing::parse(DOC)
+        routing: Routing::parse(&doc(extras))
             .unwrap_or_else(|e| panic!("routing: {e}"))
             .into(),
         store: MemoryStore::default(),
@@ -228,7 +259,8 @@ fn app(desk: Desk, dead_letters: DeadLetterModel) -> WeekApp {
             },
             RetryPolicy::default(),
         )
-        .with_api(Arc::new(desk)),
+        .with_api(Arc::new(desk.clone()))
+        .with_pictures(Arc::new(desk)),
         severity: SeverityResolver::new(
             Tags,
             "severity",
@@ -338,6 +370,10 @@ pub struct Figures {
     pub released: u64,
     pub reminders: u64,
     pub replies: u64,
+    pub edits: u64,
+    /// Edits of the episode's first firing message (the ALARM itself, not a reminder).
+    pub edits_of_the_alarm: u64,
+    pub pictures: u64,
     pub digests: u64,
     pub sweeps: u64,
     pub failed_invocations: u64,
@@ -353,6 +389,9 @@ impl Figures {
         self.released += o.released;
         self.reminders += o.reminders;
         self.replies += o.replies;
+        self.edits += o.edits;
+        self.edits_of_the_alarm += o.edits_of_the_alarm;
+        self.pictures += o.pictures;
         self.digests += o.digests;
         self.sweeps += o.sweeps;
         self.failed_invocations += o.failed_invocations;
@@ -361,15 +400,16 @@ impl Figures {
     }
 }
 
-async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>, rates: FaultRates) {
+async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>, rates: FaultRates, extras: bool) {
     let desk = Desk {
         sim: Arc::clone(&sim),
         shown: Arc::new(Mutex::new(Vec::new())),
         next_id: Arc::new(AtomicU64::new(0)),
         digests: Arc::new(AtomicU64::new(0)),
+        drawn: Arc::new(AtomicU64::new(0)),
     };
     let dlq = DeadLetterModel::new(Arc::clone(&sim));
-    let app = app(desk.clone(), dlq.clone());
+    let app = app(desk.clone(), dlq.clone(), extras);
     let silence = (at(6, 8, 59) + chrono::Duration::seconds(30), at(6, 11, 0));
     let mut timeline: Timeline<Happening> = Timeline::default();
     for (name, list) in episodes(&sim) {
@@ -387,6 +427,8 @@ async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>, rates: FaultRates) {
         tick += chrono::Duration::seconds(SWEEP);
     }
     let mut oracle = Oracle {
+        receivers: if extras { &WITH_EXTRAS } else { &RECEIVERS },
+        extras,
         firing: BTreeMap::new(),
         silence,
         owed: BTreeMap::new(),
@@ -479,10 +521,24 @@ async fn one(sim: Arc<Sim>, figures: Arc<Mutex<Figures>>, rates: FaultRates) {
 /// Runs the week for `seeds` seeds (overridable by the kernel's environment variables)
 /// with the receivers' faults at `rates`.
 pub fn run(seeds: u64, rates: FaultRates) -> (Summary, Figures) {
+    run_as(SCENARIO, seeds, rates, false)
+}
+
+/// The week with the extras (see [`EXTRAS`]).
+pub fn run_with_extras(seeds: u64, rates: FaultRates) -> (Summary, Figures) {
+    run_as(EXTRAS, seeds, rates, true)
+}
+
+fn run_as(
+    scenario: &'static str,
+    seeds: u64,
+    rates: FaultRates,
+    extras: bool,
+) -> (Summary, Figures) {
     let total = Arc::new(Mutex::new(Figures::default()));
-    let summary = kernel::run(SCENARIO, seeds, start(), rates, |sim| {
+    let summary = kernel::run(scenario, seeds, start(), rates, |sim| {
         let total = Arc::clone(&total);
-        async move { one(sim, total, rates).await }
+        async move { one(sim, total, rates, extras).await }
     });
     let figures = lock(&total).clone();
     (summary, figures)

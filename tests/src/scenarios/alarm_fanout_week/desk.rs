@@ -1,6 +1,11 @@
 //! The on-call week's receivers: a small model of the three APIs' answers (Telegram's
 //! `Message` with its `message_id`, Slack's `chat.postMessage` answer with `channel` and
 //! `ts`, PagerDuty Events API v2's 202), recording what each shows as a person reads it.
+//! Two more receivers show the extras: `photo`, a second Telegram group (chat -200) with
+//! `picture: true` (its `sendPhoto` recorded as a picture), and `edit`, a second Slack
+//! channel (C2) with `update_message: true` (its `chat.update` recorded as an edit of the
+//! message whose `ts` it names). The desk also draws the pictures ([`Pictures`]): every
+//! fourth one takes longer than the function's picture budget.
 //!
 //! Each request draws a fault from the seed's plan (`send` on the receiver): a 429 with
 //! `Retry-After` (and Telegram's `parameters.retry_after`), a 500, a timeout before the
@@ -10,7 +15,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use alarm_fanout::receivers::api::{Api, Body, BoxFuture, Request};
+use alarm_fanout::picture::{BoxFuture as PictureFuture, Pictures};
+use alarm_fanout::receivers::api::{Api, Body, BoxFuture, Field, Request};
 use alarm_fanout::receivers::{HttpAnswer, Publisher, SendError, Transport, TransportError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -24,6 +30,9 @@ use crate::kernel::{lock, Fault, Sim};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `Retry-After` a throttled receiver asks for, seconds.
 const RETRY_AFTER: u64 = 2;
+/// How long a slow picture takes to draw: longer than the function's picture budget
+/// (`alarm_fanout::picture::PICTURE_BUDGET`, 6 s), so that it is given up.
+const SLOW_PICTURE: Duration = Duration::from_secs(9);
 
 /// One message a receiver showed, read back as a person would.
 #[derive(Debug, Clone)]
@@ -41,6 +50,17 @@ pub(super) struct Delivery {
     pub ambiguous: bool,
     /// A line of a digest rather than a message of its own.
     pub digest: bool,
+    /// What kind of showing this is: a message, an edit of an earlier one, a picture.
+    pub kind: Kind,
+}
+
+/// A message of its own (`reply_to` the message it answers), an edit of the message whose
+/// id it names (`chat.update`), or a picture (`reply_to` the message it illustrates).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Kind {
+    Message,
+    Edit(String),
+    Picture,
 }
 
 /// The three receivers' APIs: records what each shows and answers as the API does.
@@ -50,6 +70,8 @@ pub(super) struct Desk {
     pub shown: Arc<Mutex<Vec<Delivery>>>,
     pub next_id: Arc<AtomicU64>,
     pub digests: Arc<AtomicU64>,
+    /// Pictures drawn (every fourth is slow).
+    pub drawn: Arc<AtomicU64>,
 }
 
 impl Desk {
@@ -59,10 +81,14 @@ impl Desk {
         receiver: &'static str,
         text: &str,
         reply_to: Option<String>,
+        kind: &Kind,
         ambiguous: bool,
     ) -> String {
         let n = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        let id = if receiver == "bot" {
+        let id = if let Kind::Edit(ts) = kind {
+            // An edit keeps the message's own id.
+            ts.clone()
+        } else if receiver == "bot" || receiver == "edit" {
             format!("1761091200.{n:06}")
         } else {
             n.to_string()
@@ -89,8 +115,13 @@ impl Desk {
                 line.find("🔴").unwrap_or(usize::MAX) < line.find("✅").unwrap_or(usize::MAX)
             };
             self.sim.trace(format!(
-                "{receiver} shows {name} {}",
-                if firing { "ALARM" } else { "OK" }
+                "{receiver} shows {name} {}{}",
+                if firing { "ALARM" } else { "OK" },
+                match kind {
+                    Kind::Message => String::new(),
+                    Kind::Edit(ts) => format!(" (an edit of {ts})"),
+                    Kind::Picture => " (a picture)".into(),
+                }
             ));
             lock(&self.shown).push(Delivery {
                 at: self.sim.now(),
@@ -102,6 +133,7 @@ impl Desk {
                 id: id.clone(),
                 ambiguous,
                 digest,
+                kind: kind.clone(),
             });
         }
         id
@@ -124,13 +156,14 @@ impl Desk {
         receiver: &'static str,
         text: &str,
         reply_to: Option<String>,
+        kind: Kind,
     ) -> Result<String, Result<HttpAnswer, TransportError>> {
         let timed_out = || TransportError {
             reason: "operation timed out".into(),
             timed_out: true,
         };
         match self.sim.fault(receiver, "send") {
-            Fault::None => Ok(self.show(receiver, text, reply_to, false)),
+            Fault::None => Ok(self.show(receiver, text, reply_to, &kind, false)),
             Fault::Throttle => Err(Ok(HttpAnswer {
                 status: 429,
                 retry_after: Some(Duration::from_secs(RETRY_AFTER)),
@@ -148,7 +181,7 @@ impl Desk {
                 Err(Err(timed_out()))
             }
             Fault::TimeoutAfterAction => {
-                self.show(receiver, text, reply_to, true);
+                self.show(receiver, text, reply_to, &kind, true);
                 tokio::time::sleep(REQUEST_TIMEOUT).await;
                 Err(Err(timed_out()))
             }
@@ -163,7 +196,12 @@ impl Transport for Desk {
             let reply = body
                 .pointer("/reply_parameters/message_id")
                 .map(|v| v.to_string());
-            let id: i64 = match self.request("tg", text, reply).await {
+            let chat = if body["chat_id"].as_i64() == Some(-200) {
+                "photo"
+            } else {
+                "tg"
+            };
+            let id: i64 = match self.request(chat, text, reply, Kind::Message).await {
                 Ok(id) => id.parse().unwrap_or_default(),
                 Err(other) => return other,
             };
@@ -173,7 +211,10 @@ impl Transport for Desk {
             ));
         }
         if url.contains("enqueue") {
-            if let Err(other) = self.request("pager", &body.to_string(), None).await {
+            if let Err(other) = self
+                .request("pager", &body.to_string(), None, Kind::Message)
+                .await
+            {
                 return other;
             }
             return Ok(answer(
@@ -188,25 +229,82 @@ impl Transport for Desk {
     }
 }
 
+/// A text field of a multipart form.
+fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a str> {
+    fields.iter().find_map(|f| match f {
+        Field::Text { name: n, value } if n == name => Some(value.as_str()),
+        _ => None,
+    })
+}
+
 impl Api for Desk {
     fn send<'a>(
         &'a self,
         request: &'a Request,
     ) -> BoxFuture<'a, Result<HttpAnswer, TransportError>> {
         Box::pin(async move {
-            match (&request.body, request.url.ends_with("chat.postMessage")) {
-                (Body::Json(v), true) => {
+            let method = request.url.rsplit('/').next().unwrap_or_default();
+            match (&request.body, method) {
+                (Body::Json(v), "chat.postMessage" | "chat.update") => {
                     let text = v["text"]
                         .as_str()
                         .map_or_else(|| v.to_string(), str::to_string);
-                    let reply = v["thread_ts"].as_str().map(str::to_string);
-                    match self.request("bot", &text, reply).await {
-                        Ok(ts) => Ok(answer(200, json!({"ok": true, "channel": "C1", "ts": ts}))),
+                    let receiver = if v["channel"].as_str() == Some("C2") {
+                        "edit"
+                    } else {
+                        "bot"
+                    };
+                    let (reply, kind) = if method == "chat.update" {
+                        (
+                            None,
+                            Kind::Edit(v["ts"].as_str().unwrap_or_default().to_string()),
+                        )
+                    } else {
+                        (v["thread_ts"].as_str().map(str::to_string), Kind::Message)
+                    };
+                    match self.request(receiver, &text, reply, kind).await {
+                        Ok(ts) => Ok(answer(
+                            200,
+                            json!({"ok": true, "channel": v["channel"], "ts": ts}),
+                        )),
+                        Err(other) => other,
+                    }
+                }
+                (Body::Form(fields), "sendPhoto") => {
+                    let caption = field(fields, "caption").unwrap_or_default();
+                    let reply = field(fields, "reply_parameters")
+                        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+                        .and_then(|r| r.get("message_id").map(Value::to_string));
+                    let receiver = if field(fields, "chat_id") == Some("-200") {
+                        "photo"
+                    } else {
+                        "tg"
+                    };
+                    match self.request(receiver, caption, reply, Kind::Picture).await {
+                        Ok(id) => Ok(answer(
+                            200,
+                            json!({"ok": true, "result": {"message_id": id.parse::<i64>().unwrap_or_default(), "date": 0, "chat": {"id": -200, "type": "supergroup"}}}),
+                        )),
                         Err(other) => other,
                     }
                 }
                 _ => Ok(answer(200, json!({"ok": false, "error": "unknown_method"}))),
             }
+        })
+    }
+}
+
+impl Pictures for Desk {
+    fn picture<'a>(
+        &'a self,
+        _alarm_name: &'a str,
+    ) -> PictureFuture<'a, Result<Option<Vec<u8>>, String>> {
+        Box::pin(async move {
+            if self.drawn.fetch_add(1, Ordering::SeqCst) % 4 == 3 {
+                tokio::time::sleep(SLOW_PICTURE).await;
+            }
+            // Only its arrival matters to the week, not its pixels.
+            Ok(Some(b"\x89PNG\r\n\x1a\n".to_vec()))
         })
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::desk::{Delivery, Desk};
-use super::{alarm, office, Alarm, Figures, ALARMS, RECEIVERS, REPEAT, SLACK, SWEEP};
+use super::desk::{Delivery, Desk, Kind};
+use super::{alarm, office, Alarm, Figures, ALARMS, REPEAT, SLACK, SWEEP};
 use crate::kernel::{lock, Sim};
 use crate::models::dead_letters::DeadLetterModel;
 
@@ -30,9 +30,15 @@ pub(super) struct Owed {
     ok_owed: Option<DateTime<Utc>>,
     /// This episode's OK, once shown: whether by a lost answer.
     ok_shown: Option<bool>,
+    /// Whether the receiver was not muted for the alarm at some step of this episode
+    /// (so that it may have been shown the ALARM).
+    unmuted_in_episode: bool,
 }
 
 pub(super) struct Oracle {
+    pub receivers: &'static [&'static str],
+    /// The extras' invariants (see [`super::EXTRAS`]).
+    pub extras: bool,
     pub firing: BTreeMap<&'static str, bool>,
     pub silence: (DateTime<Utc>, DateTime<Utc>),
     pub owed: BTreeMap<(&'static str, &'static str), Owed>,
@@ -65,7 +71,7 @@ impl Oracle {
 
     pub fn change(&mut self, a: &'static Alarm, firing: bool, now: DateTime<Utc>, f: &mut Figures) {
         self.firing.insert(a.name, firing);
-        for r in RECEIVERS {
+        for &r in self.receivers {
             let muted = self.muted(r, a, now);
             let o = self.owed.entry((r, a.name)).or_default();
             if firing {
@@ -75,6 +81,7 @@ impl Oracle {
                 o.last_ambiguous = false;
                 o.ok_owed = None;
                 o.ok_shown = None;
+                o.unmuted_in_episode = !muted;
                 if muted {
                     f.held += 1;
                 }
@@ -103,6 +110,33 @@ impl Oracle {
             );
             let firing = self.firing.get(a.name).copied().unwrap_or(false);
             let o = self.owed.entry((d.receiver, a.name)).or_default();
+            match &d.kind {
+                Kind::Message => {}
+                Kind::Edit(ts) => {
+                    // Its ALARM's own message: the episode's first, not a reminder after it.
+                    sim.check(
+                        "alarm-fanout week: an edited Slack message is its ALARM's own message (update_message), and shows the OK",
+                        o.anchors.first() == Some(ts) && !d.firing && !firing,
+                        || format!("{} edited {ts} to show {} {} at {}; the episode's messages are {:?} (the ALARM first)", d.receiver, d.alarm, if d.firing { "ALARM" } else { "OK" }, d.at, o.anchors),
+                    );
+                    f.edits += 1;
+                    f.edits_of_the_alarm += u64::from(o.anchors.first() == Some(ts));
+                    continue;
+                }
+                Kind::Picture => {
+                    // The text went first: its id is among the episode's messages, and the
+                    // picture answers it.
+                    let after_text = !o.anchors.is_empty()
+                        && d.reply_to.as_ref().is_none_or(|r| o.anchors.contains(r));
+                    sim.check(
+                        "alarm-fanout week: an alarm's picture comes after its text (never before or instead of it) and replies to it",
+                        after_text && firing,
+                        || format!("{} got a picture of {} at {} replying to {:?}; the episode's messages are {:?}", d.receiver, d.alarm, d.at, d.reply_to, o.anchors),
+                    );
+                    f.pictures += 1;
+                    continue;
+                }
+            }
             if d.firing {
                 sim.check(
                     "alarm-fanout week: no ALARM or reminder after the OK",
@@ -141,6 +175,15 @@ impl Oracle {
                 o.known_anchor |= !d.ambiguous && !d.digest;
                 o.last_ambiguous = d.ambiguous;
             } else {
+                if self.extras {
+                    // The handler's rule for a held OK: it goes only to the receivers
+                    // that were shown the alarm's trouble.
+                    sim.check(
+                        "alarm-fanout week: no OK to a receiver muted for its whole episode (one that never showed the ALARM)",
+                        !o.anchors.is_empty() || o.unmuted_in_episode,
+                        || format!("{} got the OK of {} at {} (replying to {:?}), though muted from its ALARM to its OK", d.receiver, d.alarm, d.at, d.reply_to),
+                    );
+                }
                 if !o.anchors.is_empty() {
                     let again = o.ok_shown;
                     sim.check(
@@ -170,13 +213,14 @@ impl Oracle {
         }
         for a in &ALARMS {
             let firing = self.firing.get(a.name).copied().unwrap_or(false);
-            for r in RECEIVERS {
+            for &r in self.receivers {
                 let muted = self.muted(r, a, now);
                 let o = self.owed.entry((r, a.name)).or_default();
                 if muted {
                     o.unmuted_since = None;
                     continue;
                 }
+                o.unmuted_in_episode |= firing;
                 let since = *o.unmuted_since.get_or_insert(now);
                 let paused = self.paused_until.is_some_and(|p| now < p);
                 let due = o.due.filter(|due| firing && *due <= now);
@@ -205,7 +249,7 @@ impl Oracle {
         );
         for a in &ALARMS {
             let firing = self.firing.get(a.name).copied().unwrap_or(false);
-            for r in RECEIVERS {
+            for &r in self.receivers {
                 if self.muted(r, a, now) {
                     continue;
                 }
