@@ -5,6 +5,9 @@
 #   scripts/bench.sh           full run (release builds; 50 cold starts each, in turn with the
 #                              floor's, and an instruction count under callgrind; about 45 min
 #                              on 2 cores from a cold target/, a few minutes when built)
+#   scripts/bench.sh --no-build   the full run's measurements on what target/ already holds
+#                              (after a full run whose builds finished but whose measurements
+#                              were disturbed; nothing is rebuilt, so say which commit built it)
 #   scripts/bench.sh --short   what CI runs to keep the benchmarks working: the debug builds
 #                              the tests already made, 3 cold starts, the examples in the dev
 #                              profile; figures go to .local/bench/ only, never BENCHMARKS.md
@@ -18,8 +21,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-short=false
+short=false; build=true
 [ "${1:-}" = "--short" ] && short=true
+[ "${1:-}" = "--no-build" ] && build=false
 OUT="$LOCAL/bench"
 rm -rf "$OUT"; mkdir -p "$OUT"
 
@@ -63,12 +67,14 @@ else
   # build below instead of compiling everything a second time; symbol tables are not loaded
   # at start-up, so the cold starts measured on it are the stripped binary's.
   export CARGO_PROFILE_RELEASE_STRIP=false
+fi
+if ! $short && $build; then
   t0=$(date +%s)
   cargo build --release --bins "${pkgs[@]}" --quiet
   echo "  native release build: $(( $(date +%s) - t0 )) s"
 fi
 
-if ! $short; then
+if ! $short && $build; then
   # One build of all of them (the final fat-LTO links run side by side), then sam's own
   # command per function (its folder, one binary): when every function resolves the same
   # features alone as together (scripts/feature-check.py), the second finds every unit
