@@ -1,7 +1,6 @@
 //! Local-AWS tests: the production wiring (DynamoDB, Secrets Manager, SSM, SNS, CloudWatch
 //! tags in moto) with every HTTP receiver played by `wiremock`.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use alarm_fanout::config::Config;
@@ -12,8 +11,8 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use groundcrew::config::Env;
-use groundcrew::testing::unique_name;
+
+use groundcrew::testing::{env, unique_name};
 use groundcrew::Invocation;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
@@ -123,21 +122,17 @@ impl Estate {
 
     async fn app(&self, document: &str, extra: &[(&str, &str)]) -> ProdApp {
         let uri = self.server.uri();
-        let mut vars: HashMap<String, String> = [
+        // A test's extras come last: a later pair overrides an earlier one.
+        let mut vars = vec![
             ("ROUTING_DOCUMENT", document),
             ("DELIVERY_TABLE", self.table.as_str()),
             ("TELEGRAM_API_URL", uri.as_str()),
             ("PAGERDUTY_EVENTS_URL", uri.as_str()),
             ("RECEIVER_MAX_ATTEMPTS", "3"),
             ("HTTP_TIMEOUT_SECONDS", "5"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        for (k, v) in extra {
-            vars.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_env(&Env::new(vars)).expect("config");
+        ];
+        vars.extend_from_slice(extra);
+        let config = Config::from_env(&env(&vars)).expect("config");
         build(&config, &self.sdk).await.expect("app")
     }
 
@@ -667,20 +662,17 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         .send()
         .await
         .unwrap();
-    let env = |param: &str| {
-        let vars: HashMap<String, String> = [
+    let config_for = |param: &str| {
+        Config::from_env(&env(&[
             ("ROUTING_SSM_PARAMETER", param),
             ("DELIVERY_TABLE", e.table.as_str()),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        Config::from_env(&Env::new(vars)).unwrap()
+        ]))
+        .unwrap()
     };
     // Read on first use, not at start-up.
-    let app = build(&env(&good), &e.sdk).await.expect("built");
+    let app = build(&config_for(&good), &e.sdk).await.expect("built");
     assert_eq!(app.routing.current().await.unwrap().default, vec!["tg"]);
-    let app = build(&env(&bad), &e.sdk).await.expect("built");
+    let app = build(&config_for(&bad), &e.sdk).await.expect("built");
     let err = app
         .routing
         .current()
@@ -691,7 +683,7 @@ async fn routing_comes_from_ssm_and_bad_documents_name_the_field() {
         err.contains("default: unknown receiver \"telegram\""),
         "{err}"
     );
-    let app = build(&env("/groundcrew/test/af-missing"), &e.sdk)
+    let app = build(&config_for("/groundcrew/test/af-missing"), &e.sdk)
         .await
         .expect("built");
     let err = app
