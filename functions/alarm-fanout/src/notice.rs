@@ -165,6 +165,11 @@ pub struct Notice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
     pub body: Body,
+    /// A reminder of an alarm still in ALARM ([`crate::reminders::reminder_notice`]): in a
+    /// chat that threads it follows its ALARM's message and never takes its place, so that
+    /// the OK still answers (and edits) the ALARM.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reminder: bool,
 }
 
 impl Notice {

@@ -106,6 +106,7 @@ pub fn expires_at(now_ms: i64, next_due_ms: Option<i64>, ttl: Duration) -> i64 {
 pub fn reminder_notice(notice: &Notice, since_ms: i64, now_ms: i64) -> Notice {
     let mut out = notice.clone();
     out.id = format!("{}#reminder@{now_ms}", notice.id);
+    out.reminder = true;
     if let Body::Alarm(a) = &mut out.body {
         let since = chrono::DateTime::from_timestamp_millis(since_ms)
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())

@@ -29,6 +29,10 @@ pub enum Role {
     Start,
     /// OK: a quiet reply to the message that started the thread.
     Reply,
+    /// A reminder: a reply to the message that started the thread, which rings (it wants
+    /// attention again) and leaves the thread's start where it is, so that the OK answers
+    /// the ALARM, not the last reminder.
+    Remind,
 }
 
 /// Where a thread's first message is: the chat (as the receiver answered it) and the

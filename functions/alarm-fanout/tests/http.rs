@@ -1,6 +1,7 @@
 //! HTTP-peer tests of the receivers' threads, Teams cards and pictures against wiremock
 //! (no AWS needed): an OK is a quiet reply to its ALARM in Telegram and in the ALARM's
-//! thread in Slack (bot token), with the ALARM edited in place when asked.
+//! thread in Slack (bot token), with the ALARM edited in place when asked; reminders reply
+//! to the ALARM without taking its place.
 
 mod support;
 
@@ -13,6 +14,7 @@ use alarm_fanout::pace::Unpaced;
 use alarm_fanout::picture::{BoxFuture, Pictures};
 use alarm_fanout::receivers::api::ReqwestApi;
 use alarm_fanout::receivers::{Deliver, Endpoints, To};
+use alarm_fanout::reminders;
 use alarm_fanout::routing::{ChatId, Receiver};
 use alarm_fanout::severity::Severity;
 use alarm_fanout::threads::MemoryThreads;
@@ -177,6 +179,89 @@ async fn a_slack_ok_goes_in_its_alarms_thread_and_can_edit_it() {
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0].1["channel"], "C024BE91L");
     assert_eq!(edits[0].1["ts"], "1732224642.000100");
+    assert!(edits[0].1["text"].as_str().unwrap().contains("OK: api-5xx"));
+}
+
+/// Answers every post with the next message id (Telegram `message_id` 1, 2, ...; Slack
+/// `ts` `...000001`, ...), so that a test can tell which message a reply points at.
+fn numbered(slack: bool) -> impl Fn(&Request) -> ResponseTemplate + Send + Sync {
+    let next = std::sync::atomic::AtomicU64::new(0);
+    move |_: &Request| {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        ResponseTemplate::new(200).set_body_json(if slack {
+            json!({"ok": true, "channel": "C024BE91L", "ts": format!("1732224642.{n:06}")})
+        } else {
+            json!({"ok": true, "result": {"message_id": n}})
+        })
+    }
+}
+
+/// The reminder of `alarm("ALARM")` an hour after it.
+fn reminder() -> Notice {
+    let since = alarm("ALARM")
+        .alarm()
+        .unwrap()
+        .time
+        .unwrap()
+        .timestamp_millis();
+    reminders::reminder_notice(&alarm("ALARM"), since, since + 3_600_000)
+}
+
+#[tokio::test]
+async fn a_reminder_follows_its_alarm_and_the_ok_still_answers_and_edits_the_alarm() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/bot.*/sendMessage$"))
+        .respond_with(numbered(false))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(numbered(true))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let r = receivers(&server);
+    let (tg, bot) = (telegram(), slack_bot(true));
+    for notice in [alarm("ALARM"), reminder(), reminder(), alarm("OK")] {
+        send(&r, "tg", &tg, &notice).await;
+        send(&r, "slack", &bot, &notice).await;
+    }
+    // Telegram: the ALARM is message 1; the reminders (2, 3) reply to it and ring; the OK
+    // replies to the ALARM, not to the last reminder, quietly.
+    let sent = requests(&server, "/sendMessage").await;
+    let sent: Vec<&Value> = sent.iter().map(|(_, body)| body).collect();
+    assert_eq!(sent.len(), 4);
+    assert!(sent[0].get("reply_parameters").is_none(), "{}", sent[0]);
+    for reminder in &sent[1..3] {
+        assert!(
+            reminder["text"].as_str().unwrap().contains("Reminder:"),
+            "{reminder}"
+        );
+        assert_eq!(reminder["reply_parameters"]["message_id"], 1, "{reminder}");
+        assert!(reminder.get("disable_notification").is_none(), "{reminder}");
+    }
+    assert_eq!(sent[3]["reply_parameters"]["message_id"], 1, "{}", sent[3]);
+    assert_eq!(sent[3]["disable_notification"], true);
+    // Slack: the same, in the ALARM's thread; the reminders are shown in the channel too,
+    // and only the OK edits, the ALARM's own message.
+    let posts = requests(&server, "/chat.postMessage").await;
+    let posts: Vec<&Value> = posts.iter().map(|(_, body)| body).collect();
+    assert_eq!(posts.len(), 4);
+    assert!(posts[0].get("thread_ts").is_none(), "{}", posts[0]);
+    for reminder in &posts[1..3] {
+        assert_eq!(reminder["thread_ts"], "1732224642.000001", "{reminder}");
+        assert_eq!(reminder["reply_broadcast"], true, "{reminder}");
+    }
+    assert_eq!(posts[3]["thread_ts"], "1732224642.000001", "{}", posts[3]);
+    assert!(posts[3].get("reply_broadcast").is_none(), "{}", posts[3]);
+    let edits = requests(&server, "/chat.update").await;
+    assert_eq!(edits.len(), 1, "only the OK edits");
+    assert_eq!(edits[0].1["ts"], "1732224642.000001");
     assert!(edits[0].1["text"].as_str().unwrap().contains("OK: api-5xx"));
 }
 

@@ -255,6 +255,7 @@ fn eventbridge_body(event: EventBridgeEvent, sns_id: Option<&str>) -> Result<Not
         region,
         sent_at: None,
         body: Body::Text { kind, title, text },
+        reminder: false,
     })
 }
 

@@ -103,14 +103,15 @@ impl Message {
     }
 }
 
-/// The alarm's thread: its ALARM (or INSUFFICIENT_DATA) starts one, its OK replies.
+/// The alarm's thread: its ALARM (or INSUFFICIENT_DATA) starts one, its reminders follow
+/// it, its OK replies.
 pub fn thread(notice: &Notice) -> Option<Thread> {
     notice.alarm().map(|a| Thread {
         alarm: a.key(),
-        role: if a.state == State::Ok {
-            Role::Reply
-        } else {
-            Role::Start
+        role: match a.state {
+            State::Ok => Role::Reply,
+            _ if notice.reminder => Role::Remind,
+            _ => Role::Start,
         },
     })
 }

@@ -64,6 +64,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
                         .to_string(),
                     text,
                 },
+                reminder: false,
             };
         }
     }
@@ -89,6 +90,7 @@ pub fn parse_message(id: &str, subject: Option<&str>, message: &str) -> Notice {
                 .to_string(),
             text,
         },
+        reminder: false,
     }
 }
 
@@ -99,6 +101,7 @@ pub(crate) fn alarm_notice(id: String, alarm: Alarm) -> Notice {
         region: alarm.region.clone(),
         sent_at: None,
         body: Body::Alarm(alarm),
+        reminder: false,
     }
 }
 

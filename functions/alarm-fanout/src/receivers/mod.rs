@@ -9,8 +9,8 @@
 //! re-sent event the same incident.
 //!
 //! Alarm threads ([`crate::threads`]): the id of a chat's ALARM message is kept when it is
-//! sent, and its OK goes as a reply to it ([`telegram`], [`slack`]); Google Chat threads by
-//! the key in the message itself.
+//! sent, and its reminders and its OK go as replies to it ([`telegram`], [`slack`]); Google
+//! Chat threads by the key in the message itself.
 
 pub mod api;
 mod picture;

@@ -1,7 +1,9 @@
 //! Slack through a bot token (`chat.postMessage`, the token in the `Authorization` header):
-//! an alarm's ALARM message's channel and `ts` are kept, its OK is posted in that thread
-//! (`thread_ts`) and, with `update_message`, the ALARM message is edited in place to show
-//! the OK (`chat.update`), as Alertmanager's `update_message` does. Slack answers most
+//! an alarm's ALARM message's channel and `ts` are kept, its reminders (also shown in the
+//! channel, `reply_broadcast`) and its OK are posted in that thread (`thread_ts`) and, with
+//! `update_message`, the ALARM message is edited in place to show the OK (`chat.update`),
+//! as Alertmanager's `update_message` does. A reminder never replaces the kept `ts`: the
+//! OK answers and edits the ALARM itself. Slack answers most
 //! refusals with HTTP 200 and `"ok": false`; its `error` code is reported.
 
 use std::sync::atomic::AtomicU32;
@@ -71,8 +73,8 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         let token = self.secrets.get_str(bot_token_secret).await?;
         let token = reveal(&token);
         let chat = format!("slack:{channel}");
-        let reply = thread.filter(|t| t.role == Role::Reply);
-        let anchor = match reply {
+        let follows = thread.filter(|t| t.role != Role::Start);
+        let anchor = match follows {
             Some(t) => self.anchor(&chat, &t.alarm).await,
             None => None,
         };
@@ -83,6 +85,11 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
         }
         if let Some(a) = &anchor {
             message["thread_ts"] = Value::String(a.message.clone());
+            if follows.is_some_and(|t| t.role == Role::Remind) {
+                // A reminder wants attention again: shown in the channel too, not only in
+                // the thread.
+                message["reply_broadcast"] = Value::Bool(true);
+            }
         }
         let request = Request {
             url: join_url(&self.endpoints.slack_api, "chat.postMessage"),
@@ -103,7 +110,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
                     self.keep(&chat, &t.alarm, &anchor).await;
                 }
             }
-            (Some(_), Some(anchor)) if *update_message => {
+            (Some(t), Some(anchor)) if t.role == Role::Reply && *update_message => {
                 // The OK is delivered already: a failed edit is reported, not retried by
                 // re-sending the reply.
                 let mut edit = body.clone();

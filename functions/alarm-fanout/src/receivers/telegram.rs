@@ -1,7 +1,7 @@
 //! Telegram's `sendMessage`: HTML text to a chat (or a forum topic), following a group that
 //! became a supergroup, and threading an alarm: the `message_id` of the first part of its
-//! ALARM is kept per chat, and its OK is a quiet reply to it (`reply_parameters`,
-//! `disable_notification`).
+//! ALARM is kept per chat, its reminders are replies to it and its OK a quiet one
+//! (`reply_parameters`, `disable_notification`). A reminder never replaces the kept id.
 
 use std::sync::atomic::AtomicU32;
 
@@ -76,8 +76,10 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             &format!("bot{token}/sendMessage"),
         );
         let chat = || self.telegram_chat(name, chat_id);
-        let reply = thread.filter(|t| t.role == Role::Reply);
-        let anchor = match reply {
+        // An OK and a reminder answer the ALARM; only an OK is quiet.
+        let follows = thread.filter(|t| t.role != Role::Start);
+        let quiet = thread.is_some_and(|t| t.role == Role::Reply);
+        let anchor = match follows {
             Some(t) => self.anchor(&chat_key(&chat()), &t.alarm).await,
             None => None,
         };
@@ -92,7 +94,7 @@ impl<S: SecretStore + 'static, P: Publisher, T: Transport> Receivers<S, P, T> {
             if let Some(t) = thread_id {
                 body["message_thread_id"] = Value::from(*t);
             }
-            if reply.is_some() {
+            if quiet {
                 // An OK needs no one's attention now: it lands quietly.
                 body["disable_notification"] = Value::Bool(true);
             }

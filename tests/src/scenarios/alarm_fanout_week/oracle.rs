@@ -21,6 +21,9 @@ pub(super) struct Owed {
     unmuted_since: Option<DateTime<Utc>>,
     /// The ids of this episode's firing messages, for its OK to reply to.
     anchors: Vec<String>,
+    /// Those of them that are the ALARM itself (its first showing, and a re-send after a
+    /// lost answer), not a reminder: what an OK may edit.
+    alarms: Vec<String>,
     /// Whether the sender learned one of those ids (a message of its own, not a digest
     /// line, whose answer was not lost): only then can its OK be a reply.
     known_anchor: bool,
@@ -77,6 +80,7 @@ impl Oracle {
             if firing {
                 o.due = Some(now);
                 o.anchors.clear();
+                o.alarms.clear();
                 o.known_anchor = false;
                 o.last_ambiguous = false;
                 o.ok_owed = None;
@@ -113,14 +117,16 @@ impl Oracle {
             match &d.kind {
                 Kind::Message => {}
                 Kind::Edit(ts) => {
-                    // Its ALARM's own message: the episode's first, not a reminder after it.
+                    // Its ALARM's own message, not a reminder after it. When the ALARM's
+                    // first showing lost its answer, the sender only knows the re-sent copy:
+                    // that one is the ALARM too.
                     sim.check(
                         "alarm-fanout week: an edited Slack message is its ALARM's own message (update_message), and shows the OK",
-                        o.anchors.first() == Some(ts) && !d.firing && !firing,
-                        || format!("{} edited {ts} to show {} {} at {}; the episode's messages are {:?} (the ALARM first)", d.receiver, d.alarm, if d.firing { "ALARM" } else { "OK" }, d.at, o.anchors),
+                        o.alarms.contains(ts) && !d.firing && !firing,
+                        || format!("{} edited {ts} to show {} {} at {}; the episode's messages are {:?}, its ALARM's {:?}", d.receiver, d.alarm, if d.firing { "ALARM" } else { "OK" }, d.at, o.anchors, o.alarms),
                     );
                     f.edits += 1;
-                    f.edits_of_the_alarm += u64::from(o.anchors.first() == Some(ts));
+                    f.edits_of_the_alarm += u64::from(o.alarms.contains(ts));
                     continue;
                 }
                 Kind::Picture => {
@@ -172,6 +178,9 @@ impl Oracle {
                 f.reminders += u64::from(d.reminder);
                 o.due = (d.receiver != "pager").then(|| d.at + chrono::Duration::seconds(REPEAT));
                 o.anchors.push(d.id.clone());
+                if !d.reminder {
+                    o.alarms.push(d.id.clone());
+                }
                 o.known_anchor |= !d.ambiguous && !d.digest;
                 o.last_ambiguous = d.ambiguous;
             } else {
