@@ -168,6 +168,55 @@ macro_rules! require_local_aws {
     };
 }
 
+/// A new SNS topic that delivers to a new SQS queue on the local AWS, both named from
+/// `prefix`: a test reads the queue to see what a function published. `raw`: the queue gets
+/// the message itself rather than SNS's JSON envelope around it. Returns the topic's ARN
+/// and the queue's URL.
+pub async fn topic_into_queue(sdk: &SdkConfig, prefix: &str, raw: bool) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let topic = sns
+        .create_topic()
+        .name(unique_name(prefix))
+        .send()
+        .await
+        .expect("the local AWS creates the topic")
+        .topic_arn
+        .expect("a topic ARN");
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique_name(prefix))
+        .send()
+        .await
+        .expect("the local AWS creates the queue")
+        .queue_url
+        .expect("a queue URL");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("the queue's attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .expect("the queue's ARN");
+    let mut subscribe = sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn);
+    if raw {
+        subscribe = subscribe.attributes("RawMessageDelivery", "true");
+    }
+    subscribe
+        .send()
+        .await
+        .expect("the local AWS subscribes the queue");
+    (topic, queue)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 
-use groundcrew::testing::{env, unique_name};
+use groundcrew::testing::{env, topic_into_queue, unique_name};
 use groundcrew::Invocation;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
@@ -208,48 +208,12 @@ fn deadline() -> Invocation {
     Invocation::with_budget(unique_name("req"), Duration::from_secs(25))
 }
 
-async fn email_topic(sdk: &SdkConfig) -> (String, String) {
-    let sns = aws_sdk_sns::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let topic = sns
-        .create_topic()
-        .name(unique_name("groundcrew-af-mail"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_string();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique_name("af-mail"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let queue_arn = format!(
-        "arn:aws:sqs:us-east-1:{ACCOUNT}:{}",
-        queue_url.rsplit('/').next().unwrap()
-    );
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    (topic, queue_url)
-}
-
 #[tokio::test]
 async fn delivers_to_every_receiver_type() {
     let sdk = groundcrew::require_local_aws!();
     let e = estate(sdk).await;
     e.mount_all_ok().await;
-    let (topic, queue) = email_topic(&e.sdk).await;
+    let (topic, queue) = topic_into_queue(&e.sdk, "groundcrew-af-mail", true).await;
     let doc = format!(
         "{}default: [tg, slack, chat, pd, hook, mail]\n",
         e.receivers_yaml(&topic)

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use groundcrew::secrets::{reveal, SecretRef};
-use groundcrew::testing::unique_name;
+use groundcrew::testing::{topic_into_queue, unique_name};
 use groundcrew::Deadline;
 use serde_json::json;
 use telegram_webhook::alerts::Alerts;
@@ -69,41 +69,7 @@ async fn the_secret_token_is_created_once_in_secrets_manager_and_ssm() {
 #[tokio::test]
 async fn alerts_reach_the_alarm_topic() {
     let sdk = groundcrew::require_local_aws!();
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let topic = sns
-        .create_topic()
-        .name(unique_name("tw-alarms"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let queue = sqs
-        .create_queue()
-        .queue_name(unique_name("tw-alarms-q"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
+    let (topic, queue) = topic_into_queue(&sdk, "tw-alarms", false).await;
 
     // A backlog, end to end: bot token in Secrets Manager, Telegram in wiremock.
     let (tg, fake) = telegram_server().await;
@@ -138,7 +104,7 @@ async fn alerts_reach_the_alarm_topic() {
     assert_eq!(report["alert_published"], true, "{report}");
     assert_eq!(report["repaired"], true);
 
-    let got = sqs
+    let got = aws_sdk_sqs::Client::new(&sdk)
         .receive_message()
         .queue_url(&queue)
         .max_number_of_messages(10)
