@@ -28,29 +28,26 @@ fn alarm_fanout_on_call_week() {
 
 /// The same week with Slack's `update_message` (receiver `edit`) on the office route too.
 /// Invariants beyond the week's: an edited Slack message is its ALARM's own message (the
-/// episode's first, not a reminder) and shows the OK; and, on every receiver, no OK of an
-/// episode the receiver was muted for from its ALARM to its OK.
+/// ALARM, or its re-sent copy when the first copy's answer was lost; never a reminder) and
+/// shows the OK; an OK replies to the ALARM itself, not a reminder, when its id is known;
+/// and, on every receiver, no OK of an episode the receiver was muted for from its ALARM
+/// to its OK.
 ///
-/// Ignored: it finds two violations, reported, not fixed here (the function's code is
-/// another change's):
-/// - a reminder takes over the thread: the OK edits the last reminder, not the ALARM
-///   (seed 1, 2026-10-23 07:00 UTC, api-5xx: messages ...030 ALARM, ...033 and ...036
-///   reminders, ...036 edited; seed 2, 2026-10-22 11:25 UTC, db-orders-cpu). Telegram's OK
-///   likewise replies to the last reminder (the week's reply check accepts any message of
-///   the episode). Of 25 edits in 2 seeds, 7 were of the ALARM itself.
-/// - a held OK reaches receivers muted for its whole episode (seed 1, 2026-10-27 11:10
-///   UTC; seed 2, 11:15): db-orders-lag fired 10:16-10:43 while db-orders-cpu inhibited
-///   it, so no receiver showed that ALARM, yet when the inhibition ended the sweep sent
-///   its OK to all four office receivers, in seed 1 as replies to the previous day's
-///   episode's messages, and `edit` re-edited that day-old message. src/handler/notice.rs
-///   says a held OK goes only to receivers shown the alarm's trouble. The week above does
-///   not see it: its reply check exempts an OK whose ALARM the receiver never showed.
+/// It found two violations, both fixed (#14):
+/// - a reminder took over the thread: the OK edited the last reminder, not the ALARM
+///   (seed 1, 2026-10-23 07:00 UTC, api-5xx), and Telegram's OK replied to it. Reminders
+///   now reply to the ALARM and never replace its kept id.
+/// - a held OK reached receivers muted for its whole episode (seed 1, 2026-10-27 11:10
+///   UTC; seed 2, 11:15): db-orders-lag fired and cleared while db-orders-cpu inhibited it;
+///   when the inhibition ended the first sweep dropped the office receivers from the held
+///   OK but kept it for the pager (muted in office hours), and the next sweep sent the OK
+///   to the office receivers, no longer named by the record. A held OK now goes only to
+///   receivers shown the alarm's trouble, named by the record or not.
 ///
-/// With both exempted, the 2 seeds pass: 1,753 checks, 469 messages, 25 edits, 32
-/// pictures, 186 faults, 1.9 s wall.
-/// Replay: `SIM_SEED=1 cargo nextest run -p groundcrew-sim --test sim_alarm_fanout_week --run-ignored only --no-capture`.
+/// 2 seeds: 1,722 checks, 455 messages, 23 edits (all of the ALARM), 29 pictures, 180
+/// faults, 0 violations, 1.7-2.0 s wall.
+/// Replay: `SIM_SEED=1 cargo nextest run -p groundcrew-sim --test sim_alarm_fanout_week --no-capture`.
 #[test]
-#[ignore = "finds violations: a reminder takes over the thread (the OK edits it, not the ALARM), and a held OK reaches receivers muted for the whole episode"]
 fn alarm_fanout_on_call_week_with_edits_and_pictures() {
     let (summary, f) = alarm_fanout_week::run_with_extras(2, FAULTS);
     println!(

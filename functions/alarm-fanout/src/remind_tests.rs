@@ -255,3 +255,92 @@ async fn an_inhibited_warning_is_held_and_delivered_by_the_sweep_after_the_sourc
     assert_eq!(r.notices[0].sent, vec!["chat"]);
     assert_eq!(taken(&app), pairs(&[("chat", "ALARM")]));
 }
+
+/// [`INHIBITING`] with chat in Berlin office hours and the pager outside them.
+const INHIBITING_BY_HOURS: &str = r#"
+receivers:
+  chat: {type: webhook, url_secret: chat}
+  pager: {type: webhook, url_secret: pager}
+time_intervals:
+  office-hours:
+    - weekdays: ["monday:friday"]
+      times: [{start_time: "09:00", end_time: "18:00"}]
+      location: Europe/Berlin
+inhibit_rules:
+  - source_match: {alarm_name: "*-critical"}
+    target_match: {alarm_name: "*-warning"}
+    equal: [DBInstanceIdentifier]
+routes:
+  - receivers: chat
+    active_time_intervals: [office-hours]
+    continue: true
+  - receivers: pager
+    mute_time_intervals: [office-hours]
+default: pager
+"#;
+
+/// Seed 1 of the on-call week with edits (2026-10-27 11:10 UTC): a warning inhibited from
+/// its ALARM to its OK. When the source clears, the first sweep drops chat from the held
+/// OK (chat never showed the ALARM) and keeps it held for the pager, muted in office
+/// hours; the next sweeps must not send chat the OK either.
+#[tokio::test(start_paused = true)]
+async fn a_warning_inhibited_from_its_alarm_to_its_ok_gets_no_ok_when_the_source_clears() {
+    let app = app_with(INHIBITING_BY_HOURS);
+    // Tuesday 10:00 in Berlin.
+    let tuesday = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = Arc::new(TokioClock::starting_at(tuesday));
+    let flush = json!({"action": "flush"});
+    let at = |c: &Arc<TokioClock>| invocation(c).now();
+    let send = |id: &str, name: &str, state: &str, c: &Arc<TokioClock>| {
+        event_of(id, name, "prod-1", state, at(c))
+    };
+    app.handle(
+        &send("c1", "db-critical", "ALARM", &clock),
+        invocation(&clock),
+    )
+    .await
+    .unwrap();
+    for (id, state) in [("w1", "ALARM"), ("w2", "OK")] {
+        tokio::time::advance(Duration::from_secs(600)).await;
+        let r = app
+            .handle(&send(id, "db-warning", state, &clock), invocation(&clock))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.notices[0].outcome,
+            crate::handler::Outcome::Held,
+            "{state}"
+        );
+        app.handle(&flush, invocation(&clock)).await.unwrap();
+    }
+    app.handle(&send("c2", "db-critical", "OK", &clock), invocation(&clock))
+        .await
+        .unwrap();
+    assert_eq!(
+        taken(&app),
+        pairs(&[("chat", "ALARM"), ("chat", "OK")]),
+        "the source only"
+    );
+    let warning = |r: &crate::handler::Report| {
+        r.notices
+            .iter()
+            .find(|n| n.id == "w2")
+            .cloned()
+            .expect("the warning's OK is swept")
+    };
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+    assert_eq!(warning(&r).resolved_while_muted, vec!["chat"]);
+    assert_eq!(warning(&r).held, vec!["pager"]);
+    for _ in 0..3 {
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let r = app.handle(&flush, invocation(&clock)).await.unwrap();
+        assert!(warning(&r).sent.is_empty(), "{:?}", warning(&r));
+        assert!(
+            taken(&app).is_empty(),
+            "no OK of an ALARM chat never showed"
+        );
+    }
+}

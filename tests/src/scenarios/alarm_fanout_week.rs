@@ -27,17 +27,20 @@
 //!   ending, and each reminder within one sweep of `repeat_interval` after the last send;
 //! - no reminder comes sooner than `repeat_interval` after the last send, after the OK, or
 //!   to PagerDuty (which gets one trigger per episode);
-//! - every OK in Telegram and Slack (bot token) is a reply to a message of its ALARM
-//!   (`reply_parameters.message_id`, `thread_ts`) when that receiver was shown the ALARM;
+//! - every OK in Telegram and Slack (bot token) is a reply to its ALARM
+//!   (`reply_parameters.message_id`, `thread_ts`) when that receiver was shown the ALARM:
+//!   to the ALARM's own message when the sender learned its id, else to a message of the
+//!   episode;
 //! - with `picture: true` (`photo`), a picture comes after its alarm's text in that chat,
 //!   never before or instead of it, and replies to it; the desk draws every fourth picture
 //!   slower than the function's picture budget (6 s), and the text's own deadline ("within
 //!   one sweep") is checked as for every message.
 //!
-//! [`EXTRAS`] (an ignored test: it finds violations) adds a Slack channel with
-//! `update_message: true` (`edit`) and two invariants: an edit (`chat.update`) is of its
-//! ALARM's own message (the episode's first, not a reminder) and shows the OK; and no
-//! receiver gets the OK of an episode it was muted for from the ALARM to the OK.
+//! [`EXTRAS`] adds a Slack channel with `update_message: true` (`edit`) and three
+//! invariants: an edit (`chat.update`) is of its ALARM's own message (not a reminder) and
+//! shows the OK; an OK replies to the ALARM itself, not a reminder, when the sender knows
+//! the ALARM's id; and no receiver gets the OK of an episode it was muted for from the
+//! ALARM to the OK.
 //!
 //! The receivers here are a small model of the three APIs' answers (Telegram's `Message`
 //! with its `message_id`, Slack's `chat.postMessage` answer with `channel` and `ts`,

@@ -191,18 +191,24 @@ impl<St: Stores, D: Deliver, T: TagLookup + 'static, Q: DeadLetters> App<St, D, 
             None => already.is_empty(),
         };
         report.already_delivered = already;
-        // A held OK goes, when its mute ends, only to the receivers it was held for that
-        // were shown the alarm's trouble. One muted from the firing to the OK (an alarm
-        // that fired and cleared overnight, shown only to the pager) would otherwise get,
-        // in the morning, the OK of an ALARM it never showed. Alertmanager likewise sends
-        // a resolved notification only to a receiver it notified of the firing.
+        // A held OK goes, when its mute ends, only to the receivers that were shown the
+        // alarm's trouble (one still muted stays held). One muted from the firing to the OK
+        // (an alarm that fired and cleared overnight, shown only to the pager; a warning
+        // inhibited throughout) would otherwise get the OK of an ALARM it never showed.
+        // That holds for a receiver the record is no longer held for too: an earlier sweep
+        // dropped it from the record while another receiver stayed muted. Alertmanager
+        // likewise sends a resolved notification only to a receiver it notified of the
+        // firing.
         let to = match via {
             Via::Sweep { held_for } if change.state == Some(State::Ok) => {
-                let (to, unseen): (Vec<String>, Vec<String>) = to.into_iter().partition(|r| {
-                    !held_for.contains(r)
-                        || shows_trouble(subject, r)
-                        || destinations.held.contains(r)
-                });
+                let (to, unseen): (Vec<String>, Vec<String>) = to
+                    .into_iter()
+                    .partition(|r| shows_trouble(subject, r) || destinations.held.contains(r));
+                // Those the record no longer names were reported when they left it.
+                let unseen: Vec<String> = unseen
+                    .into_iter()
+                    .filter(|r| held_for.contains(r))
+                    .collect();
                 if !unseen.is_empty() {
                     tracing::info!(id = %notice.id, receivers = ?unseen, "held OK not sent: these receivers never showed its ALARM");
                 }

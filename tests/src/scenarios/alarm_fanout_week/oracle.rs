@@ -24,6 +24,9 @@ pub(super) struct Owed {
     /// Those of them that are the ALARM itself (its first showing, and a re-send after a
     /// lost answer), not a reminder: what an OK may edit.
     alarms: Vec<String>,
+    /// Whether the sender learned the id of one of `alarms`: only then can its OK reply
+    /// to the ALARM itself.
+    known_alarm: bool,
     /// Whether the sender learned one of those ids (a message of its own, not a digest
     /// line, whose answer was not lost): only then can its OK be a reply.
     known_anchor: bool,
@@ -81,6 +84,7 @@ impl Oracle {
                 o.due = Some(now);
                 o.anchors.clear();
                 o.alarms.clear();
+                o.known_alarm = false;
                 o.known_anchor = false;
                 o.last_ambiguous = false;
                 o.ok_owed = None;
@@ -180,6 +184,7 @@ impl Oracle {
                 o.anchors.push(d.id.clone());
                 if !d.reminder {
                     o.alarms.push(d.id.clone());
+                    o.known_alarm |= !d.ambiguous && !d.digest;
                 }
                 o.known_anchor |= !d.ambiguous && !d.digest;
                 o.last_ambiguous = d.ambiguous;
@@ -205,7 +210,9 @@ impl Oracle {
                     o.ok_owed = None;
                 }
                 if d.receiver != "pager" && o.known_anchor && !d.digest {
-                    let reply = d.reply_to.as_ref().is_some_and(|r| o.anchors.contains(r));
+                    // To the ALARM itself when its id is known, not to a reminder after it.
+                    let to = if o.known_alarm { &o.alarms } else { &o.anchors };
+                    let reply = d.reply_to.as_ref().is_some_and(|r| to.contains(r));
                     sim.check(
                         "alarm-fanout week: every OK in Telegram and Slack is a reply to its ALARM",
                         reply,
