@@ -168,6 +168,24 @@ macro_rules! require_local_aws {
     };
 }
 
+/// A new S3 bucket on the local AWS, named from `prefix`, and a path-style client for it
+/// (a local endpoint serves every bucket under one host name).
+pub async fn new_bucket(sdk: &SdkConfig, prefix: &str) -> (aws_sdk_s3::Client, String) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    // Bucket names are lower case.
+    let bucket = unique_name(prefix).to_lowercase();
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("the local AWS creates the bucket");
+    (s3, bucket)
+}
+
 /// A new SNS topic that delivers to a new SQS queue on the local AWS, both named from
 /// `prefix`: a test reads the queue to see what a function published. `raw`: the queue gets
 /// the message itself rather than SNS's JSON envelope around it. Returns the topic's ARN

@@ -24,7 +24,7 @@ use cloudfront_invalidate::manifest::{ArtifactCredentials, ArtifactLocation};
 use cloudfront_invalidate::memory::MemoryStore;
 use cloudfront_invalidate::store::{Chunk, Head, PendingStore};
 use common::HandleJson;
-use groundcrew::testing::unique_name;
+use groundcrew::testing::{new_bucket, unique_name};
 use groundcrew::Invocation;
 use serde_json::{json, Value};
 
@@ -287,15 +287,9 @@ async fn a_ten_thousand_file_deploy_fits_the_limits() {
 async fn bucket_inventory_from_s3_shapes_the_plan() {
     let sdk = groundcrew::require_local_aws!();
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let (s3, bucket) = new_bucket(&sdk, "site").await;
     let alias = format!("{}.example.test", unique_name("inv"));
-    let bucket = unique_name("site").to_lowercase();
     create_distribution(&cf, &alias, ("k", "v")).await;
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
     for key in [
         "www/index.html",
         "www/docs/a.html",
@@ -810,15 +804,9 @@ fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
 async fn a_codepipeline_job_reads_its_paths_from_the_manifest_in_its_artifact() {
     let sdk = groundcrew::require_local_aws!();
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let (s3, bucket) = new_bucket(&sdk, "artifacts").await;
     let alias = format!("{}.example.test", unique_name("pipe"));
     let id = create_distribution(&cf, &alias, ("k", "v")).await;
-    let bucket = unique_name("artifacts").to_lowercase();
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let zip = zip_of(&[
         ("index.html", "<html>"),
         ("invalidate.json", r#"["/index.html", "/pricing.html"]"#),

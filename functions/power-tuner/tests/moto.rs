@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture as SdkArch, Environment, FunctionCode, Runtime};
-use groundcrew::testing::{local_aws_endpoint, unique_name};
+use groundcrew::testing::{local_aws_endpoint, new_bucket, unique_name};
 use groundcrew::Deadline;
 use power_tuner::architecture::Architecture;
 use power_tuner::lambda::{CodeSource, LambdaApi, SdkLambda};
@@ -253,18 +253,7 @@ async fn missing_function_is_a_clear_not_found() {
 }
 
 async fn bucket(sdk: &aws_config::SdkConfig) -> String {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    let name = unique_name("pt-state");
-    s3.create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("CreateBucket");
-    name
+    new_bucket(sdk, "pt-state").await.1
 }
 
 fn at(min: i64) -> chrono::DateTime<chrono::Utc> {
