@@ -8,11 +8,13 @@ use std::fmt;
 use groundcrew::http::redact;
 use groundcrew::secrets::reveal;
 use secrecy::SecretString;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// A string with every occurrence of the bot token replaced by `[REDACTED]` (the mask of
-/// `groundcrew::http::redact`); there is no way to build one from unmasked text.
-#[derive(Clone, PartialEq, Eq)]
+/// `groundcrew::http::redact`); there is no way to build one from unmasked text. It
+/// serialises as the masked string itself.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct Redacted(String);
 
 impl Redacted {
@@ -22,12 +24,6 @@ impl Redacted {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl Serialize for Redacted {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
     }
 }
 
