@@ -69,25 +69,39 @@ else
   export CARGO_PROFILE_RELEASE_STRIP=false
 fi
 if ! $short && $build; then
-  t0=$(date +%s)
-  cargo build --release --bins "${pkgs[@]}" --quiet
-  echo "  native release build: $(( $(date +%s) - t0 )) s"
+  # One function at a time, through cargo bloat (it builds exactly `-p X --bin X`, then
+  # charges the binary's code to crates): a build of all six at once resolves some units
+  # differently, and cargo bloat afterwards compiled the SDK's crates a second time.
+  command -v cargo-bloat >/dev/null || cargo install cargo-bloat --locked --quiet
+  for n in "${names[@]}"; do
+    t0=$(date +%s)
+    if [ "$n" = "$floor" ]; then
+      cargo build --release -p "$n" --bin "$n" --quiet
+    else
+      cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
+        --message-format json --quiet > "$OUT/$n.bloat.json" 2> "$OUT/$n.bloat.err" \
+        || echo "  cargo bloat of $n failed (see $OUT/$n.bloat.err)"
+    fi
+    echo "  native release build of $n: $(( $(date +%s) - t0 )) s"
+  done
 fi
 
 if ! $short && $build; then
-  # One build of all of them (the final fat-LTO links run side by side), then sam's own
-  # command per function (its folder, one binary): when every function resolves the same
-  # features alone as together (scripts/feature-check.py), the second finds every unit
-  # fresh, and the time it takes says whether it did.
-  say "arm64 release builds: all at once, then sam's command per function"
-  sel=(); for n in "${names[@]}"; do sel+=(-p "$n" --bin "$n"); done
+  # One build of the five functions (the final fat-LTO links run side by side), then sam's
+  # own command per function (its folder, one binary). When every function resolves the same
+  # features alone as together (scripts/feature-check.py) the second should find every unit
+  # fresh; its time says whether it did, and cargo's fingerprint log (in $OUT/<name>.arm64.log)
+  # says why a unit was rebuilt.
+  say "arm64 release builds: the five at once, then sam's command per function"
+  sel=(); for n in $(functions); do sel+=(-p "$n" --bin "$n"); done
   t0=$(date +%s)
   CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --arm64 "${sel[@]}" --quiet
-  echo "  arm64, one build of ${#names[@]}: $(( $(date +%s) - t0 )) s"
+  echo "  arm64, one build of the five: $(( $(date +%s) - t0 )) s"
   for n in "${names[@]}"; do
     dir="functions/$n"; [ -d "$dir" ] || dir="bench/$n"
     t0=$(date +%s)
-    (cd "$dir" && CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --arm64 --bin "$n" --quiet)
+    (cd "$dir" && CARGO_LOG=cargo::core::compiler::fingerprint=info CARGO_PROFILE_RELEASE_STRIP=symbols \
+      cargo lambda build --release --arm64 --bin "$n" --quiet) 2> "$OUT/$n.arm64.log"
     echo "  arm64, sam's command for $n afterwards: $(( $(date +%s) - t0 )) s"
   done
 fi
@@ -155,15 +169,8 @@ EOF
 done
 
 if ! $short; then
-  say "size per crate (cargo bloat --crates, native release builds with symbols)"
-  if command -v cargo-bloat >/dev/null; then
-    for n in $(functions); do
-      # The native release build above kept its symbols, which cargo bloat needs.
-      cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
-        --message-format json --quiet > "$OUT/$n.bloat.json" 2> "$OUT/$n.bloat.err" \
-        || echo "  cargo bloat of $n failed (see $OUT/$n.bloat.err)"
-    done
-    python3 - "$OUT" <<'EOF'
+  say "size per crate (cargo bloat --crates on the native release builds above)"
+  python3 - "$OUT" <<'EOF'
 import glob, json, os, sys
 out = {}
 for path in glob.glob(os.path.join(sys.argv[1], "*.bloat.json")):
@@ -176,9 +183,6 @@ for path in glob.glob(os.path.join(sys.argv[1], "*.bloat.json")):
         "crates": {c["name"]: c["size"] for c in b.get("crates", [])}}
 json.dump(out, open(os.path.join(sys.argv[1], "crates.json"), "w"), indent=1)
 EOF
-  else
-    echo "  cargo-bloat not installed (cargo install cargo-bloat --locked): no per-crate table"
-  fi
 fi
 
 machine() {
