@@ -49,6 +49,54 @@ def ms(v):
     return f"{v:.1f} ms" if isinstance(v, (int, float)) else "-"
 
 
+def start_to_first_response(cold, per_event):
+    """Process start to the answer of the first sample event: the cold-start median plus the
+    first event's latency (handed out right after the first GET /next, so it carries the work
+    a function defers to first use, such as building an SDK client)."""
+    first = per_event[0] if per_event else {}
+    if isinstance(cold.get("median_ms"), (int, float)) and isinstance(first.get("ms"), (int, float)):
+        return {"event": first.get("event"), "ms": round(cold["median_ms"] + first["ms"], 2)}
+    return None
+
+
+def pair(a, b, fmt):
+    return f"{fmt(a) if a else '-'} → {fmt(b) if b else '-'}"
+
+
+def before_after(previous, fns):
+    """Rows comparing this run with the one it replaces, per function."""
+    old_fns = previous.get("functions") or {}
+    rows = []
+    for n, r in fns.items():
+        o = old_fns.get(n)
+        if not o:
+            continue
+        oc, c = o.get("cold_start") or {}, r.get("cold_start") or {}
+        old_first = o.get("start_to_first_response") or start_to_first_response(oc, o.get("events") or []) or {}
+        first = r.get("start_to_first_response") or {}
+        # Only the same first event compares: another one does other work.
+        first_cell = (f"{pair(old_first.get('ms'), first.get('ms'), ms)} (`{first.get('event')}`)"
+                      if old_first.get("event") == first.get("event") else
+                      f"not comparable: first event was `{old_first.get('event')}`, now `{first.get('event')}`")
+
+        rows.append(
+            f"| {n} | {pair(o.get('bootstrap_bytes_arm64'), r.get('bootstrap_bytes_arm64'), lambda v: f'{v / 1048576:.2f} MiB')} | "
+            f"{pair(o.get('zip_bytes_arm64'), r.get('zip_bytes_arm64'), lambda v: f'{v / 1048576:.2f} MiB')} | "
+            f"{pair(oc.get('median_ms'), c.get('median_ms'), ms)} | "
+            f"{'1 → 1' if n == FLOOR else pair(oc.get('ratio') or ratio_of(oc, previous), c.get('ratio'), lambda v: f'{v}')} | "
+            f"{first_cell} | "
+            f"{pair(o.get('peak_rss_kb'), r.get('peak_rss_kb'), mib)} |")
+    return rows
+
+
+def ratio_of(cold, previous):
+    """The × floor of a run that did not store it (the 2026-11-22 run): over that run's floor."""
+    if not previous or not cold.get("median_ms"):
+        return None
+    floor = ((previous.get("functions") or {}).get(FLOOR) or {}).get("cold_start") or {}
+    return round(cold["median_ms"] / floor["median_ms"], 2) if floor.get("median_ms") else None
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--dir", required=True)
@@ -83,8 +131,11 @@ def main():
             "peak_rss_kb": events.get("peak_rss_kb"),
             "events": per_event,
             "event_ms_median": round(statistics.median(answered), 2) if answered else None,
+            "start_to_first_response": start_to_first_response(cold, per_event),
             "example": load_lines(os.path.join(args.dir, f"{n}.example.jsonl")),
         }
+    # The run this one replaces, read before it is overwritten: the "before" of every figure.
+    previous = load(args.json, {}) if args.profile == "release" else {}
     fuzz = load(args.fuzz)
     if fuzz:
         results["fuzz"] = fuzz
@@ -169,11 +220,27 @@ def main():
         L.append("| .text | " + " | ".join(f"{crates[f].get('text_bytes', 0) / 1024:,.0f}" for f in fn_names) + " |")
         L.append("| file | " + " | ".join(f"{crates[f].get('file_bytes', 0) / 1024:,.0f}" for f in fn_names) + " |")
         L.append("")
-    levers = os.path.join(ROOT, "bench", "levers.md")
-    if os.path.exists(levers):
-        with open(levers) as f:
-            L.append(f.read().rstrip())
+    rows = before_after(previous, fns)
+    if rows:
+        L.append("## Against the run this one replaced")
         L.append("")
+        L.append(f"The previous `BENCHMARKS.json` (generated {previous.get('generated', '?')}, "
+                 f"{previous.get('starts', '?')} starts each) → this run. \"Start to first response\" is the cold-start "
+                 "median plus the first sample event's latency: SDK clients built on first use move part of the "
+                 "start-up into that first event, so this is the figure that shows whether the work only moved.")
+        L.append("")
+        L.append("| function | arm64 bootstrap | zip | cold start median | × floor | start to first response | peak RSS |")
+        L.append("|---|---|---|---|---|---|---|")
+        L.extend(rows)
+        L.append("")
+    # Hand-written findings kept beside the generated figures: each lever's before and after,
+    # and where alarm-fanout's size went.
+    for note in ("levers.md", "alarm-fanout-size.md"):
+        path = os.path.join(ROOT, "bench", note)
+        if os.path.exists(path):
+            with open(path) as f:
+                L.append(f.read().rstrip())
+            L.append("")
     L.append("## Latency per sample event")
     L.append("")
     for n, r in fns.items():
