@@ -4,9 +4,15 @@
 //! `requestId` field; the span list printed with every event carries it into each line.
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging
 //! controls) or `RUST_LOG`, and defaults to `info`.
+//!
+//! The filter is tracing-subscriber's `Targets` (`info`, `alarm_fanout=debug,info`, …):
+//! levels per target, without `EnvFilter`'s span and field directives, whose regular
+//! expressions cost every binary about half a megabyte of code (issue 17).
 
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Installs the global subscriber; call once in `main`.
 pub fn init() {
@@ -18,24 +24,25 @@ pub fn init() {
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, &level));
 }
 
-/// Caps the target that logs raw invocation events (lambda_runtime 1.x, at trace).
-const RAW_EVENT_CAP: &str = "lambda_runtime::layers::api_response=debug";
+/// The target that logs raw invocation events (lambda_runtime 1.x, at trace).
+const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response";
 
 /// The JSON subscriber writing to `writer`, filtered by `directives` (`info`, `debug`, …).
 pub fn subscriber<W>(writer: W, directives: &str) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let mut filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    // At trace level lambda_runtime logs every raw event, and events can carry credentials
-    // (a CodePipeline job's artifactCredentials): never below debug. (Static and valid; a
-    // test holds it to that.)
-    if let Ok(cap) = RAW_EVENT_CAP.parse() {
-        filter = filter.add_directive(cap);
-    }
+    let filter = directives
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO))
+        // At trace level lambda_runtime logs every raw event, and events can carry
+        // credentials (a CodePipeline job's artifactCredentials): never below debug, even
+        // when the directives name that target themselves (the last one given wins).
+        .with_target(RAW_EVENT_TARGET, LevelFilter::DEBUG);
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        // The builder's own filter (info by default) lets everything through: `filter` decides.
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(writer)
         .with_ansi(false)
         .with_target(true)
@@ -43,6 +50,7 @@ where
         .with_span_list(true)
         .flatten_event(true)
         .finish()
+        .with(filter)
 }
 
 #[cfg(test)]
@@ -64,6 +72,42 @@ mod tests {
         let text = capture.text();
         assert!(text.contains("kept at trace"), "{text}");
         assert!(!text.contains("canary-key"), "{text}");
+    }
+
+    #[test]
+    fn raw_events_stay_capped_when_the_directives_ask_for_their_target_at_trace() {
+        let capture = LogCapture::default();
+        let directives = "lambda_runtime::layers::api_response=trace,lambda_runtime=trace,info";
+        tracing::subscriber::with_default(subscriber(capture.clone(), directives), || {
+            tracing::trace!(
+                target: "lambda_runtime::layers::api_response",
+                body = "{\"secretAccessKey\":\"canary-key\"}",
+                "raw JSON event received from Lambda"
+            );
+            tracing::debug!(target: "lambda_runtime::layers::api_response", "kept at debug");
+        });
+        let text = capture.text();
+        assert!(text.contains("kept at debug"), "{text}");
+        assert!(!text.contains("canary-key"), "{text}");
+    }
+
+    #[test]
+    fn directives_set_levels_per_target_and_bad_ones_fall_back_to_info() {
+        let capture = LogCapture::default();
+        tracing::subscriber::with_default(subscriber(capture.clone(), "noisy=warn,debug"), || {
+            tracing::info!(target: "noisy", "quietened");
+            tracing::debug!(target: "groundcrew", "kept at debug");
+        });
+        let text = capture.text();
+        assert!(text.contains("kept at debug") && !text.contains("quietened"), "{text}");
+
+        let capture = LogCapture::default();
+        tracing::subscriber::with_default(subscriber(capture.clone(), "[span{x=1}]=??"), || {
+            tracing::info!("kept at info");
+            tracing::debug!("not at debug");
+        });
+        let text = capture.text();
+        assert!(text.contains("kept at info") && !text.contains("not at debug"), "{text}");
     }
 
     #[test]
