@@ -7,7 +7,7 @@
 //!
 //! The filter is tracing-subscriber's `Targets` (`info`, `alarm_fanout=debug,info`, …):
 //! levels per target, without `EnvFilter`'s span and field directives, whose regular
-//! expressions cost every binary about half a megabyte of code (issue 17).
+//! expressions every binary carried (issue 17; BENCHMARKS.md, levers).
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
