@@ -45,10 +45,13 @@ for fn in "${fns[@]}"; do
     # Exactly the command `sam build` runs (from the package folder, one binary), so that
     # sam build afterwards finds every artifact fresh.
     say "$fn: cargo lambda build --release --arm64 --bin $fn"
+    t0=$(date +%s)
     if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
       echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
     fi
+    echo "$fn: arm64 build $(( $(date +%s) - t0 )) s"
   fi
+  t0=$(date +%s)
   bootstrap="target/lambda/$fn/bootstrap"
   [ -f "$bootstrap" ] || { echo "FAIL $fn: no $bootstrap"; failed=$((failed + 1)); continue; }
   size=$(stat -c %s "$bootstrap")
@@ -80,6 +83,7 @@ for fn in "${fns[@]}"; do
   else
     failed=$((failed + 1))
   fi
+  echo "$fn: checks under qemu $(( $(date +%s) - t0 )) s"
 done
 echo "boot-check: $passed passed, $failed failed"
 [ "$failed" = 0 ]
