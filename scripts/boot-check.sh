@@ -26,31 +26,33 @@ bad_setting() {
 }
 
 failed=0; passed=0
-# `sam build` builds each function on its own (`cargo lambda build --release --arm64 --bin
-# <name>` in its folder), and so does this check, with exactly that command: then sam build
-# (the template stage) finds every artifact fresh. One build of all five from the root was
-# tried: its units are not the ones sam build asks for (sam build then recompiled the SDK
-# crates for every function, about 6 minutes each on 2 cores). Features unified in
-# groundcrew's Cargo.toml (scripts/feature-check.py, reported here) let the five builds
-# share their dependencies.
-built_together=false
+# One build of the five functions from the root first: cargo runs the final fat-LTO links
+# side by side on both cores, where one function at a time leaves a core idle through each
+# link. Then, per function, exactly the command `sam build` runs (its folder, one binary):
+# when every function's own build resolves the same units as the build of all five
+# (scripts/feature-check.py: features, and crates that are also cdylibs or staticlibs) that
+# command finds everything fresh in about a second, and so does sam build in the template
+# stage. Its time is printed: more than a few seconds means the units drifted apart again.
 fns=($(functions))
 if ! python3 scripts/feature-check.py > "$LOCAL/boot/features.txt" 2>&1; then
   cat "$LOCAL/boot/features.txt"
-  echo "note: features differ per function: the shared crates are compiled once per feature set"
+  echo "note: the functions' own builds differ from the build of all five: sam build will compile again"
 fi
-touch "$LOCAL/boot/build-started"
+say "the five functions at once: cargo lambda build --release --arm64 -p <name> --bin <name> ..."
+sel=(); for fn in "${fns[@]}"; do sel+=(-p "$fn" --bin "$fn"); done
+t0=$(date +%s)
+if ! cargo lambda build --release --arm64 "${sel[@]}" --quiet; then
+  echo "note: the build of all five failed; each function is built on its own below"
+fi
+echo "arm64 build of the five: $(( $(date +%s) - t0 )) s"
 for fn in "${fns[@]}"; do
-  if ! $built_together || [ ! "target/lambda/$fn/bootstrap" -nt "$LOCAL/boot/build-started" ]; then
-    # Exactly the command `sam build` runs (from the package folder, one binary), so that
-    # sam build afterwards finds every artifact fresh.
-    say "$fn: cargo lambda build --release --arm64 --bin $fn"
-    t0=$(date +%s)
-    if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
-      echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
-    fi
-    echo "$fn: arm64 build $(( $(date +%s) - t0 )) s"
+  # Exactly the command `sam build` runs (from the package folder, one binary).
+  say "$fn: cargo lambda build --release --arm64 --bin $fn"
+  t0=$(date +%s)
+  if ! (cd "functions/$fn" && cargo lambda build --release --arm64 --bin "$fn" --quiet); then
+    echo "FAIL $fn: the arm64 build failed"; failed=$((failed + 1)); continue
   fi
+  echo "$fn: sam's arm64 build command $(( $(date +%s) - t0 )) s"
   t0=$(date +%s)
   bootstrap="target/lambda/$fn/bootstrap"
   [ -f "$bootstrap" ] || { echo "FAIL $fn: no $bootstrap"; failed=$((failed + 1)); continue; }

@@ -9,9 +9,15 @@ that depends on it (for the SDK's core crates: every SDK crate). groundcrew's Ca
 asks for the union of such features so that the five builds share their units. This prints
 what is left to unify, one line a function and crate; exit status 1 if anything is.
 
+Features are not all: a crate whose library is also a cdylib or staticlib makes cargo build
+every crate below it as object code as well as bitcode (LTO), so a build that has it and one
+that lacks it compile those crates as different units. Such crates present in the build of
+all functions but missing from one function's own build are listed too.
+
     scripts/feature-check.py [--target aarch64-unknown-linux-gnu]
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -35,6 +41,18 @@ def features(target, packages):
     return found
 
 
+def object_code_crates(target):
+    """{"crate vX"} of the dependencies whose library is also a cdylib or staticlib."""
+    cmd = ["cargo", "metadata", "--format-version", "1", "--filter-platform", target]
+    meta = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    found = set()
+    for pkg in json.loads(meta)["packages"]:
+        for t in pkg["targets"]:
+            if "lib" in t["kind"] and set(t["crate_types"]) & {"cdylib", "staticlib", "dylib"}:
+                found.add(f"{pkg['name']} v{pkg['version']}")
+    return found
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", default="aarch64-unknown-linux-gnu")
@@ -42,6 +60,7 @@ def main():
     functions = sorted(d for d in os.listdir(os.path.join(ROOT, "functions"))
                        if os.path.isfile(os.path.join(ROOT, "functions", d, "Cargo.toml")))
     together = features(args.target, functions)
+    objects = object_code_crates(args.target) & set(together)
     differences = 0
     for name in functions:
         alone = features(args.target, [name])
@@ -50,7 +69,10 @@ def main():
             if missing:
                 differences += 1
                 print(f"{name}: {crate} lacks {','.join(sorted(missing))} (add them in shared/Cargo.toml)")
-    print(f"feature-check: {len(functions)} functions, {differences} crate(s) with other features alone than together")
+        for crate in sorted(objects - set(alone)):
+            differences += 1
+            print(f"{name}: lacks {crate}, a cdylib/staticlib crate of the others' builds (depend on it in shared/Cargo.toml)")
+    print(f"feature-check: {len(functions)} functions, {differences} crate(s) with other features or crate types alone than together")
     sys.exit(1 if differences else 0)
 
 
