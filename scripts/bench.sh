@@ -3,8 +3,9 @@
 # (bench/hello-floor), then writes BENCHMARKS.md and BENCHMARKS.json.
 #
 #   scripts/bench.sh           full run (release builds; 50 cold starts each, in turn with the
-#                              floor's, and an instruction count under callgrind; about 45 min
-#                              on 2 cores from a cold target/, a few minutes when built)
+#                              floor's, and an instruction count under callgrind; on 2 cores
+#                              from a cold target/ about 45 min of builds, then about an hour
+#                              of measurements and the examples' `measure` builds)
 #   scripts/bench.sh --no-build   the full run's measurements on what target/ already holds
 #                              (after a full run whose builds finished but whose measurements
 #                              were disturbed; nothing is rebuilt, so say which commit built it)
