@@ -99,7 +99,10 @@ mod tests {
             tracing::debug!(target: "groundcrew", "kept at debug");
         });
         let text = capture.text();
-        assert!(text.contains("kept at debug") && !text.contains("quietened"), "{text}");
+        assert!(
+            text.contains("kept at debug") && !text.contains("quietened"),
+            "{text}"
+        );
 
         let capture = LogCapture::default();
         tracing::subscriber::with_default(subscriber(capture.clone(), "[span{x=1}]=??"), || {
@@ -107,7 +110,10 @@ mod tests {
             tracing::debug!("not at debug");
         });
         let text = capture.text();
-        assert!(text.contains("kept at info") && !text.contains("not at debug"), "{text}");
+        assert!(
+            text.contains("kept at info") && !text.contains("not at debug"),
+            "{text}"
+        );
     }
 
     #[test]
