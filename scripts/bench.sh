@@ -69,6 +69,11 @@ else
   # at start-up, so the cold starts measured on it are the stripped binary's.
   export CARGO_PROFILE_RELEASE_STRIP=false
 fi
+bloat() { # name: the per-crate sizes of its native release build (building it if needed)
+  cargo bloat --release -p "$1" --bin "$1" --crates -n 0 \
+    --message-format json > "$OUT/$1.bloat.json" 2> "$OUT/$1.bloat.err" \
+    || echo "  cargo bloat of $1 failed (see $OUT/$1.bloat.err)"
+}
 if ! $short && $build; then
   # One function at a time, through cargo bloat (it builds exactly `-p X --bin X`, then
   # charges the binary's code to crates): a build of all six at once resolves some units
@@ -79,9 +84,7 @@ if ! $short && $build; then
     if [ "$n" = "$floor" ]; then
       cargo build --release -p "$n" --bin "$n" --quiet
     else
-      cargo bloat --release -p "$n" --bin "$n" --crates -n 0 \
-        --message-format json --quiet > "$OUT/$n.bloat.json" 2> "$OUT/$n.bloat.err" \
-        || echo "  cargo bloat of $n failed (see $OUT/$n.bloat.err)"
+      bloat "$n"
     fi
     echo "  native release build of $n: $(( $(date +%s) - t0 )) s"
   done
@@ -171,6 +174,8 @@ done
 
 if ! $short; then
   say "size per crate (cargo bloat --crates on the native release builds above)"
+  # --no-build: the builds are there (one function at a time, as above), so this only reads them.
+  if ! $build; then for n in $(functions); do bloat "$n"; done; fi
   python3 - "$OUT" <<'EOF'
 import glob, json, os, sys
 out = {}

@@ -32,25 +32,30 @@ pub fn subscriber<W>(writer: W, directives: &str) -> impl tracing::Subscriber + 
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = directives
+    let asked = directives
         .parse::<Targets>()
-        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO))
-        // At trace level lambda_runtime logs every raw event, and events can carry
-        // credentials (a CodePipeline job's artifactCredentials): never below debug, even
-        // when the directives name that target themselves (the last one given wins).
-        .with_target(RAW_EVENT_TARGET, LevelFilter::DEBUG);
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+    // At trace level lambda_runtime logs every raw event, and events can carry credentials
+    // (a CodePipeline job's artifactCredentials): never below debug, even when the
+    // directives name that target themselves (a later directive for a target replaces an
+    // earlier one). Added only when needed, so that at `info` the filter's level hint stays
+    // `info` and debug call sites are skipped outright.
+    let filter = if asked.would_enable(RAW_EVENT_TARGET, &tracing::Level::TRACE) {
+        asked.with_target(RAW_EVENT_TARGET, LevelFilter::DEBUG)
+    } else {
+        asked
+    };
+    // The filter as the registry's first layer, so its level hint is the subscriber's
+    // (the fmt builder's own filter would make it trace).
+    let lines = tracing_subscriber::fmt::layer()
         .json()
-        // The builder's own filter (info by default) lets everything through: `filter` decides.
-        .with_max_level(LevelFilter::TRACE)
         .with_writer(writer)
         .with_ansi(false)
         .with_target(true)
         .with_current_span(false)
         .with_span_list(true)
-        .flatten_event(true)
-        .finish()
-        .with(filter)
+        .flatten_event(true);
+    tracing_subscriber::registry().with(filter).with(lines)
 }
 
 #[cfg(test)]
@@ -58,15 +63,20 @@ mod tests {
     use super::*;
     use crate::testing::LogCapture;
 
+    /// What lambda_runtime logs for every event at trace: the raw body, here with a canary.
+    fn log_a_raw_event_at_trace() {
+        tracing::trace!(
+            target: "lambda_runtime::layers::api_response",
+            body = "{\"secretAccessKey\":\"canary-key\"}",
+            "raw JSON event received from Lambda"
+        );
+    }
+
     #[test]
     fn raw_events_are_never_logged_even_at_trace() {
         let capture = LogCapture::default();
         tracing::subscriber::with_default(subscriber(capture.clone(), "trace"), || {
-            tracing::trace!(
-                target: "lambda_runtime::layers::api_response",
-                body = "{\"secretAccessKey\":\"canary-key\"}",
-                "raw JSON event received from Lambda"
-            );
+            log_a_raw_event_at_trace();
             tracing::trace!("kept at trace");
         });
         let text = capture.text();
@@ -79,11 +89,7 @@ mod tests {
         let capture = LogCapture::default();
         let directives = "lambda_runtime::layers::api_response=trace,lambda_runtime=trace,info";
         tracing::subscriber::with_default(subscriber(capture.clone(), directives), || {
-            tracing::trace!(
-                target: "lambda_runtime::layers::api_response",
-                body = "{\"secretAccessKey\":\"canary-key\"}",
-                "raw JSON event received from Lambda"
-            );
+            log_a_raw_event_at_trace();
             tracing::debug!(target: "lambda_runtime::layers::api_response", "kept at debug");
         });
         let text = capture.text();
@@ -114,6 +120,17 @@ mod tests {
             text.contains("kept at info") && !text.contains("not at debug"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_level_hint_follows_the_directives_so_skipped_levels_cost_nothing() {
+        use tracing::Subscriber;
+        let hint =
+            |directives: &str| subscriber(LogCapture::default(), directives).max_level_hint();
+        assert_eq!(hint("info"), Some(LevelFilter::INFO));
+        assert_eq!(hint("noisy=warn,info"), Some(LevelFilter::INFO));
+        // At trace the cap is in, and the hint is trace for everything else.
+        assert_eq!(hint("trace"), Some(LevelFilter::TRACE));
     }
 
     #[test]
