@@ -233,9 +233,10 @@ def main():
         L.append("|---|---|---|---|---|---|---|")
         L.extend(rows)
         L.append("")
-    # Hand-written findings kept beside the generated figures: each lever's before and after,
+    # Findings kept beside the generated figures: this tree against an earlier one on the same
+    # machine (written by scripts/bench-baseline.sh), each lever's before and after,
     # and where alarm-fanout's size went.
-    for note in ("levers.md", "alarm-fanout-size.md"):
+    for note in ("baseline.md", "levers.md", "alarm-fanout-size.md"):
         path = os.path.join(ROOT, "bench", note)
         if os.path.exists(path):
             with open(path) as f:

@@ -9,6 +9,8 @@
 #   scripts/bench.sh --no-build   the full run's measurements on what target/ already holds
 #                              (after a full run whose builds finished but whose measurements
 #                              were disturbed; nothing is rebuilt, so say which commit built it)
+#   scripts/bench.sh --build-only   the full run's builds and nothing else (build while the machine
+#                              is busy, then measure with --no-build once it is idle)
 #   scripts/bench.sh --short   what CI runs to keep the benchmarks working: the debug builds
 #                              the tests already made, 3 cold starts, the examples in the dev
 #                              profile; figures go to .local/bench/ only, never BENCHMARKS.md
@@ -22,11 +24,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-short=false; build=true
+short=false; build=true; measure=true
 [ "${1:-}" = "--short" ] && short=true
 [ "${1:-}" = "--no-build" ] && build=false
+[ "${1:-}" = "--build-only" ] && measure=false
 OUT="$LOCAL/bench"
-rm -rf "$OUT"; mkdir -p "$OUT"
+$measure && rm -rf "$OUT"; mkdir -p "$OUT"
 
 if $short; then starts=3; profile=dev; native_dir=target/debug; else starts=50; profile=release; native_dir=target/release; fi
 floor=hello-floor
@@ -109,6 +112,19 @@ if ! $short && $build; then
     echo "  arm64, sam's command for $n afterwards: $(( $(date +%s) - t0 )) s"
   done
 fi
+
+if ! $short && $build; then
+  # The examples' own builds too, so that the measurements below compile nothing.
+  say "examples/bench.rs builds (profile measure)"
+  for n in $(functions); do
+    [ -f "functions/$n/examples/bench.rs" ] || continue
+    t0=$(date +%s)
+    cargo build -p "$n" --example bench --profile measure --quiet
+    echo "  $n: $(( $(date +%s) - t0 )) s"
+  done
+fi
+
+$measure || { echo "bench: built (measure with scripts/bench.sh --no-build)"; exit 0; }
 
 failed=0
 for n in "${names[@]}"; do

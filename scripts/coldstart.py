@@ -99,6 +99,8 @@ def main():
     p.add_argument("--qemu", action="store_true")
     p.add_argument("--floor", metavar="BOOTSTRAP", help="the floor's bootstrap, started in turn with the function")
     p.add_argument("--floor-function", default="hello-floor")
+    p.add_argument("--floor-env-file", help="the floor's environment (scripts/bench-baseline.sh starts an "
+                   "earlier build of the same function in the floor's place)")
     p.add_argument("--instructions", action="store_true",
                    help="also count the instructions to the first GET /next with callgrind (one run each)")
     args = p.parse_args()
@@ -112,13 +114,13 @@ def main():
             else:
                 samples.append(cold)
             if args.floor:
-                cold, why = one_start(tmp, args.floor_function, args.floor, None, args.qemu)
+                cold, why = one_start(tmp, args.floor_function, args.floor, args.floor_env_file, args.qemu)
                 if why:
                     failures.append(f"floor start {i + 1}: {why}")
                 else:
                     floor_samples.append(cold)
         counted = instructions(tmp, args.function, args.bootstrap, args.env_file) if args.instructions else None
-        floor_counted = (instructions(tmp, args.floor_function, args.floor, None)
+        floor_counted = (instructions(tmp, args.floor_function, args.floor, args.floor_env_file)
                          if args.instructions and args.floor else None)
     out = {"function": args.function, "bootstrap": args.bootstrap, **figures(samples), "failures": failures}
     if args.instructions:

@@ -127,15 +127,21 @@ def read_env_file(path):
     return env
 
 
-def peak_rss_kb(pid):
+def memory_kb(pid):
+    """The process's peak resident memory (VmHWM) and its resident memory now, split into
+    anonymous pages (heap, stacks) and file pages (the binary's code and data read in):
+    the split says which of the two a change of the peak came from."""
+    fields = {"VmHWM": "peak_rss_kb", "VmRSS": "rss_kb", "RssAnon": "rss_anon_kb", "RssFile": "rss_file_kb"}
+    found = {}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+                key = line.split(":", 1)[0]
+                if key in fields:
+                    found[fields[key]] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
 
 
 def check_init_error(init_error, exited, first_next_at, text):
@@ -212,7 +218,7 @@ def main():
     limit = started + 30 + args.timeout * max(len(events), 1)
     while not api.done.is_set() and proc.poll() is None and time.monotonic() < limit:
         api.done.wait(0.05)
-    peak = peak_rss_kb(proc.pid)
+    memory = memory_kb(proc.pid)
     if api.init_error is not None:
         # A start-up failure was reported: the process should now exit on its own.
         try:
@@ -273,7 +279,8 @@ def main():
         "qemu": args.qemu,
         "bootstrap_bytes": os.path.getsize(args.bootstrap),
         "cold_start_ms": cold_ms,
-        "peak_rss_kb": peak,
+        "peak_rss_kb": memory.get("peak_rss_kb"),
+        "memory_at_end_kb": {k: v for k, v in memory.items() if k != "peak_rss_kb"},
         "events": report_events,
         "init_error": init_error,
         "exit_code": exited,
