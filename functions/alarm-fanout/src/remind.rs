@@ -21,7 +21,7 @@ use crate::pace::PaceStore;
 use crate::receivers::Deliver;
 use crate::redrive::DeadLetters;
 use crate::reminders::{
-    due, expires_at, intervals, next_due, reminder_notice, Reminder, ReminderStore,
+    due, expires_at, intervals, next_due, reminder_notice, Reminder, ReminderStore, Rescheduled,
 };
 use crate::routing::{Facts, Routing};
 use crate::severity::TagLookup;
@@ -114,9 +114,9 @@ impl<
             last.insert(r.clone(), now_ms);
         }
         let next = next_due(&every, reminder.since_ms, &last);
-        let expires_at = expires_at(now_ms, next, self.policy.record_ttl);
+        let next = Rescheduled::after(now_ms, next, &last, self.policy.record_ttl);
         self.store
-            .claim(subject, reminder.due_ms, next, &last, expires_at)
+            .claim(subject, reminder.due_ms, next)
             .await
             .map(|_| ())
     }
@@ -164,13 +164,7 @@ impl<
             } else {
                 // A newer change came (its own write cancels too): drop this one only.
                 self.store
-                    .claim(
-                        &reminder.subject,
-                        reminder.due_ms,
-                        None,
-                        &BTreeMap::new(),
-                        0,
-                    )
+                    .claim(&reminder.subject, reminder.due_ms, None)
                     .await
                     .map(|_| None)
             };
@@ -223,10 +217,10 @@ impl<
         let next = next_due(&every, reminder.since_ms, &last);
         // The claim is the idempotence: a retried or concurrent sweep finds it moved. It
         // also keeps the record of an alarm that fires for longer than the record TTL.
-        let expires_at = expires_at(now_ms, next, self.policy.record_ttl);
+        let next = Rescheduled::after(now_ms, next, &last, self.policy.record_ttl);
         if !self
             .store
-            .claim(&reminder.subject, reminder.due_ms, next, &last, expires_at)
+            .claim(&reminder.subject, reminder.due_ms, next)
             .await?
             || to.is_empty()
         {

@@ -134,6 +134,32 @@ fn humanize(d: Duration) -> String {
     }
 }
 
+/// Where a claimed reminder goes: due again at `due_ms`, with when each receiver was last
+/// reminded and the record's new expiry (epoch seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Rescheduled<'a> {
+    pub due_ms: i64,
+    pub last_sent_ms: &'a BTreeMap<String, i64>,
+    pub expires_at: i64,
+}
+
+impl<'a> Rescheduled<'a> {
+    /// The reminder after a send at `now_ms`: due again at `next_due_ms`, the record kept
+    /// `ttl` past that; `None` (nothing due again) drops it.
+    pub fn after(
+        now_ms: i64,
+        next_due_ms: Option<i64>,
+        last_sent_ms: &'a BTreeMap<String, i64>,
+        ttl: Duration,
+    ) -> Option<Self> {
+        next_due_ms.map(|due_ms| Self {
+            due_ms,
+            last_sent_ms,
+            expires_at: expires_at(now_ms, Some(due_ms), ttl),
+        })
+    }
+}
+
 pub trait ReminderStore: Send + Sync {
     /// Records (or replaces) the alarm's reminder and its due time in the index.
     fn schedule(
@@ -146,17 +172,14 @@ pub trait ReminderStore: Send + Sync {
         &self,
         now_ms: i64,
     ) -> impl Future<Output = Result<Vec<Reminder>, Error>> + Send;
-    /// Moves the subject's due time from `due_ms` to `next` (or drops the reminder when
-    /// `None`), only if it is still `due_ms`, and with `next` the record's expiry to
-    /// `expires_at` in the same write. `false`: another sweep (or a newer change) moved it
-    /// first; send nothing.
+    /// Moves the subject's reminder from `due_ms` to `next` (its due time, last sends and
+    /// expiry in one write), or drops it when `None`, only if it is still due at `due_ms`.
+    /// `false`: another sweep (or a newer change) moved it first; send nothing.
     fn claim(
         &self,
         subject: &str,
         due_ms: i64,
-        next: Option<i64>,
-        last_sent_ms: &BTreeMap<String, i64>,
-        expires_at: i64,
+        next: Option<Rescheduled<'_>>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Drops the subject's reminder (its alarm left ALARM).
     fn cancel(&self, subject: &str) -> impl Future<Output = Result<(), Error>> + Send;
@@ -213,16 +236,14 @@ impl ReminderStore for MemoryReminders {
         &self,
         subject: &str,
         due_ms: i64,
-        next: Option<i64>,
-        last_sent_ms: &BTreeMap<String, i64>,
-        expires_at: i64,
+        next: Option<Rescheduled<'_>>,
     ) -> Result<bool, Error> {
         let mut all = self.locked();
         match (all.get_mut(subject), next) {
             (Some((r, expiry)), Some(next)) if r.due_ms == due_ms => {
-                r.due_ms = next;
-                r.last_sent_ms = last_sent_ms.clone();
-                *expiry = expires_at;
+                r.due_ms = next.due_ms;
+                r.last_sent_ms = next.last_sent_ms.clone();
+                *expiry = next.expires_at;
                 Ok(true)
             }
             (Some((r, _)), None) if r.due_ms == due_ms => {
@@ -256,13 +277,9 @@ impl ReminderStore for crate::store::MemoryStore {
         &self,
         subject: &str,
         due_ms: i64,
-        next: Option<i64>,
-        last_sent_ms: &BTreeMap<String, i64>,
-        expires_at: i64,
+        next: Option<Rescheduled<'_>>,
     ) -> Result<bool, Error> {
-        self.reminders
-            .claim(subject, due_ms, next, last_sent_ms, expires_at)
-            .await
+        self.reminders.claim(subject, due_ms, next).await
     }
 
     async fn cancel(&self, subject: &str) -> Result<(), Error> {
@@ -380,16 +397,10 @@ default: [chat]
         assert!(store.due_reminders(59 * MIN).await.expect("due").is_empty());
         assert_eq!(store.due_reminders(60 * MIN).await.expect("due").len(), 1);
         let last = BTreeMap::new();
-        let later = expires_at(60 * MIN, Some(120 * MIN), ttl);
-        assert!(store
-            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last, later)
-            .await
-            .expect("claim"));
+        let next = Rescheduled::after(60 * MIN, Some(120 * MIN), &last, ttl);
+        assert!(store.claim("alarm#a", 60 * MIN, next).await.expect("claim"));
         // The retried sweep read the old due time: it sends nothing.
-        assert!(!store
-            .claim("alarm#a", 60 * MIN, Some(120 * MIN), &last, later)
-            .await
-            .expect("claim"));
+        assert!(!store.claim("alarm#a", 60 * MIN, next).await.expect("claim"));
         store.cancel("alarm#a").await.expect("cancel");
         assert!(store.due_reminders(i64::MAX).await.expect("due").is_empty());
     }
@@ -418,11 +429,8 @@ default: [chat]
             .expect("schedule");
         // Claimed on day 1, due again on day 2: its expiry moves to day 32.
         let last = BTreeMap::new();
-        let later = expires_at(DAY_MS, Some(2 * DAY_MS), ttl);
-        assert!(store
-            .claim("alarm#a", DAY_MS, Some(2 * DAY_MS), &last, later)
-            .await
-            .expect("claim"));
+        let next = Rescheduled::after(DAY_MS, Some(2 * DAY_MS), &last, ttl);
+        assert!(store.claim("alarm#a", DAY_MS, next).await.expect("claim"));
         assert_eq!(store.expires_at("alarm#a"), Some(32 * 86_400));
         assert_eq!(
             store.due_reminders(31 * DAY_MS).await.expect("due").len(),

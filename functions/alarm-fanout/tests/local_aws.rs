@@ -1362,7 +1362,7 @@ async fn dynamodb_keeps_firing_inhibition_sources_until_cleared() {
 #[tokio::test]
 async fn dynamodb_reads_one_subjects_reminder_due_or_not() {
     use alarm_fanout::aws::DynamoStore;
-    use alarm_fanout::reminders::{Reminder, ReminderStore};
+    use alarm_fanout::reminders::{Reminder, ReminderStore, Rescheduled};
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::BTreeMap;
     let sdk = groundcrew::require_local_aws!();
@@ -1392,7 +1392,15 @@ async fn dynamodb_reads_one_subjects_reminder_due_or_not() {
     // The same write moves the item's TTL (an alarm firing longer than the TTL).
     let last: BTreeMap<String, i64> = [("hook".to_string(), 3_601_000)].into();
     assert!(store
-        .claim("alarm#a", 3_601_000, Some(7_201_000), &last, 4_100_000_000)
+        .claim(
+            "alarm#a",
+            3_601_000,
+            Some(Rescheduled {
+                due_ms: 7_201_000,
+                last_sent_ms: &last,
+                expires_at: 4_100_000_000,
+            }),
+        )
         .await
         .unwrap());
     let claimed = store.reminder("alarm#a").await.unwrap().expect("reminder");

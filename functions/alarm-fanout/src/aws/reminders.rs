@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::dynamo::{n, s, store_err, DynamoStore};
 use super::index::Index;
 use crate::error::Error;
-use crate::reminders::{Reminder, ReminderStore};
+use crate::reminders::{Reminder, ReminderStore, Rescheduled};
 
 const INDEX: Index = Index {
     pk: "remind",
@@ -146,24 +146,25 @@ impl ReminderStore for DynamoStore {
         &self,
         subject: &str,
         due_ms: i64,
-        next: Option<i64>,
-        last_sent_ms: &BTreeMap<String, i64>,
-        expires_at: i64,
+        next: Option<Rescheduled<'_>>,
     ) -> Result<bool, Error> {
-        if !self.set_index(subject, next, Some(due_ms)).await? {
+        if !self
+            .set_index(subject, next.map(|n| n.due_ms), Some(due_ms))
+            .await?
+        {
             return Ok(false);
         }
         let key = s(&format!("remind#{subject}"));
         match next {
-            Some(_) => self
+            Some(next) => self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", key)
                 .update_expression("SET last_sent = :l, expires_at = :e")
                 .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":l", last_sent(last_sent_ms))
-                .expression_attribute_values(":e", n(expires_at))
+                .expression_attribute_values(":l", last_sent(next.last_sent_ms))
+                .expression_attribute_values(":e", n(next.expires_at))
                 .send()
                 .await
                 .map(|_| true)
