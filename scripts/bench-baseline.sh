@@ -40,7 +40,12 @@ t0=$(date +%s)
 (cd "$src" && CARGO_TARGET_DIR="$base/target" cargo build --release --bins "${pkgs[@]}" --quiet)
 echo "  $(( $(date +%s) - t0 )) s"
 
-scripts/local-aws.sh status | grep -q "moto: running" || die "start the local AWS first (scripts/local-aws.sh start)"
+started_aws=false
+aws_status=$(scripts/local-aws.sh status)
+if ! grep -q "moto: running" <<<"$aws_status"; then
+  scripts/local-aws.sh start; started_aws=true
+fi
+trap '$started_aws && scripts/local-aws.sh stop >/dev/null 2>&1' EXIT
 seed() { # tree function: that tree's seed of the local AWS, as scripts/seed.sh runs it
   local file="$1/functions/$2/demo/seed.py"
   [ -f "$file" ] || return 0
