@@ -5,19 +5,55 @@
 //! (moto) and real AWS. On top of the defaults we set the retry and timeout policy: the
 //! SDK's standard mode retries throttling and transient errors with jittered exponential
 //! backoff; the invocation deadline is enforced by callers through [`crate::Deadline`].
+//!
+//! Lambda gives every function its region and its role's credentials in environment
+//! variables. When they are there, the loader takes them directly ([`from_environment`]):
+//! left to itself it would build its default credential chain (an STS client, which
+//! parses the SDK's whole partition table, an IMDS client, a web-identity provider) and
+//! its region chain (another IMDS client) at every cold start, about 1.2 million
+//! instructions, only to read the same variables first. Without them (a developer's
+//! profile, SSO) the default chains run as before.
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use aws_credential_types::Credentials;
 
 /// Attempts per AWS call, the first included.
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// Loads the SDK configuration from the process environment (run once, in `main`).
 pub async fn load_sdk_config() -> SdkConfig {
-    base_loader().load().await
+    let var = |name: &str| std::env::var(name).ok();
+    from_environment(base_loader(), &var).load().await
+}
+
+/// The region and static credentials the environment holds, set on the loader so that
+/// its default chains are not built (see the module's comment). The same variables, in
+/// the same order, as the chains' own first links: `AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`; `AWS_ACCESS_KEY_ID` with `AWS_SECRET_ACCESS_KEY`, and
+/// `AWS_SESSION_TOKEN` and `AWS_ACCOUNT_ID` when set. Read once: a process's environment
+/// does not change, and Lambda's credentials there last as long as the process.
+fn from_environment(
+    mut loader: ConfigLoader,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> ConfigLoader {
+    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    if let Some(region) = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")) {
+        loader = loader.region(Region::new(region));
+    }
+    if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let mut credentials = Credentials::builder()
+            .access_key_id(key)
+            .secret_access_key(secret)
+            .provider_name("EnvironmentVariable");
+        credentials.set_session_token(var("AWS_SESSION_TOKEN"));
+        credentials.set_account_id(var("AWS_ACCOUNT_ID").map(Into::into));
+        loader = loader.credentials_provider(credentials.build());
+    }
+    loader
 }
 
 /// Loads the SDK configuration for an explicit endpoint, region and static credentials:
@@ -25,7 +61,7 @@ pub async fn load_sdk_config() -> SdkConfig {
 pub async fn load_sdk_config_for_endpoint(endpoint: &str, region: &str) -> SdkConfig {
     base_loader()
         .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_string()))
+        .region(Region::new(region.to_string()))
         .credentials_provider(aws_sdk_ssm::config::Credentials::new(
             "testing",
             "testing",
@@ -43,10 +79,15 @@ pub async fn load_sdk_config_for_endpoint(endpoint: &str, region: &str) -> SdkCo
 #[cfg(test)]
 async fn load_sdk_config_from_vars(vars: &[(&str, &str)]) -> SdkConfig {
     let env = aws_types::os_shim_internal::Env::from_slice(vars);
-    base_loader().env(env).load().await
+    let var = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    };
+    from_environment(base_loader().env(env), &var).load().await
 }
 
-fn base_loader() -> aws_config::ConfigLoader {
+fn base_loader() -> ConfigLoader {
     crate::tls::install_default_provider();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(crate::tls::sdk_http_client())
@@ -85,6 +126,53 @@ mod tests {
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
         let retry = config.retry_config().expect("retry config set");
         assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn takes_the_region_and_credentials_lambda_sets_in_the_environment() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let config = load_sdk_config_from_vars(&[
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ])
+        .await;
+        // AWS_REGION wins over AWS_DEFAULT_REGION, as in the SDK's own region chain.
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
+        let credentials = config
+            .credentials_provider()
+            .expect("a credentials provider")
+            .provide_credentials()
+            .await
+            .expect("credentials");
+        assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(credentials.secret_access_key(), "secret");
+        assert_eq!(credentials.session_token(), Some("token"));
+    }
+
+    #[tokio::test]
+    async fn without_them_the_default_chains_still_decide() {
+        use aws_credential_types::provider::ProvideCredentials;
+        // Only the fallback region variable and no key: the region chain reads
+        // AWS_DEFAULT_REGION; the credential chain finds nothing (no profile, no IMDS
+        // answer in time) and says so instead of inventing credentials.
+        let config = load_sdk_config_from_vars(&[
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_ACCESS_KEY_ID", " "),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+        ])
+        .await;
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-west-2"));
+        let found = config
+            .credentials_provider()
+            .expect("the default chain")
+            .provide_credentials()
+            .await;
+        assert!(found.is_err(), "no credentials anywhere, got {found:?}");
     }
 
     #[tokio::test]

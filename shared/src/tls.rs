@@ -8,7 +8,7 @@
 //! The SDK builds its connector, and so its TLS configuration, on its first request;
 //! reqwest's is built with the client ([`crate::http::client`]).
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
@@ -53,15 +53,22 @@ pub fn root_store() -> rustls::RootCertStore {
 }
 
 /// reqwest's TLS configuration: the compiled-in roots, HTTP/2 or HTTP/1.1 by ALPN (what
-/// reqwest offers by itself with its `http2` feature).
+/// reqwest offers by itself with its `http2` feature). Built once per process: parsing the
+/// roots is about half a million instructions, and alarm-fanout builds a client per
+/// receiver setting at start-up (issue 17); later clients share the first one's roots.
 pub fn reqwest_tls() -> rustls::ClientConfig {
-    let mut config = rustls::ClientConfig::builder_with_provider(crypto_provider())
-        .with_safe_default_protocol_versions()
-        .expect("the crypto provider supports TLS 1.2 and 1.3")
-        .with_root_certificates(root_store())
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    config
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut config = rustls::ClientConfig::builder_with_provider(crypto_provider())
+                .with_safe_default_protocol_versions()
+                .expect("the crypto provider supports TLS 1.2 and 1.3")
+                .with_root_certificates(root_store())
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            config
+        })
+        .clone()
 }
 
 /// The AWS SDK's HTTPS client: the SDK's own (hyper and rustls, the same pool and
