@@ -110,6 +110,7 @@ for cold_path in sorted(glob.glob(os.path.join(out, "*.cold.json"))):
             "peak_rss_kb": med([rep.get("peak_rss_kb") for rep in reps]),
             "rss_anon_kb": med([(rep.get("memory_at_end_kb") or {}).get("rss_anon_kb") for rep in reps]),
             "rss_file_kb": med([(rep.get("memory_at_end_kb") or {}).get("rss_file_kb") for rep in reps]),
+            "rss_executable_kb": med([(rep.get("memory_at_end_kb") or {}).get("rss_executable_kb") for rep in reps]),
             "events": len((reps[0].get("events") or [])),
             "failures": sum(len(rep.get("failures") or []) for rep in reps),
         }
@@ -128,6 +129,7 @@ for cold_path in sorted(glob.glob(os.path.join(out, "*.cold.json"))):
                 f"| {pair(o['peak_rss_kb'] and o['peak_rss_kb'] / 1024, w['peak_rss_kb'] and w['peak_rss_kb'] / 1024, '{:.1f}', ' MiB')} "
                 f"| {pair(o['rss_anon_kb'] and o['rss_anon_kb'] / 1024, w['rss_anon_kb'] and w['rss_anon_kb'] / 1024, '{:.1f}', ' MiB')} "
                 f"| {pair(o['rss_file_kb'] and o['rss_file_kb'] / 1024, w['rss_file_kb'] and w['rss_file_kb'] / 1024, '{:.1f}', ' MiB')} "
+                f"| {pair(o['rss_executable_kb'] and o['rss_executable_kb'] / 1024, w['rss_executable_kb'] and w['rss_executable_kb'] / 1024, '{:.1f}', ' MiB')} "
                 f"| {w['events']} | {o['failures']} / {w['failures']} |")
 json.dump({"commit": commit, "tree": head, "dirty": bool(dirty), "starts": int(starts), "rounds": rounds, "functions": result},
           open(os.path.join(out, "baseline.json"), "w"), indent=1)
@@ -138,10 +140,11 @@ print(f"Written by `scripts/bench-baseline.sh {commit[:7]}` on tree `{head}`{' (
       "of the sample events both trees have (each tree's own event file, environment and seed), the two builds "
       "in turn; medians. Start to first response is a round's cold start plus its first event's latency; peak RSS "
       "is the process's VmHWM after those events, and the two columns after it split the memory resident at that "
-      "moment into anonymous pages (heap, stacks) and file pages (the binary's code and data read in). Failures count the events that did not answer as expected, "
+      "moment into anonymous pages (heap, stacks) and file pages (the executable's and the shared libraries'), "
+      "and the last memory column is the executable's own pages among the latter. Failures count the events that did not answer as expected, "
       f"over all rounds (before / after).")
 print()
-print("| function | cold start | instructions to first GET /next | first event | start to first response | peak RSS | anonymous at the end | file-backed at the end | events | failures |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| function | cold start | instructions to first GET /next | first event | start to first response | peak RSS | anonymous at the end | file-backed at the end | of it the executable | events | failures |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
 EOF

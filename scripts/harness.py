@@ -20,6 +20,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import queue
 import shlex
 import signal
@@ -141,7 +142,35 @@ def memory_kb(pid):
                     found[fields[key]] = int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
+    found.update(resident_by_mapping(pid))
     return found
+
+
+def resident_by_mapping(pid):
+    """Resident memory now per kind of mapping (kB): the executable's own pages, other
+    files' (shared libraries), the heap with the other anonymous mappings, the stacks."""
+    totals = {}
+    kind = None
+    try:
+        exe = os.path.realpath(f"/proc/{pid}/exe")
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                fields = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    path = fields[5] if len(fields) > 5 else ""
+                    if path == "[stack]":
+                        kind = "rss_stack_kb"
+                    elif path.startswith("/") and os.path.realpath(path) == exe:
+                        kind = "rss_executable_kb"
+                    elif path.startswith("/"):
+                        kind = "rss_libraries_and_other_files_kb"
+                    else:
+                        kind = "rss_heap_and_anonymous_kb"
+                elif fields and fields[0] == "Rss:" and kind:
+                    totals[kind] = totals.get(kind, 0) + int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return totals
 
 
 def check_init_error(init_error, exited, first_next_at, text):
