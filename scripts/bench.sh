@@ -4,8 +4,8 @@
 #
 #   scripts/bench.sh           full run (release builds; 50 cold starts each, in turn with the
 #                              floor's, and an instruction count under callgrind; on 2 cores
-#                              from a cold target/ about 45 min of builds, then about an hour
-#                              of measurements and the examples' `measure` builds)
+#                              from a cold target/ about 45 min of builds, 20 min when only
+#                              groundcrew changed, then about 10 min of measurements)
 #   scripts/bench.sh --no-build   the full run's measurements on what target/ already holds
 #                              (after a full run whose builds finished but whose measurements
 #                              were disturbed; nothing is rebuilt, so say which commit built it)
