@@ -161,13 +161,18 @@ def resident_by_mapping(pid):
                     if path == "[stack]":
                         kind = "rss_stack_kb"
                     elif path.startswith("/") and os.path.realpath(path) == exe:
-                        kind = "rss_executable_kb"
+                        # Code (r-x) apart from read-only data and unwind tables (r--) and
+                        # written data (rw-).
+                        kind = {"r-xp": "rss_executable_code_kb", "r--p": "rss_executable_rodata_kb"}.get(
+                            fields[1], "rss_executable_data_kb")
                     elif path.startswith("/"):
                         kind = "rss_libraries_and_other_files_kb"
                     else:
                         kind = "rss_heap_and_anonymous_kb"
                 elif fields and fields[0] == "Rss:" and kind:
                     totals[kind] = totals.get(kind, 0) + int(fields[1])
+                    if kind.startswith("rss_executable_"):
+                        totals["rss_executable_kb"] = totals.get("rss_executable_kb", 0) + int(fields[1])
     except (OSError, ValueError, IndexError):
         return {}
     return totals

@@ -45,7 +45,7 @@ case "${1:-}" in
   start)
     [ -x "$VENV/bin/moto_server" ] || die "run scripts/setup.sh first"
     start_one moto "http://127.0.0.1:$LOCAL_AWS_PORT/moto-api/" \
-      "$VENV/bin/moto_server" -H 127.0.0.1 -p "$LOCAL_AWS_PORT"
+      env MOTO_RECORDER_FILEPATH="$LOCAL/moto_recording" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$LOCAL_AWS_PORT"
     start_one standin "http://127.0.0.1:$STANDIN_PORT/__requests" \
       "$VENV/bin/python" "$ROOT/scripts/standin.py" --port "$STANDIN_PORT"
     ;;
