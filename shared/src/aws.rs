@@ -128,9 +128,17 @@ mod tests {
         assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
     }
 
+    async fn credentials_of(config: &SdkConfig) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::ProvideCredentials;
+        config
+            .credentials_provider()
+            .expect("a credentials provider")
+            .provide_credentials()
+            .await
+    }
+
     #[tokio::test]
     async fn takes_the_region_and_credentials_lambda_sets_in_the_environment() {
-        use aws_credential_types::provider::ProvideCredentials;
         let config = load_sdk_config_from_vars(&[
             ("AWS_DEFAULT_REGION", "us-west-2"),
             ("AWS_REGION", "eu-central-1"),
@@ -141,12 +149,7 @@ mod tests {
         .await;
         // AWS_REGION wins over AWS_DEFAULT_REGION, as in the SDK's own region chain.
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
-        let credentials = config
-            .credentials_provider()
-            .expect("a credentials provider")
-            .provide_credentials()
-            .await
-            .expect("credentials");
+        let credentials = credentials_of(&config).await.expect("credentials");
         assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
         assert_eq!(credentials.secret_access_key(), "secret");
         assert_eq!(credentials.session_token(), Some("token"));
@@ -154,24 +157,17 @@ mod tests {
 
     #[tokio::test]
     async fn without_them_the_default_chains_still_decide() {
-        use aws_credential_types::provider::ProvideCredentials;
-        // Only the fallback region variable and no key: the region chain reads
-        // AWS_DEFAULT_REGION; the credential chain finds nothing (no profile, no IMDS
-        // answer in time) and says so instead of inventing credentials.
+        // No region variable and a blank key: both default chains run, find nothing (no
+        // profile files, IMDS disabled) and say so instead of inventing a value.
         let config = load_sdk_config_from_vars(&[
-            ("AWS_DEFAULT_REGION", "us-west-2"),
             ("AWS_ACCESS_KEY_ID", " "),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             ("AWS_CONFIG_FILE", "/nonexistent/config"),
             ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
         ])
         .await;
-        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-west-2"));
-        let found = config
-            .credentials_provider()
-            .expect("the default chain")
-            .provide_credentials()
-            .await;
+        assert_eq!(config.region(), None);
+        let found = credentials_of(&config).await;
         assert!(found.is_err(), "no credentials anywhere, got {found:?}");
     }
 
