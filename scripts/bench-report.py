@@ -191,7 +191,7 @@ def main():
     L.append("|---|---|---|")
     L.append(f"| arm64 bootstrap | `cargo lambda build --release --arm64 --bin <name>` in the function's folder (what `sam build` runs), file size | {machine_short} |")
     L.append(f"| zip | that bootstrap alone in a zip, deflated at zlib's default level, as `sam package` uploads it | {machine_short} |")
-    L.append(f"| cold start | {how_cold}; a function's start includes its init (configuration, SDK set-up, and for alarm-fanout the routing document read from the local AWS) | {machine_short} |")
+    L.append(f"| cold start | {how_cold}; a function's start includes its init (configuration, SDK set-up, and for alarm-fanout an inline routing document parsed; one kept in SSM is read on first use, in the first event) | {machine_short} |")
     L.append(f"| × floor | cold start median ÷ the median of `bench/hello-floor` (a hello-world `lambda_runtime` function, same profile) started in turn with the function in the same run ({args.starts} starts each), so both see the same load. Native x86_64 figures: a proxy for Lambda's arm64 init, not a measurement of it | {machine_short} |")
     L.append(f"| instructions | instructions the process executed from its start to its first GET /invocation/next, counted by `valgrind --tool=callgrind` (one run; then stopped): does not depend on the machine's load, unlike the times. × floor's: over hello-floor's count | {machine_short} |")
     L.append(f"| peak RSS | VmHWM of the process after it handled every sample event in `events/<name>/` (scripts/harness.py), {native} | {machine_short} |")
