@@ -35,7 +35,8 @@ pub async fn load_sdk_config() -> SdkConfig {
 /// the same order, as the chains' own first links: `AWS_REGION`, then
 /// `AWS_DEFAULT_REGION`; `AWS_ACCESS_KEY_ID` with `AWS_SECRET_ACCESS_KEY`, and
 /// `AWS_SESSION_TOKEN` and `AWS_ACCOUNT_ID` when set. Read once: a process's environment
-/// does not change, and Lambda's credentials there last as long as the process.
+/// does not change, and the SDK's own environment provider, the chain's first link, never
+/// refreshes these values either.
 fn from_environment(
     mut loader: ConfigLoader,
     var: &dyn Fn(&str) -> Option<String>,
