@@ -40,19 +40,8 @@ t0=$(date +%s)
 (cd "$src" && CARGO_TARGET_DIR="$base/target" cargo build --release --bins "${pkgs[@]}" --quiet)
 echo "  $(( $(date +%s) - t0 )) s"
 
-started_aws=false
-aws_status=$(scripts/local-aws.sh status)
-if ! grep -q "moto: running" <<<"$aws_status"; then
-  scripts/local-aws.sh start; started_aws=true
-fi
-trap '$started_aws && scripts/local-aws.sh stop >/dev/null 2>&1' EXIT
-seed() { # tree function: that tree's seed of the local AWS, as scripts/seed.sh runs it
-  local file="$1/functions/$2/demo/seed.py"
-  [ -f "$file" ] || return 0
-  AWS_ENDPOINT_URL="http://127.0.0.1:$LOCAL_AWS_PORT" AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing STANDIN_URL="http://127.0.0.1:$STANDIN_PORT" \
-    "$VENV/bin/python" "$file" >/dev/null
-}
+use_local_aws
+seed() { scripts/seed.sh "$2" "$1" >/dev/null; } # tree function
 env_of() { local f="$1/functions/$2/local.env"; [ -f "$f" ] && echo "$f" || echo /dev/null; }
 
 for n in $(functions); do

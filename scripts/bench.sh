@@ -36,15 +36,7 @@ floor=hello-floor
 names=($(functions) "$floor")
 
 scripts/setup.sh >/dev/null
-# The status goes to a variable first: `status | grep -q` under pipefail fails when grep
-# stops reading early, which once made this script "start" (and at exit stop, by the pid
-# file test.sh wrote) the local AWS that test.sh had started for the stages after it.
-started_aws=false
-aws_status=$(scripts/local-aws.sh status)
-if ! grep -q "moto: running" <<<"$aws_status"; then
-  scripts/local-aws.sh start; started_aws=true
-fi
-trap '$started_aws && scripts/local-aws.sh stop >/dev/null 2>&1' EXIT
+use_local_aws
 
 say "native $profile builds"
 pkgs=(); for n in "${names[@]}"; do pkgs+=(-p "$n"); done

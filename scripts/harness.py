@@ -20,8 +20,8 @@ import argparse
 import http.server
 import json
 import os
-import re
 import queue
+import re
 import shlex
 import signal
 import subprocess

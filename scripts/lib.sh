@@ -24,3 +24,15 @@ functions() {
     [ -f "$dir/Cargo.toml" ] && [ -f "$dir/src/main.rs" ] && basename "$dir"
   done
 }
+
+# Starts the local AWS unless it already answers, and stops at exit only what this started.
+# The status goes to a variable first: `status | grep -q` under pipefail fails when grep
+# stops reading early, which once made a script "start" (and at exit stop, by the pid file
+# test.sh wrote) the local AWS that test.sh had started for the stages after it.
+use_local_aws() {
+  local status; status=$("$ROOT/scripts/local-aws.sh" status)
+  if ! grep -q "moto: running" <<<"$status"; then
+    "$ROOT/scripts/local-aws.sh" start
+    trap '"$ROOT/scripts/local-aws.sh" stop >/dev/null 2>&1' EXIT
+  fi
+}
